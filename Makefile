@@ -1,0 +1,108 @@
+# trendstream: `make demo` runs the whole pipeline locally; `make test` runs every test.
+# Every target installs what it needs: nobody runs pip by hand.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+VENV_STAMP := $(VENV)/.installed
+CHECKOV_VENV := $(VENV)/checkov
+UV_VERSION := 0.13.9
+TERRAFORM := scripts/terraform
+LAMBDA_SOURCES := $(shell find src requirements -type f \( -name '*.py' -o -name '*.txt' \) 2>/dev/null)
+
+export LOCAL_AWS_PORT ?= 4566
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: help
+help: ## Show this list of targets
+	@awk 'BEGIN {FS = ":.*## "; printf "trendstream targets (make <target>):\n"} \
+	  /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(VENV_STAMP): requirements/dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --python $(PY) -r requirements/dev.txt
+	$(BIN)/uv pip install --quiet --python $(PY) --no-deps -e .
+	touch $@
+
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt $(VENV_STAMP)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(BIN)/uv pip install --quiet --python $(CHECKOV_VENV)/bin/python -r requirements/checkov.txt
+	touch $@
+
+.PHONY: venv
+venv: $(VENV_STAMP) ## Create .venv from the pinned requirements
+
+build/.zips: $(VENV_STAMP) $(LAMBDA_SOURCES) scripts/build_lambdas.py
+	$(PY) scripts/build_lambdas.py --out build
+	touch $@
+
+.PHONY: build
+build: build/.zips ## Build the Lambda zips (build/producer.zip, consumer.zip, firehose_transformer.zip)
+
+.PHONY: up
+up: build ## Start the local AWS emulator and terraform apply the stack to it
+	$(BIN)/trendstream up
+
+.PHONY: down
+down: $(VENV_STAMP) ## Destroy the local stack and stop the emulator
+	$(BIN)/trendstream down
+
+.PHONY: run
+run: $(VENV_STAMP) ## Run the local runtime against `make up`'s stack (Ctrl-C, or DURATION=seconds)
+	$(BIN)/trendstream run $(if $(DURATION),--duration $(DURATION))
+
+.PHONY: demo
+demo: build ## The whole pipeline locally: emulator, apply, replay, summary, query, teardown
+	$(BIN)/trendstream demo
+
+.PHONY: test
+test: build ## Run the whole test suite (starts and stops its own emulator)
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+.PHONY: lint
+lint: $(VENV_STAMP) $(CHECKOV_VENV)/.installed ## ruff, mypy, terraform fmt/validate, checkov
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(TERRAFORM) fmt -check -recursive terraform
+	$(TERRAFORM) -chdir=terraform init -backend=false -input=false >/dev/null
+	$(TERRAFORM) -chdir=terraform validate
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework terraform -d terraform
+
+.PHONY: fmt
+fmt: $(VENV_STAMP) ## Format Python and Terraform in place
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	$(TERRAFORM) fmt -recursive terraform
+
+.PHONY: bench
+bench: build ## Run the benchmarks and print the table of figures
+	$(PY) -m bench
+
+.PHONY: deploy
+deploy: build ## Real AWS: terraform apply with your credentials (no emulator)
+	$(TERRAFORM) -chdir=terraform init -input=false
+	$(TERRAFORM) -chdir=terraform apply
+
+.PHONY: destroy
+destroy: ## Real AWS: terraform destroy
+	$(TERRAFORM) -chdir=terraform destroy
+
+.PHONY: lock
+lock: $(VENV_STAMP) ## Re-pin requirements/*.txt from requirements/*.in
+	for f in producer consumer firehose_transformer; do \
+	  $(BIN)/uv pip compile --quiet --python-version 3.11 --python-platform x86_64-manylinux2014 \
+	    requirements/$$f.in -o requirements/$$f.txt; done
+	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements/dev.in -o requirements/dev.txt
+	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements/checkov.in -o requirements/checkov.txt
+
+.PHONY: clean
+clean: ## Remove build output and local state (keeps .venv)
+	rm -rf build .local .pytest_cache .mypy_cache .ruff_cache

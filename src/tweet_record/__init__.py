@@ -1,0 +1,1 @@
+"""The trendstream stream record: one definition shared by the producer, consumer and transformer."""
