@@ -1,0 +1,204 @@
+"""Build the three Lambda zips reproducibly.
+
+Each zip holds `app.py` at its root (handler `app.lambda_handler`), the function's own package,
+the shared `tweet_record` package and the function's pinned dependencies, minus
+boto3/botocore/s3transfer, which the Lambda runtime provides. Timestamps, ordering and permissions
+are fixed so the same sources give byte-identical zips: Terraform's `source_code_hash` then
+changes only when code does.
+
+Sources are byte-compiled with unchecked-hash .pyc files: Lambda's file system is read-only, so
+without them every cold start compiles every module again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import py_compile
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SRC = REPO / "src"
+REQUIREMENTS = REPO / "requirements"
+
+LAMBDA_PYTHON_VERSION = "3.11"
+LAMBDA_PLATFORM = "x86_64-manylinux2014"
+PROVIDED_BY_RUNTIME = frozenset({"boto3", "botocore", "s3transfer"})
+SHARED_PACKAGES = ("tweet_record",)
+FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+SKIPPED_NAMES = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache"})
+DEPENDENCY_ENTRIES_LEFT_OUT = frozenset({"bin"})  # console scripts: nothing runs them in Lambda
+SKIPPED_DIST_INFO_FILES = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
+
+log = logging.getLogger("build_lambdas")
+
+
+@dataclass(frozen=True)
+class Function:
+    """A Lambda function: its source package and its requirements file share one name."""
+
+    name: str
+
+    @property
+    def package_dir(self) -> Path:
+        return SRC / self.name
+
+    @property
+    def requirements(self) -> Path:
+        return REQUIREMENTS / f"{self.name}.txt"
+
+
+FUNCTIONS = (Function("producer"), Function("consumer"), Function("firehose_transformer"))
+
+
+def bundled_requirements(requirements: Path) -> list[str]:
+    """Pinned requirement lines without the packages the Lambda runtime already has."""
+    lines = []
+    for raw in requirements.read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        name = line.split("==", 1)[0].split("[", 1)[0].strip().lower()
+        if name not in PROVIDED_BY_RUNTIME:
+            lines.append(line)
+    return lines
+
+
+def uv_executable() -> str:
+    beside_python = Path(sys.executable).parent / "uv"
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("uv")
+    if found is None:
+        raise SystemExit("uv not found: run `make venv` first")
+    return found
+
+
+def install_dependencies(function: Function, cache_dir: Path) -> Path:
+    """Install the function's dependencies once per requirements content; reuse them afterwards."""
+    pins = bundled_requirements(function.requirements)
+    digest = hashlib.sha256("\n".join([LAMBDA_PYTHON_VERSION, LAMBDA_PLATFORM, *pins]).encode())
+    target = cache_dir / f"{function.name}-{digest.hexdigest()[:16]}"
+    if target.is_dir():
+        return target
+    with tempfile.TemporaryDirectory(dir=cache_dir) as staging:
+        pinned = Path(staging) / "requirements.txt"
+        pinned.write_text("\n".join(pins) + "\n")
+        site = Path(staging) / "site"
+        subprocess.run(  # noqa: S603 - fixed argument list, no shell
+            [
+                uv_executable(),
+                "pip",
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--target",
+                str(site),
+                "--python-version",
+                LAMBDA_PYTHON_VERSION,
+                "--python-platform",
+                LAMBDA_PLATFORM,
+                "--only-binary",
+                ":all:",
+                "-r",
+                str(pinned),
+            ],
+            check=True,
+        )
+        site.rename(target)
+    return target
+
+
+def source_files(root: Path) -> Iterator[Path]:
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not SKIPPED_NAMES.intersection(path.relative_to(root).parts):
+            if path.suffix in {".pyc", ".pyo"}:
+                continue
+            if path.parent.name.endswith(".dist-info") and path.name in SKIPPED_DIST_INFO_FILES:
+                continue
+            yield path
+
+
+def stage(function: Function, dependencies: Path, staging: Path) -> None:
+    """Lay out the zip's tree: deps, shared packages, the function package, app.py at the root."""
+    for entry in sorted(dependencies.iterdir()):
+        if entry.name in DEPENDENCY_ENTRIES_LEFT_OUT:
+            continue
+        if entry.is_dir():
+            shutil.copytree(entry, staging / entry.name)
+        else:
+            shutil.copyfile(entry, staging / entry.name)
+    for package in (*SHARED_PACKAGES, function.name):
+        for path in source_files(SRC / package):
+            destination = staging / package / path.relative_to(SRC / package)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, destination)
+    shutil.copyfile(function.package_dir / "app.py", staging / "app.py")
+    for module in sorted(staging.rglob("*.py")):
+        py_compile.compile(
+            str(module),
+            cfile=str(module.parent / "__pycache__" / f"{module.stem}.cpython-311.pyc"),
+            dfile=str(module.relative_to(staging)),
+            doraise=False,
+            quiet=2,
+            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+        )
+
+
+def write_zip(staging: Path, destination: Path) -> None:
+    """Zip the tree with fixed timestamps, ordering and permissions so builds are byte-identical."""
+    temporary = destination.with_suffix(".zip.tmp")
+    with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(p for p in staging.rglob("*") if p.is_file()):
+            info = zipfile.ZipInfo(path.relative_to(staging).as_posix(), date_time=FIXED_ZIP_TIME)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes(), compresslevel=9)
+    temporary.replace(destination)
+
+
+def build(function: Function, out_dir: Path) -> Path:
+    dependencies = install_dependencies(function, out_dir / "deps")
+    with tempfile.TemporaryDirectory(dir=out_dir) as staging:
+        stage(function, dependencies, Path(staging))
+        destination = out_dir / f"{function.name}.zip"
+        write_zip(Path(staging), destination)
+    return destination
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "build", help="output directory")
+    parser.add_argument(
+        "functions", nargs="*", default=[f.name for f in FUNCTIONS], help="functions to build"
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    out_dir: Path = args.out.resolve()
+    (out_dir / "deps").mkdir(parents=True, exist_ok=True)
+    for function in FUNCTIONS:
+        if function.name not in args.functions:
+            continue
+        if not (function.package_dir / "app.py").exists():
+            raise SystemExit(f"{function.package_dir / 'app.py'} is missing")
+        archive = build(function, out_dir)
+        digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+        log.info(
+            "%-28s %8.1f KiB  sha256 %s",
+            archive.relative_to(out_dir.parent) if out_dir.parent in archive.parents else archive,
+            archive.stat().st_size / 1024,
+            digest[:16],
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The Lambda zips: contract layout, nothing the runtime provides, byte-identical rebuilds."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "scripts"))
+
+import build_lambdas  # noqa: E402
+
+FUNCTIONS = ("producer", "consumer", "firehose_transformer")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("build")
+    assert build_lambdas.main(["--out", str(out)]) == 0
+    return out
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_zip_has_handler_at_root_and_shared_code(built: Path, function: str) -> None:
+    names = set(zipfile.ZipFile(built / f"{function}.zip").namelist())
+    assert "app.py" in names
+    assert f"{function}/__init__.py" in names
+    assert "tweet_record/__init__.py" in names
+    assert "aws_lambda_powertools/__init__.py" in names
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_zip_leaves_out_what_the_lambda_runtime_provides(built: Path, function: str) -> None:
+    top_level = {
+        name.split("/", 1)[0] for name in zipfile.ZipFile(built / f"{function}.zip").namelist()
+    }
+    assert not top_level & {"boto3", "botocore", "s3transfer", "bin"}
+    assert not any(name.endswith(".dist-info") and "boto" in name for name in top_level)
+
+
+def test_producer_bundles_tweepy_and_consumers_bundle_vader(built: Path) -> None:
+    producer = set(zipfile.ZipFile(built / "producer.zip").namelist())
+    consumer = set(zipfile.ZipFile(built / "consumer.zip").namelist())
+    assert "tweepy/__init__.py" in producer
+    assert "vaderSentiment/vaderSentiment.py" in consumer
+    assert "tweepy/__init__.py" not in consumer
+
+
+def test_rebuild_is_byte_identical(built: Path, tmp_path: Path) -> None:
+    assert build_lambdas.main(["--out", str(tmp_path)]) == 0
+    for function in FUNCTIONS:
+        first = hashlib.sha256((built / f"{function}.zip").read_bytes()).hexdigest()
+        second = hashlib.sha256((tmp_path / f"{function}.zip").read_bytes()).hexdigest()
+        assert first == second, function
+
+
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
+
+
+@pytest.fixture(scope="module")
+def lambda_runtime_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A site directory holding only what the Lambda Python runtime ships besides the stdlib."""
+    site = tmp_path_factory.mktemp("runtime-site")
+    venv_site = Path(__import__("botocore").__file__).parents[1]
+    for name in RUNTIME_PACKAGES:
+        (site / name).symlink_to(venv_site / name)
+    return site
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_handler_imports_from_the_unzipped_zip_alone(
+    built: Path, function: str, tmp_path: Path, lambda_runtime_site: Path
+) -> None:
+    """Only the zip and the runtime's packages on the path: a missing dependency fails here."""
+    zipfile.ZipFile(built / f"{function}.zip").extractall(tmp_path)
+    probe = "import app; assert callable(app.lambda_handler); print(app.__file__)"
+    result = subprocess.run(  # noqa: S603 - fixed interpreter and probe
+        [
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            f"import sys; sys.path[:0] = {[str(tmp_path), str(lambda_runtime_site)]!r}; {probe}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env={"POWERTOOLS_SERVICE_NAME": function, "AWS_DEFAULT_REGION": "us-east-1"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(tmp_path / "app.py")
