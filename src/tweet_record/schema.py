@@ -29,3 +29,31 @@ class StreamRecord(TypedDict):
     tweet: XObject
     author: NotRequired[XObject]
     fetched_at: str
+
+
+class LakeRow(TypedDict):
+    """One line of ``tweets/…`` in the lake: the Glue table's columns, in this order."""
+
+    tweet_id: str
+    created_at: str
+    text: str
+    lang: str | None
+    topic: str
+    topic_kind: str
+    author_id: str | None
+    author_username: str | None
+    author_name: str | None
+    author_followers: int | None
+    hashtags: list[str]
+    mentions: list[str]
+    urls: list[str]
+    retweet_count: int | None
+    reply_count: int | None
+    like_count: int | None
+    quote_count: int | None
+    sentiment: str
+    fetched_at: str
+
+
+LAKE_COLUMNS: tuple[str, ...] = tuple(LakeRow.__annotations__)
+"""Column order of the lake rows (and of the Glue table)."""

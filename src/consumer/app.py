@@ -1,0 +1,164 @@
+"""Consumer Lambda: Kinesis event source → DynamoDB EventData (tweets + per-minute stats).
+
+Per record (cheap, in the Powertools record handler): base64 → parse/validate; a record that can
+never succeed is quarantined to S3 and not reported as failed. Per batch (in bulk): sentiment,
+exactly-once stats transactions, then ``BatchWriteItem`` of the tweet items; records whose
+writes ultimately fail are reported in ``batchItemFailures``. Cost figures: ``consumer.store``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import process_partial_response
+from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
+
+from consumer.processor import BulkStoreBatchProcessor
+from consumer.quarantine import Quarantine, RawRecord, shard_of
+from consumer.store import TweetStore
+from tweet_record.items import ttl_days_from_env
+from tweet_record.parse import ParsedTweet, RecordRejected, decode_base64, parse_stream_record
+from tweet_record.sentiment import engine_from_env
+from tweet_record.tracing import lambda_tracer
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from botocore.config import Config
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+
+RECORD_KEYS = ("sequence_number", "tweet_id")
+
+logger = Logger()
+tracer = lambda_tracer()
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "trendstream"))
+
+
+def _client_config() -> Config:
+    # boto3 is imported when the first client is built (first invocation), keeping the handler
+    # import within its 200 ms budget. The cost moves to the first batch; it does not vanish.
+    from botocore.config import Config  # noqa: PLC0415
+
+    return Config(
+        retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=10
+    )
+
+
+@cache
+def dynamodb() -> DynamoDBClient:
+    import boto3  # noqa: PLC0415
+
+    return boto3.client("dynamodb", config=_client_config())
+
+
+@cache
+def s3() -> S3Client:
+    import boto3  # noqa: PLC0415
+
+    return boto3.client("s3", config=_client_config())
+
+
+@dataclass
+class Runtime:
+    store: TweetStore
+    quarantine: Quarantine
+
+
+@cache
+def runtime() -> Runtime:
+    """Built on the first invocation, from the function's environment."""
+    return Runtime(
+        store=TweetStore(
+            client_factory=dynamodb,
+            table_name=os.environ["TABLE_NAME"],
+            ttl_days=ttl_days_from_env(),
+            engine=engine_from_env(),
+        ),
+        quarantine=Quarantine(client_factory=s3, bucket=os.environ["LAKE_BUCKET"]),
+    )
+
+
+@dataclass
+class BatchFigures:
+    quarantined: int = 0
+
+
+figures = BatchFigures()
+
+
+def raw_record(record: KinesisStreamRecord) -> RawRecord:
+    kinesis = record.kinesis
+    return RawRecord(
+        data_base64=kinesis.data,
+        shard_id=shard_of(record.event_id),
+        sequence_number=kinesis.sequence_number,
+        partition_key=kinesis.partition_key,
+        arrival_epoch=kinesis.approximate_arrival_timestamp,
+        event_source_arn=record.event_source_arn,
+    )
+
+
+def record_handler(record: KinesisStreamRecord) -> ParsedTweet | None:
+    """Parse one record; quarantine it if it can never be stored (S3 failure → raise)."""
+    kinesis = record.kinesis
+    try:
+        tweet = parse_stream_record(decode_base64(kinesis.data))
+    except RecordRejected as rejected:
+        logger.append_keys(sequence_number=kinesis.sequence_number, tweet_id=None)
+        key = runtime().quarantine.put(raw_record(record), rejected)
+        figures.quarantined += 1
+        logger.warning(
+            "record quarantined",
+            extra={"reason": str(rejected.reason), "detail": rejected.detail, "s3_key": key},
+        )
+        return None
+    logger.append_keys(sequence_number=kinesis.sequence_number, tweet_id=tweet.tweet_id)
+    return tweet
+
+
+@tracer.capture_method(capture_response=False)
+def store_batch(tweets: Sequence[ParsedTweet]) -> list[Exception | None]:
+    logger.remove_keys(list(RECORD_KEYS))
+    report = runtime().store.store(tweets)
+    for tweet, failure in zip(tweets, report.failures, strict=True):
+        if failure is not None:
+            logger.warning(
+                "tweet not stored; record will be redelivered",
+                extra={"tweet_id": tweet.tweet_id, "topic": tweet.topic, "error": str(failure)},
+            )
+    metrics.add_metric(name="TweetsWritten", unit=MetricUnit.Count, value=report.tweets_written)
+    metrics.add_metric(
+        name="DuplicatesSkipped", unit=MetricUnit.Count, value=report.duplicates_skipped
+    )
+    metrics.add_metric(name="WriteRetries", unit=MetricUnit.Count, value=report.write_retries)
+    return report.failures
+
+
+processor = BulkStoreBatchProcessor(bulk_handler=store_batch)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    figures.quarantined = 0
+    records_in = len(event.get("Records", []))
+    metrics.add_metric(name="RecordsIn", unit=MetricUnit.Count, value=records_in)
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    logger.remove_keys(list(RECORD_KEYS))
+    metrics.add_metric(name="RecordsQuarantined", unit=MetricUnit.Count, value=figures.quarantined)
+    failed = len(response.get("batchItemFailures", []))
+    metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=failed)
+    logger.info(
+        "batch done",
+        extra={"records": records_in, "quarantined": figures.quarantined, "failed": failed},
+    )
+    return dict(response)

@@ -1,0 +1,1 @@
+"""Firehose transformation Lambda: stream records → flattened NDJSON lines for the lake."""

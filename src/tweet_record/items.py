@@ -1,0 +1,126 @@
+"""DynamoDB items of the EventData table, in the low-level AttributeValue form.
+
+The low-level form is written directly (no ``TypeSerializer``) because the consumer builds one
+item per record inside its per-record CPU budget. Keys follow CONTRACT.md:
+
+- tweet under a topic: ``pk=TOPIC#<topic>``, ``sk=TWEET#<created_at>#<tweet_id>``
+- per-minute stats:    ``pk=TOPIC#<topic>``, ``sk=MINUTE#<YYYY-MM-DDTHH:MM>``
+- "already counted" marker (exactly-once stats): ``pk=TOPIC#<topic>``, ``sk=COUNTED#<tweet_id>``
+
+``expires_at`` is ``fetched_at + TTL_DAYS``, not "now + TTL_DAYS": a redelivered record then
+produces a byte-identical item, and replayed old tweets still live ``TTL_DAYS`` in the table.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from tweet_record.parse import ParsedTweet
+from tweet_record.sentiment import Sentiment
+from tweet_record.timestamps import expiry_epoch, minute_of
+
+DEFAULT_TTL_DAYS = 30
+
+AttributeValue = dict[str, Any]
+Item = dict[str, AttributeValue]
+Key = tuple[str, str]
+
+SENTIMENT_COUNTERS: Mapping[str, str] = {
+    Sentiment.POSITIVE: "positive",
+    Sentiment.NEGATIVE: "negative",
+    Sentiment.NEUTRAL: "neutral",
+    Sentiment.MIXED: "mixed",
+}
+"""Stats attribute incremented per sentiment label; other labels only count in tweet_count."""
+
+STATS_COUNTERS: tuple[str, ...] = ("tweet_count", *SENTIMENT_COUNTERS.values())
+
+
+def ttl_days_from_env(environ: Mapping[str, str] = os.environ) -> int:
+    """``TTL_DAYS`` (default 30); a typo must fail loudly at cold start, not expire data."""
+    raw = environ.get("TTL_DAYS", "").strip()
+    if not raw:
+        return DEFAULT_TTL_DAYS
+    try:
+        days = int(raw)
+    except ValueError:
+        raise ValueError(f"TTL_DAYS must be a whole number of days, not {raw!r}") from None
+    if days <= 0:
+        raise ValueError(f"TTL_DAYS must be a positive number of days, not {raw!r}")
+    return days
+
+
+def topic_pk(topic: str) -> str:
+    return f"TOPIC#{topic}"
+
+
+def tweet_key(tweet: ParsedTweet) -> Key:
+    return topic_pk(tweet.topic), f"TWEET#{tweet.created_at}#{tweet.tweet_id}"
+
+
+def stats_key(topic: str, created_at: str) -> Key:
+    return topic_pk(topic), f"MINUTE#{minute_of(created_at)}"
+
+
+def marker_key(topic: str, tweet_id: str) -> Key:
+    return topic_pk(topic), f"COUNTED#{tweet_id}"
+
+
+def tweet_item(
+    tweet: ParsedTweet, sentiment: str, ttl_days: int, expires_at: int | None = None
+) -> Item:
+    """The tweet-under-topic item; optional X fields absent from the record are omitted.
+
+    ``expires_at`` may be passed when the caller already computed it (the consumer does, for
+    the marker item), saving a timestamp parse per tweet.
+    """
+    pk, sk = tweet_key(tweet)
+    if expires_at is None:
+        expires_at = expiry_epoch(tweet.fetched_at, ttl_days)
+    item: Item = {
+        "pk": {"S": pk},
+        "sk": {"S": sk},
+        "tweet_id": {"S": tweet.tweet_id},
+        "topic": {"S": tweet.topic},
+        "topic_kind": {"S": tweet.topic_kind},
+        "text": {"S": tweet.text},
+        "created_at": {"S": tweet.created_at},
+        "fetched_at": {"S": tweet.fetched_at},
+        "hashtags": {"L": [{"S": tag} for tag in tweet.hashtags]},
+        "sentiment": {"S": sentiment},
+        "expires_at": {"N": str(expires_at)},
+    }
+    if tweet.author_username is not None:
+        item["author_username"] = {"S": tweet.author_username}
+    if tweet.author_id is not None:
+        item["author_id"] = {"S": tweet.author_id}
+    if tweet.lang is not None:
+        item["lang"] = {"S": tweet.lang}
+    if tweet.like_count is not None:
+        item["like_count"] = {"N": str(tweet.like_count)}
+    if tweet.retweet_count is not None:
+        item["retweet_count"] = {"N": str(tweet.retweet_count)}
+    return item
+
+
+def marker_item(topic: str, tweet_id: str, expires_at: int) -> Item:
+    """Proof that (topic, tweet) is already in the minute stats; lives as long as the tweet."""
+    pk, sk = marker_key(topic, tweet_id)
+    return {"pk": {"S": pk}, "sk": {"S": sk}, "expires_at": {"N": str(expires_at)}}
+
+
+def stats_increments(sentiments: list[str]) -> dict[str, int]:
+    """Counter increments for a group of tweets in one (topic, minute).
+
+    Zero increments are kept: ``ADD x :zero`` creates the attribute, so every stats item carries
+    all five counters as the contract lists them.
+    """
+    increments = dict.fromkeys(STATS_COUNTERS, 0)
+    increments["tweet_count"] = len(sentiments)
+    for sentiment in sentiments:
+        counter = SENTIMENT_COUNTERS.get(sentiment)
+        if counter is not None:
+            increments[counter] += 1
+    return increments
