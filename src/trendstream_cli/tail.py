@@ -1,0 +1,204 @@
+"""`trendstream tail`: the latest tweets per topic, read from the DynamoDB table.
+
+Per topic this is one Query (`pk = TOPIC#<topic>`, `sk` begins with `TWEET#`, newest first,
+`Limit`), so it costs about `limit` items of reads per topic. Without `--topic`, topics are
+discovered by a Scan for the per-minute stats items (`sk` begins with `MINUTE#`): a Scan reads,
+and is billed for, the whole table whatever the filter keeps, so on a large table name the topics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TextIO
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+from rich.table import Table
+
+from trendstream_cli.status import StackOutputsError, add_stack_arguments, load_stack_outputs
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+TOPIC_PREFIX = "TOPIC#"
+TWEET_PREFIX = "TWEET#"
+MINUTE_PREFIX = "MINUTE#"
+DEFAULT_LIMIT = 10
+DEFAULT_MAX_TOPICS = 20
+TEXT_WIDTH = 80
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+
+_deserializer = TypeDeserializer()
+
+
+@dataclass(frozen=True)
+class TailedTweet:
+    topic: str
+    created_at: str
+    author: str
+    sentiment: str
+    text: str
+    tweet_id: str
+    like_count: int | None
+    retweet_count: int | None
+
+
+def _plain(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: _deserializer.deserialize(value) for key, value in item.items()}
+
+
+def discover_topics(dynamodb: DynamoDBClient, table_name: str) -> list[str]:
+    """Topics that have per-minute stats, most recently active first (a full-table Scan)."""
+    latest_minute: dict[str, str] = {}
+    paginator = dynamodb.get_paginator("scan")
+    pages = paginator.paginate(
+        TableName=table_name,
+        FilterExpression="begins_with(sk, :minute)",
+        ProjectionExpression="pk, sk",
+        ExpressionAttributeValues={":minute": {"S": MINUTE_PREFIX}},
+    )
+    for page in pages:
+        for item in page.get("Items", []):
+            partition, sort = item["pk"]["S"], item["sk"]["S"]
+            if not partition.startswith(TOPIC_PREFIX):
+                continue
+            topic = partition[len(TOPIC_PREFIX) :]
+            latest_minute[topic] = max(latest_minute.get(topic, ""), sort)
+    return sorted(latest_minute, key=lambda topic: (latest_minute[topic], topic), reverse=True)
+
+
+def latest_tweets(
+    dynamodb: DynamoDBClient, table_name: str, topic: str, limit: int
+) -> list[TailedTweet]:
+    """The topic's newest `limit` tweets: the sort key orders them by `created_at`."""
+    response = dynamodb.query(
+        TableName=table_name,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :tweet)",
+        ExpressionAttributeValues={
+            ":pk": {"S": f"{TOPIC_PREFIX}{topic}"},
+            ":tweet": {"S": TWEET_PREFIX},
+        },
+        ScanIndexForward=False,
+        Limit=limit,
+    )
+    return [to_tailed_tweet(topic, _plain(item)) for item in response.get("Items", [])]
+
+
+def to_tailed_tweet(topic: str, item: Mapping[str, Any]) -> TailedTweet:
+    """One table row; tolerant of missing attributes, as items from older writers may be."""
+    return TailedTweet(
+        topic=str(item.get("topic", topic)),
+        created_at=str(item.get("created_at", "")),
+        author=str(item.get("author_username", "")),
+        sentiment=_sentiment_text(item.get("sentiment")),
+        text=str(item.get("text", "")),
+        tweet_id=str(item.get("tweet_id", "")),
+        like_count=_optional_int(item.get("like_count")),
+        retweet_count=_optional_int(item.get("retweet_count")),
+    )
+
+
+def _sentiment_text(value: Any) -> str:
+    """A label, or a label and score when the consumer stored a map."""
+    if isinstance(value, Mapping):
+        label = value.get("label", value.get("sentiment", ""))
+        score = value.get("compound", value.get("score"))
+        return (
+            f"{label} {float(score):+.2f}"
+            if isinstance(score, Decimal | float | int)
+            else str(label)
+        )
+    return "" if value is None else str(value)
+
+
+def _optional_int(value: Any) -> int | None:
+    return int(value) if isinstance(value, Decimal | int) else None
+
+
+def tail(
+    outputs: Mapping[str, Any],
+    *,
+    topics: Sequence[str] = (),
+    limit: int = DEFAULT_LIMIT,
+    max_topics: int = DEFAULT_MAX_TOPICS,
+    session: boto3.session.Session | None = None,
+) -> list[TailedTweet]:
+    """The newest tweets of each topic (given, or the most recently active discovered ones)."""
+    session = session or boto3.session.Session()
+    dynamodb = session.client("dynamodb")
+    table_name = str(outputs["table_name"])
+    chosen = list(topics) or discover_topics(dynamodb, table_name)[:max_topics]
+    tweets: list[TailedTweet] = []
+    for topic in chosen:
+        tweets.extend(latest_tweets(dynamodb, table_name, topic, limit))
+    return tweets
+
+
+def _one_line(text: str, width: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def render(tweets: Sequence[TailedTweet], output_format: str, stream: TextIO) -> None:
+    if output_format == "json":
+        json.dump([asdict(tweet) for tweet in tweets], stream, indent=2, ensure_ascii=False)
+        stream.write("\n")
+        return
+    table = Table(title="latest tweets per topic", caption=f"{len(tweets)} tweets")
+    for column in ("topic", "created_at", "author", "sentiment", "text"):
+        table.add_column(column, overflow="fold" if column != "text" else "ellipsis")
+    for tweet in tweets:
+        author = f"@{tweet.author}" if tweet.author else ""
+        table.add_row(
+            tweet.topic,
+            tweet.created_at,
+            author,
+            tweet.sentiment,
+            _one_line(tweet.text, TEXT_WIDTH),
+        )
+    Console(file=stream).print(table)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--topic",
+        action="append",
+        default=[],
+        dest="topics",
+        help="a topic to show (repeatable); default: discover topics by a full-table Scan",
+    )
+    parser.add_argument(
+        "--limit", type=int, default=DEFAULT_LIMIT, help="tweets per topic (default %(default)s)"
+    )
+    parser.add_argument(
+        "--max-topics",
+        type=int,
+        default=DEFAULT_MAX_TOPICS,
+        help="discovered topics to show, most recently active first (default %(default)s)",
+    )
+    parser.add_argument("--format", choices=("table", "json"), default="table")
+    add_stack_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    errors = Console(stderr=True)
+    if args.limit < 1 or args.max_topics < 1:
+        errors.print("[red]--limit and --max-topics must be at least 1[/red]")
+        return EXIT_ERROR
+    try:
+        outputs = load_stack_outputs(args)
+        tweets = tail(outputs, topics=args.topics, limit=args.limit, max_topics=args.max_topics)
+    except (StackOutputsError, ClientError, BotoCoreError, KeyError) as error:
+        errors.print(f"[red]tail failed:[/red] {error}", highlight=False, soft_wrap=True)
+        return EXIT_ERROR
+    render(tweets, args.format, sys.stdout)
+    return EXIT_OK

@@ -1,0 +1,154 @@
+"""`trendstream tail`: newest tweets per topic from the EventData table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from trendstream_cli.main import main
+from trendstream_cli.tail import discover_topics, tail
+
+TABLE = "trendstream-local-EventData"
+
+
+def tweet_item(topic: str, created_at: str, tweet_id: str, **extra: Any) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "pk": {"S": f"TOPIC#{topic}"},
+        "sk": {"S": f"TWEET#{created_at}#{tweet_id}"},
+        "tweet_id": {"S": tweet_id},
+        "topic": {"S": topic},
+        "text": {"S": f"text of {tweet_id}"},
+        "author_username": {"S": f"user{tweet_id}"},
+        "created_at": {"S": created_at},
+        "sentiment": {"S": "NEUTRAL"},
+        "like_count": {"N": "1"},
+    }
+    item.update(extra)
+    return item
+
+
+def minute_item(topic: str, minute: str) -> dict[str, Any]:
+    return {
+        "pk": {"S": f"TOPIC#{topic}"},
+        "sk": {"S": f"MINUTE#{minute}"},
+        "tweet_count": {"N": "1"},
+    }
+
+
+@pytest.fixture
+def table(aws: boto3.session.Session) -> boto3.session.Session:
+    dynamodb = aws.client("dynamodb")
+    dynamodb.create_table(
+        TableName=TABLE,
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    items = [
+        tweet_item("#Europe", "2026-11-22T10:00:00.000Z", "1"),
+        tweet_item("#Europe", "2026-11-22T10:05:00.000Z", "2"),
+        tweet_item("#Europe", "2026-11-22T10:03:00.000Z", "3", sentiment={"S": "POSITIVE"}),
+        {"pk": {"S": "TOPIC##Europe"}, "sk": {"S": "COUNTED#2"}},
+        minute_item("#Europe", "2026-11-22T10:00"),
+        minute_item("#Europe", "2026-11-22T10:05"),
+        tweet_item("#AI", "2026-11-22T11:00:00.000Z", "4", text={"S": "line one\nline two " * 20}),
+        minute_item("#AI", "2026-11-22T11:00"),
+        tweet_item("#Quiet", "2026-11-22T09:00:00.000Z", "5"),
+        minute_item("#Quiet", "2026-11-22T09:00"),
+        {"pk": {"S": "CHECKPOINT#producer"}, "sk": {"S": "MINUTE#odd"}},
+    ]
+    for item in items:
+        dynamodb.put_item(TableName=TABLE, Item=item)
+    return aws
+
+
+def test_discovers_topics_most_recently_active_first(table: boto3.session.Session) -> None:
+    assert discover_topics(table.client("dynamodb"), TABLE) == ["#AI", "#Europe", "#Quiet"]
+
+
+def test_newest_tweets_first_within_the_limit(table: boto3.session.Session) -> None:
+    tweets = tail({"table_name": TABLE}, topics=["#Europe"], limit=2, session=table)
+
+    assert [(tweet.topic, tweet.tweet_id) for tweet in tweets] == [
+        ("#Europe", "2"),
+        ("#Europe", "3"),
+    ]
+    assert tweets[1].sentiment == "POSITIVE"
+    assert tweets[0].author == "user2"
+    assert tweets[0].like_count == 1
+
+
+def test_without_topics_shows_discovered_ones_up_to_max(table: boto3.session.Session) -> None:
+    tweets = tail({"table_name": TABLE}, limit=1, max_topics=2, session=table)
+
+    assert [(tweet.topic, tweet.tweet_id) for tweet in tweets] == [("#AI", "4"), ("#Europe", "2")]
+
+
+def test_items_missing_attributes_still_show(table: boto3.session.Session) -> None:
+    dynamodb = table.client("dynamodb")
+    dynamodb.put_item(
+        TableName=TABLE,
+        Item={
+            "pk": {"S": "TOPIC##Sparse"},
+            "sk": {"S": "TWEET#2026-11-22T12:00:00.000Z#9"},
+            "sentiment": {"M": {"label": {"S": "NEGATIVE"}, "compound": {"N": "-0.61"}}},
+        },
+    )
+
+    [tweet] = tail({"table_name": TABLE}, topics=["#Sparse"], session=table)
+
+    assert (tweet.topic, tweet.author, tweet.text, tweet.like_count) == ("#Sparse", "", "", None)
+    assert tweet.sentiment == "NEGATIVE -0.61"
+
+
+def test_unknown_topic_gives_no_rows(table: boto3.session.Session) -> None:
+    assert tail({"table_name": TABLE}, topics=["#Nothing"], session=table) == []
+
+
+@pytest.fixture
+def outputs_file(table: boto3.session.Session, tmp_path: Path) -> Path:
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({"table_name": {"value": TABLE}}))
+    return path
+
+
+def test_command_json(outputs_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["tail", "--outputs", str(outputs_file), "--topic", "#AI", "--format", "json"])
+
+    assert code == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["tweet_id"] == "4"
+    assert row["text"].startswith("line one\nline two")
+
+
+def test_command_table_truncates_text_to_one_line(
+    outputs_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["tail", "--outputs", str(outputs_file), "--topic", "#AI", "--topic", "#Quiet"])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "@user4" in out
+    assert "@user5" in out
+    assert "line one line two" in out
+    assert "…" in out
+    assert "2 tweets" in out
+
+
+def test_command_missing_table_is_an_error(
+    outputs_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outputs_file.write_text(json.dumps({"table_name": "gone"}))
+
+    assert main(["tail", "--outputs", str(outputs_file), "--topic", "#AI"]) == 1
+    assert "ResourceNotFoundException" in capsys.readouterr().err

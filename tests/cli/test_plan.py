@@ -1,0 +1,398 @@
+"""`trendstream plan`: the capacity formulas against hand computations, and the command itself."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from trendstream_cli import capacity
+from trendstream_cli.capacity import (
+    KIB,
+    MIB,
+    PlanInputs,
+    build_plan,
+    expected_distinct_topics,
+    firehose_billed_bytes,
+    flushes_per_s,
+    hot_topic_saturation_tweets_per_s,
+    kinesis_on_demand_monthly_usd,
+    kinesis_provisioned_monthly_usd,
+    on_demand_billed_bytes,
+    parallelization_factor_needed,
+    put_payload_units,
+    records_per_batch,
+    shards_for_catch_up,
+    shards_for_shared_read,
+    shards_for_write_bytes,
+    shards_for_write_records,
+    shared_read_catch_up_factor,
+    stats_transactions_per_batch,
+    stats_updates_per_batch,
+    write_shards_for_key,
+    write_units_for_item,
+    x_api_max_tweets_per_s,
+)
+from trendstream_cli.main import main
+
+
+def run_plan(*argv: str) -> int:
+    parser = argparse.ArgumentParser()
+    capacity.add_arguments(parser)
+    return capacity.run(parser.parse_args(list(argv)))
+
+
+def note_ids(inputs: PlanInputs) -> set[str]:
+    return {note.id for note in build_plan(inputs).notes}
+
+
+# --- Kinesis -------------------------------------------------------------------------------
+def test_a_thousand_one_kib_records_per_second_fit_one_shard_at_the_limits() -> None:
+    assert shards_for_write_records(1000) == 1
+    assert shards_for_write_bytes(1000 * KIB) == 1  # 1,024,000 B/s < 1 MiB/s
+    assert shards_for_shared_read(1000 * KIB, consumers=2) == 1  # 2,048,000 B/s < 2 MiB/s
+
+
+def test_one_record_or_byte_past_a_shard_limit_needs_a_second_shard() -> None:
+    assert shards_for_write_records(1001) == 2
+    assert shards_for_write_bytes(MIB + 1) == 2
+    assert shards_for_write_bytes(1000 * 2 * KIB) == 2
+
+
+def test_a_third_shared_consumer_makes_reads_bind_before_writes() -> None:
+    bytes_per_s = 1000 * KIB
+    assert shards_for_write_bytes(bytes_per_s) == 1
+    assert shards_for_shared_read(bytes_per_s, consumers=3) == 2
+
+
+def test_planning_at_80_percent_adds_the_headroom_shard() -> None:
+    assert shards_for_write_records(1000, utilisation=0.8) == 2
+    assert shards_for_write_records(800, utilisation=0.8) == 1
+
+
+def test_catch_up_factor_is_what_the_other_consumer_leaves_of_2_mib() -> None:
+    assert shared_read_catch_up_factor(MIB, consumers=2) == 0.0
+    # 0.5 MiB/s ingest: the laggard gets 1.5 MiB/s, draining 1 MiB/s of backlog = 2x real time.
+    assert shared_read_catch_up_factor(MIB / 2, consumers=2) == pytest.approx(2.0)
+
+
+def test_catch_up_shards_leave_a_lagging_consumer_real_time_to_spare() -> None:
+    # 1,000 KiB/s, two consumers: a laggard needs 2 x ingest + the other's 1 x = 3,072,000 B/s.
+    assert shards_for_catch_up(1000 * KIB, consumers=2) == 2
+    assert shards_for_catch_up(MIB / 2, consumers=2) == 1
+    for bytes_per_s in (5 * MIB, 114.4 * MIB):
+        shards = shards_for_catch_up(bytes_per_s, consumers=2)
+        assert shared_read_catch_up_factor(bytes_per_s / shards, consumers=2) >= 1.0
+        assert shared_read_catch_up_factor(bytes_per_s / (shards - 1), consumers=2) < 1.0
+
+
+def test_put_payload_units_count_started_25_kb_chunks() -> None:
+    assert put_payload_units(5 * KIB) == 1
+    assert put_payload_units(25 * KIB) == 1
+    assert put_payload_units(25 * KIB + 1) == 2
+    assert put_payload_units(45 * KIB) == 2
+
+
+def test_on_demand_rounds_each_record_up_to_a_kib() -> None:
+    assert on_demand_billed_bytes(int(4.5 * KIB)) == 5 * KIB  # the pricing page's example
+    assert on_demand_billed_bytes(1200) == 2 * KIB
+    assert on_demand_billed_bytes(1024) == KIB
+
+
+def test_provisioned_cost_is_shard_hours_plus_put_units() -> None:
+    # 4 shards, 100 records/s of 35 KiB (2 units each), a 730-hour month.
+    shard_hours = 4 * 730 * 0.015  # 43.80
+    units = 100 * 2_628_000 * 2 / 1e6 * 0.014  # 525.6 M units -> 7.3584
+    assert kinesis_provisioned_monthly_usd(4, 100, 35 * KIB) == pytest.approx(shard_hours + units)
+    assert shard_hours + units == pytest.approx(51.1584)
+
+
+def test_on_demand_cost_is_stream_hours_plus_gb_in_and_out_per_consumer() -> None:
+    gib_written = 2_628_000_000 / 1024**2  # 1,000 records/s of 1 KiB for a month
+    expected = 730 * 0.04 + gib_written * 0.08 + 2 * gib_written * 0.04
+    assert kinesis_on_demand_monthly_usd(1000, 1024, consumers=2) == pytest.approx(expected)
+    assert expected == pytest.approx(430.2, abs=0.1)
+
+
+# --- Lambda --------------------------------------------------------------------------------
+def test_a_batch_holds_what_one_poll_or_window_collects_capped_by_batch_size() -> None:
+    assert records_per_batch(10, 100, batching_window_s=1.0) == 10
+    assert records_per_batch(500, 100, batching_window_s=1.0) == 100
+    assert records_per_batch(10, 100, batching_window_s=5.0) == 50
+    assert records_per_batch(0.5, 100, batching_window_s=0.0) == 1
+
+
+def test_parallelization_factor_keeps_each_shard_below_the_target_busy_fraction() -> None:
+    assert parallelization_factor_needed(0.5, utilisation=0.8) == 1
+    assert parallelization_factor_needed(0.8, utilisation=0.8) == 1
+    assert parallelization_factor_needed(3.1, utilisation=0.8) == 4
+
+
+def test_lambda_cost_is_requests_plus_gb_seconds_per_architecture() -> None:
+    # 1 M invocations of 100 ms at 1 GB = 100,000 GB-s.
+    x86 = capacity.lambda_monthly_usd(1e6, 0.1, 1024, "x86_64")
+    arm = capacity.lambda_monthly_usd(1e6, 0.1, 1024, "arm64")
+    assert x86 == pytest.approx(0.20 + 100_000 * 0.0000166667)
+    assert arm == pytest.approx(0.20 + 100_000 * 0.0000133334)
+    assert arm < x86
+
+
+# --- DynamoDB ------------------------------------------------------------------------------
+def test_write_units_per_started_kb_and_double_in_a_transaction() -> None:
+    assert write_units_for_item(500) == 1
+    assert write_units_for_item(1024) == 1
+    assert write_units_for_item(1025) == 2
+    assert write_units_for_item(55, transactional=True) == 2
+    assert write_units_for_item(3 * KIB, transactional=True) == 6  # the pricing page's example
+
+
+def test_distinct_topics_in_a_batch() -> None:
+    assert expected_distinct_topics(1, 50) == pytest.approx(1.0)
+    assert expected_distinct_topics(10_000, 50) == pytest.approx(50.0)
+    assert expected_distinct_topics(100, 1) == 1.0
+    # Two records over two topics: distinct with probability 1/2 -> 1.5 expected.
+    assert expected_distinct_topics(2, 2) == pytest.approx(1.5)
+
+
+def test_stats_transactions_pack_markers_and_minute_updates_100_actions_at_a_time() -> None:
+    assert stats_transactions_per_batch(1, topics=50) == 1
+    assert stats_transactions_per_batch(99, topics=1) == 1  # 99 markers + 1 update
+    assert stats_transactions_per_batch(100, topics=1) == 2
+    assert stats_transactions_per_batch(990, topics=1) == 10
+    # 100 records over 50 topics: ~43.6 distinct topics -> 143.6 actions -> 2 transactions.
+    assert stats_transactions_per_batch(100, topics=50) == 2
+
+
+def test_a_minute_split_across_transactions_is_updated_in_each() -> None:
+    assert stats_updates_per_batch(99, topics=1) == pytest.approx(1.0)
+    assert stats_updates_per_batch(100, topics=1) == pytest.approx(2.0)
+    assert stats_updates_per_batch(100, topics=50) == pytest.approx(
+        expected_distinct_topics(100, 50) + 1
+    )
+
+
+def test_hot_topic_threshold_is_partition_limit_over_units_per_tweet_on_the_key() -> None:
+    assert hot_topic_saturation_tweets_per_s(1, 0) == pytest.approx(1000.0)
+    assert hot_topic_saturation_tweets_per_s(3, 0) == pytest.approx(333.33, abs=0.01)
+    assert hot_topic_saturation_tweets_per_s(3, 400) == pytest.approx(200.0)
+    assert hot_topic_saturation_tweets_per_s(3, 1500) == 0.0
+
+
+def test_write_shards_keep_each_sharded_key_at_80_percent_of_the_partition() -> None:
+    assert write_shards_for_key(100) == 1
+    assert write_shards_for_key(800) == 1
+    assert write_shards_for_key(6200) == 8
+
+
+def test_hot_topic_note_appears_exactly_when_its_key_passes_80_percent_of_1000_wcu() -> None:
+    calm = build_plan(PlanInputs(tweets_per_second=1000))
+    hot = build_plan(PlanInputs(tweets_per_second=2000))
+    assert calm.dynamodb.hot_topic_wru_per_s <= 800 < hot.dynamodb.hot_topic_wru_per_s
+    assert "dynamodb-hot-key" not in {note.id for note in calm.notes}
+    assert "dynamodb-hot-key" in {note.id for note in hot.notes}
+    assert hot.dynamodb.hot_topic_write_shards == write_shards_for_key(
+        hot.dynamodb.hot_topic_wru_per_s
+    )
+
+
+def test_hot_topic_saturation_in_the_plan_counts_item_marker_and_stats_writes() -> None:
+    plan = build_plan(PlanInputs(tweets_per_second=1000))
+    # Tweet item 1 WRU + transactional marker 2 WRU per tweet on the topic's key.
+    assert plan.dynamodb.hot_topic_saturation_tweets_per_s == pytest.approx(
+        (1000 - plan.dynamodb.stats_item_wru_per_s) / 3
+    )
+    assert plan.dynamodb.hot_topic_wru_per_s == pytest.approx(
+        200 * 3 + plan.dynamodb.stats_item_wru_per_s
+    )
+
+
+def test_wru_per_tweet_is_item_plus_marker_plus_amortised_stats() -> None:
+    plan = build_plan(PlanInputs(tweets_per_second=1000, stats_topics=1))
+    # One topic: 100 records need 2 transactions (99 + 1 markers), each updating the minute.
+    assert stats_updates_per_batch(100, 1) == pytest.approx(2.0)
+    stats_wru_per_tweet = 2 * 2 / 100
+    assert plan.dynamodb.wru_per_tweet == pytest.approx(1 + 2 + stats_wru_per_tweet)
+
+
+# --- Firehose, S3, Athena, producer --------------------------------------------------------
+def test_firehose_bills_each_record_in_started_5_kb() -> None:
+    assert firehose_billed_bytes(3 * KIB) == 5 * KIB
+    assert firehose_billed_bytes(12 * KIB) == 15 * KIB
+    assert firehose_billed_bytes(1200) == 5 * KIB
+
+
+def test_buffers_flush_on_size_or_interval_whichever_comes_first() -> None:
+    assert flushes_per_s(MIB, MIB, 60) == pytest.approx(1.0)
+    assert flushes_per_s(10 * KIB, MIB, 60) == pytest.approx(1 / 60)
+
+
+def test_athena_charges_5_usd_per_tb_with_a_10_mb_minimum() -> None:
+    assert capacity.athena_query_usd(1024**4) == pytest.approx(5.0)
+    assert capacity.athena_query_usd(1) == capacity.athena_query_usd(10_000_000)
+    assert capacity.athena_query_usd(1) > 0
+
+
+def test_x_api_recent_search_ceiling_is_50_tweets_per_second() -> None:
+    assert x_api_max_tweets_per_s() == pytest.approx(50.0)
+
+
+def test_the_source_binds_above_the_x_api_ceiling_but_not_at_it() -> None:
+    assert "x-api-ceiling" not in note_ids(PlanInputs(tweets_per_second=50))
+    above = build_plan(PlanInputs(tweets_per_second=51))
+    assert above.producer.source_bound
+    assert "x-api-ceiling" in {note.id for note in above.notes}
+
+
+# --- the plan as a whole -------------------------------------------------------------------
+RATES = (0.1, 1, 10, 50, 100, 1000, 10_000, 100_000, 1_000_000)
+
+
+def test_capacity_and_cost_never_fall_as_the_rate_rises() -> None:
+    plans = [build_plan(PlanInputs(tweets_per_second=rate)) for rate in RATES]
+    for smaller, bigger in itertools.pairwise(plans):
+        assert bigger.kinesis.shards >= smaller.kinesis.shards
+        assert bigger.dynamodb.wru_per_s > smaller.dynamodb.wru_per_s
+        assert bigger.firehose.ingest_monthly_usd > smaller.firehose.ingest_monthly_usd
+        assert bigger.consumer.invocations_per_s >= smaller.consumer.invocations_per_s
+        assert bigger.total_monthly_usd > smaller.total_monthly_usd
+
+
+def test_bigger_records_never_cost_less() -> None:
+    sizes = (200, 1024, 1200, 5 * KIB, 25 * KIB, 100 * KIB)
+    plans = [build_plan(PlanInputs(tweets_per_second=500, avg_record_bytes=s)) for s in sizes]
+    for smaller, bigger in itertools.pairwise(plans):
+        assert bigger.kinesis.shards >= smaller.kinesis.shards
+        assert bigger.total_monthly_usd >= smaller.total_monthly_usd
+
+
+def test_the_cost_table_adds_up_and_prices_a_million_tweets() -> None:
+    plan = build_plan(PlanInputs(tweets_per_second=10))
+    assert plan.total_monthly_usd == pytest.approx(sum(line.monthly_usd for line in plan.costs))
+    assert plan.tweets_per_month == pytest.approx(10 * 2_628_000)
+    assert plan.usd_per_million_tweets == pytest.approx(plan.total_monthly_usd / 26.28)
+
+
+def test_the_kinesis_line_is_the_cheaper_mode() -> None:
+    plan = build_plan(PlanInputs(tweets_per_second=10))
+    kinesis_line = plan.costs[0]
+    assert kinesis_line.service == "Kinesis Data Streams"
+    assert kinesis_line.monthly_usd == min(
+        plan.kinesis.provisioned_monthly_usd, plan.kinesis.on_demand_monthly_usd
+    )
+    assert plan.kinesis.cheaper_mode in kinesis_line.item
+
+
+def test_slow_consumers_get_shards_not_a_parallelization_factor_above_10() -> None:
+    slow = PlanInputs(tweets_per_second=20_000, consumer_cpu_us_per_record=20_000)
+    plan = build_plan(slow)
+    assert plan.consumer.parallelization_factor <= 10
+    assert plan.consumer.shards_added_for_consumer > 0
+    assert plan.kinesis.shards > build_plan(PlanInputs(tweets_per_second=20_000)).kinesis.shards
+    assert "consumer-shards" in {note.id for note in plan.notes}
+
+
+def test_quotas_are_flagged_where_they_bind() -> None:
+    ids = note_ids(PlanInputs(tweets_per_second=1_000_000))
+    assert {"lambda-concurrency-quota", "dynamodb-table-quota", "kinesis-legacy-shard-quota"} <= ids
+    assert "kinesis-shard-quota" in note_ids(PlanInputs(tweets_per_second=100_000_000))
+    assert not {"lambda-concurrency-quota", "dynamodb-table-quota"} & note_ids(
+        PlanInputs(tweets_per_second=10)
+    )
+
+
+def test_enhanced_fan_out_is_recommended_once_shared_reads_leave_no_catch_up() -> None:
+    plan = build_plan(PlanInputs(tweets_per_second=100_000))
+    assert plan.kinesis.catch_up_factor < 1
+    assert "kinesis-efo" in {note.id for note in plan.notes}
+    assert plan.kinesis.shards_for_catch_up > plan.kinesis.shards
+    per_shard = plan.kinesis.bytes_per_s / plan.kinesis.shards_for_catch_up
+    assert shared_read_catch_up_factor(per_shard, consumers=2) >= 1.0
+    assert "kinesis-efo" not in note_ids(PlanInputs(tweets_per_second=10))
+
+
+def test_every_price_is_positive_and_names_its_page() -> None:
+    for name, price in capacity.PRICES.items():
+        assert price.usd > 0, name
+        assert "aws.amazon.com" in price.source, name
+
+
+# --- the command ---------------------------------------------------------------------------
+def test_json_output_has_the_documented_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_plan("--tweets-per-second", "10", "--json") == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["schema"] == "trendstream.plan/1"
+    assert document["region"] == "us-east-1"
+    assert document["prices_read"] == "2026-11"
+    assert document["inputs"]["tweets_per_second"] == 10
+    assert isinstance(document["kinesis"]["shards"], int)
+    for section in ("kinesis", "consumer", "dynamodb", "firehose", "producer"):
+        assert isinstance(document[section], dict), section
+    assert set(document["costs"][0]) == {"service", "item", "monthly_usd"}
+    assert document["total_monthly_usd"] == pytest.approx(
+        sum(line["monthly_usd"] for line in document["costs"])
+    )
+    assert document["usd_per_million_tweets"] == pytest.approx(
+        document["total_monthly_usd"] / (document["tweets_per_month"] / 1e6)
+    )
+    assert [entry["factor"] for entry in document["scale"]] == [10, 100, 1000]
+    assert document["scale"][2]["tweets_per_second"] == 10_000
+    for note in document["notes"] + document["scale"][2]["notes"]:
+        assert set(note) == {"id", "text"}
+    assert set(document["prices"]["kinesis_shard_hour"]) == {
+        "usd",
+        "unit",
+        "source",
+        "confirmed",
+        "note",
+    }
+
+
+def test_text_output_has_the_cost_table_and_the_scale_section(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run_plan("--tweets-per-second", "10") == 0
+    out = capsys.readouterr().out
+    assert "Monthly cost" in out
+    assert "per million tweets" in out
+    assert "What changes at 10x, 100x, 1,000x" in out
+    assert "100x = 1,000 tweets/s" in out
+    assert "read 2026-11; check before relying" in out
+
+
+@pytest.mark.parametrize("rate", ["0", "-5", "abc", "nan", "inf"])
+def test_a_rate_that_is_not_positive_exits_2_with_a_clear_error(
+    rate: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["plan", "--tweets-per-second", rate])
+    assert exit_info.value.code == 2
+    assert "--tweets-per-second: must be a positive number" in capsys.readouterr().err
+
+
+def test_other_impossible_inputs_exit_2_with_the_option_named(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["plan", "--tweets-per-second", "10", "--stats-topics", "0"]) == 2
+    assert "--stats-topics must be at least 1" in capsys.readouterr().err
+    assert run_plan("--tweets-per-second", "10", "--avg-record-bytes", "0") == 2
+    assert "--avg-record-bytes" in capsys.readouterr().err
+
+
+def test_plan_inputs_reject_a_non_positive_rate_even_without_argparse() -> None:
+    for rate in (0.0, -1.0, math.nan, math.inf):
+        with pytest.raises(ValueError, match="positive"):
+            PlanInputs(tweets_per_second=rate)
+
+
+@pytest.mark.parametrize("rate", ["10", "1000", "100000"])
+def test_the_plans_in_docs_capacity_md_are_what_the_command_prints(
+    rate: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_plan("--tweets-per-second", rate) == 0
+    printed = capsys.readouterr().out
+    document = (Path(__file__).parents[2] / "docs" / "capacity.md").read_text(encoding="utf-8")
+    assert f"```text\n{printed}```" in document, "regenerate the plans in docs/capacity.md"
