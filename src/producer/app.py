@@ -1,0 +1,50 @@
+"""Producer Lambda: EventBridge schedule -> X API v2 (or the replay dataset) -> Kinesis.
+
+Packaged with this file at the zip root, next to the `producer` and `tweet_record` packages, so
+imports here are absolute. The handler is one call; the work is in plain modules.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.metrics import MetricUnit
+
+from producer.run import RunSummary
+from producer.service import produce
+from producer.tracing import make_tracer
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+logger = Logger()
+tracer = make_tracer()
+metrics = Metrics()
+# The plain modules log to stdlib loggers under "producer": register that package logger so its
+# records get the same JSON handler (a no-op when the service itself is named "producer").
+copy_config_to_registered_loggers(
+    source_logger=logger, include={logging.getLogger("producer").name}
+)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    summary = produce(context.get_remaining_time_in_millis)
+    record_metrics(summary)
+    logger.info("Producer run finished", extra={"summary": summary.as_dict()})
+    return summary.as_dict()
+
+
+def record_metrics(summary: RunSummary) -> None:
+    metrics.add_metric(name="TweetsFetched", unit=MetricUnit.Count, value=summary.tweets_fetched)
+    metrics.add_metric(name="RecordsPut", unit=MetricUnit.Count, value=summary.records_put)
+    metrics.add_metric(name="RecordsRetried", unit=MetricUnit.Count, value=summary.records_retried)
+    metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=summary.records_failed)
+    metrics.add_metric(name="RateLimited", unit=MetricUnit.Count, value=summary.rate_limited)
+    if summary.records_failed:
+        logger.error("Records were not delivered", extra={"errors": summary.errors})

@@ -1,0 +1,110 @@
+"""Settings parsing, the tracer choice, and what importing the handler costs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from producer.config import PACKAGED_REPLAY_DATASET, ConfigurationError, ProducerConfig
+from producer.tracing import tracing_wanted
+
+BASE = {"STREAM_NAME": "s", "TABLE_NAME": "t"}
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+def test_defaults() -> None:
+    config = ProducerConfig.from_env(BASE)
+
+    assert config.source == "x"
+    assert config.ssm_prefix == "/twitter/"
+    assert config.trend_woeids == (1,)
+    assert config.search_queries is None
+    assert config.max_results_per_page == 100
+    assert config.replay_dataset == PACKAGED_REPLAY_DATASET
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ('["aws lambda", "#python", "aws lambda"]', ("aws lambda", "#python")),
+        ("aws lambda; #python ;; (a OR b) lang:en", ("aws lambda", "#python", "(a OR b) lang:en")),
+        ("", ()),
+    ],
+)
+def test_search_queries_json_or_semicolons(raw: str, expected: tuple[str, ...]) -> None:
+    assert ProducerConfig.from_env({**BASE, "SEARCH_QUERIES": raw}).search_queries == expected
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"STREAM_NAME": "s"}, "TABLE_NAME is required"),
+        ({**BASE, "TWEET_SOURCE": "firehose"}, "TWEET_SOURCE must be one of"),
+        ({**BASE, "MAX_RESULTS_PER_PAGE": "5"}, "between 10 and 100"),
+        ({**BASE, "MAX_PAGES_PER_TOPIC": "many"}, "must be an integer"),
+        ({**BASE, "TREND_WOEIDS": "1,x"}, "comma-separated integers"),
+        ({**BASE, "SEARCH_QUERIES": '["a", 1]'}, "list of strings"),
+    ],
+)
+def test_invalid_settings_are_named(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        ProducerConfig.from_env(env)
+
+
+def test_woeids_and_prefix_normalised() -> None:
+    config = ProducerConfig.from_env(
+        {**BASE, "TREND_WOEIDS": "1, 23424977,1", "TWITTER_SSM_PREFIX": "/acme"}
+    )
+    assert config.trend_woeids == (1, 23424977)
+    assert config.ssm_prefix == "/acme/"
+    assert ProducerConfig.from_env({**BASE, "TREND_WOEIDS": "none"}).trend_woeids == ()
+
+
+@pytest.mark.parametrize(
+    ("env", "wanted"),
+    [
+        ({"LAMBDA_TASK_ROOT": "/var/task"}, True),
+        ({"LAMBDA_TASK_ROOT": "/var/task", "POWERTOOLS_TRACE_DISABLED": "true"}, False),
+        ({"LAMBDA_TASK_ROOT": "/var/task", "AWS_SAM_LOCAL": "true"}, False),
+        ({}, False),
+    ],
+)
+def test_tracing_wanted_mirrors_powertools(env: dict[str, str], wanted: bool) -> None:
+    assert tracing_wanted(env) is wanted
+
+
+def test_importing_the_handler_defers_heavy_modules() -> None:
+    """boto3, tweepy/requests and the X-Ray SDK load on first use, not on import."""
+    probe = (
+        "import sys, app\n"
+        "heavy = ['boto3', 'tweepy', 'requests', 'aws_xray_sdk.core', "
+        "'aws_lambda_powertools.utilities.parameters', 'botocore.client', 'botocore.exceptions']\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    env = {"PYTHONPATH": f"{SRC / 'producer'}:{SRC}", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(  # noqa: S603 - fixed interpreter and probe
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
+    )
+
+    assert result.stdout.strip() == ""
+
+
+def test_in_lambda_with_tracing_on_the_xray_provider_is_used() -> None:
+    probe = (
+        "import app\n"
+        "print(app.tracer.disabled, type(app.tracer.provider).__module__.split('.')[0])\n"
+    )
+    env = {
+        "PYTHONPATH": f"{SRC / 'producer'}:{SRC}",
+        "PATH": "/usr/bin:/bin",
+        "LAMBDA_TASK_ROOT": str(SRC / "producer"),
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    result = subprocess.run(  # noqa: S603 - fixed interpreter and probe
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
+    )
+
+    assert result.stdout.split() == ["False", "aws_xray_sdk"]

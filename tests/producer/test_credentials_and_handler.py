@@ -1,0 +1,203 @@
+"""Credentials from SSM (moto), and the handler end to end on the live-source path."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import boto3
+import pytest
+import responses
+from producer_helpers import REGION, FakeContext, load_event, read_stream, search_page, tweet
+from test_x_api_source import SEARCH_URL, TRENDS_URL, UNAUTHORIZED
+
+from producer.credentials import REQUIRED_KEYS, CredentialsError, load_credentials
+
+pytestmark = pytest.mark.usefixtures("aws")
+
+CANARY = "canary-9d2e4b1f-do-not-log"
+
+
+def put_parameters(values: dict[str, str], prefix: str = "/twitter/") -> None:
+    ssm = boto3.client("ssm", region_name=REGION)
+    for key, value in values.items():
+        ssm.put_parameter(Name=prefix + key, Value=value, Type="SecureString", Overwrite=True)
+
+
+def all_keys(value: str = CANARY) -> dict[str, str]:
+    return {key: f"{key}-{value}" for key in REQUIRED_KEYS}
+
+
+def test_loads_all_keys_decrypted_and_bearer_is_optional() -> None:
+    put_parameters(all_keys())
+
+    loaded = load_credentials("/twitter/")
+
+    assert loaded.consumer_key == f"consumer_key-{CANARY}"
+    assert loaded.access_token_secret == f"access_token_secret-{CANARY}"
+    assert loaded.bearer_token is None
+    assert CANARY not in repr(loaded)
+
+
+def test_placeholder_bearer_token_counts_as_absent() -> None:
+    put_parameters({**all_keys(), "bearer_token": "SET_ME"})
+
+    assert load_credentials("/twitter/").bearer_token is None
+
+
+def test_missing_parameter_names_it_with_the_put_parameter_command(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    values = all_keys()
+    del values["consumer_secret"]
+    put_parameters(values)
+
+    with caplog.at_level(logging.DEBUG), pytest.raises(CredentialsError) as raised:
+        load_credentials("/twitter/")
+
+    message = str(raised.value)
+    assert "/twitter/consumer_secret is missing" in message
+    assert (
+        "aws ssm put-parameter --name /twitter/consumer_secret --type SecureString "
+        "--overwrite --value ..."
+    ) in message
+    assert "consumer_key" not in message.replace("consumer_secret", "")
+    assert CANARY not in message
+    assert "X API credentials are not configured" in caplog.text  # the capture does work
+    assert CANARY not in caplog.text
+
+
+def test_placeholder_value_is_reported_like_a_missing_one(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    put_parameters({**all_keys(), "access_token_key": "SET_ME"})
+
+    with caplog.at_level(logging.DEBUG), pytest.raises(CredentialsError) as raised:
+        load_credentials("/twitter/")
+
+    assert "/twitter/access_token_key still holds the placeholder" in str(raised.value)
+    assert "put-parameter --name /twitter/access_token_key" in str(raised.value)
+    assert CANARY not in str(raised.value)
+    assert CANARY not in caplog.text
+
+
+def test_custom_prefix_is_used() -> None:
+    put_parameters(all_keys(), prefix="/acme/x/")
+
+    with pytest.raises(CredentialsError, match="/other/consumer_key is missing"):
+        load_credentials("/other/")
+    assert load_credentials("/acme/x/").consumer_key == f"consumer_key-{CANARY}"
+
+
+def _handler_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STREAM_NAME", "trendstream-test-tweets")
+    monkeypatch.setenv("TABLE_NAME", "trendstream-test-EventData")
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "DEBUG")
+
+
+def test_handler_on_the_x_source_end_to_end(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from producer.app import lambda_handler
+
+    _handler_env(monkeypatch)
+    monkeypatch.setenv("SEARCH_QUERIES", "aws lambda")
+    put_parameters({**all_keys(), "bearer_token": f"bearer-{CANARY}"})
+    with responses.RequestsMock() as api, caplog.at_level(logging.DEBUG):
+        api.get(TRENDS_URL, json={"data": [{"trend_name": "#Europe", "tweet_count": 1}]})
+        api.get(SEARCH_URL, json=search_page([tweet(101), tweet(100)]))
+        api.get(SEARCH_URL, json=search_page([tweet(100, text="lambda news")]))
+
+        result: dict[str, Any] = lambda_handler(
+            load_event("eventbridge_scheduled.json"), FakeContext()
+        )
+
+    assert result["records_put"] == 3
+    assert result["topics"] == 2
+    assert "Producer run finished" in caplog.text  # the capture does work
+    assert len(read_stream()) == 3
+    output = capsys.readouterr().out
+    [emf] = [json.loads(line) for line in output.splitlines() if '"RecordsPut"' in line]
+    assert emf["RecordsPut"] in (3.0, [3.0])
+    assert emf["TweetsFetched"] in (3.0, [3.0])
+    assert emf["RateLimited"] in (0.0, [0.0])
+    assert CANARY not in output
+    assert CANARY not in caplog.text
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
+def test_handler_fails_clearly_on_placeholder_credentials_without_leaking(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from producer.app import lambda_handler
+
+    _handler_env(monkeypatch)
+    put_parameters({**all_keys(), "consumer_key": "SET_ME"})
+
+    with caplog.at_level(logging.DEBUG), pytest.raises(CredentialsError) as raised:
+        lambda_handler(load_event("eventbridge_scheduled.json"), FakeContext())
+
+    assert "put-parameter --name /twitter/consumer_key" in str(raised.value)
+    assert CANARY not in capsys.readouterr().out + caplog.text + str(raised.value)
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
+def test_handler_401_never_logs_the_secrets(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from producer.app import lambda_handler
+    from producer.sources import XAuthError
+
+    _handler_env(monkeypatch)
+    monkeypatch.setenv("TREND_WOEIDS", "none")
+    monkeypatch.setenv("SEARCH_QUERIES", '["#python"]')
+    put_parameters(all_keys())
+    with (
+        responses.RequestsMock() as api,
+        caplog.at_level(logging.DEBUG),
+        pytest.raises(XAuthError, match="check SSM parameters /twitter/consumer_key"),
+    ):
+        api.get(SEARCH_URL, status=401, json=UNAUTHORIZED)
+        lambda_handler(load_event("eventbridge_scheduled.json"), FakeContext())
+
+    assert CANARY not in capsys.readouterr().out + caplog.text
+
+
+def test_a_fixed_parameter_is_seen_on_the_next_run_despite_the_cache() -> None:
+    put_parameters({**all_keys(), "consumer_key": "SET_ME"})
+    with pytest.raises(CredentialsError):
+        load_credentials("/twitter/")
+
+    put_parameters({"consumer_key": "fixed-value"})
+
+    assert load_credentials("/twitter/").consumer_key == "fixed-value"
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
+def test_after_a_401_the_credentials_are_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    from producer.app import lambda_handler
+    from producer.sources import XAuthError
+
+    _handler_env(monkeypatch)
+    monkeypatch.setenv("TREND_WOEIDS", "none")
+    monkeypatch.setenv("SEARCH_QUERIES", "alpha")
+    put_parameters(all_keys("old"))
+    event = load_event("eventbridge_scheduled.json")
+    with responses.RequestsMock() as api:
+        api.get(SEARCH_URL, status=401, json=UNAUTHORIZED)
+        with pytest.raises(XAuthError):
+            lambda_handler(event, FakeContext())
+        put_parameters(all_keys("new"))
+        api.get(SEARCH_URL, json={"meta": {"result_count": 0}})
+
+        lambda_handler(event, FakeContext())
+
+        authorization = api.calls[-1].request.headers["Authorization"]
+    assert "consumer_key-new" in authorization  # the OAuth 1.0a header names the consumer key
