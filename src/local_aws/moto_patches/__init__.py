@@ -1,0 +1,17 @@
+"""Narrow fixes to moto 5.2.5 where it differs from AWS in ways the stack or Terraform notice.
+
+Each module patches one service and documents the moto behaviour it corrects; `apply_all` runs
+them in the server process before the first request. They are idempotent.
+"""
+
+from __future__ import annotations
+
+from local_aws.moto_patches import athena, awslambda, glue, kinesis, s3
+
+_PATCHES = (athena, awslambda, glue, kinesis, s3)
+
+
+def apply_all() -> None:
+    """Install every patch; safe to call more than once."""
+    for module in _PATCHES:
+        module.apply()

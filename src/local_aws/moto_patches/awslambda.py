@@ -1,0 +1,122 @@
+"""Lambda: functions keep their whole configuration, and other services never invoke them.
+
+Configuration: moto 5.2.5 drops `DeadLetterConfig` on CreateFunction and ignores it (and
+`KMSKeyArn`, `TracingConfig`) on UpdateFunctionConfiguration, so a function with a DLQ plans an
+in-place change after every apply. They are stored and answered here.
+
+Invocation: other services never invoke functions inside moto; the local runtime does.
+
+moto runs a function in Docker whenever a service it emulates would trigger it: on every Kinesis
+PutRecord(s) for an event source mapping, on DynamoDB stream writes and SQS sends with a mapping,
+on SNS deliveries, log subscription filters, S3 notifications and S3-to-EventBridge rules. There is
+no Docker here, and the stack's own runtime (`local_aws.runtime`) implements event source mapping,
+schedule and Firehose semantics itself, so inside moto these triggers simply do not fire.
+
+Event source mappings stay fully manageable through the API (create, get, list, update, delete);
+they are only detached from the source object moto would fan out from.
+
+Listing: moto 5.2.5 filters `ListEventSourceMappings` by comparing `FunctionName` with the string
+the mapping was created with, so a mapping created with the function's ARN (as Terraform does) is
+not found by the function's name. AWS accepts a name, an ARN or a partial ARN for either.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import moto.events.notifications
+import moto.s3.notifications
+from moto.awslambda.models import EventSourceMapping, LambdaBackend, LambdaFunction
+from moto.dynamodb.models import dynamodb_backends
+from moto.kinesis.models import kinesis_backends
+from moto.sqs.models import sqs_backends
+
+LOGGER = logging.getLogger(__name__)
+
+_original_create_event_source_mapping = LambdaBackend.create_event_source_mapping
+_original_list_event_source_mappings = LambdaBackend.list_event_source_mappings
+_original_init = LambdaFunction.__init__
+_original_get_configuration = LambdaFunction.get_configuration
+_original_update_configuration = LambdaFunction.update_configuration
+_UPDATABLE_SETTINGS = {
+    "DeadLetterConfig": "dead_letter_config",
+    "KMSKeyArn": "kms_key_arn",
+    "TracingConfig": "tracing_config",
+}
+
+
+def function_init(self: LambdaFunction, *args: Any, **kwargs: Any) -> None:
+    _original_init(self, *args, **kwargs)
+    spec: dict[str, Any] = kwargs["spec"] if "spec" in kwargs else args[1]
+    setattr(self, "dead_letter_config", spec.get("DeadLetterConfig"))  # noqa: B010 - new attribute
+
+
+def get_configuration(self: LambdaFunction, on_create: bool = False) -> dict[str, Any]:
+    config: dict[str, Any] = _original_get_configuration(self, on_create)
+    dead_letter_config = getattr(self, "dead_letter_config", None)
+    if dead_letter_config and dead_letter_config.get("TargetArn"):
+        config["DeadLetterConfig"] = dead_letter_config
+    return config
+
+
+def update_configuration(self: LambdaFunction, config_updates: dict[str, Any]) -> dict[str, Any]:
+    for key, attribute in _UPDATABLE_SETTINGS.items():
+        if key in config_updates:
+            setattr(self, attribute, config_updates[key])
+    result: dict[str, Any] = _original_update_configuration(self, config_updates)
+    return result
+
+
+def create_event_source_mapping(self: LambdaBackend, spec: dict[str, Any]) -> EventSourceMapping:
+    mapping = _original_create_event_source_mapping(self, spec)
+    for registry in _fan_out_registries(self.account_id, self.region_name):
+        for key in [key for key, value in registry.items() if value is mapping]:
+            del registry[key]
+    return mapping
+
+
+def _function_name(name_or_arn: str) -> str:
+    """`my-function`, `123456789012:function:my-function` or a full (qualified) ARN -> the name."""
+    if ":function:" in name_or_arn:
+        return name_or_arn.split(":function:", 1)[1].split(":", 1)[0]
+    return name_or_arn
+
+
+def list_event_source_mappings(
+    self: LambdaBackend, event_source_arn: str, function_name: str
+) -> list[EventSourceMapping]:
+    mappings: list[EventSourceMapping] = list(
+        _original_list_event_source_mappings(self, event_source_arn, "")
+    )
+    if function_name:
+        wanted = _function_name(function_name)
+        mappings = [m for m in mappings if _function_name(m.function_name) == wanted]
+    return mappings
+
+
+def _fan_out_registries(account_id: str, region: str) -> list[dict[str, Any]]:
+    """The per-source mapping tables moto walks to invoke functions on new data."""
+    sources: list[Any] = [
+        *sqs_backends[account_id][region].queues.values(),
+        *dynamodb_backends[account_id][region].tables.values(),
+        *kinesis_backends[account_id][region].streams.values(),
+    ]
+    return [source.lambda_event_source_mappings for source in sources]
+
+
+def _not_delivered(*args: Any, **kwargs: Any) -> None:
+    del args, kwargs
+    LOGGER.debug("service-triggered Lambda invocation skipped: the local runtime delivers it")
+
+
+def apply() -> None:
+    LambdaFunction.__init__ = function_init  # type: ignore[method-assign]
+    LambdaFunction.get_configuration = get_configuration  # type: ignore[method-assign]
+    LambdaFunction.update_configuration = update_configuration  # type: ignore[method-assign]
+    LambdaBackend.create_event_source_mapping = create_event_source_mapping  # type: ignore[method-assign]
+    LambdaBackend.list_event_source_mappings = list_event_source_mappings  # type: ignore[method-assign]
+    LambdaBackend.send_sns_message = _not_delivered  # type: ignore[method-assign]
+    LambdaBackend.send_log_event = _not_delivered  # type: ignore[method-assign]
+    moto.s3.notifications._invoke_awslambda = _not_delivered
+    moto.events.notifications._invoke_lambda = _not_delivered

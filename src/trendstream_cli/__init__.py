@@ -1,0 +1,1 @@
+"""The `trendstream` command line: drive and inspect the local stack."""

@@ -1,0 +1,263 @@
+"""One test per moto patch: each asserts what AWS does, and fails against plain moto 5.2.5."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+import zipfile
+
+import pytest
+from botocore.exceptions import ClientError
+from tests.emulator.support import Aws
+
+pytestmark = pytest.mark.emulator
+
+ACCOUNT_ID = "123456789012"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def function_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def lambda_handler(event, context):\n    return event\n")
+    return buffer.getvalue()
+
+
+def create_function(aws: Aws, name: str, **settings: object) -> str:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role = aws.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    function = aws.client("lambda").create_function(
+        FunctionName=name,
+        Runtime="python3.11",
+        Role=role["Role"]["Arn"],
+        Handler="app.lambda_handler",
+        Code={"ZipFile": function_zip()},
+        **settings,
+    )
+    return str(function["FunctionArn"])
+
+
+def log_events_of(aws: Aws, function_name: str) -> list[str]:
+    """Whatever moto wrote into the function's log group (it logs failed Docker runs there)."""
+    logs = aws.client("logs")
+    group = f"/aws/lambda/{function_name}"
+    if not logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]:
+        return []
+    messages = []
+    for stream in logs.describe_log_streams(logGroupName=group)["logStreams"]:
+        events = logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"])
+        messages += [event["message"] for event in events["events"]]
+    return messages
+
+
+# --- Athena ---------------------------------------------------------------------------------
+
+
+def test_delete_named_query_removes_it(aws: Aws) -> None:
+    athena = aws.client("athena")
+    workgroup = unique("wg")
+    athena.create_work_group(Name=workgroup)
+    query_id = athena.create_named_query(
+        Name="top", Database="default", QueryString="SELECT 1", WorkGroup=workgroup
+    )["NamedQueryId"]
+
+    athena.delete_named_query(NamedQueryId=query_id)
+
+    assert athena.list_named_queries(WorkGroup=workgroup)["NamedQueryIds"] == []
+    with pytest.raises(ClientError) as raised:
+        athena.get_named_query(NamedQueryId=query_id)
+    assert raised.value.response["Error"]["Code"] == "InvalidRequestException"
+
+
+def test_untagged_workgroup_lists_no_tags(aws: Aws) -> None:
+    athena = aws.client("athena")
+    workgroup = unique("wg")
+    athena.create_work_group(Name=workgroup)
+    arn = f"arn:aws:athena:us-east-1:{ACCOUNT_ID}:workgroup/{workgroup}"
+
+    assert athena.list_tags_for_resource(ResourceARN=arn)["Tags"] == []
+
+
+def test_workgroup_tags_read_through_the_account_less_arn(aws: Aws) -> None:
+    athena = aws.client("athena")
+    workgroup = unique("wg")
+    athena.create_work_group(Name=workgroup, Tags=[{"Key": "Project", "Value": "trendstream"}])
+    provider_arn = f"arn:aws:athena:us-east-1::workgroup/{workgroup}"
+
+    tags = athena.list_tags_for_resource(ResourceARN=provider_arn)["Tags"]
+
+    assert tags == [{"Key": "Project", "Value": "trendstream"}]
+
+
+def test_tags_of_a_missing_workgroup_are_still_an_error(patched: Aws) -> None:
+    athena = patched.client("athena")
+    arn = f"arn:aws:athena:us-east-1:{ACCOUNT_ID}:workgroup/{unique('absent')}"
+
+    with pytest.raises(ClientError) as raised:
+        athena.list_tags_for_resource(ResourceARN=arn)
+    assert raised.value.response["Error"]["Code"] == "InvalidRequestException"
+
+
+# --- Glue -----------------------------------------------------------------------------------
+
+
+def test_glue_database_tags_read_through_the_account_less_arn(aws: Aws) -> None:
+    glue = aws.client("glue")
+    database = unique("db").replace("-", "_")
+    glue.create_database(DatabaseInput={"Name": database}, Tags={"Component": "lake"})
+
+    tags = glue.get_tags(ResourceArn=f"arn:aws:glue:us-east-1::database/{database}")["Tags"]
+
+    assert tags == {"Component": "lake"}
+
+
+# --- Kinesis --------------------------------------------------------------------------------
+
+
+def test_create_stream_applies_its_tags(aws: Aws) -> None:
+    kinesis = aws.client("kinesis")
+    stream = unique("stream")
+    kinesis.create_stream(StreamName=stream, ShardCount=1, Tags={"Component": "stream"})
+
+    tags = kinesis.list_tags_for_stream(StreamName=stream)["Tags"]
+
+    assert tags == [{"Key": "Component", "Value": "stream"}]
+
+
+# --- S3 -------------------------------------------------------------------------------------
+
+
+def secure_transport_policy(bucket: str, denied_when: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": denied_when}},
+                }
+            ],
+        }
+    )
+
+
+def test_deny_non_tls_policy_lets_loopback_requests_through(aws: Aws) -> None:
+    s3 = aws.client("s3")
+    bucket = unique("lake")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=secure_transport_policy(bucket, "false"))
+
+    s3.put_object(Bucket=bucket, Key="tweets/a.json", Body=b"{}")
+
+    assert s3.get_object(Bucket=bucket, Key="tweets/a.json")["Body"].read() == b"{}"
+
+
+def test_secure_transport_condition_is_evaluated_not_dropped(patched: Aws) -> None:
+    """A statement that applies to secure requests still denies: the condition is evaluated."""
+    s3 = patched.client("s3")
+    bucket = unique("lake")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=secure_transport_policy(bucket, "true"))
+
+    with pytest.raises(ClientError) as raised:
+        s3.put_object(Bucket=bucket, Key="tweets/a.json", Body=b"{}")
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+# --- Lambda ---------------------------------------------------------------------------------
+
+
+def test_function_keeps_its_dead_letter_config(aws: Aws) -> None:
+    queue_arn = f"arn:aws:sqs:us-east-1:{ACCOUNT_ID}:{unique('dlq')}"
+    name = unique("fn")
+    create_function(aws, name, DeadLetterConfig={"TargetArn": queue_arn})
+
+    configuration = aws.client("lambda").get_function_configuration(FunctionName=name)
+
+    assert configuration["DeadLetterConfig"] == {"TargetArn": queue_arn}
+
+
+def test_dead_letter_config_can_be_updated(patched: Aws) -> None:
+    queue_arn = f"arn:aws:sqs:us-east-1:{ACCOUNT_ID}:{unique('dlq')}"
+    name = unique("fn")
+    create_function(patched, name)
+    lambda_client = patched.client("lambda")
+
+    lambda_client.update_function_configuration(
+        FunctionName=name, DeadLetterConfig={"TargetArn": queue_arn}
+    )
+
+    configuration = lambda_client.get_function_configuration(FunctionName=name)
+    assert configuration["DeadLetterConfig"] == {"TargetArn": queue_arn}
+
+
+def test_kinesis_put_never_invokes_the_mapped_function(aws: Aws) -> None:
+    kinesis = aws.client("kinesis")
+    lambda_client = aws.client("lambda")
+    name = unique("consumer")
+    create_function(aws, name)
+    stream = unique("stream")
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    stream_arn = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"][
+        "StreamARN"
+    ]
+    mapping = lambda_client.create_event_source_mapping(
+        FunctionName=name, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON"
+    )
+
+    kinesis.put_record(StreamName=stream, Data=b'{"id": "1"}', PartitionKey="1")
+
+    assert log_events_of(aws, name) == []
+    listed = lambda_client.list_event_source_mappings(FunctionName=name)["EventSourceMappings"]
+    assert [entry["UUID"] for entry in listed] == [mapping["UUID"]]
+
+
+def test_mapping_created_with_the_function_arn_is_listed_by_name_and_arn(aws: Aws) -> None:
+    """Terraform creates the mapping with the function's ARN; AWS lists it by name or ARN."""
+    kinesis = aws.client("kinesis")
+    lambda_client = aws.client("lambda")
+    name = unique("consumer")
+    function_arn = create_function(aws, name)
+    stream = unique("stream")
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    stream_arn = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"][
+        "StreamARN"
+    ]
+    mapping = lambda_client.create_event_source_mapping(
+        FunctionName=function_arn, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON"
+    )
+
+    for function in (name, function_arn):
+        listed = lambda_client.list_event_source_mappings(FunctionName=function)
+        assert [entry["UUID"] for entry in listed["EventSourceMappings"]] == [mapping["UUID"]]
+    others = lambda_client.list_event_source_mappings(FunctionName=unique("other"))
+    assert others["EventSourceMappings"] == []
+
+
+def test_sns_delivery_never_invokes_a_subscribed_function(aws: Aws) -> None:
+    sns = aws.client("sns")
+    name = unique("subscriber")
+    function_arn = create_function(aws, name)
+    topic_arn = sns.create_topic(Name=unique("alarms"))["TopicArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="lambda", Endpoint=function_arn)
+
+    sns.publish(TopicArn=topic_arn, Message="alarm")
+
+    assert log_events_of(aws, name) == []
