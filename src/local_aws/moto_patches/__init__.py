@@ -6,9 +6,9 @@ them in the server process before the first request. They are idempotent.
 
 from __future__ import annotations
 
-from local_aws.moto_patches import athena, awslambda, glue, kinesis, s3
+from local_aws.moto_patches import athena, awslambda, dynamodb, glue, kinesis, s3
 
-_PATCHES = (athena, awslambda, glue, kinesis, s3)
+_PATCHES = (athena, awslambda, dynamodb, glue, kinesis, s3)
 
 
 def apply_all() -> None:
