@@ -1,0 +1,583 @@
+"""Stand-in for Amazon Data Firehose delivering a Kinesis stream to S3 with a Lambda processor.
+
+The emulator stores the delivery stream but never reads its source, never invokes the processor
+and never evaluates prefix expressions. ``FirehoseDeliveryStream`` reads the configuration from
+``DescribeDeliveryStream`` and does what the Firehose developer guide documents:
+
+* reads the source stream with its own iterators (it starts at LATEST when this runtime first
+  opens it, then resumes from its persisted checkpoint);
+* buffers records for the processor by ``BufferSizeInMBs`` / ``BufferIntervalInSeconds``
+  processor parameters (defaults 1 MB / 60 s; the size hint is capped at 3 MB, the documented
+  maximum, which keeps an invocation under Lambda's 6 MB synchronous payload limit);
+* invokes the processor with the Firehose event; retries a failed or timed-out invocation
+  ``NumberOfRetries`` times (default 3), then sends the whole batch to the error prefix;
+* applies the results: ``Ok`` data is delivered as-is (concatenated, nothing added), ``Dropped``
+  is not, ``ProcessingFailed`` records go to the error prefix in AWS's error record format with
+  the original data; a response missing a ``recordId`` fails the whole batch;
+* buffers delivered data by the destination ``BufferingHints`` (defaults 5 MB / 300 s) and writes
+  one object per flush, named ``<prefix><stream>-<version>-yyyy-MM-dd-HH-mm-ss-<uuid>``, gzipped
+  with a ``.gz`` suffix when ``CompressionFormat`` is GZIP (error objects too; other formats are
+  refused);
+* evaluates ``!{timestamp:<Java DateTimeFormatter pattern>}``, ``!{firehose:error-output-type}``
+  and ``!{firehose:random-string}`` with the approximate arrival time of the oldest record in the
+  object (UTC), as the documentation says; a prefix without a timestamp expression gets the
+  default ``yyyy/MM/dd/HH/`` appended, an error prefix without one gets
+  ``<error-output-type>/yyyy/MM/dd/HH/``.
+
+The checkpoint of each shard only moves past records that were written (or dropped, or written to
+the error prefix), so a restart redelivers what was buffered (at-least-once, as in AWS).
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import logging
+import re
+import secrets
+import string
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from local_aws.clock import Clock
+from local_aws.kinesis_reader import (
+    Checkpoint,
+    CheckpointStore,
+    ShardReader,
+    StreamRecord,
+    list_shard_ids,
+)
+from local_aws.lambda_service import InvocationResult, LambdaService
+
+logger = logging.getLogger(__name__)
+
+MB = 1024 * 1024
+DEFAULT_PROCESSOR_BUFFER_BYTES = 1 * MB
+MAX_PROCESSOR_BUFFER_BYTES = 3 * MB
+DEFAULT_PROCESSOR_INTERVAL_SECONDS = 60.0
+DEFAULT_PROCESSOR_RETRIES = 3
+# Concurrent processor invocations when a backlog holds several batches.
+PROCESSOR_CONCURRENCY = 3
+DEFAULT_DESTINATION_BUFFER_BYTES = 5 * MB
+DEFAULT_DESTINATION_INTERVAL_SECONDS = 300.0
+PROCESSING_FAILED = "processing-failed"
+_DEFAULT_TIME_PREFIX = "!{timestamp:yyyy/MM/dd/HH}/"
+_EXPRESSION = re.compile(r"!\{([A-Za-z]+):([^}]*)\}")
+_COMPRESSIONS = {"UNCOMPRESSED": "", "GZIP": ".gz"}
+_RANDOM_ALPHABET = string.ascii_letters + string.digits
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _java_field(letter: str, count: int, moment: datetime) -> str:
+    numeric = {
+        "y": moment.year,
+        "u": moment.year,
+        "M": moment.month,
+        "d": moment.day,
+        "H": moment.hour,
+        "h": (moment.hour % 12) or 12,
+        "m": moment.minute,
+        "s": moment.second,
+        "D": moment.timetuple().tm_yday,
+    }
+    if letter in ("y", "u") and count == 2:
+        return f"{moment.year % 100:02d}"
+    if letter == "M" and count >= 3:
+        return _MONTHS[moment.month - 1][: 3 if count == 3 else None]
+    if letter == "E":
+        return _DAYS[moment.weekday()][: 3 if count <= 3 else None]
+    if letter == "a":
+        return "AM" if moment.hour < 12 else "PM"
+    if letter == "S":
+        return f"{moment.microsecond:06d}"[:count].ljust(count, "0")
+    if letter in numeric:
+        return str(numeric[letter]).zfill(count)
+    raise ValueError(f"unsupported DateTimeFormatter pattern letter {letter!r}")
+
+
+def format_java_datetime(pattern: str, moment: datetime) -> str:
+    """Format ``moment`` with a Java ``DateTimeFormatter`` pattern (the letters Firehose users use).
+
+    Letters are fields (a run of the same letter sets the width), text in single quotes is
+    literal (``''`` is a quote), anything else is copied.
+    """
+    out: list[str] = []
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "'":
+            end = index + 1
+            literal: list[str] = []
+            while end < len(pattern):
+                if pattern[end] == "'":
+                    if end + 1 < len(pattern) and pattern[end + 1] == "'":
+                        literal.append("'")
+                        end += 2
+                        continue
+                    break
+                literal.append(pattern[end])
+                end += 1
+            out.append("".join(literal) if end > index + 1 else "'")
+            index = end + 1
+        elif char.isalpha():
+            run = index
+            while run < len(pattern) and pattern[run] == char:
+                run += 1
+            out.append(_java_field(char, run - index, moment))
+            index = run
+        else:
+            out.append(char)
+            index += 1
+    return "".join(out)
+
+
+def evaluate_prefix(prefix: str, moment: datetime, error_output_type: str | None = None) -> str:
+    """Evaluate a Firehose S3 prefix for an object whose oldest record arrived at ``moment``."""
+    if error_output_type is not None:
+        if not prefix:
+            prefix = f"{error_output_type}/{_DEFAULT_TIME_PREFIX}"
+        elif "!{timestamp:" not in prefix and "!{firehose:error-output-type}" not in prefix:
+            prefix = f"{prefix}{error_output_type}/{_DEFAULT_TIME_PREFIX}"
+    elif "!{timestamp:" not in prefix:
+        prefix = f"{prefix}{_DEFAULT_TIME_PREFIX}"
+    moment = moment.astimezone(UTC)
+
+    def substitute(match: re.Match[str]) -> str:
+        namespace, value = match.group(1), match.group(2)
+        if namespace == "timestamp":
+            return format_java_datetime(value, moment)
+        if namespace == "firehose" and value == "error-output-type":
+            if error_output_type is None:
+                raise ValueError("!{firehose:error-output-type} is only valid in ErrorOutputPrefix")
+            return error_output_type
+        if namespace == "firehose" and value == "random-string":
+            return "".join(secrets.choice(_RANDOM_ALPHABET) for _ in range(11))
+        raise ValueError(f"unsupported prefix expression {match.group(0)}")
+
+    return _EXPRESSION.sub(substitute, prefix)
+
+
+def object_name(stream_name: str, version: str, moment: datetime) -> str:
+    """The object name Firehose appends to the evaluated prefix."""
+    stamp = moment.astimezone(UTC).strftime("%Y-%m-%d-%H-%M-%S")
+    return f"{stream_name}-{version}-{stamp}-{uuid.uuid4()}"
+
+
+@dataclass(frozen=True)
+class DeliveryStreamConfig:
+    """What ``DescribeDeliveryStream`` says about a Kinesis-sourced extended S3 delivery stream."""
+
+    name: str
+    arn: str
+    version: str
+    source_stream_arn: str
+    bucket: str
+    prefix: str
+    error_output_prefix: str
+    buffer_bytes: int
+    buffer_interval_seconds: float
+    compression: str = "UNCOMPRESSED"
+    processor_arn: str | None = None
+    processor_buffer_bytes: int = DEFAULT_PROCESSOR_BUFFER_BYTES
+    processor_interval_seconds: float = DEFAULT_PROCESSOR_INTERVAL_SECONDS
+    processor_retries: int = DEFAULT_PROCESSOR_RETRIES
+
+    @classmethod
+    def from_api(cls, description: Mapping[str, Any]) -> DeliveryStreamConfig:
+        source = description.get("Source", {}).get("KinesisStreamSourceDescription", {})
+        if not source.get("KinesisStreamARN"):
+            raise ValueError(f"{description['DeliveryStreamName']} has no Kinesis stream source")
+        destination = description["Destinations"][0]
+        s3 = destination.get("ExtendedS3DestinationDescription") or destination.get(
+            "S3DestinationDescription", {}
+        )
+        hints = s3.get("BufferingHints", {})
+        config = cls(
+            name=description["DeliveryStreamName"],
+            arn=description["DeliveryStreamARN"],
+            version=str(description.get("VersionId", "1")),
+            source_stream_arn=source["KinesisStreamARN"],
+            bucket=s3["BucketARN"].split(":::")[-1],
+            prefix=s3.get("Prefix", "") or "",
+            error_output_prefix=s3.get("ErrorOutputPrefix", "") or "",
+            buffer_bytes=int(float(hints.get("SizeInMBs", 5)) * MB),
+            buffer_interval_seconds=float(hints.get("IntervalInSeconds", 300)),
+            compression=s3.get("CompressionFormat", "UNCOMPRESSED") or "UNCOMPRESSED",
+        )
+        if config.compression not in _COMPRESSIONS:
+            raise ValueError(
+                f"{config.name}: CompressionFormat {config.compression} is not supported locally "
+                f"(only {', '.join(sorted(_COMPRESSIONS))})"
+            )
+        processing = s3.get("ProcessingConfiguration", {})
+        if not processing.get("Enabled", False):
+            return config
+        for processor in processing.get("Processors", []):
+            if processor.get("Type") != "Lambda":
+                continue
+            parameters = {
+                p["ParameterName"]: p["ParameterValue"] for p in processor.get("Parameters", [])
+            }
+            size_mb = float(parameters.get("BufferSizeInMBs", 1))
+            return cls(
+                **{
+                    **config.__dict__,
+                    "processor_arn": parameters["LambdaArn"],
+                    "processor_buffer_bytes": min(int(size_mb * MB), MAX_PROCESSOR_BUFFER_BYTES),
+                    "processor_interval_seconds": float(
+                        parameters.get(
+                            "BufferIntervalInSeconds", DEFAULT_PROCESSOR_INTERVAL_SECONDS
+                        )
+                    ),
+                    "processor_retries": int(
+                        parameters.get("NumberOfRetries", DEFAULT_PROCESSOR_RETRIES)
+                    ),
+                }
+            )
+        return config
+
+
+@dataclass
+class DeliveryStats:
+    """Counters for the progress display."""
+
+    records_read: int = 0
+    records_delivered: int = 0
+    records_dropped: int = 0
+    records_failed: int = 0
+    objects_written: int = 0
+    processor_invocations: int = 0
+    processor_errors: int = 0
+    millis_behind_latest: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Delivered:
+    """Data waiting in the destination buffer, with the source record it came from."""
+
+    source: StreamRecord
+    data: bytes
+
+
+@dataclass
+class _Buffer:
+    items: list[Any] = field(default_factory=list)
+    size: int = 0
+    opened_at: float | None = None
+
+    def add(self, item: Any, size: int, now: float) -> None:
+        if not self.items:
+            self.opened_at = now
+        self.items.append(item)
+        self.size += size
+
+    def due(self, limit_bytes: int, interval: float, now: float) -> bool:
+        if not self.items:
+            return False
+        return self.size >= limit_bytes or (
+            self.opened_at is not None and now - self.opened_at >= interval
+        )
+
+    def take(self) -> list[Any]:
+        items, self.items, self.size, self.opened_at = self.items, [], 0, None
+        return items
+
+
+def _millis(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+class FirehoseDeliveryStream:
+    """One delivery stream; ``poll_once`` is one step (read, process what is due, write)."""
+
+    def __init__(
+        self,
+        config: DeliveryStreamConfig,
+        lambda_service: LambdaService | None,
+        session_factory: Callable[[str], Any],
+        *,
+        state_dir: Path,
+        clock: Clock,
+        region: str = "us-east-1",
+    ) -> None:
+        if config.processor_arn and lambda_service is None:
+            raise ValueError(f"{config.name} has a Lambda processor but no Lambda service")
+        self.config = config
+        self.stats = DeliveryStats()
+        self._lambda = lambda_service
+        self._clock = clock
+        self._region = region
+        self._s3 = session_factory("s3")
+        kinesis = session_factory("kinesis")
+        self._checkpoints = CheckpointStore(state_dir / "firehose" / f"{config.name}.json")
+        self._readers = [
+            ShardReader(
+                kinesis,
+                config.source_stream_arn,
+                shard_id,
+                "LATEST",
+                checkpoint=self._checkpoints.get(shard_id),
+            )
+            for shard_id in list_shard_ids(kinesis, config.source_stream_arn)
+        ]
+        self._last_read: dict[str, str] = {}
+        self._processor_buffer = _Buffer()
+        self._destination_buffer = _Buffer()
+        self._lock = threading.Lock()
+
+    def open(self) -> None:
+        for reader in self._readers:
+            reader.open()
+
+    def poll_once(self, force_flush: bool = False) -> bool:
+        """Read every shard once, process and deliver what is due; True when anything moved."""
+        with self._lock:
+            return self._step(force_flush)
+
+    def _step(self, force_flush: bool) -> bool:
+        worked = self._read()
+        now = self._clock.now()
+        if self.config.processor_arn:
+            batches: list[list[StreamRecord]] = []
+            while self._processor_buffer.due(
+                self.config.processor_buffer_bytes, self.config.processor_interval_seconds, now
+            ) or (force_flush and self._processor_buffer.items):
+                batches.append(self._take_processor_batch())
+            if batches:
+                self._process(batches)
+                worked = True
+        if self._destination_buffer.due(
+            self.config.buffer_bytes, self.config.buffer_interval_seconds, now
+        ) or (force_flush and self._destination_buffer.items):
+            self._deliver(self._destination_buffer.take())
+            worked = True
+        self._save_checkpoints()
+        return worked
+
+    def flush(self) -> None:
+        """Read to the tip and deliver everything now, as AWS would once the intervals elapse."""
+        with self._lock:
+            while self._step(force_flush=True):
+                pass
+
+    def _read(self) -> bool:
+        worked = False
+        now = self._clock.now()
+        for reader in self._readers:
+            records = reader.read()
+            self.stats.millis_behind_latest[reader.shard_id] = reader.millis_behind_latest
+            if not records:
+                continue
+            worked = True
+            self.stats.records_read += len(records)
+            self._last_read[reader.shard_id] = records[-1].sequence_number
+            for record in records:
+                if self.config.processor_arn:
+                    self._processor_buffer.add(record, record.size, now)
+                else:
+                    self._destination_buffer.add(_Delivered(record, record.data), record.size, now)
+        return worked
+
+    def _take_processor_batch(self) -> list[StreamRecord]:
+        """At most the processor's buffer size; the rest stays buffered for the next invocation."""
+        buffer = self._processor_buffer
+        batch: list[StreamRecord] = []
+        size = 0
+        for record in buffer.items:
+            if batch and size + record.size > self.config.processor_buffer_bytes:
+                break
+            batch.append(record)
+            size += record.size
+        remaining = buffer.items[len(batch) :]
+        opened_at = buffer.opened_at
+        buffer.take()
+        for record in remaining:
+            buffer.add(record, record.size, opened_at or self._clock.now())
+        return batch
+
+    def _event(self, batch: list[tuple[str, StreamRecord]], invocation_id: str) -> dict[str, Any]:
+        return {
+            "invocationId": invocation_id,
+            "deliveryStreamArn": self.config.arn,
+            "sourceKinesisStreamArn": self.config.source_stream_arn,
+            "region": self._region,
+            "records": [
+                {
+                    "recordId": record_id,
+                    "approximateArrivalTimestamp": int(record.arrival_epoch * 1000),
+                    "data": record.data_base64,
+                    "kinesisRecordMetadata": {
+                        "shardId": record.shard_id,
+                        "partitionKey": record.partition_key,
+                        "approximateArrivalTimestamp": int(record.arrival_epoch * 1000),
+                        "sequenceNumber": record.sequence_number,
+                        "subsequenceNumber": 0,
+                    },
+                }
+                for record_id, record in batch
+            ],
+        }
+
+    def _invoke_processor(self, event: dict[str, Any]) -> tuple[InvocationResult, int]:
+        """Invoke, retrying errors and timeouts ``NumberOfRetries`` times; returns the last try."""
+        if self._lambda is None or self.config.processor_arn is None:
+            raise RuntimeError(f"{self.config.name} has no Lambda processor")
+        attempts = 0
+        while True:
+            attempts += 1
+            result = self._lambda.invoke(self.config.processor_arn, event)
+            if result.function_error is None:
+                return result, attempts
+            if attempts > self.config.processor_retries:
+                return result, attempts
+
+    def _process(self, batches: list[list[StreamRecord]]) -> None:
+        """Invoke the processor for several batches at once (as Firehose scales its invocations
+        with the backlog), then apply the results in order."""
+        identified = [
+            [(f"{r.sequence_number}-{r.shard_id}", r) for r in batch] for batch in batches
+        ]
+        events = [self._event(batch, str(uuid.uuid4())) for batch in identified]
+        if len(events) == 1:
+            results = [self._invoke_processor(events[0])]
+        else:
+            with ThreadPoolExecutor(
+                max_workers=min(len(events), PROCESSOR_CONCURRENCY),
+                thread_name_prefix="firehose-processor",
+            ) as pool:
+                results = list(pool.map(self._invoke_processor, events))
+        for batch, (result, attempts) in zip(identified, results, strict=True):
+            self._apply(batch, result, attempts)
+
+    def _apply(
+        self, batch: list[tuple[str, StreamRecord]], result: InvocationResult, attempts: int
+    ) -> None:
+        records = [record for _, record in batch]
+        by_id = dict(batch)
+        self.stats.processor_invocations += attempts
+        self.stats.processor_errors += attempts - (result.function_error is None)
+        if result.function_error is not None:
+            message = f"{result.error_type}: {result.payload.get('errorMessage', '')}"
+            self._fail(records, attempts, "Lambda.FunctionError", message)
+            return
+        responses = result.payload.get("records") if isinstance(result.payload, dict) else None
+        if not isinstance(responses, list):
+            self._fail(
+                records,
+                attempts,
+                "Lambda.JsonProcessingException",
+                "The response from the function was not a list of records.",
+            )
+            return
+        returned = {r.get("recordId") for r in responses if isinstance(r, dict)}
+        if not set(by_id) <= returned:
+            self._fail(
+                records,
+                attempts,
+                "Lambda.MissingRecordId",
+                "One or more record Ids were not returned. Ensure that the Lambda "
+                "function returns all received record Ids.",
+            )
+            return
+        now = self._clock.now()
+        failed: list[StreamRecord] = []
+        for response in responses:
+            source = by_id.get(response.get("recordId"))
+            if source is None:
+                continue
+            status = response.get("result")
+            if status == "Ok" and isinstance(response.get("data"), str):
+                data = base64.b64decode(response["data"])
+                self._destination_buffer.add(_Delivered(source, data), len(data), now)
+            elif status == "Dropped":
+                self.stats.records_dropped += 1
+            else:
+                failed.append(source)
+        if failed:
+            self._fail(
+                failed,
+                attempts,
+                "Lambda.ProcessingFailedStatus",
+                "ProcessingFailed status set for record",
+            )
+
+    def _fail(self, records: list[StreamRecord], attempts: int, code: str, message: str) -> None:
+        """Write records that failed processing to the error prefix, raw data kept."""
+        ending = int(time.time() * 1000)  # when the attempt really ended, whatever the clock
+        lines = [
+            json.dumps(
+                {
+                    "attemptsMade": attempts,
+                    "arrivalTimestamp": _millis(record.arrival),
+                    "errorCode": code,
+                    "errorMessage": message,
+                    "attemptEndingTimestamp": ending,
+                    "rawData": record.data_base64,
+                    "lambdaArn": self.config.processor_arn,
+                }
+            )
+            for record in records
+        ]
+        oldest = min(record.arrival for record in records)
+        key = evaluate_prefix(self.config.error_output_prefix, oldest, PROCESSING_FAILED)
+        self._put(
+            key + object_name(self.config.name, self.config.version, oldest),
+            ("\n".join(lines) + "\n").encode(),
+        )
+        self.stats.records_failed += len(records)
+
+    def _deliver(self, items: list[_Delivered]) -> None:
+        oldest = min(item.source.arrival for item in items)
+        key = evaluate_prefix(self.config.prefix, oldest)
+        self._put(
+            key + object_name(self.config.name, self.config.version, oldest),
+            b"".join(item.data for item in items),
+        )
+        self.stats.records_delivered += len(items)
+
+    def _put(self, key: str, body: bytes) -> None:
+        """Write one object, compressed (and suffixed) as the destination's CompressionFormat."""
+        if self.config.compression == "GZIP":
+            body = gzip.compress(body, mtime=0)
+        key += _COMPRESSIONS[self.config.compression]
+        self._s3.put_object(Bucket=self.config.bucket, Key=key, Body=body)
+        self.stats.objects_written += 1
+
+    def _save_checkpoints(self) -> None:
+        pending: dict[str, str] = {}
+        for item in self._destination_buffer.items:
+            pending.setdefault(item.source.shard_id, item.source.sequence_number)
+        for record in self._processor_buffer.items:
+            pending.setdefault(record.shard_id, record.sequence_number)
+        for shard_id, last in self._last_read.items():
+            if shard_id in pending:
+                self._checkpoints.set(shard_id, Checkpoint("AT_SEQUENCE_NUMBER", pending[shard_id]))
+            else:
+                self._checkpoints.set(shard_id, Checkpoint("AFTER_SEQUENCE_NUMBER", last))
+
+
+def describe_delivery_stream(firehose_client: Any, name: str) -> DeliveryStreamConfig:
+    description = firehose_client.describe_delivery_stream(DeliveryStreamName=name)
+    return DeliveryStreamConfig.from_api(description["DeliveryStreamDescription"])

@@ -1,0 +1,301 @@
+"""The local runtime: what AWS would run around the deployed stack, composed in one object.
+
+``LocalRuntime`` reads the deployed stack from the emulator (given the Terraform outputs) and
+runs, each on its own thread:
+
+* the Lambda service (:mod:`local_aws.lambda_service`) hosting the built zips;
+* every Kinesis event source mapping of the consumer, one poller thread per shard
+  (:mod:`local_aws.event_source_mapping`);
+* the Firehose delivery stream with its transformer (:mod:`local_aws.firehose`);
+* the EventBridge schedule of the producer (:mod:`local_aws.eventbridge`).
+
+Time: schedules, batching windows and buffer intervals follow ``clock`` (``clock_speed`` > 1
+runs them faster for a demo; ``run_for(seconds)`` counts clock seconds); function timeouts and
+retry back-off are real time.
+
+``stop()`` ends every thread and kills every worker process; it runs on exit from
+``with LocalRuntime(...)``, from ``run_for`` (Ctrl-C included) and at interpreter exit, and a
+worker whose runtime died anyway (SIGKILL) exits by itself, so no worker process outlives the
+runtime. ``stop()`` does not flush Firehose: call ``flush()`` first to deliver what its buffers
+hold (what AWS would deliver once the buffer interval elapsed). Checkpoints are kept in
+``state_dir`` and survive a restart.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import boto3
+
+from local_aws.clock import Clock, SystemClock
+from local_aws.event_source_mapping import KinesisEventSourceMapping, mappings_for_function
+from local_aws.eventbridge import EventBridgeScheduler
+from local_aws.firehose import FirehoseDeliveryStream, describe_delivery_stream
+from local_aws.lambda_service import LambdaService, ServiceStoppedError
+from local_aws.moto_server import emulator_environment
+
+logger = logging.getLogger(__name__)
+
+REGION = "us-east-1"
+_IDLE_WAIT_SECONDS = 0.1
+_ERROR_BACKOFF_SECONDS = 1.0
+_ZIP_NAMES = {
+    "producer_function_name": "producer.zip",
+    "consumer_function_name": "consumer.zip",
+    "transformer_function_name": "firehose_transformer.zip",
+}
+
+
+def client_factory(endpoint: str, region: str = REGION) -> Callable[[str], Any]:
+    """boto3 clients for the emulator, one per service (low-level clients are thread safe)."""
+    environment = emulator_environment(endpoint)
+    session = boto3.session.Session(
+        aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
+        region_name=region,
+    )
+    lock = threading.Lock()
+    made: dict[str, Any] = {}
+
+    def make(service: str) -> Any:
+        with lock:
+            if service not in made:
+                made[service] = session.client(service, endpoint_url=endpoint)  # type: ignore[call-overload]
+            return made[service]
+
+    return make
+
+
+class LocalRuntime:
+    """Schedule, event source mapping and Firehose delivery for the stack Terraform deployed."""
+
+    def __init__(
+        self,
+        outputs: Mapping[str, Any],
+        endpoint: str,
+        build_dir: Path,
+        state_dir: Path,
+        *,
+        clock_speed: float = 1.0,
+        clock: Clock | None = None,
+    ) -> None:
+        self._outputs = {
+            k: (v.get("value") if isinstance(v, dict) else v) for k, v in outputs.items()
+        }
+        self._endpoint = endpoint
+        self._build_dir = build_dir
+        self._state_dir = state_dir
+        self.clock: Clock = clock or SystemClock(clock_speed)
+        self._clients = client_factory(endpoint)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._started = False
+        self.lambda_service: LambdaService | None = None
+        self.mappings: list[KinesisEventSourceMapping] = []
+        self.firehose: FirehoseDeliveryStream | None = None
+        self.scheduler: EventBridgeScheduler | None = None
+        self._loop_errors = 0
+
+    def __enter__(self) -> LocalRuntime:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _output(self, name: str) -> str:
+        value = self._outputs.get(name)
+        if not value:
+            raise KeyError(f"Terraform output {name!r} is missing")
+        return str(value)
+
+    def start(self) -> None:
+        """Read the deployed stack, start the workers' service and every poller thread."""
+        if self._started:
+            return
+        self._started = True
+        atexit.register(self.stop)
+        try:
+            self._compose()
+        except BaseException:
+            self.stop()
+            raise
+        for mapping in self.mappings:
+            for poller in mapping.pollers:
+                self._spawn(f"esm-{poller.shard_id}", poller.poll_once, poller.retry_delay)
+        if self.firehose is not None:
+            self._spawn("firehose", self.firehose.poll_once)
+        if self.scheduler is not None:
+            self._spawn_scheduler(self.scheduler)
+
+    def _compose(self) -> None:
+        self.lambda_service = LambdaService(self._endpoint, self._state_dir, REGION)
+        for output, zip_name in _ZIP_NAMES.items():
+            if self._outputs.get(output):
+                self.lambda_service.register(self._output(output), self._build_dir / zip_name)
+        consumer = self._outputs.get("consumer_function_name")
+        if consumer:
+            for mapping_config in mappings_for_function(self._clients("lambda"), str(consumer)):
+                mapping = KinesisEventSourceMapping(
+                    mapping_config,
+                    self.lambda_service,
+                    self._clients,
+                    state_dir=self._state_dir,
+                    clock=self.clock,
+                    region=REGION,
+                )
+                mapping.open()
+                self.mappings.append(mapping)
+        stream_name = self._outputs.get("delivery_stream_name")
+        if stream_name:
+            self.firehose = FirehoseDeliveryStream(
+                describe_delivery_stream(self._clients("firehose"), str(stream_name)),
+                self.lambda_service,
+                self._clients,
+                state_dir=self._state_dir,
+                clock=self.clock,
+                region=REGION,
+            )
+            self.firehose.open()
+        producer = self._outputs.get("producer_function_name")
+        if producer:
+            producer_arn = self.lambda_service.config(str(producer)).arn
+            events = self._clients("events")
+            self.scheduler = EventBridgeScheduler(
+                events,
+                self.lambda_service.invoke_async,
+                self.clock,
+                REGION,
+                rule_filter=lambda rule: _targets(events, rule["Name"], producer_arn),
+            )
+
+    def _spawn(
+        self, name: str, step: Callable[[], bool], delay: Callable[[], float] | None = None
+    ) -> None:
+        def loop() -> None:
+            while not self._stop.is_set():
+                try:
+                    worked = step()
+                except ServiceStoppedError:
+                    return
+                except Exception:
+                    self._loop_errors += 1
+                    logger.exception("%s step failed; retrying", name)
+                    self._stop.wait(_ERROR_BACKOFF_SECONDS)
+                    continue
+                if not worked:
+                    self._stop.wait(_IDLE_WAIT_SECONDS)
+                elif delay is not None and delay() > 0:
+                    self._stop.wait(delay())
+
+        thread = threading.Thread(target=loop, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _spawn_scheduler(self, scheduler: EventBridgeScheduler) -> None:
+        def loop() -> None:
+            while not self._stop.is_set():
+                try:
+                    scheduler.poll_once()
+                except ServiceStoppedError:
+                    return
+                except Exception:
+                    self._loop_errors += 1
+                    logger.exception("schedule step failed; retrying")
+                self.clock.wait(min(scheduler.seconds_until_next(), 1.0), self._stop)
+
+        thread = threading.Thread(target=loop, name="eventbridge", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def run_for(self, seconds: float | None) -> None:
+        """Run for ``seconds`` of runtime-clock time (None: until Ctrl-C), then stop."""
+        self.start()
+        try:
+            if seconds is None:
+                while not self._stop.wait(1.0):
+                    pass
+            else:
+                self.clock.wait(seconds, self._stop)
+        finally:
+            self.stop()
+
+    def flush(self) -> None:
+        """Deliver what Firehose holds in its buffers now instead of when the intervals elapse."""
+        if self.firehose is not None:
+            self.firehose.flush()
+
+    def stop(self) -> None:
+        """Stop every thread and worker process; safe to call more than once."""
+        self._stop.set()
+        if self.lambda_service is not None:
+            self.lambda_service.stop()
+        for thread in self._threads:
+            thread.join(timeout=30)
+        self._threads.clear()
+        atexit.unregister(self.stop)
+
+    def stats(self) -> dict[str, Any]:
+        """Counters for a live display."""
+        consumed = sum(m.stats.records_succeeded for m in self.mappings)
+        discarded = sum(m.stats.records_discarded for m in self.mappings)
+        consumer_lag: dict[str, int] = {}
+        for mapping in self.mappings:
+            consumer_lag.update(mapping.stats.millis_behind_latest)
+        firehose_stats = self.firehose.stats if self.firehose is not None else None
+        functions = (
+            {name: asdict(stats) for name, stats in self.lambda_service.stats().items()}
+            if self.lambda_service is not None
+            else {}
+        )
+        return {
+            "produced": self._produced(),
+            "consumed": consumed,
+            "consumer_discarded": discarded,
+            "delivered": firehose_stats.records_delivered if firehose_stats else 0,
+            "dropped": firehose_stats.records_dropped if firehose_stats else 0,
+            "processing_failed": firehose_stats.records_failed if firehose_stats else 0,
+            "objects_written": firehose_stats.objects_written if firehose_stats else 0,
+            "iterator_lag_ms": {
+                "consumer": consumer_lag,
+                "firehose": dict(firehose_stats.millis_behind_latest) if firehose_stats else {},
+            },
+            "functions": functions,
+            "scheduled_events": self.scheduler.events_fired if self.scheduler else 0,
+            "loop_errors": self._loop_errors,
+        }
+
+    def _produced(self) -> int:
+        """Records put to the stream, from the stream's CloudWatch ``IncomingRecords`` metric."""
+        stream_name = self._outputs.get("stream_name")
+        if not stream_name:
+            return 0
+        now = datetime.now(UTC)
+        response = self._clients("cloudwatch").get_metric_statistics(
+            Namespace="AWS/Kinesis",
+            MetricName="IncomingRecords",
+            Dimensions=[{"Name": "StreamName", "Value": str(stream_name)}],
+            StartTime=now - timedelta(days=14),
+            EndTime=now + timedelta(minutes=5),
+            Period=86400 * 15,
+            Statistics=["Sum"],
+        )
+        return int(sum(point.get("Sum", 0) for point in response.get("Datapoints", [])))
+
+
+def _targets(events: Any, rule_name: str, function_arn: str) -> bool:
+    targets = events.list_targets_by_rule(Rule=rule_name)["Targets"]
+    return any(target["Arn"].split(":")[:7] == function_arn.split(":")[:7] for target in targets)
