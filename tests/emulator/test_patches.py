@@ -374,3 +374,45 @@ def test_cancelled_transaction_leaves_every_item_as_it_was(patched: Aws) -> None
     assert sorted(item["sk"]["S"] for item in items) == ["COUNTED#2", "MINUTE#1"]
     minute = next(item for item in items if item["sk"]["S"] == "MINUTE#1")
     assert minute["tweet_count"] == {"N": "5"}
+
+
+# --- Kinesis reads and writes ---------------------------------------------------------------
+
+
+def test_paged_get_records_returns_every_record_once_in_order(patched: Aws) -> None:
+    """The direct-lookup GetRecords pages through a shard exactly as a scan would."""
+    kinesis = patched.client("kinesis")
+    stream = unique("stream")
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    sent = [f"record-{n}".encode() for n in range(1_200)]
+    for start in range(0, len(sent), 400):
+        kinesis.put_records(
+            StreamName=stream,
+            Records=[{"Data": data, "PartitionKey": "k"} for data in sent[start : start + 400]],
+        )
+    shard_id = kinesis.list_shards(StreamName=stream)["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(
+        StreamName=stream, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+
+    received: list[dict[str, object]] = []
+    while True:
+        page = kinesis.get_records(ShardIterator=iterator, Limit=500)
+        if not page["Records"]:
+            break
+        assert len(page["Records"]) <= 500
+        received += page["Records"]
+        iterator = page["NextShardIterator"]
+
+    assert [record["Data"] for record in received] == sent
+    sequences = [int(str(record["SequenceNumber"])) for record in received]
+    assert sequences == sorted(set(sequences))
+    middle = str(received[700]["SequenceNumber"])
+    after = kinesis.get_shard_iterator(
+        StreamName=stream,
+        ShardId=shard_id,
+        ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+        StartingSequenceNumber=middle,
+    )["ShardIterator"]
+    rest = kinesis.get_records(ShardIterator=after, Limit=10_000)["Records"]
+    assert [record["Data"] for record in rest] == sent[701:]
