@@ -33,6 +33,7 @@ LAMBDA_PYTHON_VERSION = "3.11"
 LAMBDA_PLATFORM = "x86_64-manylinux2014"
 PROVIDED_BY_RUNTIME = frozenset({"boto3", "botocore", "s3transfer"})
 SHARED_PACKAGES = ("tweet_record",)
+DEPENDENCY_CACHE_LAYOUT = "site+pyc"  # change it when the cached tree's layout changes
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 SKIPPED_NAMES = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache"})
 DEPENDENCY_ENTRIES_LEFT_OUT = frozenset({"bin"})  # console scripts: nothing runs them in Lambda
@@ -85,7 +86,9 @@ def uv_executable() -> str:
 def install_dependencies(function: Function, cache_dir: Path) -> Path:
     """Install the function's dependencies once per requirements content; reuse them afterwards."""
     pins = bundled_requirements(function.requirements)
-    digest = hashlib.sha256("\n".join([LAMBDA_PYTHON_VERSION, LAMBDA_PLATFORM, *pins]).encode())
+    digest = hashlib.sha256(
+        "\n".join([DEPENDENCY_CACHE_LAYOUT, LAMBDA_PYTHON_VERSION, LAMBDA_PLATFORM, *pins]).encode()
+    )
     target = cache_dir / f"{function.name}-{digest.hexdigest()[:16]}"
     if target.is_dir():
         return target
@@ -113,8 +116,23 @@ def install_dependencies(function: Function, cache_dir: Path) -> Path:
             ],
             check=True,
         )
+        compile_tree(site, site)
         site.rename(target)
     return target
+
+
+def compile_tree(root: Path, base: Path) -> None:
+    """Write unchecked-hash .pyc files beside every module under root (deterministic output)."""
+    modules = [root] if root.is_file() else sorted(root.rglob("*.py"))
+    for module in modules:
+        py_compile.compile(
+            str(module),
+            cfile=str(module.parent / "__pycache__" / f"{module.stem}.cpython-311.pyc"),
+            dfile=str(module.relative_to(base)),
+            doraise=False,
+            quiet=2,
+            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+        )
 
 
 def source_files(root: Path) -> Iterator[Path]:
@@ -142,15 +160,9 @@ def stage(function: Function, dependencies: Path, staging: Path) -> None:
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, destination)
     shutil.copyfile(function.package_dir / "app.py", staging / "app.py")
-    for module in sorted(staging.rglob("*.py")):
-        py_compile.compile(
-            str(module),
-            cfile=str(module.parent / "__pycache__" / f"{module.stem}.cpython-311.pyc"),
-            dfile=str(module.relative_to(staging)),
-            doraise=False,
-            quiet=2,
-            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
-        )
+    for package in (*SHARED_PACKAGES, function.name):
+        compile_tree(staging / package, staging)
+    compile_tree(staging / "app.py", staging)
 
 
 def write_zip(staging: Path, destination: Path) -> None:
