@@ -1,0 +1,10 @@
+# The emulator stack (`make up`, `make demo`): pass local_endpoint on the command line.
+environment                         = "local"
+tweet_source                        = "replay"
+sentiment_engine                    = "vader"
+consumer_starting_position          = "TRIM_HORIZON"
+firehose_buffering_interval_seconds = 60
+firehose_buffering_size_mb          = 1
+lake_compression                    = "UNCOMPRESSED"
+log_retention_days                  = 1
+force_destroy                       = true

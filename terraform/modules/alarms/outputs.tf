@@ -1,0 +1,9 @@
+output "topic_arn" {
+  description = "ARN of the SNS topic every alarm notifies."
+  value       = aws_sns_topic.this.arn
+}
+
+output "alarm_names" {
+  description = "Alarm names by short key."
+  value       = { for key, alarm in aws_cloudwatch_metric_alarm.this : key => alarm.alarm_name }
+}

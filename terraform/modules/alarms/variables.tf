@@ -1,0 +1,90 @@
+variable "name" {
+  description = "Prefix of the topic and alarm names."
+  type        = string
+}
+
+variable "kms_key_arn" {
+  description = "Customer managed key encrypting the alarm topic."
+  type        = string
+}
+
+variable "alarm_email" {
+  description = "Address subscribed to the alarm topic (confirmation required); null for none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_email == null || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alarm_email))
+    error_message = "alarm_email must be an e-mail address or null."
+  }
+}
+
+variable "function_names" {
+  description = "Functions watched for Errors and Throttles, by short key (producer, consumer, ...)."
+  type        = map(string)
+}
+
+variable "consumer_function_name" {
+  description = "Stream consumer watched for IteratorAge."
+  type        = string
+}
+
+variable "queue_names" {
+  description = "Failure queues that must stay empty, by short key."
+  type        = map(string)
+}
+
+variable "delivery_stream_name" {
+  description = "Firehose delivery stream watched for freshness and S3 delivery success."
+  type        = string
+}
+
+variable "iterator_age_threshold_ms" {
+  description = "Consumer lag, in milliseconds, above which the stack alarms."
+  type        = number
+  default     = 60000
+
+  validation {
+    condition     = var.iterator_age_threshold_ms > 0
+    error_message = "iterator_age_threshold_ms must be positive."
+  }
+}
+
+variable "data_freshness_threshold_seconds" {
+  description = "Age of the oldest undelivered Firehose record that alarms; above the buffering interval."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.data_freshness_threshold_seconds > 0
+    error_message = "data_freshness_threshold_seconds must be positive."
+  }
+}
+
+variable "period_seconds" {
+  description = "Period over which each metric is aggregated."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.period_seconds >= 60 && var.period_seconds % 60 == 0
+    error_message = "period_seconds must be a multiple of 60."
+  }
+}
+
+variable "evaluation_periods" {
+  description = "Consecutive breaching periods before an alarm fires."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.evaluation_periods >= 1
+    error_message = "evaluation_periods must be at least 1."
+  }
+}
+
+variable "tags" {
+  description = "Tags for the topic and alarms."
+  type        = map(string)
+  default     = {}
+}

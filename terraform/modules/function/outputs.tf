@@ -1,0 +1,49 @@
+output "function_name" {
+  description = "Name of the Lambda function."
+  value       = aws_lambda_function.this.function_name
+}
+
+output "function_arn" {
+  description = "Unqualified ARN of the Lambda function."
+  value       = aws_lambda_function.this.arn
+}
+
+output "role_arn" {
+  description = "ARN of the function's execution role."
+  value       = aws_iam_role.this.arn
+}
+
+output "role_name" {
+  description = "Name of the function's execution role."
+  value       = aws_iam_role.this.name
+}
+
+output "policy_document" {
+  description = "JSON of the function's inline policy, for review and tests."
+  value       = aws_iam_role_policy.this.policy
+}
+
+output "log_group_name" {
+  description = "Log group the function writes to."
+  value       = aws_cloudwatch_log_group.this.name
+}
+
+output "dead_letter_queue_arn" {
+  description = "ARN of the dead-letter queue, or null when none was created."
+  value       = one(aws_sqs_queue.dead_letter[*].arn)
+}
+
+output "dead_letter_queue_name" {
+  description = "Name of the dead-letter queue, or null when none was created."
+  value       = one(aws_sqs_queue.dead_letter[*].name)
+}
+
+output "dead_letter_queue_url" {
+  description = "URL of the dead-letter queue, or null when none was created."
+  value       = one(aws_sqs_queue.dead_letter[*].url)
+}
+
+output "environment_variables" {
+  description = "Environment the function runs with."
+  value       = aws_lambda_function.this.environment[0].variables
+}

@@ -1,0 +1,134 @@
+variable "function_name" {
+  description = "Name of the function; also names its role, log group and dead-letter queue."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,60}$", var.function_name))
+    error_message = "Use up to 60 letters, digits, - and _ (the role and queue names append to it)."
+  }
+}
+
+variable "description" {
+  description = "What the function does, shown in the Lambda console."
+  type        = string
+}
+
+variable "artifact_path" {
+  description = "Path of the deployment zip (app.py at its root)."
+  type        = string
+
+  validation {
+    condition     = endswith(var.artifact_path, ".zip")
+    error_message = "artifact_path must name a .zip file."
+  }
+}
+
+variable "handler" {
+  description = "Entry point inside the zip."
+  type        = string
+  default     = "app.lambda_handler"
+}
+
+variable "runtime" {
+  description = "Lambda runtime identifier."
+  type        = string
+  default     = "python3.11"
+
+  validation {
+    condition     = can(regex("^python3\\.[0-9]+$", var.runtime))
+    error_message = "The functions are Python: use a python3.x runtime."
+  }
+}
+
+variable "timeout_seconds" {
+  description = "Maximum run time of one invocation."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.timeout_seconds >= 1 && var.timeout_seconds <= 900
+    error_message = "Lambda timeouts are 1 to 900 seconds."
+  }
+}
+
+variable "memory_mb" {
+  description = "Memory (and proportional CPU) of the function."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.memory_mb >= 128 && var.memory_mb <= 10240
+    error_message = "Lambda memory is 128 to 10240 MB."
+  }
+}
+
+variable "reserved_concurrent_executions" {
+  description = "Concurrency reserved for the function; -1 leaves it unreserved."
+  type        = number
+  default     = -1
+
+  validation {
+    condition     = var.reserved_concurrent_executions >= -1
+    error_message = "Use -1 (unreserved) or a non-negative number."
+  }
+}
+
+variable "environment_variables" {
+  description = "Environment of the function (CONTRACT.md, \"Function environment\")."
+  type        = map(string)
+}
+
+variable "policy_statements" {
+  description = "Allow statements the function needs besides its own logs, X-Ray and key; exact ARNs."
+  type = list(object({
+    sid       = string
+    actions   = list(string)
+    resources = list(string)
+  }))
+  default = []
+
+  validation {
+    condition = alltrue([
+      for statement in var.policy_statements :
+      length(statement.actions) > 0 && length(statement.resources) > 0 &&
+      alltrue([for action in statement.actions : !strcontains(action, "*")])
+    ])
+    error_message = "Every statement needs actions and resources, and actions must not use wildcards."
+  }
+}
+
+variable "create_dead_letter_queue" {
+  description = "Create an SQS dead-letter queue for failed asynchronous invocations."
+  type        = bool
+  default     = false
+}
+
+variable "kms_key_arn" {
+  description = "Customer managed key for the log group, environment variables and dead-letter queue."
+  type        = string
+}
+
+variable "log_retention_days" {
+  description = "Days the function's logs are kept."
+  type        = number
+  default     = 30
+
+  validation {
+    condition = contains(
+      [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653],
+      var.log_retention_days,
+    )
+    error_message = "CloudWatch Logs accepts only its fixed retention values (1, 3, 5, 7, 14, 30, 60, 90, ...)."
+  }
+}
+
+variable "account_id" {
+  description = "Account whose Lambda service may assume the role (confused-deputy guard)."
+  type        = string
+}
+
+variable "tags" {
+  description = "Tags for every resource of the function."
+  type        = map(string)
+  default     = {}
+}

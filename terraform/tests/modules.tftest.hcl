@@ -1,0 +1,502 @@
+# Plan-time checks of each module on its own, against a mocked AWS provider: the settings that
+# make the pipeline safe (poison-record isolation, encryption, public access, TLS, alarms, secrets).
+
+mock_provider "aws" {
+  source = "./tests/mocks"
+}
+
+variables {
+  kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+}
+
+run "consumer_mapping_isolates_poison_records" {
+  command = apply
+
+  module {
+    source = "./modules/consumer_trigger"
+  }
+
+  variables {
+    name         = "ts-test-consumer"
+    stream_arn   = "arn:aws:kinesis:us-east-1:123456789012:stream/ts-test-tweets"
+    function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ts-test-consumer"
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.function_response_types == toset(["ReportBatchItemFailures"])
+    error_message = "The consumer must report item failures so only failed records are retried."
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.bisect_batch_on_function_error
+    error_message = "Failing batches must be bisected to isolate poison records."
+  }
+
+  assert {
+    condition = (
+      aws_lambda_event_source_mapping.this.maximum_retry_attempts >= 0 &&
+      aws_lambda_event_source_mapping.this.maximum_record_age_in_seconds >= 60
+    )
+    error_message = "Retries and record age must be bounded, or a poison record blocks its shard."
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.destination_config[0].on_failure[0].destination_arn == aws_sqs_queue.on_failure.arn
+    error_message = "Given-up batches must go to the on-failure queue."
+  }
+
+  assert {
+    condition     = aws_sqs_queue.on_failure.kms_master_key_id == var.kms_key_arn
+    error_message = "The on-failure queue must be encrypted with the stack key."
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.starting_position == "LATEST"
+    error_message = "A new mapping starts at LATEST unless told otherwise."
+  }
+}
+
+run "consumer_mapping_refuses_infinite_retries" {
+  command = plan
+
+  module {
+    source = "./modules/consumer_trigger"
+  }
+
+  variables {
+    name                       = "ts-test-consumer"
+    stream_arn                 = "arn:aws:kinesis:us-east-1:123456789012:stream/ts-test-tweets"
+    function_arn               = "arn:aws:lambda:us-east-1:123456789012:function:ts-test-consumer"
+    maximum_retry_attempts     = -1
+    maximum_record_age_seconds = -1
+    starting_position          = "AT_TIMESTAMP"
+  }
+
+  expect_failures = [
+    var.maximum_retry_attempts,
+    var.maximum_record_age_seconds,
+    var.starting_position,
+  ]
+}
+
+run "lake_bucket_is_private_encrypted_and_tls_only" {
+  command = apply
+
+  module {
+    source = "./modules/lake"
+  }
+
+  variables {
+    bucket_name           = "ts-test-lake-123456789012"
+    glue_database_name    = "ts_test_lake"
+    athena_workgroup_name = "ts-test"
+  }
+
+  assert {
+    condition = alltrue([
+      aws_s3_bucket_public_access_block.this.block_public_acls,
+      aws_s3_bucket_public_access_block.this.block_public_policy,
+      aws_s3_bucket_public_access_block.this.ignore_public_acls,
+      aws_s3_bucket_public_access_block.this.restrict_public_buckets,
+    ])
+    error_message = "All four public access block settings must be on."
+  }
+
+  assert {
+    condition = anytrue([
+      for statement in jsondecode(aws_s3_bucket_policy.this.policy).Statement :
+      statement.Effect == "Deny" && statement.Principal == "*" &&
+      statement.Condition == { Bool = { "aws:SecureTransport" = "false" } } &&
+      toset(statement.Resource) == toset([aws_s3_bucket.this.arn, "${aws_s3_bucket.this.arn}/*"])
+    ])
+    error_message = "The bucket policy must deny every request made without TLS, on the bucket and its objects."
+  }
+
+  assert {
+    condition     = one(aws_s3_bucket_ownership_controls.this.rule).object_ownership == "BucketOwnerEnforced"
+    error_message = "ACLs must be disabled (BucketOwnerEnforced)."
+  }
+
+  assert {
+    condition = alltrue([
+      for rule in aws_s3_bucket_server_side_encryption_configuration.this.rule :
+      rule.bucket_key_enabled &&
+      one(rule.apply_server_side_encryption_by_default).sse_algorithm == "aws:kms" &&
+      one(rule.apply_server_side_encryption_by_default).kms_master_key_id == var.kms_key_arn
+    ])
+    error_message = "Objects must be encrypted with the stack key, bucket key on."
+  }
+
+  assert {
+    condition     = aws_s3_bucket_versioning.this.versioning_configuration[0].status == "Enabled"
+    error_message = "The lake bucket must be versioned."
+  }
+
+  assert {
+    condition = toset([
+      for rule in aws_s3_bucket_lifecycle_configuration.this.rule : rule.filter[0].prefix
+      if length(rule.expiration) > 0
+    ]) == toset(["errors/", "quarantine/", "athena-results/"])
+    error_message = "errors/, quarantine/ and athena-results/ must expire."
+  }
+
+  assert {
+    condition = anytrue([
+      for rule in aws_s3_bucket_lifecycle_configuration.this.rule :
+      length(rule.noncurrent_version_expiration) > 0 && length(rule.abort_incomplete_multipart_upload) > 0
+    ])
+    error_message = "Noncurrent versions and abandoned multipart uploads must be cleaned up."
+  }
+}
+
+run "lake_table_uses_partition_projection" {
+  command = apply
+
+  module {
+    source = "./modules/lake"
+  }
+
+  variables {
+    bucket_name           = "ts-test-lake-123456789012"
+    glue_database_name    = "ts_test_lake"
+    athena_workgroup_name = "ts-test"
+  }
+
+  assert {
+    condition = [for column in aws_glue_catalog_table.tweets.storage_descriptor[0].columns : column.name] == [
+      "tweet_id", "created_at", "text", "lang", "topic", "topic_kind", "author_id", "author_username",
+      "author_name", "author_followers", "hashtags", "mentions", "urls", "retweet_count",
+      "reply_count", "like_count", "quote_count", "sentiment", "fetched_at",
+    ]
+    error_message = "The table columns must be the contract's lake columns, in order."
+  }
+
+  assert {
+    condition     = aws_glue_catalog_table.tweets.storage_descriptor[0].ser_de_info[0].serialization_library == "org.openx.data.jsonserde.JsonSerDe"
+    error_message = "The table must read JSON lines with the OpenX SerDe."
+  }
+
+  assert {
+    condition     = [for key in aws_glue_catalog_table.tweets.partition_keys : key.name] == ["year", "month", "day", "hour"]
+    error_message = "Partitions must be year/month/day/hour, as Firehose writes them."
+  }
+
+  assert {
+    condition = (
+      aws_glue_catalog_table.tweets.parameters["projection.enabled"] == "true" &&
+      aws_glue_catalog_table.tweets.parameters["storage.location.template"] == "s3://ts-test-lake-123456789012/tweets/year=$${year}/month=$${month}/day=$${day}/hour=$${hour}/" &&
+      aws_glue_catalog_table.tweets.parameters["projection.month.digits"] == "2" &&
+      aws_glue_catalog_table.tweets.parameters["projection.hour.range"] == "0,23"
+    )
+    error_message = "Partition projection must be enabled and match Firehose's prefix layout."
+  }
+
+  assert {
+    condition = (
+      aws_athena_workgroup.this.configuration[0].enforce_workgroup_configuration &&
+      aws_athena_workgroup.this.configuration[0].result_configuration[0].output_location == "s3://ts-test-lake-123456789012/athena-results/" &&
+      aws_athena_workgroup.this.configuration[0].result_configuration[0].encryption_configuration[0].encryption_option == "SSE_KMS"
+    )
+    error_message = "The workgroup must enforce KMS-encrypted results under athena-results/."
+  }
+
+  assert {
+    condition = toset(keys(aws_athena_named_query.this)) == toset([
+      "top-topics-last-hour", "sentiment-by-topic", "top-hashtags", "most-engaged-tweets",
+    ])
+    error_message = "The four named queries must exist."
+  }
+
+  assert {
+    condition = alltrue([
+      for query in aws_athena_named_query.this :
+      strcontains(query.query, "concat(year, month, day, hour) >=") && query.workgroup == aws_athena_workgroup.this.id
+    ])
+    error_message = "Every named query must prune partitions and run in the stack's workgroup."
+  }
+}
+
+run "alarms_notify_the_topic" {
+  command = apply
+
+  module {
+    source = "./modules/alarms"
+  }
+
+  variables {
+    name                   = "ts-test"
+    consumer_function_name = "ts-test-consumer"
+    delivery_stream_name   = "ts-test-lake-delivery"
+    function_names         = { producer = "ts-test-producer", consumer = "ts-test-consumer" }
+    queue_names            = { consumer-on-failure = "ts-test-consumer-on-failure" }
+  }
+
+  assert {
+    condition = alltrue([
+      for alarm in aws_cloudwatch_metric_alarm.this :
+      alarm.alarm_actions == toset([aws_sns_topic.this.arn]) && alarm.ok_actions == toset([aws_sns_topic.this.arn])
+    ])
+    error_message = "Every alarm must notify the topic when it fires and when it clears."
+  }
+
+  assert {
+    condition = toset([for alarm in aws_cloudwatch_metric_alarm.this : "${alarm.namespace} ${alarm.metric_name}"]) == toset([
+      "AWS/Lambda IteratorAge",
+      "AWS/Lambda Errors",
+      "AWS/Lambda Throttles",
+      "AWS/SQS ApproximateNumberOfMessagesVisible",
+      "AWS/Firehose DeliveryToS3.DataFreshness",
+      "AWS/Firehose DeliveryToS3.Success",
+    ])
+    error_message = "Alarms must watch lag, errors, throttles, failure queues and delivery."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.this["delivery-success"].comparison_operator == "LessThanThreshold" &&
+      aws_cloudwatch_metric_alarm.this["delivery-success"].threshold == 1
+    )
+    error_message = "Delivery success must alarm below 1."
+  }
+
+  assert {
+    condition     = length(aws_sns_topic_subscription.email) == 0 && aws_sns_topic.this.kms_master_key_id == var.kms_key_arn
+    error_message = "No e-mail subscription without an address; the topic is encrypted."
+  }
+}
+
+run "alarm_email_is_subscribed_when_given" {
+  command = plan
+
+  module {
+    source = "./modules/alarms"
+  }
+
+  variables {
+    name                   = "ts-test"
+    consumer_function_name = "ts-test-consumer"
+    delivery_stream_name   = "ts-test-lake-delivery"
+    function_names         = { consumer = "ts-test-consumer" }
+    queue_names            = {}
+    alarm_email            = "oncall@example.com"
+  }
+
+  assert {
+    condition     = aws_sns_topic_subscription.email[0].protocol == "email" && aws_sns_topic_subscription.email[0].endpoint == "oncall@example.com"
+    error_message = "alarm_email must be subscribed to the topic."
+  }
+}
+
+run "secrets_are_secure_strings_outside_state" {
+  command = apply
+
+  module {
+    source = "./modules/secrets"
+  }
+
+  assert {
+    condition = toset([for parameter in aws_ssm_parameter.this : parameter.name]) == toset([
+      "/twitter/consumer_key", "/twitter/consumer_secret", "/twitter/access_token_key",
+      "/twitter/access_token_secret", "/twitter/bearer_token",
+    ])
+    error_message = "The five X API credentials must exist under /twitter/."
+  }
+
+  assert {
+    condition = alltrue([
+      for parameter in aws_ssm_parameter.this :
+      parameter.type == "SecureString" && parameter.key_id == var.kms_key_arn && parameter.value_wo == null
+    ])
+    error_message = "Credentials must be SecureString under the stack key, their value write-only (never in state)."
+  }
+}
+
+run "function_logs_and_traces_with_own_scope" {
+  command = apply
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    function_name            = "ts-test-producer"
+    description              = "test"
+    artifact_path            = "tests/fixtures/lambda/producer.zip"
+    environment_variables    = { STREAM_NAME = "ts-test-tweets" }
+    account_id               = "123456789012"
+    create_dead_letter_queue = true
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.tracing_config[0].mode == "Active"
+    error_message = "X-Ray tracing must be active."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_log_group.this.name == "/aws/lambda/ts-test-producer" &&
+      aws_cloudwatch_log_group.this.kms_key_id == var.kms_key_arn
+    )
+    error_message = "The function's log group must be its own and KMS-encrypted."
+  }
+
+  assert {
+    condition = one([
+      for statement in jsondecode(aws_iam_role_policy.this.policy).Statement : statement.Resource
+      if contains(statement.Action, "logs:PutLogEvents")
+    ]) == ["${aws_cloudwatch_log_group.this.arn}:log-stream:*"]
+    error_message = "The function may write only to its own log group."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.dead_letter_config[0].target_arn == aws_sqs_queue.dead_letter[0].arn
+    error_message = "Failed asynchronous invocations must go to the function's dead-letter queue."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.handler == "app.lambda_handler" && aws_lambda_function.this.runtime == "python3.11"
+    error_message = "Handler and runtime must match the build (app.lambda_handler, python3.11)."
+  }
+}
+
+run "function_refuses_wildcard_actions" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    function_name         = "ts-test-consumer"
+    description           = "test"
+    artifact_path         = "tests/fixtures/lambda/consumer.zip"
+    environment_variables = {}
+    account_id            = "123456789012"
+    policy_statements     = [{ sid = "TooBroad", actions = ["dynamodb:*"], resources = ["arn:aws:dynamodb:us-east-1:123456789012:table/t"] }]
+  }
+
+  expect_failures = [var.policy_statements]
+}
+
+run "delivery_writes_partitioned_objects_through_the_transformer" {
+  command = apply
+
+  module {
+    source = "./modules/delivery"
+  }
+
+  variables {
+    name                     = "ts-test-lake-delivery"
+    source_stream_arn        = "arn:aws:kinesis:us-east-1:123456789012:stream/ts-test-tweets"
+    bucket_arn               = "arn:aws:s3:::ts-test-lake-123456789012"
+    transformer_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ts-test-firehose-transformer"
+    account_id               = "123456789012"
+  }
+
+  assert {
+    condition     = aws_kinesis_firehose_delivery_stream.this.kinesis_source_configuration[0].kinesis_stream_arn == var.source_stream_arn
+    error_message = "Firehose must read the tweet stream."
+  }
+
+  assert {
+    condition = (
+      aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].prefix == "tweets/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/" &&
+      aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].error_output_prefix == "errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
+    )
+    error_message = "Objects must land under the partition layout the Glue table projects."
+  }
+
+  assert {
+    condition = [
+      for parameter in aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].processing_configuration[0].processors[0].parameters :
+      [parameter.parameter_name, parameter.parameter_value]
+    ] == [["LambdaArn", var.transformer_function_arn]]
+    error_message = "The transformer must be the only processor parameter (defaults are left out to avoid a perpetual diff)."
+  }
+
+  assert {
+    condition     = aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].kms_key_arn == var.kms_key_arn
+    error_message = "Delivered objects must be encrypted with the stack key."
+  }
+
+  assert {
+    condition     = aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].cloudwatch_logging_options[0].log_group_name == aws_cloudwatch_log_group.this.name
+    error_message = "Delivery errors must be logged to the stream's own log group."
+  }
+}
+
+run "table_and_stream_are_encrypted_with_the_stack_key" {
+  command = apply
+
+  module {
+    source = "./modules/event_table"
+  }
+
+  variables {
+    name = "ts-test-EventData"
+  }
+
+  assert {
+    condition = (
+      aws_dynamodb_table.this.billing_mode == "PAY_PER_REQUEST" &&
+      aws_dynamodb_table.this.hash_key == "pk" && aws_dynamodb_table.this.range_key == "sk" &&
+      aws_dynamodb_table.this.ttl[0].attribute_name == "expires_at" && aws_dynamodb_table.this.ttl[0].enabled &&
+      aws_dynamodb_table.this.server_side_encryption[0].kms_key_arn == var.kms_key_arn &&
+      aws_dynamodb_table.this.point_in_time_recovery[0].enabled
+    )
+    error_message = "EventData must be on-demand, keyed pk/sk, TTL on expires_at, CMK-encrypted, with PITR."
+  }
+}
+
+run "stream_is_kms_encrypted" {
+  command = apply
+
+  module {
+    source = "./modules/stream"
+  }
+
+  variables {
+    name = "ts-test-tweets"
+  }
+
+  assert {
+    condition = (
+      aws_kinesis_stream.this.encryption_type == "KMS" && aws_kinesis_stream.this.kms_key_id == var.kms_key_arn &&
+      aws_kinesis_stream.this.stream_mode_details[0].stream_mode == "ON_DEMAND" && aws_kinesis_stream.this.shard_count == null
+    )
+    error_message = "The stream must be KMS-encrypted and on-demand without a shard count by default."
+  }
+}
+
+run "key_rotates" {
+  command = apply
+
+  module {
+    source = "./modules/kms"
+  }
+
+  variables {
+    alias                   = "ts-test"
+    description             = "test"
+    account_id              = "123456789012"
+    partition               = "aws"
+    region                  = "us-east-1"
+    log_group_name_prefixes = ["/aws/lambda/ts-test-"]
+  }
+
+  assert {
+    condition     = aws_kms_key.this.enable_key_rotation
+    error_message = "Key rotation must be on."
+  }
+
+  assert {
+    condition = toset([
+      for statement in jsondecode(aws_kms_key.this.policy).Statement : statement.Principal
+      ]) == toset([
+      { AWS = "arn:aws:iam::123456789012:root" },
+      { Service = "logs.us-east-1.amazonaws.com" },
+      { Service = "cloudwatch.amazonaws.com" },
+    ])
+    error_message = "The key policy must grant the account root and exactly the services that encrypt with it."
+  }
+}
