@@ -15,13 +15,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from producer.run import RunSummary
 from producer.service import produce
-from producer.tracing import make_tracer
+from tweet_record.tracing import lambda_tracer
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
-tracer = make_tracer()
+# AWS calls (boto3) and the X API (requests, under tweepy) are what the producer waits on.
+tracer = lambda_tracer(patch_modules=("boto3", "requests"))
 metrics = Metrics()
 # The plain modules log to stdlib loggers under "producer": register that package logger so its
 # records get the same JSON handler (a no-op when the service itself is named "producer").

@@ -136,8 +136,10 @@ def tracing_enabled(environ: Mapping[str, str] = os.environ) -> bool:
     return bool(environ.get("LAMBDA_TASK_ROOT"))
 
 
-def lambda_tracer(environ: Mapping[str, str] = os.environ) -> Tracer:
-    """The module-level ``Tracer`` of a trendstream Lambda."""
+def lambda_tracer(
+    environ: Mapping[str, str] = os.environ, patch_modules: Sequence[str] = ("boto3",)
+) -> Tracer:
+    """The module-level ``Tracer`` of a trendstream Lambda, patching only what it calls through."""
     if tracing_enabled(environ):
-        return Tracer(auto_patch=False, provider=DeferredXRayProvider(["boto3"]))
+        return Tracer(auto_patch=False, provider=DeferredXRayProvider(patch_modules))
     return Tracer(disabled=True, auto_patch=False, provider=NoOpTracingProvider())
