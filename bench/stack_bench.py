@@ -1,0 +1,295 @@
+"""Figures 5 and 6: ``make up`` seconds, and end-to-end tweets per second on the emulator.
+
+``make up`` is ``trendstream_cli.stack.up`` into a fresh temporary state directory on a free
+port (emulator start, ``terraform init`` with the offline provider mirror, ``apply``), so each
+run pays what a fresh clone pays. ``down`` always follows.
+
+End to end: on the last stack brought up, ``LocalRuntime`` runs the consumer's event source
+mapping and the Firehose delivery stream (not the producer's schedule: the benchmark is the only
+writer), the replayed tweets are put with ``PutRecords``, and the clock stops when the runtime's
+own counters say the consumer stored every record and Firehose delivered every line. Both
+counters move only after the write they count succeeded; the table and the lake are then read
+back to confirm it, and a shortfall turns the figure into "n/a". Firehose buffers are flushed
+once the consumer is done, so the 60 s buffering interval of the local stack does not become
+the figure.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.dataset import StreamRecordBytes
+from bench.figures import Figure, Goal, Spread, unavailable
+from local_aws.runtime import LocalRuntime, client_factory
+from producer.kinesis_writer import KinesisWriter, OutgoingRecord
+from trendstream_cli.stack import StackPaths, down, running_endpoint, up
+
+LOGGER = logging.getLogger(__name__)
+
+E2E_GOAL = Goal("at_least", 5_000.0)
+E2E_DEADLINE_SECONDS = 300.0
+POLL_SECONDS = 0.2
+APPLY_FINISHED = "terraform apply finished in %.1fs"
+UP_TITLE = "make up: emulator start + terraform init + apply (fresh state dir)"
+
+
+@dataclass
+class UpTiming:
+    total: float
+    emulator: float
+    apply: float
+
+    @property
+    def init_and_outputs(self) -> float:
+        return self.total - self.emulator - self.apply
+
+
+class _StackLog(logging.Handler):
+    """Picks the emulator start and the apply duration out of the stack's own log lines."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.INFO)
+        self.emulator_ready_at: float | None = None
+        self.apply_seconds: float | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg == APPLY_FINISHED and isinstance(record.args, tuple) and record.args:
+            self.apply_seconds = float(str(record.args[0]))
+        elif record.getMessage().startswith("emulator pid") and "ready" in record.getMessage():
+            self.emulator_ready_at = time.monotonic()
+
+
+@contextmanager
+def _capturing_stack_log() -> Iterator[_StackLog]:
+    handler = _StackLog()
+    loggers = [
+        logging.getLogger(name) for name in ("trendstream_cli.stack", "local_aws.moto_server")
+    ]
+    previous = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    try:
+        yield handler
+    finally:
+        for logger, level in zip(loggers, previous, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+
+
+def timed_up(paths: StackPaths) -> tuple[dict[str, Any], UpTiming]:
+    with _capturing_stack_log() as log:
+        started = time.monotonic()
+        outputs = up(paths, 0)
+        total = time.monotonic() - started
+    emulator = (log.emulator_ready_at or started) - started
+    return outputs, UpTiming(total, emulator, log.apply_seconds or 0.0)
+
+
+@dataclass
+class EndToEnd:
+    tweets: int
+    seconds: float
+    put_seconds: float
+    consumer_seconds: float
+    shards: int
+    consumer_invocations: int
+    firehose_invocations: int
+    table_items: int
+    lake_pairs: int
+
+    @property
+    def rate(self) -> float:
+        return self.tweets / self.seconds
+
+
+def _wait(
+    condition: Callable[[], bool], deadline: float, what: str, progress: Callable[[], str]
+) -> None:
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{progress()} after {E2E_DEADLINE_SECONDS:.0f} s ({what})")
+        time.sleep(POLL_SECONDS)
+
+
+def table_tweet_items(dynamodb: Any, table_name: str) -> int:
+    count = 0
+    for page in dynamodb.get_paginator("scan").paginate(
+        TableName=table_name,
+        Select="COUNT",
+        FilterExpression="begins_with(sk, :tweet)",
+        ExpressionAttributeValues={":tweet": {"S": "TWEET#"}},
+    ):
+        count += page["Count"]
+    return count
+
+
+def lake_pairs(s3: Any, bucket: str) -> set[tuple[str, str]]:
+    """Distinct (topic, tweet_id) of every line under ``tweets/`` (Firehose may repeat lines)."""
+    pairs: set[tuple[str, str]] = set()
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="tweets/"):
+        for listed in page.get("Contents", []):
+            body = s3.get_object(Bucket=bucket, Key=listed["Key"])["Body"].read()
+            for line in body.splitlines():
+                if line.strip():
+                    row = json.loads(line)
+                    pairs.add((row["topic"], row["tweet_id"]))
+    return pairs
+
+
+def end_to_end(
+    outputs: dict[str, Any],
+    endpoint: str,
+    build_dir: Path,
+    state_dir: Path,
+    records: Sequence[StreamRecordBytes],
+) -> EndToEnd:
+    """Put ``records`` on the deployed stream and time them into the table and the lake."""
+    runtime_outputs = {k: v for k, v in outputs.items() if k != "producer_function_name"}
+    clients = client_factory(endpoint)
+    expected = {(record.topic, record.tweet_id) for record in records}
+    with LocalRuntime(runtime_outputs, endpoint, build_dir, state_dir) as runtime:
+        firehose = runtime.firehose
+        if firehose is None:
+            raise RuntimeError("the stack has no Firehose delivery stream")
+
+        def consumed() -> int:
+            return sum(mapping.stats.records_succeeded for mapping in runtime.mappings)
+
+        writer = KinesisWriter(str(outputs["stream_name"]), lambda: clients("kinesis"))
+        started = time.monotonic()
+        deadline = started + E2E_DEADLINE_SECONDS
+        for record in records:
+            writer.add(OutgoingRecord(record.partition_key, record.data, record.topic))
+            writer.send_full_batches()
+        writer.flush()
+        put_seconds = time.monotonic() - started
+        if writer.stats.failed:
+            raise RuntimeError(f"{writer.stats.failed} records were not put on the stream")
+
+        def progress() -> str:
+            return (
+                f"{consumed():,} consumed, {firehose.stats.records_delivered:,} in the lake "
+                f"of {len(records):,}"
+            )
+
+        def all_consumed() -> bool:
+            discarded = sum(mapping.stats.records_discarded for mapping in runtime.mappings)
+            if discarded:
+                raise RuntimeError(f"the consumer gave up on {discarded:,} records; {progress()}")
+            return consumed() >= len(records)
+
+        _wait(all_consumed, deadline, "consumer", progress)
+        consumer_seconds = time.monotonic() - started
+
+        def delivered() -> bool:
+            runtime.flush()
+            return firehose.stats.records_delivered >= len(records)
+
+        _wait(delivered, deadline, "Firehose", progress)
+        seconds = time.monotonic() - started
+        invocations = sum(mapping.stats.invocations for mapping in runtime.mappings)
+        shards = sum(len(mapping.pollers) for mapping in runtime.mappings)
+        transformer_calls = firehose.stats.processor_invocations
+    stored = table_tweet_items(clients("dynamodb"), str(outputs["table_name"]))
+    in_lake = lake_pairs(clients("s3"), str(outputs["lake_bucket"]))
+    if stored != len(expected) or in_lake != expected:
+        raise RuntimeError(
+            f"counters said done but the table holds {stored} and the lake "
+            f"{len(in_lake & expected)} of {len(expected)} (topic, tweet) pairs"
+        )
+    return EndToEnd(
+        tweets=len(records),
+        seconds=seconds,
+        put_seconds=put_seconds,
+        consumer_seconds=consumer_seconds,
+        shards=shards,
+        consumer_invocations=invocations,
+        firehose_invocations=transformer_calls,
+        table_items=stored,
+        lake_pairs=len(in_lake),
+    )
+
+
+def _reason(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"[:200]
+
+
+def stack_figures(
+    build_dir: Path, records: Sequence[StreamRecordBytes], up_runs: int
+) -> list[Figure]:
+    """``up_runs`` fresh ``make up``s (each followed by ``down``); the last one runs end to end."""
+    e2e_title = f"end to end, stream → table + lake ({len(records):,} tweets)"
+    timings: list[UpTiming] = []
+    e2e: EndToEnd | None = None
+    e2e_failure = "the stack never came up"
+    up_failure = ""
+    for run in range(up_runs):
+        state_dir = Path(tempfile.mkdtemp(prefix="trendstream-bench-stack-"))
+        paths = StackPaths(state_dir)
+        try:
+            outputs, timing = timed_up(paths)
+            timings.append(timing)
+            endpoint = running_endpoint(paths)
+            if run == up_runs - 1 and endpoint is not None:
+                try:
+                    e2e = end_to_end(outputs, endpoint, build_dir, state_dir / "runtime", records)
+                except Exception as error:  # any failure is a row, not a crash
+                    LOGGER.warning("end-to-end run failed", exc_info=True)
+                    e2e_failure = _reason(error)
+        except Exception as error:  # a failed apply must not hide the other figures
+            LOGGER.warning("make up failed", exc_info=True)
+            up_failure = _reason(error)
+            break
+        finally:
+            try:
+                down(paths)
+            finally:
+                shutil.rmtree(state_dir, ignore_errors=True)
+    figures: list[Figure] = []
+    if timings:
+        figures.append(
+            Figure(
+                UP_TITLE,
+                "s",
+                Spread.of([timing.total for timing in timings]),
+                baseline=(
+                    "of which emulator "
+                    f"{Spread.of([t.emulator for t in timings]).median:.1f} s, apply "
+                    f"{Spread.of([t.apply for t in timings]).median:.1f} s, init + outputs "
+                    f"{Spread.of([t.init_and_outputs for t in timings]).median:.1f} s"
+                ),
+                details={"runs": [timing.__dict__ for timing in timings]},
+            )
+        )
+    else:
+        figures.append(unavailable(UP_TITLE, "s", up_failure or "not run"))
+    if e2e is None:
+        figures.append(unavailable(e2e_title, "tweets/s", e2e_failure, E2E_GOAL))
+    else:
+        figures.append(
+            Figure(
+                e2e_title,
+                "tweets/s",
+                Spread.of([e2e.rate]),
+                E2E_GOAL,
+                baseline=(
+                    f"{e2e.seconds:.1f} s in all: PutRecords done at {e2e.put_seconds:.1f} s, "
+                    f"table at {e2e.consumer_seconds:.1f} s; {e2e.shards} shard(s), "
+                    f"{e2e.consumer_invocations} consumer and "
+                    f"{e2e.firehose_invocations} transformer invocations"
+                ),
+                details=e2e.__dict__,
+            )
+        )
+    return figures

@@ -1,0 +1,181 @@
+"""Each benchmark runs on tiny inputs and returns well-formed figures (never judged on time)."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import zipfile
+from pathlib import Path
+
+import pytest
+from bench.__main__ import main
+from bench.cold_import import cold_import_figures
+from bench.consumer_bench import consumer_figures, kinesis_event, run_consumer
+from bench.dataset import StreamRecordBytes, replay_records
+from bench.figures import (
+    Figure,
+    Goal,
+    Spread,
+    machine,
+    markdown,
+    met_text,
+    spread_text,
+    unavailable,
+)
+from bench.producer_bench import producer_figures
+from bench.transformer_bench import firehose_events, transformer_figures
+
+from bench import stack_bench
+from trendstream_cli.stack import StackPaths, TerraformError
+from tweet_record import parse_stream_record
+
+
+def assert_measured(figure: Figure, runs: int) -> None:
+    assert figure.unavailable == "", figure.unavailable
+    assert figure.spread is not None
+    assert figure.spread.runs == runs
+    assert figure.spread.low <= figure.spread.median <= figure.spread.high
+    assert math.isfinite(figure.spread.high)
+    assert figure.spread.low > 0
+
+
+def test_replayed_records_are_distinct_valid_stream_records() -> None:
+    records = replay_records(60)
+    assert len(records) == 60
+    assert len({(r.topic, r.tweet_id) for r in records}) == 60
+    for record in records:
+        tweet = parse_stream_record(record.data)
+        assert (tweet.topic, tweet.tweet_id) == (record.topic, record.tweet_id)
+        assert record.partition_key == record.tweet_id
+
+
+def test_consumer_run_stores_every_tweet_through_the_in_memory_client(
+    records: list[StreamRecordBytes],
+) -> None:
+    batch = records[:100]
+    run = run_consumer(kinesis_event(batch), "off")
+    assert run.failures == 0
+    assert run.tweet_items == 100
+    assert run.calls["BatchWriteItem"] == 4  # 25 items per call
+    assert run.calls["TransactWriteItems"] >= 2  # ≤ 100 actions: markers + minute updates
+    assert run.cpu_seconds > 0
+
+
+def test_consumer_figures_count_calls_against_the_put_item_baseline(
+    records: list[StreamRecordBytes],
+) -> None:
+    figures = consumer_figures(records[:200], runs=2)
+    names = [figure.name for figure in figures]
+    assert len(figures) == 4, names
+    for figure in figures:
+        assert_measured(figure, runs=2)
+    vader, off, calls, batch_writes = figures
+    assert "vader" in vader.name
+    assert "off" in off.name
+    assert vader.goal == off.goal == Goal("at_most", 50.0)
+    assert batch_writes.spread == Spread(40.0, 40.0, 40.0, 2)  # 200 items / 25 = 8 calls
+    assert batch_writes.met is True
+    assert calls.spread is not None
+    assert calls.spread.median > 40.0  # stats transactions come on top
+    ratio = 1000.0 / calls.spread.median
+    assert f"{ratio:.1f}x fewer" in calls.baseline
+
+
+def test_producer_figure_is_two_put_records_calls_per_thousand(
+    records: list[StreamRecordBytes],
+) -> None:
+    (figure,) = producer_figures(records, runs=2)
+    assert figure.spread == Spread(2.0, 2.0, 2.0, 2)
+    assert figure.met is True
+    assert "PutRecord per tweet: 1,000 calls; 500x fewer" in figure.baseline
+
+
+def test_transformer_events_respect_the_processor_buffer(
+    records: list[StreamRecordBytes],
+) -> None:
+    events = firehose_events(records)
+    assert sum(len(event["records"]) for event in events) == len(records)
+    assert len(events) >= 1
+    figures = transformer_figures(records[:100], runs=2)
+    assert [("vader" in f.name, "off" in f.name) for f in figures] == [(True, False), (False, True)]
+    for figure in figures:
+        assert_measured(figure, runs=2)
+        assert figure.goal == Goal("at_least", 30_000.0)
+
+
+def _zip_with_app(path: Path, source: str) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", source)
+        archive.writestr("helper.py", "VALUE = 1\n")
+    path.write_bytes(buffer.getvalue())
+
+
+def test_cold_import_measures_each_zip_and_reports_missing_or_broken_ones(
+    tmp_path: Path,
+) -> None:
+    _zip_with_app(tmp_path / "good.zip", "import json\nimport helper\nimport boto3\n")
+    _zip_with_app(tmp_path / "broken.zip", "import module_that_is_not_in_the_zip\n")
+    good, broken, missing = cold_import_figures(tmp_path, runs=2, zips=("good", "broken", "gone"))
+    assert_measured(good, runs=2)
+    assert good.details["zip_bytes"] == (tmp_path / "good.zip").stat().st_size
+    assert len(good.details["cpu_ms"]) == 2
+    assert broken.spread is None
+    assert "ModuleNotFoundError" in broken.unavailable
+    assert missing.spread is None
+    assert "missing" in missing.unavailable
+
+
+def test_a_stack_that_does_not_come_up_gives_na_rows_and_is_torn_down(
+    records: list[StreamRecordBytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    torn_down: list[Path] = []
+
+    def failing_up(paths: StackPaths, port: int) -> dict[str, str]:
+        raise TerraformError("terraform apply exited with 1\nError: boom")
+
+    monkeypatch.setattr(stack_bench, "up", failing_up)
+    monkeypatch.setattr(stack_bench, "down", lambda paths: torn_down.append(paths.state_dir))
+    up_row, e2e_row = stack_bench.stack_figures(Path("build"), records[:10], up_runs=2)
+    assert up_row.spread is None
+    assert up_row.unavailable == "n/a (TerraformError: terraform apply exited with 1)"
+    assert e2e_row.spread is None
+    assert e2e_row.unavailable.startswith("n/a (")
+    assert met_text(e2e_row) == "—"
+    assert len(torn_down) == 1
+    assert not torn_down[0].exists()
+
+
+def test_figures_render_goal_spread_and_unavailable_rows() -> None:
+    measured = Figure("x", "ms", Spread.of([3.0, 1.0, 2.0]), Goal("at_most", 2.5))
+    missed = Figure("y", "records/s", Spread.of([10.0]), Goal("at_least", 30_000.0))
+    skipped = unavailable("z", "s", "no emulator")
+    assert measured.spread == Spread(2.0, 1.0, 3.0, 3)
+    assert (measured.met, missed.met, skipped.met) == (True, False, None)
+    assert spread_text(measured) == "1.00-3.00, n=3"
+    text = markdown([measured, missed, skipped], machine((1.0, 2.0, 3.0)))
+    assert "| x | 2.00 ms | 1.00-3.00, n=3 | ≤ 2.50 ms | yes |" in text
+    assert "| y | 10.0 records/s | 10.0-10.0, n=1 | ≥ 30,000 records/s | NO |" in text
+    assert "| z | n/a (no emulator) |" in text
+    assert "load average (1/5/15 min) 1.00 2.00 3.00 before" in text
+
+
+def test_main_without_the_stack_prints_one_table_and_writes_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report_path = tmp_path / "bench.json"
+    arguments = ["--tweets", "60", "--runs", "1", "--skip-stack"]
+    arguments += ["--build-dir", str(tmp_path), "--json", str(report_path)]
+    assert main(arguments) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("trendstream benchmarks") == 1
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    assert report["arguments"] == {"tweets": 60, "runs": 1, "up_runs": 2}
+    assert report["machine"]["cpus"] >= 1
+    assert len(report["machine"]["load_before"]) == 3
+    names = [figure["name"] for figure in report["figures"]]
+    assert not any(name.startswith("make up") for name in names)
+    assert sum(name.startswith("cold import") for name in names) == 3  # zips missing: n/a rows
+    measured = [figure for figure in report["figures"] if figure["spread"] is not None]
+    assert len(measured) == len(names) - 3
