@@ -16,13 +16,14 @@ UV_VERSION := 0.13.9
 TERRAFORM := scripts/terraform
 LAMBDA_SOURCES := $(shell find src requirements -type f \( -name '*.py' -o -name '*.txt' \) 2>/dev/null)
 
+ENV ?= dev
 export LOCAL_AWS_PORT ?= 4566
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .PHONY: help
 help: ## Show this list of targets
 	@awk 'BEGIN {FS = ":.*## "; printf "trendstream targets (make <target>):\n"} \
-	  /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	  /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(VENV_STAMP): requirements/dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -87,13 +88,18 @@ bench: build ## Run the benchmarks and print the table of figures
 	$(PY) -m bench
 
 .PHONY: deploy
-deploy: build ## Real AWS: terraform apply with your credentials (no emulator)
+deploy: build ## Real AWS: terraform apply with your credentials (ENV=dev|prod, no emulator)
 	$(TERRAFORM) -chdir=terraform init -input=false
-	$(TERRAFORM) -chdir=terraform apply
+	$(TERRAFORM) -chdir=terraform apply -var-file=environments/$(ENV).tfvars
 
 .PHONY: destroy
-destroy: ## Real AWS: terraform destroy
-	$(TERRAFORM) -chdir=terraform destroy
+destroy: ## Real AWS: terraform destroy (ENV=dev|prod)
+	$(TERRAFORM) -chdir=terraform init -input=false
+	$(TERRAFORM) -chdir=terraform destroy -var-file=environments/$(ENV).tfvars
+
+.PHONY: replay-dataset
+replay-dataset: $(VENV_STAMP) ## Regenerate the packaged replay dataset (deterministic)
+	$(PY) scripts/generate_replay_dataset.py
 
 .PHONY: lock
 lock: $(VENV_STAMP) ## Re-pin requirements/*.txt from requirements/*.in
