@@ -75,7 +75,7 @@ lint: $(VENV_STAMP) $(CHECKOV_VENV)/.installed ## ruff, mypy, terraform fmt/vali
 	$(TERRAFORM) fmt -check -recursive terraform
 	$(TERRAFORM) -chdir=terraform init -backend=false -input=false >/dev/null
 	$(TERRAFORM) -chdir=terraform validate
-	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework terraform -d terraform
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework terraform -d terraform --skip-download
 
 .PHONY: fmt
 fmt: $(VENV_STAMP) ## Format Python and Terraform in place
