@@ -244,8 +244,8 @@ class _Worker:
         return self._process.poll()
 
 
-def _kill_before_answer(worker: _Worker) -> None:
-    """Fault injection (local_aws.faults): the worker dies after its work, before its answer."""
+def _kill_worker(worker: _Worker) -> None:
+    """Fault injection (local_aws.faults): the worker dies mid-invocation."""
     worker.kill()
     raise _WorkerCrashedError
 
@@ -406,7 +406,7 @@ class LambdaService:
         worker, cold = self._acquire(function)
         started = time.monotonic()
         deadline = started + config.timeout_seconds
-        fault = faults.lambda_fault(config.name)  # fault-injection hook (local_aws.faults)
+        fault = faults.lambda_fault(config.name, payload)  # fault-injection hook (local_aws.faults)
         if fault is faults.LambdaFault.TIMEOUT:
             deadline = started
         request = {
@@ -422,9 +422,11 @@ class LambdaService:
         }
         keep = False
         try:
+            if fault is faults.LambdaFault.CRASH_ON_ARRIVAL:  # fault-injection hook
+                _kill_worker(worker)
             response = worker.invoke(request, deadline)
             if fault is faults.LambdaFault.CRASH:  # fault-injection hook: answer lost
-                _kill_before_answer(worker)
+                _kill_worker(worker)
             keep = True
         except _WorkerTimedOutError:
             response = {

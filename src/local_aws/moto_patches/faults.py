@@ -1,0 +1,117 @@
+"""Emulator-side fault injection: DynamoDB throttling and partial writes, Kinesis partial puts.
+
+Installed only when ``TRENDSTREAM_FAULTS`` names a fault plan (see :mod:`local_aws.faults` for
+the plan and what each fault does); otherwise ``apply`` changes nothing. The faults answer
+exactly as AWS does, so the clients' own retry paths are what gets exercised: a throttled
+DynamoDB call is an HTTP 400 ``ProvisionedThroughputExceededException`` with nothing written,
+unprocessed ``BatchWriteItem`` items are really not written, and a failed ``PutRecords`` entry is
+really not put on the stream.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.core.exceptions import JsonRESTError
+from moto.dynamodb.responses import DynamoHandler
+from moto.kinesis.models import KinesisBackend
+
+from local_aws import faults
+from local_aws.moto_server import ACCOUNT_ID
+
+_DYNAMODB_ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
+_patched = False
+
+
+class _Throttled(JsonRESTError):
+    def __init__(self) -> None:
+        super().__init__(
+            _DYNAMODB_ERROR_PREFIX + faults.THROTTLE_CODE,
+            "The level of configured provisioned throughput for the table was exceeded. "
+            "Consider increasing your provisioning level with the UpdateTable API.",
+        )
+
+
+def _injector() -> faults.FaultInjector:
+    return faults.injector("emulator")
+
+
+def _wrap_batch_write_item(original: Any) -> Any:
+    def batch_write_item(self: DynamoHandler) -> Any:
+        if _injector().dynamodb_throttle():
+            raise _Throttled
+        requests = [
+            (table_name, request)
+            for table_name, table_requests in self.body["RequestItems"].items()
+            for request in table_requests
+        ]
+        handed_back = _injector().unprocessed_count(len(requests))
+        if not handed_back:
+            return original(self)
+        kept = requests[: len(requests) - handed_back]
+        unprocessed: dict[str, list[Any]] = {}
+        for table_name, request in requests[len(requests) - handed_back :]:
+            unprocessed.setdefault(table_name, []).append(request)
+        self.body["RequestItems"] = {}
+        for table_name, request in kept:
+            self.body["RequestItems"].setdefault(table_name, []).append(request)
+        result = original(self)
+        result.result["UnprocessedItems"] = unprocessed
+        return result
+
+    return batch_write_item
+
+
+def _wrap_transact_write_items(original: Any) -> Any:
+    def transact_write_items(self: DynamoHandler) -> Any:
+        if _injector().dynamodb_throttle():
+            raise _Throttled
+        return original(self)
+
+    return transact_write_items
+
+
+def _wrap_put_records(original: Any) -> Any:
+    def put_records(
+        self: KinesisBackend, stream_arn: str, stream_name: str, records: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        entries = [(str(r.get("PartitionKey", "")), str(r.get("Data", ""))) for r in records]
+        failing = _injector().put_records_failures(entries)
+        if not failing:
+            response: dict[str, Any] = original(self, stream_arn, stream_name, records)
+            return response
+        kept = [record for index, record in enumerate(records) if index not in failing]
+        written = original(self, stream_arn, stream_name, kept) if kept else {"Records": []}
+        stream = stream_name or stream_arn.rsplit("/", 1)[-1]
+        results = iter(written["Records"])
+        merged = [
+            {
+                "ErrorCode": faults.THROTTLE_CODE,
+                "ErrorMessage": f"Rate exceeded for shard in stream {stream} "
+                f"under account {ACCOUNT_ID}.",
+            }
+            if index in failing
+            else next(results)
+            for index in range(len(records))
+        ]
+        return {"FailedRecordCount": len(failing), "Records": merged}
+
+    return put_records
+
+
+def apply() -> None:
+    """Install the fault wrappers once, and only when a fault plan is configured."""
+    global _patched  # noqa: PLW0603 - the patch is process-wide by nature
+    if _patched or faults.plan_path_from_environment() is None:
+        return
+    faults.injector("emulator")  # parse the plan now: a bad plan fails the server's start
+    DynamoHandler.batch_write_item = _wrap_batch_write_item(  # type: ignore[method-assign]
+        DynamoHandler.batch_write_item
+    )
+    DynamoHandler.transact_write_items = _wrap_transact_write_items(  # type: ignore[method-assign]
+        DynamoHandler.transact_write_items
+    )
+    KinesisBackend.put_records = _wrap_put_records(  # type: ignore[method-assign]
+        KinesisBackend.put_records
+    )
+    _patched = True
