@@ -64,10 +64,10 @@ def parse_search_page(page: XPage, topic: Topic, fetched_at: datetime) -> Search
         if not isinstance(tweet_id, str) or not tweet_id.isdigit():
             raise MalformedPage("search response holds a tweet without a decimal string `id`")
         tweet_ids.append(tweet_id)
+        author_id = tweet.get("author_id")
+        author = authors.get(author_id) if isinstance(author_id, str) else None
         try:
-            records.append(
-                build_stream_record(topic, tweet, authors.get(tweet.get("author_id")), fetched_at)
-            )
+            records.append(build_stream_record(topic, tweet, author, fetched_at))
         except ValueError as error:
             skipped += 1
             logger.warning("Skipping tweet", extra={"tweet_id": tweet_id, "error": str(error)})

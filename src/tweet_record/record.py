@@ -64,4 +64,10 @@ def encode_stream_record(record: StreamRecord) -> bytes:
 def authors_by_id(includes: Mapping[str, Any] | None) -> dict[str, XObject]:
     """Index ``includes.users`` of an X API v2 response by user id, to attach authors to tweets."""
     users = (includes or {}).get("users") or []
-    return {user["id"]: dict(user) for user in users if isinstance(user, dict) and "id" in user}
+    if not isinstance(users, list):
+        return {}
+    return {
+        user["id"]: dict(user)
+        for user in users
+        if isinstance(user, dict) and isinstance(user.get("id"), str)
+    }
