@@ -2,6 +2,7 @@
 
     python scripts/generate_replay_dataset.py                       # the packaged dataset
     python scripts/generate_replay_dataset.py --tweets 10000 --out /tmp/replay
+    python scripts/generate_replay_dataset.py --tweets 9900 --poison 100 --out /tmp/chaos
 
 Same arguments, same bytes (a test checks). Layout written to --out:
 
@@ -12,6 +13,7 @@ Same arguments, same bytes (a test checks). Layout written to --out:
     poison.jsonl           malformed payloads (base64) + the RejectReason the consumer must give
 
 `--tweets` counts distinct (topic, tweet) pairs: some tweets appear under two topics.
+`--poison N` repeats the malformed samples round-robin to N records (default: each sample once).
 """
 
 from __future__ import annotations
@@ -289,8 +291,9 @@ def paginate(
     return pages
 
 
-def poison_records() -> list[dict[str, Any]]:
-    """Payloads the consumer must quarantine, each with the reason it must give."""
+def poison_records(count: int | None = None) -> list[dict[str, Any]]:
+    """Payloads the consumer must quarantine, each with the reason it must give; ``count``
+    repeats the samples round-robin (names and partition keys stay unique)."""
     good: dict[str, Any] = {
         "schema": "trendstream.tweet/1",
         "topic": {"name": "#Europe", "kind": "trend", "woeid": WOEID},
@@ -328,15 +331,22 @@ def poison_records() -> list[dict[str, Any]]:
         ("naive-created-at", variant(tweet__created_at="2026-11-22T09:59:59"), "BAD_TIMESTAMP"),
         ("unknown-topic-kind", variant(topic__kind="hashtag"), "BAD_TOPIC_KIND"),
     ]
-    return [
-        {
-            "name": name,
-            "partition_key": f"poison-{name}",
-            "data_base64": base64.b64encode(data).decode("ascii"),
-            "reason": reason,
-        }
-        for name, data, reason in samples
-    ]
+    if count is None:
+        count = len(samples)
+    records = []
+    for index in range(count):
+        name, data, reason = samples[index % len(samples)]
+        if index >= len(samples):
+            name = f"{name}-{index // len(samples) + 1}"
+        records.append(
+            {
+                "name": name,
+                "partition_key": f"poison-{name}",
+                "data_base64": base64.b64encode(data).decode("ascii"),
+                "reason": reason,
+            }
+        )
+    return records
 
 
 def check_against_consumer_parser(
@@ -370,7 +380,9 @@ def dump(path: Path, document: Any) -> bytes:
     return data
 
 
-def generate(out: Path, pairs: int, seed: int, page_size: int | None = None) -> dict[str, Any]:
+def generate(
+    out: Path, pairs: int, seed: int, page_size: int | None = None, poison_count: int | None = None
+) -> dict[str, Any]:
     if pairs < len(TOPIC_WEIGHTS):
         raise SystemExit(f"--tweets must be at least {len(TOPIC_WEIGHTS)}")
     rng = random.Random(seed)
@@ -401,7 +413,7 @@ def generate(out: Path, pairs: int, seed: int, page_size: int | None = None) -> 
         other = (index + 1 + rng.randrange(len(topics) - 1)) % len(topics)
         topics[other].tweets.append(tweet)
 
-    poison = poison_records()
+    poison = poison_records(poison_count)
     check_against_consumer_parser(topics, poison)
 
     if out.exists():
@@ -459,8 +471,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="dataset directory")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--page-size", type=int, choices=range(10, 101), metavar="10..100")
+    parser.add_argument(
+        "--poison", type=int, help="poison records (default: each malformed sample once)"
+    )
     args = parser.parse_args(argv)
-    manifest = generate(args.out, args.tweets, args.seed, args.page_size)
+    if args.poison is not None and args.poison < 0:
+        parser.error("--poison must not be negative")
+    manifest = generate(args.out, args.tweets, args.seed, args.page_size, args.poison)
     counts = manifest["counts"]
     print(
         f"wrote {args.out}: {counts['pairs']} (topic, tweet) pairs, "

@@ -1,0 +1,249 @@
+"""Shared by the chaos tests: a faulty stack, the dataset's recount, what the stack holds."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from scripts.generate_replay_dataset import DEFAULT_SEED, generate
+
+from local_aws import faults
+from local_aws.moto_server import emulator_environment, stop_emulator
+from local_aws.runtime import LocalRuntime
+from trendstream_cli import stack
+from tweet_record import build_stream_record, encode_stream_record, parse_stream_record
+from tweet_record.items import stats_key
+from tweet_record.sentiment import SentimentDocument, VaderEngine
+
+POLL_SECONDS = 1.0
+BUILD_DIR = stack.REPO_ROOT / "build"
+ZIP_NAMES = ("producer.zip", "consumer.zip", "firehose_transformer.zip")
+STATS_COUNTERS = ("tweet_count", "positive", "negative", "neutral", "mixed")
+SENTIMENT_COUNTER = {
+    "POSITIVE": "positive",
+    "NEGATIVE": "negative",
+    "NEUTRAL": "neutral",
+    "MIXED": "mixed",
+}
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the dataset must become, recounted from the input files alone."""
+
+    pairs: set[tuple[str, str]]
+    stats: dict[tuple[str, str], Counter[str]]
+    poison_reasons: dict[str, str]
+    poison_data: dict[str, str]
+
+
+def recount(
+    dataset: Path,
+    lost_pairs: frozenset[tuple[str, str]] = frozenset(),
+    lost_poison: frozenset[str] = frozenset(),
+) -> Expected:
+    """The expected table and quarantine, less what a test knows was given up."""
+    manifest = json.loads((dataset / "manifest.json").read_text(encoding="utf-8"))
+    fetched_at = datetime(2026, 11, 22, 10, 0, 5, tzinfo=UTC)
+    parsed = []
+    for entry in manifest["topics"]:
+        topic = {key: entry[key] for key in ("name", "kind", "woeid") if key in entry}
+        document = json.loads((dataset / entry["file"]).read_text(encoding="utf-8"))
+        for page in document["pages"]:
+            for api_tweet in page.get("data", []):
+                record = build_stream_record(topic, api_tweet, None, fetched_at)  # type: ignore[arg-type]
+                tweet = parse_stream_record(encode_stream_record(record))
+                if (tweet.topic, tweet.tweet_id) not in lost_pairs:
+                    parsed.append(tweet)
+    labels = VaderEngine().classify([SentimentDocument(t.text, t.lang) for t in parsed])
+    stats: dict[tuple[str, str], Counter[str]] = {}
+    for tweet, label in zip(parsed, labels, strict=True):
+        counts = stats.setdefault(stats_key(tweet.topic, tweet.created_at), Counter())
+        counts["tweet_count"] += 1
+        counts[SENTIMENT_COUNTER[str(label)]] += 1
+    poison = [
+        json.loads(line)
+        for line in (dataset / "poison.jsonl").read_text(encoding="utf-8").splitlines()
+        if json.loads(line)["partition_key"] not in lost_poison
+    ]
+    return Expected(
+        pairs={(t.topic, t.tweet_id) for t in parsed},
+        stats=stats,
+        poison_reasons={p["partition_key"]: p["reason"] for p in poison},
+        poison_data={p["partition_key"]: p["data_base64"] for p in poison},
+    )
+
+
+@dataclass
+class ChaosStack:
+    outputs: dict[str, Any]
+    endpoint: str
+    state_dir: Path
+    plan: Path
+    dataset: Path
+    build_dir: Path
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+
+@contextmanager
+def stack_with_faults(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    plan: dict[str, Any] | Callable[[Path], dict[str, Any]],
+    pairs: int,
+    poison: int | None = None,
+) -> Iterator[ChaosStack]:
+    """A generated dataset, the fault plan in ``TRENDSTREAM_FAULTS``, the stack applied to a
+    fresh emulator on a free port, the producer pointed at the dataset; always torn down."""
+    # A private copy of the zips: another `make build` mid-run would otherwise change the code
+    # under the stack (the runtime refuses a zip whose hash is not the deployed CodeSha256).
+    build_dir = tmp_path / "build"
+    build_dir.mkdir()
+    for zip_name in ZIP_NAMES:
+        assert (BUILD_DIR / zip_name).is_file(), f"build/{zip_name} missing: run `make build`"
+        shutil.copyfile(BUILD_DIR / zip_name, build_dir / zip_name)
+    dataset = tmp_path / "dataset"
+    generate(dataset, pairs, DEFAULT_SEED, None, poison)
+    plan_path = tmp_path / "faults.json"
+    document = plan(dataset) if callable(plan) else plan
+    plan_path.write_text(json.dumps(document), encoding="utf-8")
+    # Read by the emulator (inherits the environment) and by the runtime (this process).
+    monkeypatch.setenv(faults.ENVIRONMENT_VARIABLE, str(plan_path))
+    paths = stack.StackPaths(state_dir=tmp_path / "state")
+    try:
+        outputs = stack.up(paths, 0, extra_vars={"lambda_artifacts_dir": str(build_dir)})
+        endpoint = stack.running_endpoint(paths)
+        assert endpoint is not None, f"the emulator stopped: see {paths.emulator_log}"
+        for name, value in emulator_environment(endpoint).items():
+            monkeypatch.setenv(name, value)
+        chaos = ChaosStack(outputs, endpoint, paths.state_dir, plan_path, dataset, build_dir)
+        point_producer_at(chaos, dataset)
+        yield chaos
+    finally:
+        stop_emulator(pid_file=paths.pid_file)
+        shutil.rmtree(paths.state_dir / ".terraform", ignore_errors=True)
+
+
+def point_producer_at(chaos: ChaosStack, dataset: Path) -> None:
+    lambda_client = chaos.client("lambda")
+    name = chaos.outputs["producer_function_name"]
+    variables = lambda_client.get_function_configuration(FunctionName=name)["Environment"][
+        "Variables"
+    ]
+    variables.update(REPLAY_DATASET=str(dataset), MAX_PAGES_PER_TOPIC="1000")
+    lambda_client.update_function_configuration(
+        FunctionName=name, Environment={"Variables": variables}
+    )
+
+
+class Lake:
+    """What the deployed table and bucket hold, read through their APIs."""
+
+    def __init__(self, chaos: ChaosStack) -> None:
+        self._dynamodb = chaos.client("dynamodb")
+        self._s3 = chaos.client("s3")
+        self._table = chaos.outputs["table_name"]
+        self._bucket = chaos.outputs["lake_bucket"]
+
+    def items_by_kind(self) -> dict[str, list[dict[str, Any]]]:
+        """One scan of the whole table, items grouped by their sort key's kind (TWEET, ...)."""
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for page in self._dynamodb.get_paginator("scan").paginate(TableName=self._table):
+            for item in page["Items"]:
+                grouped.setdefault(item["sk"]["S"].split("#", 1)[0], []).append(item)
+        return grouped
+
+    def count(self, sort_key_prefix: str) -> int:
+        paginator = self._dynamodb.get_paginator("scan")
+        return sum(
+            page["Count"]
+            for page in paginator.paginate(
+                TableName=self._table,
+                Select="COUNT",
+                FilterExpression="begins_with(sk, :prefix)",
+                ExpressionAttributeValues={":prefix": {"S": sort_key_prefix}},
+            )
+        )
+
+    def keys(self, prefix: str) -> list[str]:
+        paginator = self._s3.get_paginator("list_objects_v2")
+        return [
+            entry["Key"]
+            for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix)
+            for entry in page.get("Contents", [])
+        ]
+
+    def body(self, key: str) -> bytes:
+        data: bytes = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        return data
+
+    def lines(self, prefix: str) -> list[dict[str, Any]]:
+        return [
+            json.loads(line)
+            for key in self.keys(prefix)
+            for line in self.body(key).decode("utf-8").splitlines()
+            if line.strip()
+        ]
+
+
+def wait_until(condition: Callable[[], bool], describe: Callable[[], str], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not settled within {timeout:.0f}s: {describe()}")
+        time.sleep(POLL_SECONDS)
+
+
+def consumer_metric(log_path: Path, name: str) -> int:
+    """Sum of one EMF metric the consumer logged (its worker log holds the EMF lines)."""
+    total = 0
+    if not log_path.exists():
+        return total
+    for line in log_path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if f'"{name}"' not in line or '"_aws"' not in line:
+            continue
+        try:
+            document = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        value = document.get(name, 0)
+        total += int(sum(value) if isinstance(value, list) else value)
+    return total
+
+
+def start_runtime(chaos: ChaosStack, clock_speed: float) -> LocalRuntime:
+    return LocalRuntime(
+        chaos.outputs,
+        chaos.endpoint,
+        build_dir=chaos.build_dir,
+        state_dir=chaos.state_dir / "runtime",
+        clock_speed=clock_speed,
+    )
+
+
+def stored_stats(items: list[dict[str, Any]]) -> dict[tuple[str, str], Counter[str]]:
+    """Per-minute stats items as (pk, sk) -> non-zero counters, comparable with a recount."""
+    return {
+        (item["pk"]["S"], item["sk"]["S"]): Counter(
+            {name: int(item[name]["N"]) for name in STATS_COUNTERS if int(item[name]["N"])}
+        )
+        for item in items
+    }

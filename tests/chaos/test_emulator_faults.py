@@ -1,0 +1,113 @@
+"""The emulator side of the seam answers faults in AWS's shapes, and only writes what it says."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from local_aws import faults
+from local_aws.moto_server import (
+    EmulatorHandle,
+    emulator_environment,
+    start_emulator,
+    stop_emulator,
+)
+
+pytestmark = [pytest.mark.emulator]
+
+
+@pytest.fixture
+def faulty_emulator(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[EmulatorHandle, Path]]:
+    plan = tmp_path / "faults.json"
+    plan.write_text(
+        json.dumps(
+            {
+                "dynamodb": {"throttle_every": 2, "batch_write_unprocessed_every": 1, "max": 3},
+                "kinesis": {"put_records_fail_every": 2, "max": 2},
+            }
+        )
+    )
+    monkeypatch.setenv(faults.ENVIRONMENT_VARIABLE, str(plan))
+    handle = start_emulator(0, log_file=tmp_path / "emulator.log")
+    try:
+        yield handle, plan
+    finally:
+        stop_emulator(handle)
+
+
+def client(endpoint: str, service: str) -> Any:
+    environment = emulator_environment(endpoint)
+    return boto3.client(
+        service,  # type: ignore[call-overload]
+        endpoint_url=endpoint,
+        region_name=environment["AWS_REGION"],
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
+    )
+
+
+def test_dynamodb_throttles_and_hands_back_unprocessed_items(
+    faulty_emulator: tuple[EmulatorHandle, Path],
+) -> None:
+    handle, plan = faulty_emulator
+    dynamodb = client(handle.endpoint, "dynamodb")
+    dynamodb.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    items = [{"PutRequest": {"Item": {"pk": {"S": f"k{i}"}}}} for i in range(4)]
+
+    first = dynamodb.batch_write_item(RequestItems={"t": items})
+    assert first["UnprocessedItems"] == {"t": items[2:]}
+    with pytest.raises(ClientError) as throttled:
+        dynamodb.batch_write_item(RequestItems={"t": items[2:]})
+    assert throttled.value.response["Error"]["Code"] == faults.THROTTLE_CODE
+    assert throttled.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    stored = {item["pk"]["S"] for item in dynamodb.scan(TableName="t")["Items"]}
+    assert stored == {"k0", "k1"}, "unprocessed and throttled items must not be written"
+
+    third = dynamodb.batch_write_item(RequestItems={"t": items[2:]})
+    assert third["UnprocessedItems"] == {"t": items[3:]}
+    # The cap (3 DynamoDB faults) is reached: everything else goes through.
+    assert dynamodb.batch_write_item(RequestItems={"t": items[3:]})["UnprocessedItems"] == {}
+    assert dynamodb.scan(TableName="t", Select="COUNT")["Count"] == 4
+    fired = faults.read_fired(plan)
+    assert fired[faults.DYNAMODB_THROTTLE] == 1
+    assert fired[faults.DYNAMODB_UNPROCESSED_CALLS] == 2
+
+
+def test_put_records_fails_entries_with_throughput_errors(
+    faulty_emulator: tuple[EmulatorHandle, Path],
+) -> None:
+    handle, plan = faulty_emulator
+    kinesis = client(handle.endpoint, "kinesis")
+    kinesis.create_stream(StreamName="s", ShardCount=1)
+    kinesis.get_waiter("stream_exists").wait(StreamName="s")
+    records = [{"Data": f"r{i}".encode(), "PartitionKey": f"p{i}"} for i in range(6)]
+
+    response = kinesis.put_records(StreamName="s", Records=records)
+
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert response["FailedRecordCount"] == 2
+    codes = [entry.get("ErrorCode") for entry in response["Records"]]
+    assert codes == [None, faults.THROTTLE_CODE, None, faults.THROTTLE_CODE, None, None]
+    assert all("ErrorMessage" in response["Records"][i] for i in (1, 3))
+    shard = kinesis.list_shards(StreamName="s")["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(
+        StreamName="s", ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    on_stream = [r["Data"] for r in kinesis.get_records(ShardIterator=iterator)["Records"]]
+    assert on_stream == [b"r0", b"r2", b"r4", b"r5"]
+    assert faults.read_fired(plan)[faults.KINESIS_FAILED_ENTRIES] == 2
