@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 from moto.athena.responses import AthenaResponse
+from tests.event_table import create_event_table
 
 from tweet_record.lake import encode_lake_line
 from tweet_record.schema import LakeRow
@@ -345,18 +346,7 @@ def build_status_stack(aws: boto3.session.Session, prefix: str) -> dict[str, Any
         "StreamDescriptionSummary"
     ]["StreamARN"]
     dynamodb = aws.client("dynamodb")
-    dynamodb.create_table(
-        TableName=f"{prefix}-EventData",
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_event_table(dynamodb, f"{prefix}-EventData")
     for index in range(25):
         dynamodb.put_item(
             TableName=f"{prefix}-EventData",

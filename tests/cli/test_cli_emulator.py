@@ -15,6 +15,7 @@ from pathlib import Path
 import boto3
 import pytest
 from cli_stack import REGION, build_lake_stack, build_status_stack, lake_row
+from tests.event_table import create_event_table
 
 from trendstream_cli.main import main
 
@@ -59,18 +60,7 @@ def test_tail_over_the_emulators_table(
 ) -> None:
     dynamodb = boto3.session.Session(region_name=REGION).client("dynamodb")
     table = f"cli-tail-{uuid.uuid4().hex[:8]}"
-    dynamodb.create_table(
-        TableName=table,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_event_table(dynamodb, table)
     for minute in range(3):
         created = f"2026-11-22T10:0{minute}:00.000Z"
         dynamodb.put_item(

@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
+from tests.event_table import create_event_table
 
 from trendstream_cli.main import main
 from trendstream_cli.tail import discover_topics, tail
@@ -42,18 +43,7 @@ def minute_item(topic: str, minute: str) -> dict[str, Any]:
 @pytest.fixture
 def table(aws: boto3.session.Session) -> boto3.session.Session:
     dynamodb = aws.client("dynamodb")
-    dynamodb.create_table(
-        TableName=TABLE,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_event_table(dynamodb, TABLE)
     items = [
         tweet_item("#Europe", "2026-11-22T10:00:00.000Z", "1"),
         tweet_item("#Europe", "2026-11-22T10:05:00.000Z", "2"),

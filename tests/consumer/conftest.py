@@ -9,6 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from tests.consumer.consumer_helpers import BUCKET, TABLE, FakeLambdaContext
+from tests.event_table import create_event_table
 
 
 @pytest.fixture
@@ -39,18 +40,7 @@ def moto_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def aws(moto_env: None) -> Iterator[None]:
     with mock_aws():
         dynamodb = boto3.client("dynamodb")
-        dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_event_table(dynamodb, TABLE)
         boto3.client("s3").create_bucket(Bucket=BUCKET)
         yield
 

@@ -11,6 +11,7 @@ import zipfile
 import pytest
 from botocore.exceptions import ClientError
 from tests.emulator.support import Aws
+from tests.event_table import create_event_table
 
 pytestmark = pytest.mark.emulator
 
@@ -269,18 +270,7 @@ def test_sns_delivery_never_invokes_a_subscribed_function(aws: Aws) -> None:
 
 def create_table(aws: Aws) -> str:
     name = unique("table")
-    aws.client("dynamodb").create_table(
-        TableName=name,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_event_table(aws.client("dynamodb"), name)
     return name
 
 

@@ -8,6 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from producer_helpers import REGION, STREAM, TABLE
+from tests.event_table import create_event_table
 
 from producer import credentials, service
 
@@ -52,18 +53,7 @@ def aws() -> Iterator[None]:
         kinesis = boto3.client("kinesis", region_name=REGION)
         kinesis.create_stream(StreamName=STREAM, ShardCount=2)
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_event_table(dynamodb, TABLE)
         yield
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 from producer_helpers import FakeContext, load_event
+from tests.event_table import create_event_table
 
 from producer.config import PACKAGED_REPLAY_DATASET
 
@@ -49,18 +50,7 @@ def test_replay_run_twice_against_the_emulator(monkeypatch: pytest.MonkeyPatch) 
     suffix = uuid.uuid4().hex[:8]
     stream, table = f"producer-e2e-{suffix}", f"producer-e2e-{suffix}"
     boto3.client("kinesis").create_stream(StreamName=stream, ShardCount=1)
-    boto3.client("dynamodb").create_table(
-        TableName=table,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_event_table(boto3.client("dynamodb"), table)
     wait_for_stream(stream)
     for name, value in {
         "STREAM_NAME": stream,
