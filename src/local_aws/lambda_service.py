@@ -121,7 +121,7 @@ def code_sha256(zip_path: Path) -> str:
     return base64.b64encode(hashlib.sha256(zip_path.read_bytes()).digest()).decode()
 
 
-def _runtime_site(work_dir: Path) -> Path:
+def lambda_runtime_site(work_dir: Path) -> Path:
     """A directory holding only the packages the Lambda runtime provides (symlinked from ours)."""
     site = work_dir / "lambda-runtime-site"
     site.mkdir(parents=True, exist_ok=True)
@@ -275,7 +275,7 @@ class LambdaService:
         self._functions: dict[str, _Function] = {}
         self._lock = threading.Lock()
         self._async_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lambda-async")
-        self._site = _runtime_site(work_dir)
+        self._site = lambda_runtime_site(work_dir)
         self._closed = False
 
     def _client(self) -> Any:

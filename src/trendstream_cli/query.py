@@ -32,7 +32,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlglot.errors import ErrorLevel, SqlglotError
 
-from trendstream_cli.status import StackOutputsError, add_stack_arguments, load_stack_outputs
+from trendstream_cli.outputs import StackOutputsError, add_stack_arguments, load_stack_outputs
 
 if TYPE_CHECKING:
     from mypy_boto3_athena import AthenaClient

@@ -15,17 +15,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.table import Table
+
+from trendstream_cli.outputs import StackOutputsError, add_stack_arguments, load_stack_outputs
 
 if TYPE_CHECKING:
     from mypy_boto3_athena import AthenaClient
@@ -46,14 +46,9 @@ DEFAULT_SCAN_LIMIT = 10_000
 ITERATOR_AGE_WINDOW = dt.timedelta(minutes=10)
 ITERATOR_AGE_WARN_MS = 60_000
 """A consumer more than a minute behind the stream's tip is lagging."""
-DEFAULT_LOCAL_PORT = 4566
 
 EXIT_HEALTHY = 0
 EXIT_UNHEALTHY = 1
-
-
-class StackOutputsError(Exception):
-    """The stack's outputs cannot be read: not deployed, or a bad outputs file."""
 
 
 @dataclass(frozen=True)
@@ -62,63 +57,6 @@ class Check:
     name: str
     health: Health
     detail: str
-
-
-# ---------------------------------------------------------------------------------------------
-# The stack the read-side commands look at
-
-
-def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options that choose the stack: shared by `status`, `query` and `tail`."""
-    parser.add_argument(
-        "--state-dir",
-        type=Path,
-        default=None,
-        help="the local stack's state directory (default: the one `trendstream up` uses)",
-    )
-    parser.add_argument(
-        "--outputs",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="`terraform output -json` of a deployed stack; AWS is then reached as the "
-        "environment says (default: the local stack, through the local emulator)",
-    )
-
-
-def load_stack_outputs(args: argparse.Namespace) -> dict[str, Any]:
-    """The Terraform outputs of the stack to inspect; points boto3 at the emulator if local.
-
-    A local stack only exists on the emulator, so unless `AWS_ENDPOINT_URL` already says where
-    AWS is, the emulator's standard variables are set for this process.
-    """
-    try:
-        if args.outputs is not None:
-            return read_outputs_file(args.outputs)
-        from trendstream_cli import stack  # noqa: PLC0415 (only a local stack needs it)
-
-        state_dir = args.state_dir or stack.default_state_dir()
-        outputs = dict(stack.read_outputs(stack.StackPaths(state_dir=state_dir)))
-    except (OSError, ValueError, TypeError, RuntimeError) as error:
-        raise StackOutputsError(str(error)) from error
-    if "AWS_ENDPOINT_URL" not in os.environ:
-        from local_aws.moto_server import emulator_environment  # noqa: PLC0415
-
-        port = int(os.environ.get("LOCAL_AWS_PORT", DEFAULT_LOCAL_PORT))
-        for name, value in emulator_environment(f"http://127.0.0.1:{port}").items():
-            os.environ.setdefault(name, value)
-    return outputs
-
-
-def read_outputs_file(path: Path) -> dict[str, Any]:
-    """Outputs from `terraform output -json` (`{"k": {"value": v}}`) or a flat JSON object."""
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(raw, dict):
-        raise TypeError(f"{path}: expected a JSON object of Terraform outputs")
-    return {
-        key: value["value"] if isinstance(value, dict) and "value" in value else value
-        for key, value in raw.items()
-    }
 
 
 # ---------------------------------------------------------------------------------------------

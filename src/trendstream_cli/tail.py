@@ -22,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.table import Table
 
-from trendstream_cli.status import StackOutputsError, add_stack_arguments, load_stack_outputs
+from trendstream_cli.outputs import StackOutputsError, add_stack_arguments, load_stack_outputs
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
 
 import build_lambdas  # noqa: E402
+from local_aws.lambda_service import lambda_runtime_site as runtime_site_for_workers  # noqa: E402
 
 FUNCTIONS = ("producer", "consumer", "firehose_transformer")
 
@@ -59,17 +60,10 @@ def test_rebuild_is_byte_identical(built: Path, tmp_path: Path) -> None:
         assert first == second, function
 
 
-RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
-
-
 @pytest.fixture(scope="module")
 def lambda_runtime_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A site directory holding only what the Lambda Python runtime ships besides the stdlib."""
-    site = tmp_path_factory.mktemp("runtime-site")
-    venv_site = Path(__import__("botocore").__file__).parents[1]
-    for name in RUNTIME_PACKAGES:
-        (site / name).symlink_to(venv_site / name)
-    return site
+    """The site directory the local runtime gives its workers: only what Lambda's runtime ships."""
+    return runtime_site_for_workers(tmp_path_factory.mktemp("runtime"))
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)

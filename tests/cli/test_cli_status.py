@@ -14,15 +14,13 @@ import pytest
 from cli_stack import build_status_stack
 
 from trendstream_cli.main import main
+from trendstream_cli.outputs import StackOutputsError, load_stack_outputs, read_outputs_file
 from trendstream_cli.status import (
     Check,
-    StackOutputsError,
     collect_status,
     count_items,
     is_healthy,
     iterator_age_ms,
-    load_stack_outputs,
-    read_outputs_file,
 )
 
 PREFIX = "trendstream-local"

@@ -1,0 +1,76 @@
+"""Which stack the read-side commands (`status`, `query`, `tail`) look at, and its outputs.
+
+The local stack's outputs come from its state directory, and boto3 is pointed at the emulator; a
+stack deployed to AWS is named by a `terraform output -json` file and reached as the environment
+says.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from trendstream_cli import lifecycle, stack
+
+
+class StackOutputsError(Exception):
+    """The stack's outputs cannot be read: not deployed, or a bad outputs file."""
+
+
+def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options that choose the stack: shared by `status`, `query` and `tail`."""
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        help="the local stack's state directory (default: the one `trendstream up` uses)",
+    )
+    parser.add_argument(
+        "--outputs",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="`terraform output -json` of a deployed stack; AWS is then reached as the "
+        "environment says (default: the local stack, through the local emulator)",
+    )
+
+
+def load_stack_outputs(args: argparse.Namespace) -> dict[str, Any]:
+    """The Terraform outputs of the stack to inspect; points boto3 at the emulator if local.
+
+    A local stack only exists on the emulator, so unless `AWS_ENDPOINT_URL` already says where
+    AWS is, the emulator's standard variables are set for this process.
+    """
+    try:
+        if args.outputs is not None:
+            return read_outputs_file(args.outputs)
+        state_dir = args.state_dir or stack.default_state_dir()
+        outputs = dict(stack.read_outputs(stack.StackPaths(state_dir=state_dir)))
+    except (OSError, ValueError, TypeError, RuntimeError) as error:
+        raise StackOutputsError(str(error)) from error
+    if "AWS_ENDPOINT_URL" not in os.environ:
+        from local_aws.moto_server import emulator_environment  # noqa: PLC0415
+
+        port = lifecycle.default_port()
+        for name, value in emulator_environment(f"http://127.0.0.1:{port}").items():
+            os.environ.setdefault(name, value)
+    return outputs
+
+
+def read_outputs_file(path: Path) -> dict[str, Any]:
+    """Outputs from `terraform output -json` (`{"k": {"value": v}}`) or a flat JSON object."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(raw, dict):
+        raise TypeError(f"{path}: expected a JSON object of Terraform outputs")
+    return flatten_outputs(raw)
+
+
+def flatten_outputs(raw: dict[str, Any]) -> dict[str, Any]:
+    """`terraform output -json` (`{"k": {"value": v}}`) or an already flat object -> name: value."""
+    return {
+        key: value["value"] if isinstance(value, dict) and "value" in value else value
+        for key, value in raw.items()
+    }
