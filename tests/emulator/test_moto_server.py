@@ -183,3 +183,20 @@ def boto_credentials(endpoint: str) -> dict[str, str]:
         "aws_access_key_id": environment["AWS_ACCESS_KEY_ID"],
         "aws_secret_access_key": environment["AWS_SECRET_ACCESS_KEY"],
     }
+
+
+@pytest.mark.parametrize(("access_log", "logged"), [("", False), ("1", True)])
+def test_request_lines_are_logged_only_when_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, access_log: str, logged: bool
+) -> None:
+    monkeypatch.setenv("LOCAL_AWS_ACCESS_LOG", access_log)
+    log_file = tmp_path / "emulator.log"
+    handle = start_emulator(log_file=log_file)
+    try:
+        sts = boto3.client("sts", endpoint_url=handle.endpoint, **boto_credentials(handle.endpoint))
+        sts.get_caller_identity()
+    finally:
+        stop_emulator(handle)
+    log = log_file.read_text(encoding="utf-8")
+    assert "moto emulator listening" in log
+    assert ('"POST / HTTP/1.1" 200' in log) is logged

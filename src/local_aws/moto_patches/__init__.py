@@ -1,15 +1,26 @@
-"""Narrow fixes to moto 5.2.5 where it differs from AWS in ways the stack or Terraform notice.
+"""Narrow fixes to moto 5.2.5: where it differs from AWS in ways the stack or Terraform notice,
+and where a hot path costs far more than the answer it gives.
 
-Each module patches one service and documents the moto behaviour it corrects; `apply_all` runs
-them in the server process before the first request. They are idempotent.
+Each module patches one service (`dispatch`: the request router in front of them) and documents
+the moto behaviour it corrects; `apply_all` runs them in the server process before the first
+request. They are idempotent.
 """
 
 from __future__ import annotations
 
-from local_aws.moto_patches import athena, awslambda, dynamodb, faults, glue, kinesis, s3
+from local_aws.moto_patches import (
+    athena,
+    awslambda,
+    dispatch,
+    dynamodb,
+    faults,
+    glue,
+    kinesis,
+    s3,
+)
 
 # `faults` last: it wraps what the others patched, and does nothing without TRENDSTREAM_FAULTS.
-_PATCHES = (athena, awslambda, dynamodb, glue, kinesis, s3, faults)
+_PATCHES = (dispatch, athena, awslambda, dynamodb, glue, kinesis, s3, faults)
 
 
 def apply_all() -> None:
