@@ -306,3 +306,37 @@ def test_logs_and_metrics_carry_the_record_and_batch_figures(
     assert emf["TweetsWritten"] == [1.0]
     assert emf["DuplicatesSkipped"] == [1.0]
     assert emf["WriteRetries"] == [0.0]
+
+
+def test_every_request_the_consumer_sends_is_valid_for_the_service_model(
+    consumer_app: Any, lambda_context: FakeLambdaContext
+) -> None:
+    """The clients skip botocore's parameter validation for CPU; the shapes are checked here."""
+    from botocore.validate import validate_parameters
+
+    checked: list[str] = []
+
+    def validate(params: dict[str, Any], model: Any, **_: Any) -> None:
+        validate_parameters(params, model.input_shape)  # raises ParamValidationError
+        checked.append(model.name)
+
+    clients = [consumer_app.dynamodb(), consumer_app.s3()]
+    for client in clients:
+        client.meta.events.register("before-parameter-build.*.*", validate)
+    event = kinesis_event([record_bytes(tweet_id="1"), b"not json", record_bytes(tweet_id="2")])
+
+    assert failures(consumer_app.lambda_handler(event, lambda_context)) == []
+    assert failures(consumer_app.lambda_handler(event, lambda_context)) == []  # redelivered
+
+    assert set(checked) == {"TransactWriteItems", "BatchWriteItem", "PutObject"}
+
+
+def test_the_consumer_clients_leave_validation_to_the_service(consumer_app: Any) -> None:
+    from botocore.exceptions import ParamValidationError
+
+    # A string where the model wants an integer: a validating client raises before sending.
+    try:
+        consumer_app.dynamodb().list_tables(Limit="3")
+        consumer_app.s3().list_objects_v2(Bucket=BUCKET, MaxKeys="2")
+    except ParamValidationError as error:
+        pytest.fail(f"the client validated parameters itself: {error}")
