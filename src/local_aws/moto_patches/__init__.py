@@ -6,10 +6,19 @@ them in the server process before the first request. They are idempotent.
 
 from __future__ import annotations
 
-from local_aws.moto_patches import athena, awslambda, dynamodb, faults, glue, kinesis, s3
+from local_aws.moto_patches import (
+    athena,
+    awslambda,
+    dynamodb,
+    dynamodb_fast_paths,
+    faults,
+    glue,
+    kinesis,
+    s3,
+)
 
 # `faults` last: it wraps what the others patched, and does nothing without TRENDSTREAM_FAULTS.
-_PATCHES = (athena, awslambda, dynamodb, glue, kinesis, s3, faults)
+_PATCHES = (athena, awslambda, dynamodb, dynamodb_fast_paths, glue, kinesis, s3, faults)
 
 
 def apply_all() -> None:
