@@ -8,6 +8,7 @@ moto's own parser directly, body by body, including the bodies it must hand back
 
 from __future__ import annotations
 
+import copy
 import json
 import uuid
 from collections.abc import Callable
@@ -17,6 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.core.parse import JSONParser
 from moto.core.utils import get_service_model
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 from tests.emulator.support import Aws
 from tests.event_table import create_event_table
 
@@ -493,3 +495,45 @@ def test_binary_values_still_reach_moto_decoded(patched: Aws) -> None:
     item = {"pk": {"S": "TOPIC#b"}, "sk": {"S": "ITEM#1"}, "blob": {"B": b"\x00\x01\xff"}}
     dynamodb.transact_write_items(TransactItems=[conditional_put(table, item)])
     assert dynamodb.get_item(TableName=table, Key=key_of(item))["Item"] == item
+
+
+# --- The update-expression tree copy --------------------------------------------------------
+
+
+def tree_shape(node: Any, path: tuple[int, ...] = ()) -> Any:
+    """Everything about a tree: classes, attributes, and where each parent link points."""
+    if isinstance(node, list):
+        return [tree_shape(child, (*path, index)) for index, child in enumerate(node)]
+    if not hasattr(node, "__dict__"):
+        return node
+    return (
+        type(node).__name__,
+        {
+            name: (type(value).__name__ if name == "parent" else tree_shape(value, path))
+            for name, value in vars(node).items()
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "ADD #c0 :c0, #c1 :c1 SET expires_at = :expires",
+        "SET a.b[1] = list_append(:x, if_not_exists(c, :y)), d = d + :one REMOVE e[2], f",
+        "DELETE tags :gone",
+    ],
+)
+def test_tree_copy_equals_deepcopy_and_shares_nothing(expression: str) -> None:
+    tree = UpdateExpressionParser.make(expression)
+    copied = dynamodb_fast_paths.tree_deepcopy(tree)
+    assert tree_shape(copied) == tree_shape(copy.deepcopy(tree))
+
+    def walk(original: Any, duplicate: Any, parent: Any) -> None:
+        assert duplicate is not original
+        assert duplicate.parent is parent
+        assert original.children is None or duplicate.children is not original.children
+        for old, new in zip(original.children or [], duplicate.children or [], strict=True):
+            if hasattr(old, "children"):
+                walk(old, new, duplicate)
+
+    walk(tree, copied, None)

@@ -16,7 +16,10 @@ writing itself; moto repeats work that depends only on the request text:
   (names and values by their exact JSON text, so a different value is a different entry).
 * `UpdateExpressionParser.make` tokenises and parses each update expression twice. Its tree
   depends only on the string, and moto's `Validator` works on a deep copy of it, so the tree is
-  cached by the string.
+  cached by the string. That copy, `copy.deepcopy` of a tree of plain objects through
+  `__reduce_ex__`, cost more than the update itself; the tree's nodes are copied here the way
+  `deepcopy` copies them (new instance, each attribute deep-copied, shared references kept
+  shared) without the generic protocol; anything that is not a plain node goes to `deepcopy`.
 
 * `DynamoHandler` sets `automated_parameter_parsing`, so every request body is decoded and then
   rebuilt node by node by moto's generic `JSONParser`, which looks up a handler by name for each
@@ -44,6 +47,8 @@ from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.utilities import bytesize
+from moto.dynamodb.parsing import validators
+from moto.dynamodb.parsing.ast_nodes import Node  # type: ignore[attr-defined]
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.dynamodb.responses import DynamoHandler
 
@@ -150,6 +155,53 @@ def update_make(cls: type[Any], expression_str: Any) -> Any:
             _update_cache.clear()
         _update_cache[expression_str] = tree
     return tree
+
+
+def _is_plain_node_type(kind: type[Any]) -> bool:
+    """A Node class `deepcopy` copies through `__reduce_ex__`: no hooks, state in `__dict__`."""
+    inherited: Any = object
+    return (
+        issubclass(kind, Node)
+        and getattr(kind, "__deepcopy__", None) is None
+        and getattr(kind, "__reduce_ex__", None) is inherited.__reduce_ex__
+        and getattr(kind, "__reduce__", None) is inherited.__reduce__
+        and getattr(kind, "__new__", None) is inherited.__new__
+        and not hasattr(kind, "__setstate__")
+        and "__slots__" not in kind.__dict__
+    )
+
+
+_plain_node_types: dict[type[Any], bool] = {}
+
+
+def _copy_tree(value: Any, memo: dict[int, Any]) -> Any:
+    kind = type(value)
+    if kind is str or kind is int or value is None:  # atomic for deepcopy too
+        return value
+    copied = memo.get(id(value))
+    if copied is not None:
+        return copied
+    if kind is list:
+        copied = []
+        memo[id(value)] = copied
+        copied.extend(_copy_tree(member, memo) for member in value)
+        return copied
+    plain = _plain_node_types.get(kind)
+    if plain is None:
+        plain = _plain_node_types[kind] = _is_plain_node_type(kind)
+    if not plain:
+        return copy.deepcopy(value, memo)
+    copied = object.__new__(kind)
+    memo[id(value)] = copied
+    copied.__dict__.update({name: _copy_tree(v, memo) for name, v in value.__dict__.items()})
+    return copied
+
+
+def tree_deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """`copy.deepcopy` for moto's validators, without its generic protocol for AST nodes."""
+    if isinstance(value, Node):
+        return _copy_tree(value, {} if memo is None else memo)
+    return copy.deepcopy(value, memo)
 
 
 class _Unusual(Exception):
@@ -352,4 +404,5 @@ def apply() -> None:
     ConditionExpressionParser.parse = condition_parse  # type: ignore[method-assign]
     UpdateExpressionParser.make = classmethod(update_make)
     DynamoHandler.parse_parameters = parse_parameters  # type: ignore[method-assign]
+    setattr(validators, "deepcopy", tree_deepcopy)  # noqa: B010 - not re-exported by moto
     _patched = True
