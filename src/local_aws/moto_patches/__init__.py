@@ -13,6 +13,7 @@ from local_aws.moto_patches import (
     awslambda,
     dispatch,
     dynamodb,
+    dynamodb_fast_paths,
     faults,
     glue,
     kinesis,
@@ -20,7 +21,17 @@ from local_aws.moto_patches import (
 )
 
 # `faults` last: it wraps what the others patched, and does nothing without TRENDSTREAM_FAULTS.
-_PATCHES = (dispatch, athena, awslambda, dynamodb, glue, kinesis, s3, faults)
+_PATCHES = (
+    dispatch,
+    athena,
+    awslambda,
+    dynamodb,
+    dynamodb_fast_paths,
+    glue,
+    kinesis,
+    s3,
+    faults,
+)
 
 
 def apply_all() -> None:
