@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from moto import backends
+from moto.core import responses
+from moto.dynamodb.responses import DynamoHandler
+from moto.kinesis.responses import KinesisResponse
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 from local_aws.moto_patches import dispatch
@@ -31,11 +36,13 @@ def router() -> DomainDispatcherApplication:
 @pytest.fixture
 def patched() -> Iterator[None]:
     original = DomainDispatcherApplication.get_backend_for_host
+    original_method_names = responses.method_names_from_class
     dispatch.apply()
     try:
         yield
     finally:
         DomainDispatcherApplication.get_backend_for_host = original  # type: ignore[method-assign]
+        responses.method_names_from_class = original_method_names
 
 
 def test_every_host_routes_to_the_service_plain_moto_picks(
@@ -63,3 +70,21 @@ def test_a_known_host_is_routed_without_listing_moto_again(
     for _ in range(50):
         assert router.get_backend_for_host("kinesis.us-east-1.amazonaws.com") == "kinesis"
     assert listings == 1
+
+
+def test_handler_methods_are_listed_once_per_class(
+    patched: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listed: list[object] = []
+    getmembers = inspect.getmembers
+
+    def spy(target: object, predicate: Any = None) -> Any:
+        listed.append(target)
+        return getmembers(target, predicate)
+
+    monkeypatch.setattr(inspect, "getmembers", spy)
+    dispatch.method_names_from_class.cache_clear()
+    for _ in range(20):
+        assert "batch_write_item" in responses.method_names_from_class(DynamoHandler)
+        assert "put_records" in responses.method_names_from_class(KinesisResponse)
+    assert listed == [DynamoHandler, KinesisResponse]

@@ -6,16 +6,24 @@ regexes in turn, on every request and while holding the dispatcher's global lock
 ~880 µs per request on this project's 2-core machine, that was paid by every call the pipeline
 makes and serialised all of them. The answer depends only on the host name (the regexes and
 the package never change while the server runs), so it is remembered per host.
+
+Once routed, `BaseResponse.call_action` lists the handler class's methods with
+`inspect.getmembers` to check that the action exists, again on every request (~5 % of a small
+request's cost). The classes are final once `apply_all` has run, before the first request, so
+the list is kept per class.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
+from moto.core import responses
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
 _PATCHED = "_trendstream_backend_by_host"
 _original_get_backend_for_host = DomainDispatcherApplication.get_backend_for_host
+_original_method_names_from_class = responses.method_names_from_class  # type: ignore[attr-defined]
 
 
 def get_backend_for_host(self: DomainDispatcherApplication, host: str | None) -> Any:
@@ -26,5 +34,12 @@ def get_backend_for_host(self: DomainDispatcherApplication, host: str | None) ->
     return cache[host]
 
 
+@cache
+def method_names_from_class(clazz: object) -> list[str]:
+    # Read-only for its one caller (`if action in method_names`), so the list itself is shared.
+    return _original_method_names_from_class(clazz)
+
+
 def apply() -> None:
     DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
+    responses.method_names_from_class = method_names_from_class  # type: ignore[attr-defined]
