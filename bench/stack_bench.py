@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -106,10 +107,65 @@ class EndToEnd:
     firehose_invocations: int
     table_items: int
     lake_pairs: int
+    cpu: CpuSplit
 
     @property
     def rate(self) -> float:
         return self.tweets / self.seconds
+
+
+@dataclass
+class CpuSplit:
+    """CPU seconds each part of the local pipeline spent during an end-to-end run."""
+
+    emulator: float
+    functions: float
+    runtime: float
+
+    def per_tweet_ms(self, tweets: int) -> str:
+        return (
+            f"CPU per tweet: emulator {self.emulator / tweets * 1000:.2f} ms, "
+            f"functions {self.functions / tweets * 1000:.2f} ms, "
+            f"runtime + writer {self.runtime / tweets * 1000:.2f} ms"
+        )
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU of ``pid`` from ``/proc`` (0 when it has exited or is unreadable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+    except (FileNotFoundError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """Samples the emulator, the function workers and this process before and after a run."""
+
+    def __init__(self, emulator_pid: int | None, worker_pids: Callable[[], list[int]]) -> None:
+        self._emulator_pid = emulator_pid
+        self._worker_pids = worker_pids
+        self._emulator = 0.0
+        self._workers: dict[int, float] = {}
+        self._runtime = 0.0
+
+    def _emulator_now(self) -> float:
+        return 0.0 if self._emulator_pid is None else process_cpu_seconds(self._emulator_pid)
+
+    def start(self) -> None:
+        self._emulator = self._emulator_now()
+        self._workers = {pid: process_cpu_seconds(pid) for pid in self._worker_pids()}
+        self._runtime = time.process_time()
+
+    def stop(self) -> CpuSplit:
+        workers = sum(
+            process_cpu_seconds(pid) - self._workers.get(pid, 0.0) for pid in self._worker_pids()
+        )
+        return CpuSplit(
+            emulator=self._emulator_now() - self._emulator,
+            functions=workers,
+            runtime=time.process_time() - self._runtime,
+        )
 
 
 def _wait(
@@ -152,6 +208,8 @@ def end_to_end(
     build_dir: Path,
     state_dir: Path,
     records: Sequence[StreamRecordBytes],
+    *,
+    emulator_pid: int | None = None,
 ) -> EndToEnd:
     """Put ``records`` on the deployed stream and time them into the table and the lake."""
     runtime_outputs = {k: v for k, v in outputs.items() if k != "producer_function_name"}
@@ -166,6 +224,9 @@ def end_to_end(
             return sum(mapping.stats.records_succeeded for mapping in runtime.mappings)
 
         writer = KinesisWriter(str(outputs["stream_name"]), lambda: clients("kinesis"))
+        lambda_service = runtime.lambda_service
+        meter = CpuMeter(emulator_pid, lambda_service.worker_pids if lambda_service else list)
+        meter.start()
         started = time.monotonic()
         deadline = started + E2E_DEADLINE_SECONDS
         for record in records:
@@ -197,6 +258,7 @@ def end_to_end(
 
         _wait(delivered, deadline, "Firehose", progress)
         seconds = time.monotonic() - started
+        cpu = meter.stop()
         invocations = sum(mapping.stats.invocations for mapping in runtime.mappings)
         shards = sum(len(mapping.pollers) for mapping in runtime.mappings)
         transformer_calls = firehose.stats.processor_invocations
@@ -217,7 +279,15 @@ def end_to_end(
         firehose_invocations=transformer_calls,
         table_items=stored,
         lake_pairs=len(in_lake),
+        cpu=cpu,
     )
+
+
+def _pid(pid_file: Path) -> int | None:
+    try:
+        return int(pid_file.read_text(encoding="utf-8").strip())
+    except (FileNotFoundError, ValueError):
+        return None
 
 
 def _reason(error: BaseException) -> str:
@@ -243,7 +313,14 @@ def stack_figures(
             endpoint = running_endpoint(paths)
             if run == up_runs - 1 and endpoint is not None:
                 try:
-                    e2e = end_to_end(outputs, endpoint, build_dir, state_dir / "runtime", records)
+                    e2e = end_to_end(
+                        outputs,
+                        endpoint,
+                        build_dir,
+                        state_dir / "runtime",
+                        records,
+                        emulator_pid=_pid(paths.pid_file),
+                    )
                 except Exception as error:  # any failure is a row, not a crash
                     LOGGER.warning("end-to-end run failed", exc_info=True)
                     e2e_failure = _reason(error)
@@ -287,9 +364,10 @@ def stack_figures(
                     f"{e2e.seconds:.1f} s in all: PutRecords done at {e2e.put_seconds:.1f} s, "
                     f"table at {e2e.consumer_seconds:.1f} s; {e2e.shards} shard(s), "
                     f"{e2e.consumer_invocations} consumer and "
-                    f"{e2e.firehose_invocations} transformer invocations"
+                    f"{e2e.firehose_invocations} transformer invocations; "
+                    f"{e2e.cpu.per_tweet_ms(e2e.tweets)}"
                 ),
-                details=e2e.__dict__,
+                details={**e2e.__dict__, "cpu": e2e.cpu.__dict__},
             )
         )
     return figures

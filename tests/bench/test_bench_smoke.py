@@ -179,3 +179,35 @@ def test_main_without_the_stack_prints_one_table_and_writes_json(
     assert sum(name.startswith("cold import") for name in names) == 3  # zips missing: n/a rows
     measured = [figure for figure in report["figures"] if figure["spread"] is not None]
     assert len(measured) == len(names) - 3
+
+
+def test_cpu_meter_charges_each_process_what_it_spent() -> None:
+    import os
+    import subprocess
+    import sys
+
+    worker_code = (
+        "import sys, time; sys.stdin.readline(); sum(range(20_000_000)); "
+        "print(time.process_time(), flush=True); sys.stdin.readline()"
+    )
+    busy = subprocess.Popen(  # noqa: S603 - our interpreter, fixed arguments
+        [sys.executable, "-c", worker_code], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    assert busy.stdin is not None
+    assert busy.stdout is not None
+    try:
+        meter = stack_bench.CpuMeter(emulator_pid=None, worker_pids=lambda: [busy.pid])
+        meter.start()
+        busy.stdin.write(b"go\n")
+        busy.stdin.flush()
+        worker_total = float(busy.stdout.readline())  # the worker's own CPU, once it is done
+        split = meter.stop()
+    finally:
+        busy.communicate(b"")
+    tick = 1 / os.sysconf("SC_CLK_TCK")
+    assert split.emulator == 0.0
+    assert split.functions > 0.1
+    assert split.functions <= worker_total + 2 * tick
+    assert split.runtime >= 0.0
+    assert stack_bench.process_cpu_seconds(busy.pid) == 0.0  # gone: nothing to charge
+    assert "emulator 0.00 ms" in split.per_tweet_ms(1_000)
