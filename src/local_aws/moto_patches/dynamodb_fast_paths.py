@@ -29,6 +29,26 @@ writing itself; moto repeats work that depends only on the request text:
   and maps of such) is kept as decoded instead of being copied. Bodies needing a conversion the
   converters do not make (binary values, timestamps) or of an unexpected form go to moto's parser.
 
+* `DynamoDBBackend.update_item` runs ten `Validator` passes over a copy of the update tree (every
+  update twice when the item is new: once against an empty stand-in item) and then
+  `UpdateExpressionExecutor`, whose every `SET` re-measures the whole item through
+  `LimitedSizeDict`. The consumer's per-minute stats update (`ADD #c0 :c0, ... SET expires_at =
+  :expires`, 5 per transaction) is applied here directly when it is of exactly that kind: moto's
+  own (cached) parse must consist only of one ADD and/or one SET clause whose actions name one
+  top-level attribute (a `#placeholder`, or a plain name that is not a reserved word) and take
+  one `:placeholder`; no condition, `Expected` or `AttributeUpdates`; the key names exactly the
+  table's S/N key attributes; every placeholder defined and every definition used; no attribute
+  twice and none that is a table or index key or has an attribute definition; ADD values numbers
+  added to an absent or numeric attribute with `DynamoType.__add__` (so the text is moto's), SET
+  values S, N, BOOL or NULL. Everything that moto could reject, and every update that moto would
+  leave half-applied (a non-numeric ADD target, a number `int()` cannot read, an item that could
+  reach the size limit while being updated), is recognised before anything changes and left to
+  moto. A missing item is created as moto creates it (`Table.put_item` with just the key, which
+  also makes its stream record), and the update's stream record is added as moto adds it. The
+  transaction patch in `dynamodb.py` is unaffected: moto's `transact_write_items` still calls
+  `update_item`. Measured with a `TransactWriteItems` of 95 conditional marker puts and 5 such
+  updates: 28.5-32.3 ms of emulator CPU per call before, 15.5-16.3 ms after.
+
 Anything a cache cannot key exactly (binary values, which JSON cannot spell) and anything that
 fails to parse goes through moto's own code every time, so errors keep their codes and messages.
 """
