@@ -754,7 +754,7 @@ def test_updates_the_fast_path_does_not_take_answer_as_plain_moto_does(
 # --- The fast path is taken -----------------------------------------------------------------
 
 
-def in_process_backend() -> DynamoDBBackend:
+def in_process_backend(streams: dict[str, Any] | None = None) -> DynamoDBBackend:
     backend = DynamoDBBackend("us-east-1", "123456789012")
     backend.create_table(
         "stats",
@@ -763,7 +763,7 @@ def in_process_backend() -> DynamoDBBackend:
         attr=EVENT_TABLE_SCHEMA["AttributeDefinitions"],
         global_indexes=None,
         indexes=None,
-        streams=None,
+        streams=streams,
         billing_mode="PAY_PER_REQUEST",
         sse_specification=None,
         tags=[],
@@ -822,3 +822,38 @@ def test_the_stats_update_skips_moto_validator_and_stores_what_moto_stores(
         condition_expression="attribute_exists(pk)",
     )
     assert validations
+
+
+def test_the_stats_update_writes_the_stream_records_moto_writes() -> None:
+    streams = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    fast, plain = in_process_backend(streams), in_process_backend(streams)
+    for amounts, expires in [(["3", "1"], "1"), (["2", "0.5"], "2"), (["-1", "1"], "3")]:
+        request = stats_update("stats", amounts, expires)
+        arguments = (
+            request["TableName"],
+            request["Key"],
+            request["UpdateExpression"],
+            request["ExpressionAttributeNames"],
+            request["ExpressionAttributeValues"],
+        )
+        dynamodb_fast_paths.update_item(fast, *copy.deepcopy(arguments))
+        dynamodb_fast_paths._original_update_item(plain, *copy.deepcopy(arguments))
+
+    def records(backend: DynamoDBBackend) -> list[Any]:
+        shard = backend.get_table("stats").stream_shard
+        assert shard is not None
+        seen = []
+        for position, record in enumerate(shard.items):
+            body = copy.deepcopy(record.record)
+            # Random or clock-made; SizeBytes is the length of the JSON including the clock's time
+            del body["eventID"], body["dynamodb"]["ApproximateCreationDateTime"]
+            del body["dynamodb"]["SizeBytes"]
+            body["dynamodb"]["SequenceNumber"] = position
+            seen.append(body)
+        return seen
+
+    assert records(fast) == records(plain)
+    # moto records the creating put (keys only), then the update, then one per later update
+    assert [record["eventName"] for record in records(fast)] == ["INSERT", "INSERT"] + [
+        "MODIFY"
+    ] * 2
