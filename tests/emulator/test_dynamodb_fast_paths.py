@@ -18,10 +18,13 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.core.parse import JSONParser
 from moto.core.utils import get_service_model
+from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+from moto.dynamodb.parsing.validators import Validator
 from tests.emulator.support import Aws
-from tests.event_table import create_event_table
+from tests.event_table import EVENT_TABLE_SCHEMA, create_event_table
 
+from consumer.stats import CountRequest, transaction_actions
 from local_aws.moto_patches import dynamodb_fast_paths
 from local_aws.moto_server import EmulatorHandle
 
@@ -537,3 +540,320 @@ def test_tree_copy_equals_deepcopy_and_shares_nothing(expression: str) -> None:
                 walk(old, new, duplicate)
 
     walk(tree, copied, None)
+
+
+# --- The stats update ---------------------------------------------------------------------
+
+
+def count_requests(first_id: int, count: int, expires_at: int) -> list[CountRequest]:
+    """Tweets over two minutes and all sentiments, so each chunk updates two stats items."""
+    sentiments = ["positive", "negative", "neutral"]
+    return [
+        CountRequest(
+            topic="python",
+            tweet_id=str(first_id + n),
+            created_at=f"2024-05-01T12:0{n % 2}:{n % 60:02d}Z",
+            sentiment=sentiments[n % 3],
+            expires_at=expires_at + n,
+        )
+        for n in range(count)
+    ]
+
+
+def stats_update(
+    table: str, amounts: list[str], expires: str = "1797000000", minute: str = "12:00"
+) -> dict[str, Any]:
+    """The consumer's update shape, with chosen amounts (numbers as DynamoDB spells them)."""
+    return {
+        "TableName": table,
+        "Key": {"pk": {"S": "STATS#python"}, "sk": {"S": f"MINUTE#{minute}"}},
+        "UpdateExpression": "ADD "
+        + ", ".join(f"#c{i} :c{i}" for i in range(len(amounts)))
+        + " SET expires_at = :expires",
+        "ExpressionAttributeNames": {f"#c{i}": f"counter_{i}" for i in range(len(amounts))},
+        "ExpressionAttributeValues": {
+            **{f":c{i}": {"N": amount} for i, amount in enumerate(amounts)},
+            ":expires": {"N": expires},
+        },
+    }
+
+
+def test_consumer_stats_transactions_read_back_as_plain_moto_does(
+    emulator: EmulatorHandle, vanilla_moto: str
+) -> None:
+    def scenario(dynamodb: Any, table: str) -> list[Outcome]:
+        results = []
+        for round_number in range(4):
+            chunk = count_requests(1000 + 40 * round_number, 40, 1797000000 + round_number)
+            actions = transaction_actions(table, chunk)
+            results.append(
+                outcome(
+                    lambda actions=actions: dynamodb.transact_write_items(TransactItems=actions)
+                )
+            )
+        results.append({"items": everything(dynamodb, table)})
+        return results
+
+    *answers, items = run_on_both(emulator, vanilla_moto, scenario)
+    assert all("error" not in answer for answer in answers)
+    stats = [item for item in items["items"] if item["sk"]["S"].startswith("MINUTE#")]
+    assert len(stats) == 2
+    assert sum(int(item["tweet_count"]["N"]) for item in stats) == 160
+    assert stats[0]["expires_at"] == {"N": str(1797000003 + 38)}
+
+
+def test_stats_updates_alone_answer_as_plain_moto_does(
+    emulator: EmulatorHandle, vanilla_moto: str
+) -> None:
+    def scenario(dynamodb: Any, table: str) -> list[Outcome]:
+        def update(amounts: list[str], expires: str, **extra: Any) -> Outcome:
+            request = {**stats_update(table, amounts, expires), **extra}
+            return outcome(lambda: dynamodb.update_item(**request))
+
+        return [
+            update(["3", "1", "0", "2", "7"], "1797000000"),  # creates the item with its keys
+            update(["3", "1", "0", "2", "7"], "1797000060"),  # accumulates, replaces expires_at
+            update(["1.5", "-4", "0.25", "100", "0"], "1797000120", ReturnValues="ALL_NEW"),
+            update(["2", "2", "2", "2", "2"], "1797000180", ReturnValues="UPDATED_OLD"),
+            update(["1", "1", "1", "1", "1"], "1797000240", ReturnValues="ALL_OLD"),
+            outcome(
+                lambda: dynamodb.update_item(
+                    TableName=table,
+                    Key={"pk": {"S": "STATS#python"}, "sk": {"S": "MINUTE#12:00"}},
+                    UpdateExpression="ADD tally :one SET label = :label, flag = :flag, gone = :no",
+                    ExpressionAttributeValues={
+                        ":one": {"N": "1"},
+                        ":label": {"S": "ünïcödé"},
+                        ":flag": {"BOOL": False},
+                        ":no": {"NULL": True},
+                    },
+                    ReturnValues="UPDATED_NEW",
+                )
+            ),
+            # moto adds with int() unless there is a ".": it fails on an exponent, and so must we
+            update(["1", "1e2", "1", "1", "1"], "1797000300"),
+            {"items": everything(dynamodb, table)},
+        ]
+
+    results = run_on_both(emulator, vanilla_moto, scenario)
+    assert [result.get("error") for result in results[:6]] == [None] * 6
+    assert results[6]["status"] == 500
+    (item,) = results[-1]["items"]
+    # The failing update left what moto leaves: the ADD before the bad number applied (once per
+    # attempt the SDK made), nothing after it.
+    assert float(item["counter_0"]["N"]) > 3 + 3 + 1.5 + 2 + 1
+    assert item["counter_1"] == {"N": str(1 + 1 - 4 + 2 + 1)}
+    assert item["expires_at"] == {"N": "1797000240"}
+    assert item["label"] == {"S": "ünïcödé"}
+
+
+def test_updates_the_fast_path_does_not_take_answer_as_plain_moto_does(
+    emulator: EmulatorHandle, vanilla_moto: str
+) -> None:
+    big = sized_item(MOTO_ITEM_LIMIT - 10)
+
+    def scenario(dynamodb: Any, table: str) -> list[Outcome]:
+        stats_key = stats_update(table, ["1"])["Key"]
+
+        def update(request: dict[str, Any]) -> Outcome:
+            return outcome(lambda: dynamodb.update_item(**request))
+
+        def transact(request: dict[str, Any]) -> Outcome:
+            return outcome(
+                lambda: dynamodb.transact_write_items(TransactItems=[{"Update": request}])
+            )
+
+        unused_name = stats_update(table, ["1"])
+        unused_name["ExpressionAttributeNames"]["#unused"] = "x"
+        unused_value = stats_update(table, ["1"])
+        unused_value["ExpressionAttributeValues"][":unused"] = {"N": "1"}
+        undefined_value = stats_update(table, ["1"])
+        del undefined_value["ExpressionAttributeValues"][":c0"]
+        to_string = stats_update(table, ["1"])
+        to_string["ExpressionAttributeNames"]["#c0"] = "label"
+        key_update = stats_update(table, ["1"])
+        key_update["ExpressionAttributeNames"]["#c0"] = "sk"
+        set_key = {
+            **stats_update(table, ["1"]),
+            "UpdateExpression": "ADD #c0 :c0 SET sk = :expires",
+        }
+        reserved = {
+            **stats_update(table, ["1"]),
+            "UpdateExpression": "ADD #c0 :c0 SET size = :expires",
+        }
+        twice = {
+            **stats_update(table, ["1", "2"]),
+            "ExpressionAttributeNames": {"#c0": "n", "#c1": "n"},
+        }
+        failing_condition = {
+            **stats_update(table, ["1"]),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        too_big = {
+            "TableName": table,
+            "Key": key_of(big),
+            "UpdateExpression": "ADD #c0 :c0 SET note = :note",
+            "ExpressionAttributeNames": {"#c0": "n"},
+            "ExpressionAttributeValues": {":c0": {"N": "1"}, ":note": {"S": "x" * 20}},
+        }
+        cancelled = [
+            {"Update": stats_update(table, ["100"], "1")},
+            {"Put": {**conditional_put(table, tweet_item(1))["Put"]}},
+        ]
+        return [
+            update(stats_update(table, ["1"])),
+            outcome(
+                lambda: dynamodb.put_item(
+                    TableName=table,
+                    Item={**stats_key, "label": {"S": "text"}, "counter_0": {"N": "1"}},
+                )
+            ),
+            update(unused_name),
+            update(unused_value),
+            transact(unused_name),
+            transact(undefined_value),
+            update(to_string),
+            transact(to_string),
+            update(key_update),
+            transact(set_key),
+            update(reserved),
+            update(twice),
+            update(failing_condition),
+            transact(failing_condition),
+            outcome(lambda: dynamodb.put_item(TableName=table, Item=tweet_item(1))),
+            outcome(lambda: dynamodb.put_item(TableName=table, Item=big)),
+            update(too_big),
+            outcome(lambda: dynamodb.transact_write_items(TransactItems=cancelled)),
+            {"items": everything(dynamodb, table)},
+        ]
+
+    results = run_on_both(emulator, vanilla_moto, scenario)
+    names = [
+        "created", "overwritten", "unused name", "unused value", "unused name (tx)",
+        "undefined value (tx)", "to string", "to string (tx)", "key", "set key (tx)",
+        "reserved", "twice", "condition", "condition (tx)", "tweet", "big", "too big",
+        "cancelled",
+    ]  # fmt: skip
+    answers = dict(zip(names, results, strict=False))
+    for name in ("unused name", "unused value", "to string", "key", "reserved", "twice", "too big"):
+        assert answers[name]["error"]["Code"] == "ValidationException", name
+    assert answers["condition"]["error"]["Code"] == "ConditionalCheckFailedException"
+    assert answers["cancelled"]["error"]["Code"] == "TransactionCanceledException"
+    assert answers["cancelled"]["reasons"][1]["Code"] == "ConditionalCheckFailed"
+    stats = [item for item in results[-1]["items"] if item["pk"] == {"S": "STATS#python"}]
+    assert stats == [
+        {
+            "pk": {"S": "STATS#python"},
+            "sk": {"S": "MINUTE#12:00"},
+            "label": {"S": "text"},
+            "counter_0": {"N": "1"},
+        }
+    ]
+
+
+# --- The fast path is taken -----------------------------------------------------------------
+
+
+def in_process_backend(streams: dict[str, Any] | None = None) -> DynamoDBBackend:
+    backend = DynamoDBBackend("us-east-1", "123456789012")
+    backend.create_table(
+        "stats",
+        schema=EVENT_TABLE_SCHEMA["KeySchema"],
+        throughput=None,
+        attr=EVENT_TABLE_SCHEMA["AttributeDefinitions"],
+        global_indexes=None,
+        indexes=None,
+        streams=streams,
+        billing_mode="PAY_PER_REQUEST",
+        sse_specification=None,
+        tags=[],
+        deletion_protection_enabled=None,
+        warm_throughput=None,
+    )
+    return backend
+
+
+def test_the_stats_update_skips_moto_validator_and_stores_what_moto_stores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    validations: list[Any] = []
+    original_validate = Validator.validate
+
+    def counting_validate(self: Validator) -> Any:
+        validations.append(self)
+        return original_validate(self)
+
+    monkeypatch.setattr(Validator, "validate", counting_validate)
+    fast, plain = in_process_backend(), in_process_backend()
+    requests = [
+        stats_update("stats", ["3", "1", "0", "2", "7"], "1797000000"),
+        stats_update("stats", ["2", "0.5", "-1", "0", "1"], "1797000060"),
+        stats_update("stats", ["1", "1", "1", "1", "1"], "1797000120", minute="12:01"),
+    ]
+    for request in requests:
+        arguments = (
+            request["TableName"],
+            request["Key"],
+            request["UpdateExpression"],
+            request["ExpressionAttributeNames"],
+            request["ExpressionAttributeValues"],
+        )
+        dynamodb_fast_paths.update_item(fast, *copy.deepcopy(arguments))
+        assert validations == []
+        dynamodb_fast_paths._original_update_item(plain, *copy.deepcopy(arguments))
+        assert validations
+        validations.clear()
+
+    def stored(backend: DynamoDBBackend) -> list[Any]:
+        return [item.to_json() for item in backend.get_table("stats").all_items()]
+
+    assert stored(fast) == stored(plain)
+    assert len(stored(fast)) == 2
+
+    # Anything outside the shape goes through moto's validator.
+    conditional = requests[0]
+    dynamodb_fast_paths.update_item(
+        fast,
+        conditional["TableName"],
+        conditional["Key"],
+        conditional["UpdateExpression"],
+        conditional["ExpressionAttributeNames"],
+        conditional["ExpressionAttributeValues"],
+        condition_expression="attribute_exists(pk)",
+    )
+    assert validations
+
+
+def test_the_stats_update_writes_the_stream_records_moto_writes() -> None:
+    streams = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    fast, plain = in_process_backend(streams), in_process_backend(streams)
+    for amounts, expires in [(["3", "1"], "1"), (["2", "0.5"], "2"), (["-1", "1"], "3")]:
+        request = stats_update("stats", amounts, expires)
+        arguments = (
+            request["TableName"],
+            request["Key"],
+            request["UpdateExpression"],
+            request["ExpressionAttributeNames"],
+            request["ExpressionAttributeValues"],
+        )
+        dynamodb_fast_paths.update_item(fast, *copy.deepcopy(arguments))
+        dynamodb_fast_paths._original_update_item(plain, *copy.deepcopy(arguments))
+
+    def records(backend: DynamoDBBackend) -> list[Any]:
+        shard = backend.get_table("stats").stream_shard
+        assert shard is not None
+        seen = []
+        for position, record in enumerate(shard.items):
+            body = copy.deepcopy(record.record)
+            # Random or clock-made; SizeBytes is the length of the JSON including the clock's time
+            del body["eventID"], body["dynamodb"]["ApproximateCreationDateTime"]
+            del body["dynamodb"]["SizeBytes"]
+            body["dynamodb"]["SequenceNumber"] = position
+            seen.append(body)
+        return seen
+
+    assert records(fast) == records(plain)
+    # moto records the creating put (keys only), then the update, then one per later update
+    assert [record["eventName"] for record in records(fast)] == ["INSERT", "INSERT"] + [
+        "MODIFY"
+    ] * 2

@@ -29,6 +29,27 @@ writing itself; moto repeats work that depends only on the request text:
   and maps of such) is kept as decoded instead of being copied. Bodies needing a conversion the
   converters do not make (binary values, timestamps) or of an unexpected form go to moto's parser.
 
+* `DynamoDBBackend.update_item` runs ten `Validator` passes over a copy of the update tree (every
+  update twice when the item is new: once against an empty stand-in item) and then
+  `UpdateExpressionExecutor`, whose every `SET` re-measures the whole item through
+  `LimitedSizeDict`. The consumer's per-minute stats update (`ADD #c0 :c0, ... SET expires_at =
+  :expires`, 5 per transaction) is applied here directly when it is of exactly that kind: moto's
+  own (cached) parse must consist only of one ADD and/or one SET clause whose actions name one
+  top-level attribute (a `#placeholder`, or a plain name that is not a reserved word) and take
+  one `:placeholder`; no condition, `Expected` or `AttributeUpdates`; the key names exactly the
+  table's S/N key attributes; every placeholder defined and every definition used; no attribute
+  twice and none that is a table or index key or has an attribute definition; ADD values numbers
+  added to an absent or numeric attribute with `DynamoType.__add__` (so the text is moto's), SET
+  values S, N, BOOL or NULL. Everything that moto could reject, and every update that moto would
+  leave half-applied (a non-numeric ADD target, a number `int()` cannot read, an item that could
+  reach the size limit while being updated), is recognised before anything changes and left to
+  moto. A missing item is created as moto creates it (`Table.put_item` with just the key, which
+  also makes its stream record), and the update's stream record is added as moto adds it. The
+  transaction patch in `dynamodb.py` is unaffected: moto's `transact_write_items` still calls
+  `update_item`. Measured with a `TransactWriteItems` of 95 conditional marker puts and 5 such
+  updates (40 calls, three runs each): 28.5-32.3 ms of emulator CPU per call before, 15.5-16.3 ms
+  after; with 95 full tweet puts instead of markers, 53.6 ms before and 38.8 ms after.
+
 Anything a cache cannot key exactly (binary values, which JSON cannot spell) and anything that
 fails to parse goes through moto's own code every time, so errors keep their codes and messages.
 """
@@ -45,11 +66,27 @@ from moto.core.responses import BaseResponse
 from moto.core.utils import get_service_model
 from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.exceptions import ItemSizeTooLarge
+from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.parsing import validators
-from moto.dynamodb.parsing.ast_nodes import Node  # type: ignore[attr-defined]
+from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
+    ExpressionAttribute,
+    ExpressionAttributeName,
+    ExpressionAttributeValue,
+    Node,
+    UpdateExpression,
+    UpdateExpressionAddAction,
+    UpdateExpressionAddActions,
+    UpdateExpressionAddClause,
+    UpdateExpressionPath,
+    UpdateExpressionSetAction,
+    UpdateExpressionSetActions,
+    UpdateExpressionSetClause,
+    UpdateExpressionValue,
+)
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+from moto.dynamodb.parsing.reserved_keywords import ReservedKeywords
 from moto.dynamodb.responses import DynamoHandler
 
 LOGGER = logging.getLogger(__name__)
@@ -395,6 +432,282 @@ def parse_parameters(self: BaseResponse, request: Any) -> None:
     _original_parse_parameters(self, request)
 
 
+UpdateAction = tuple[bool, str, bool, str]
+"""(is ADD, name token, token is a `#placeholder`, `:value` placeholder): one recognised action."""
+
+_original_update_item = DynamoDBBackend.update_item
+_update_plans: dict[str, tuple[UpdateAction, ...] | None] = {}
+_SET_SCALARS: dict[str, type[Any]] = {"S": str, "N": str, "BOOL": bool}
+
+
+class _FallBack(Exception):
+    """Something about the update is not the one shape `fast_update` applies: moto applies it."""
+
+
+def _leaf_text(node: Any, kind: type[Any]) -> str:
+    if type(node) is not kind or len(node.children) != 1 or type(node.children[0]) is not str:
+        raise _FallBack
+    text: str = node.children[0]
+    return text
+
+
+def _path_token(path: Any) -> tuple[str, bool]:
+    """The one name of a top-level path, and whether it is a `#placeholder`."""
+    if type(path) is not UpdateExpressionPath or len(path.children) != 1:
+        raise _FallBack
+    (name,) = path.children
+    if type(name) is ExpressionAttributeName:
+        return _leaf_text(name, ExpressionAttributeName), True
+    return _leaf_text(name, ExpressionAttribute), False
+
+
+def _collect_actions(node: Any, actions: list[UpdateAction], counts: dict[bool, int]) -> None:
+    """The actions of `ADD a :x, ...` and `SET b = :y, ...` clauses, in moto's execution order.
+
+    That order is `Node.find_clauses`' depth-first one, which `normalize` keeps for ADD and SET.
+    """
+    kind = type(node)
+    if kind in (UpdateExpression, UpdateExpressionAddActions, UpdateExpressionSetActions):
+        for child in node.children:
+            _collect_actions(child, actions, counts)
+    elif kind is UpdateExpressionAddClause or kind is UpdateExpressionSetClause:
+        counts[kind is UpdateExpressionAddClause] += 1
+        if len(node.children) != 1:
+            raise _FallBack
+        _collect_actions(node.children[0], actions, counts)
+    elif kind is UpdateExpressionAddAction or kind is UpdateExpressionSetAction:
+        if len(node.children) != 2:
+            raise _FallBack
+        token, placeholder = _path_token(node.children[0])
+        operand = node.children[1]
+        if kind is UpdateExpressionSetAction:
+            if type(operand) is not UpdateExpressionValue or len(operand.children) != 1:
+                raise _FallBack
+            operand = operand.children[0]
+        value = _leaf_text(operand, ExpressionAttributeValue)
+        actions.append((kind is UpdateExpressionAddAction, token, placeholder, value))
+    else:
+        raise _FallBack
+
+
+def update_plan(expression: Any) -> tuple[UpdateAction, ...] | None:
+    """The ADD/SET actions of `expression` when it has the recognised shape, else None.
+
+    The tree is moto's own parse (cached by `update_make`), so syntax and everything the parser
+    rejects stay moto's; an expression that does not parse is not remembered and goes to moto.
+    """
+    if type(expression) is not str:
+        return None
+    if expression in _update_plans:
+        return _update_plans[expression]
+    try:
+        tree = UpdateExpressionParser.make(expression)
+    except Exception:  # noqa: BLE001 - moto's update_item raises it again, as moto does
+        return None
+    actions: list[UpdateAction] = []
+    counts = {True: 0, False: 0}
+    plan: tuple[UpdateAction, ...] | None
+    try:
+        _collect_actions(tree, actions, counts)
+        plan = tuple(actions) if actions and max(counts.values()) <= 1 else None
+    except _FallBack:
+        plan = None
+    if len(_update_plans) >= CACHE_ENTRIES:
+        _update_plans.clear()
+    _update_plans[expression] = plan
+    return plan
+
+
+def _is_set_scalar(value: Any) -> bool:
+    if type(value) is not dict or len(value) != 1:
+        return False
+    ((kind, inner),) = value.items()
+    if kind == "NULL":
+        return inner is True
+    expected = _SET_SCALARS.get(kind)
+    return expected is not None and type(inner) is expected
+
+
+def _is_number_value(value: Any) -> bool:
+    return type(value) is dict and value.keys() == {"N"} and type(value["N"]) is str
+
+
+def _measure(value: Any) -> int:
+    """What `LimitedSizeDict.__setitem__` counts for one key or value."""
+    return value.size() if type(value) is DynamoType else bytesize(str(value))
+
+
+def _key_values(table: Any, key: Any) -> tuple[DynamoType, DynamoType | None]:
+    """The key as moto builds it, when it names exactly the table's key attributes, typed right."""
+    wanted = {table.hash_key_attr: table.hash_key_type}
+    if table.range_key_attr is not None:
+        wanted[table.range_key_attr] = table.range_key_type
+    if type(key) is not dict or key.keys() != wanted.keys():
+        raise _FallBack
+    for name, kind in wanted.items():
+        value = key[name]
+        if kind not in ("S", "N") or type(value) is not dict or len(value) != 1:
+            raise _FallBack
+        if type(value.get(kind)) is not str:
+            raise _FallBack
+    hash_value = DynamoType(key[table.hash_key_attr])
+    range_value = None
+    if table.range_key_attr is not None:
+        range_value = DynamoType(key[table.range_key_attr])
+    return hash_value, range_value
+
+
+def _resolved_actions(
+    table: Any, plan: tuple[UpdateAction, ...], names: Any, values: Any
+) -> list[tuple[bool, str, dict[str, Any]]]:
+    """(is ADD, attribute name, request value) per action, when moto's validators would pass."""
+    if names is None:
+        names = {}
+    if type(names) is not dict or type(values) is not dict:
+        raise _FallBack
+    # Every placeholder defined and every definition used (moto's handler rejects unused ones).
+    if {token for _, token, placeholder, _ in plan if placeholder} != names.keys():
+        raise _FallBack
+    if {value for _, _, _, value in plan} != values.keys():
+        raise _FallBack
+    protected = set(table.table_key_attrs) | set(table.attribute_keys)
+    protected |= {definition["AttributeName"] for definition in table.attr}
+    reserved = ReservedKeywords.get_reserved_keywords()
+    resolved = []
+    seen: set[str] = set()
+    for is_add, token, placeholder, value_name in plan:
+        name = names[token] if placeholder else token
+        value = values[value_name]
+        if (
+            type(name) is not str
+            or not name
+            or name in seen
+            or name in protected
+            or token in protected
+            or (not placeholder and token.upper() in reserved)
+            or not (_is_number_value(value) if is_add else _is_set_scalar(value))
+        ):
+            raise _FallBack
+        seen.add(name)
+        resolved.append((is_add, name, value))
+    return resolved
+
+
+def _new_values(
+    current: dict[str, Any], resolved: list[tuple[bool, str, dict[str, Any]]], size: int
+) -> list[tuple[str, DynamoType]]:
+    """The values moto's executors would store, if none of its size checks can fail."""
+    updates: list[tuple[str, DynamoType]] = []
+    for is_add, name, value in resolved:
+        new_value = DynamoType(value)
+        if is_add:
+            existing = current.get(name)
+            if existing is None:
+                existing = DynamoType({"N": "0"})
+            elif type(existing) is not DynamoType or existing.type != "N":
+                raise _FallBack  # moto raises, after applying the actions before this one
+            try:
+                new_value = existing + new_value  # moto's own Decimal/int arithmetic and text
+            except Exception as error:  # moto raises it, after its partial update
+                raise _FallBack from error
+        size += _measure(name) + new_value.size()
+        updates.append((name, new_value))
+    # Each of moto's per-attribute checks counts at most this many bytes: under the limit none
+    # of them raises; over it, moto decides which one does and what the item looks like then.
+    if size > ITEM_SIZE_LIMIT:
+        raise _FallBack
+    return updates
+
+
+def fast_update(
+    backend: DynamoDBBackend,
+    table_name: str,
+    key: Any,
+    update_expression: Any,
+    *,
+    names: Any,
+    values: Any,
+) -> Item:
+    """Apply a recognised ADD/SET update as moto's executor would, or raise `_FallBack`.
+
+    Nothing is changed before the last reason to hand the request to moto has been ruled out.
+    """
+    plan = update_plan(update_expression)
+    table = backend.tables.get(table_name)
+    if plan is None or table is None:
+        raise _FallBack
+    hash_value, range_value = _key_values(table, key)
+    resolved = _resolved_actions(table, plan, names, values)
+    item = table.get_item(hash_value, range_value)
+    if item is None:
+        current: dict[str, Any] = {}
+        size = bytesize(table.hash_key_attr) + hash_value.size()
+        if range_value is not None and table.range_key_attr is not None:
+            size += bytesize(table.range_key_attr) + range_value.size()
+    elif type(item.attrs) is LimitedSizeDict:
+        current = item.attrs
+        size = sum(_measure(name) + _measure(value) for name, value in current.items())
+    else:
+        raise _FallBack
+    updates = _new_values(current, resolved, size)
+    orig_item = None
+    if item is None:
+        data: dict[str, Any] = {table.hash_key_attr: {hash_value.type: hash_value.value}}
+        if range_value is not None and table.range_key_attr is not None:
+            data[table.range_key_attr] = {range_value.type: range_value.value}
+        table.put_item(data)  # how moto creates a missing item (stream record included)
+        item = table.get_item(hash_value, range_value)
+        if item is None:
+            raise AssertionError("moto's put_item stored no item")
+    elif table.stream_shard is not None:
+        orig_item = copy.deepcopy(item)
+    attrs = item.attrs
+    for name, new_value in updates:
+        dict.__setitem__(attrs, name, new_value)  # sizes checked above, once
+    if table.stream_shard is not None:
+        table.stream_shard.add(orig_item, item)
+    return item
+
+
+def update_item(  # noqa: PLR0917 - moto's signature, called positionally by moto
+    self: DynamoDBBackend,
+    table_name: str,
+    key: dict[str, dict[str, Any]],
+    update_expression: str,
+    expression_attribute_names: dict[str, Any],
+    expression_attribute_values: dict[str, Any],
+    attribute_updates: dict[str, Any] | None = None,
+    expected: dict[str, Any] | None = None,
+    condition_expression: str | None = None,
+    return_values_on_condition_check_failure: str | None = None,
+) -> Item:
+    """`DynamoDBBackend.update_item`, through `fast_update` for unconditional ADD/SET updates."""
+    if not attribute_updates and not expected and condition_expression is None:
+        try:
+            return fast_update(
+                self,
+                table_name,
+                key,
+                update_expression,
+                names=expression_attribute_names,
+                values=expression_attribute_values,
+            )
+        except _FallBack:
+            pass
+    return _original_update_item(
+        self,
+        table_name,
+        key,
+        update_expression,
+        expression_attribute_names,
+        expression_attribute_values,
+        attribute_updates=attribute_updates,
+        expected=expected,
+        condition_expression=condition_expression,
+        return_values_on_condition_check_failure=return_values_on_condition_check_failure,
+    )
+
+
 def apply() -> None:
     """Install the fast paths once."""
     global _patched  # noqa: PLW0603 - the patch is process-wide by nature
@@ -404,5 +717,6 @@ def apply() -> None:
     ConditionExpressionParser.parse = condition_parse  # type: ignore[method-assign]
     UpdateExpressionParser.make = classmethod(update_make)
     DynamoHandler.parse_parameters = parse_parameters  # type: ignore[method-assign]
+    DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
     setattr(validators, "deepcopy", tree_deepcopy)  # noqa: B010 - not re-exported by moto
     _patched = True
