@@ -87,11 +87,11 @@ def parse_trends(page: XPage, woeid: int, limit: int) -> list[Topic]:
         raise MalformedPage("trends response `data` is not a list")
     topics: list[Topic] = []
     for trend in trends:
+        if len(topics) >= limit:  # MAX_TRENDS=0 (queries only) must yield no trend at all
+            break
         name = trend.get("trend_name") if isinstance(trend, dict) else None
         if isinstance(name, str) and name.strip():
             topics.append(make_topic(name.strip(), "trend", woeid=woeid))
-        if len(topics) >= limit:
-            break
     return topics
 
 

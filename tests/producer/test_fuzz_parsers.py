@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from producer.credentials import (
@@ -92,6 +92,7 @@ trend_pages = st.fixed_dictionaries(
 
 @FUZZ
 @given(trend_pages | json_values, st.integers(min_value=0, max_value=10))
+@example(page={"data": [{"trend_name": "0"}]}, limit=0)  # found by this test: limit 0 gave 1
 def test_any_trends_response_parses_or_is_rejected_with_a_reason(page: Any, limit: int) -> None:
     try:
         topics = parse_trends(page, 1, limit)
