@@ -16,14 +16,14 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 LOGGER = logging.getLogger(__name__)
 
@@ -43,11 +43,8 @@ SERVER_CONFIGURATION = {
 """Environment the server process runs with; moto reads most settings when it is imported."""
 
 ACCESS_LOG_VARIABLE = "LOCAL_AWS_ACCESS_LOG"
-"""Set to 1/true to log every request (method, path, API action, status, time) to the log."""
+"""Set to 1/true to log every request line (werkzeug's access log) to the emulator's log."""
 TRUTHY = frozenset({"1", "true", "yes", "on"})
-SERVER_THREADS = 16
-"""Requests served at once; DynamoDB requests are serialised anyway (`moto_patches.dynamodb`)."""
-ACCESS_LOGGER = logging.getLogger("local_aws.access")
 
 _LOG_TAIL_LINES = 40
 _POLL_INTERVAL = 0.05
@@ -313,47 +310,30 @@ def _process_exists(pid: int) -> bool:
 
 
 def serve(port: int, port_file: Path | None = None) -> None:
-    """Run the patched moto server in the foreground until SIGTERM or SIGINT.
-
-    moto's app is served by waitress rather than werkzeug's development server, which closes
-    every connection after one response and starts a thread per connection: measured on a
-    `BatchWriteItem` of 25 tweets, that cost 367 µs of server and 330 µs of client CPU per item
-    against 255 and 253 with waitress's keep-alive connections and fixed thread pool.
-    """
+    """Run the patched moto server in the foreground until SIGTERM or SIGINT."""
     os.environ.update(SERVER_CONFIGURATION)
     os.environ.pop("AWS_ENDPOINT_URL", None)
     # moto reads its settings when imported, so it is imported only here, in the server process
     # (which also keeps `start_emulator` callers from paying for importing moto).
     from moto.moto_server.werkzeug_app import (  # noqa: PLC0415
         DomainDispatcherApplication,
+        MotoRequestHandler,
         create_backend_app,
     )
-    from waitress.server import TcpWSGIServer, create_server  # noqa: PLC0415
+    from werkzeug.serving import make_server  # noqa: PLC0415
 
     from local_aws.moto_patches import apply_all  # noqa: PLC0415
 
     apply_all()
-    app = _crashes_answered_as_werkzeug_does(DomainDispatcherApplication(create_backend_app))
-    if os.environ.get(ACCESS_LOG_VARIABLE, "").strip().lower() in TRUTHY:
-        app = _access_logged(app)
-    server = create_server(
-        app,
-        host=HOST,
-        port=port,
-        threads=SERVER_THREADS,
-        ident="trendstream-emulator",
-        expose_tracebacks=False,
-        asyncore_use_poll=True,
-    )
-    if not isinstance(server, TcpWSGIServer):  # one host and port give one TCP server
-        raise TypeError(f"expected one TCP listener, waitress made {type(server).__name__}")
-    bound_port = int(server.getsockname()[1])
+    app = DomainDispatcherApplication(create_backend_app)
+    server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
+    bound_port = int(server.server_address[1])
     os.environ["MOTO_PORT"] = str(bound_port)
 
     def shut_down(signum: int, frame: FrameType | None) -> None:
         del frame
         LOGGER.info("signal %d: shutting down", signum)
-        raise SystemExit(0)  # waitress's loop ends on SystemExit and stops its threads
+        threading.Thread(target=server.shutdown, name="moto-shutdown", daemon=True).start()
 
     signal.signal(signal.SIGTERM, shut_down)
     signal.signal(signal.SIGINT, shut_down)
@@ -361,61 +341,10 @@ def serve(port: int, port_file: Path | None = None) -> None:
         _write_atomically(port_file, f"{bound_port}\n")
     LOGGER.info("moto emulator listening on http://%s:%d", HOST, bound_port)
     try:
-        server.run()
+        server.serve_forever()
     finally:
-        server.close()
+        server.server_close()
     LOGGER.info("moto emulator stopped")
-
-
-WsgiApplication = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
-def _crashes_answered_as_werkzeug_does(app: WsgiApplication) -> WsgiApplication:
-    """An exception moto does not handle becomes werkzeug's 500 page, logged with its traceback.
-
-    moto's own server (werkzeug) answers that way, so a client sees the same 500 here; waitress
-    would answer with its own text instead.
-    """
-    from werkzeug.exceptions import InternalServerError  # noqa: PLC0415
-
-    def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        try:
-            return app(environ, start_response)
-        except Exception:
-            LOGGER.exception(
-                "unhandled error in %s %s (%s)",
-                environ.get("REQUEST_METHOD"),
-                environ.get("PATH_INFO"),
-                environ.get("HTTP_X_AMZ_TARGET", "-"),
-            )
-            return InternalServerError()(environ, start_response)
-
-    return guarded
-
-
-def _access_logged(app: WsgiApplication) -> WsgiApplication:
-    """One log line per request: method, path, the API action, status and milliseconds."""
-
-    def logged(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        started = time.monotonic()
-        statuses: list[str] = []
-
-        def recording_start_response(status: str, *args: Any) -> Any:
-            statuses.append(status)
-            return start_response(status, *args)
-
-        body = app(environ, recording_start_response)
-        ACCESS_LOGGER.info(
-            "%s %s %s %s %.1f ms",
-            environ.get("REQUEST_METHOD"),
-            environ.get("PATH_INFO"),
-            environ.get("HTTP_X_AMZ_TARGET", "-"),
-            statuses[0].split(" ", 1)[0] if statuses else "-",
-            (time.monotonic() - started) * 1000,
-        )
-        return body
-
-    return logged
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -437,9 +366,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    # waitress warns at every request queued behind busy threads, which a Terraform apply's
-    # bursts cause by design; the requests are served, so only real errors are kept.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    if os.environ.get(ACCESS_LOG_VARIABLE, "").strip().lower() not in TRUTHY:
+        # One line per request is most of the log's volume and ~2 % of the server's CPU under
+        # load; errors and moto's own warnings are still logged.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
     serve(args.port, args.port_file)
 
 
