@@ -773,6 +773,17 @@ def in_process_backend(streams: dict[str, Any] | None = None) -> DynamoDBBackend
     return backend
 
 
+def update_arguments(request: dict[str, Any]) -> tuple[Any, ...]:
+    """`DynamoDBBackend.update_item`'s positional arguments for an `Update` request."""
+    return (
+        request["TableName"],
+        request["Key"],
+        request["UpdateExpression"],
+        request["ExpressionAttributeNames"],
+        request["ExpressionAttributeValues"],
+    )
+
+
 def test_the_stats_update_skips_moto_validator_and_stores_what_moto_stores(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -791,13 +802,7 @@ def test_the_stats_update_skips_moto_validator_and_stores_what_moto_stores(
         stats_update("stats", ["1", "1", "1", "1", "1"], "1797000120", minute="12:01"),
     ]
     for request in requests:
-        arguments = (
-            request["TableName"],
-            request["Key"],
-            request["UpdateExpression"],
-            request["ExpressionAttributeNames"],
-            request["ExpressionAttributeValues"],
-        )
+        arguments = update_arguments(request)
         dynamodb_fast_paths.update_item(fast, *copy.deepcopy(arguments))
         assert validations == []
         dynamodb_fast_paths._original_update_item(plain, *copy.deepcopy(arguments))
@@ -829,13 +834,7 @@ def test_the_stats_update_writes_the_stream_records_moto_writes() -> None:
     fast, plain = in_process_backend(streams), in_process_backend(streams)
     for amounts, expires in [(["3", "1"], "1"), (["2", "0.5"], "2"), (["-1", "1"], "3")]:
         request = stats_update("stats", amounts, expires)
-        arguments = (
-            request["TableName"],
-            request["Key"],
-            request["UpdateExpression"],
-            request["ExpressionAttributeNames"],
-            request["ExpressionAttributeValues"],
-        )
+        arguments = update_arguments(request)
         dynamodb_fast_paths.update_item(fast, *copy.deepcopy(arguments))
         dynamodb_fast_paths._original_update_item(plain, *copy.deepcopy(arguments))
 
