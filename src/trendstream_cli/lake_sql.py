@@ -138,6 +138,8 @@ def read_only_sql(athena_sql: str) -> str:
         ]
     except SqlglotError as error:
         raise QueryError(f"the SQL does not parse: {sqlglot_message(error)}") from error
+    except RecursionError as error:
+        raise QueryError("the SQL nests too deeply to parse") from error
     if len(statements) != 1:
         raise QueryError(
             f"expected exactly one SQL statement, got {len(statements)}: "
@@ -147,6 +149,8 @@ def read_only_sql(athena_sql: str) -> str:
     _refuse_unless_read_only(statement)
     try:
         duckdb_sql = statement.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
+    except RecursionError as error:
+        raise QueryError("the SQL nests too deeply to translate") from error
     except SqlglotError as error:
         raise QueryError(f"cannot translate the SQL to DuckDB: {sqlglot_message(error)}") from error
     _refuse_unless_duckdb_select(duckdb_sql)
@@ -394,11 +398,10 @@ def execute(
         relation = connection.sql(duckdb_sql)
         if relation is None:
             raise QueryError("the SQL returned no result set: only a query may run")
+        # Positional references: two result columns may share a name (`SELECT 1 AS a, 2 AS a`).
         projection = ", ".join(
-            f"CAST({quote_identifier(name)} AS VARCHAR) AS {quote_identifier(name)}"
-            if "TIME ZONE" in str(kind)
-            else quote_identifier(name)
-            for name, kind in zip(relation.columns, relation.types, strict=True)
+            f"CAST(#{position} AS VARCHAR)" if "TIME ZONE" in str(kind) else f"#{position}"
+            for position, kind in enumerate(relation.types, start=1)
         )
         rows = relation.project(projection).limit(max_rows + 1).fetchall()
     except duckdb.OutOfMemoryException as error:

@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import math
 import re
 import sys
 import tempfile
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_MAX_ROWS",
     "MAX_HOURS",
+    "MAX_ROWS",
     "LakeTable",
     "NamedQuery",
     "QueryError",
@@ -74,6 +76,8 @@ DOWNLOAD_WORKERS = 8
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_HOURS = 24 * 366
 """`--hours` at most a year: beyond that, copy the whole lake (no `--hours`)."""
+MAX_ROWS = 1_000_000
+"""`--max-rows` at most: every row shown is held in memory first."""
 MIN_COLUMN_WIDTH = 20
 """A table column narrower than its content up to this many characters switches to records."""
 
@@ -348,8 +352,8 @@ def _run(
     named_only: bool = False,
 ) -> QueryResult:
     session = session or boto3.session.Session()
-    if max_rows < 1:
-        raise QueryError(f"max_rows must be at least 1, not {max_rows}")
+    if not 1 <= max_rows <= MAX_ROWS:
+        raise QueryError(f"max_rows must be between 1 and {MAX_ROWS}, not {max_rows}")
     try:
         database, table_name = outputs["glue_database"], outputs["glue_table"]
         workgroup = outputs["athena_workgroup"]
@@ -418,11 +422,31 @@ def _json_value(value: Any) -> Any:
     return str(value)
 
 
+def _json_ready(value: Any) -> Any:
+    """A value strict JSON can hold: map keys as text, NaN and infinities as Athena prints them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {
+            key if isinstance(key, str) else _cell(key): _json_ready(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_json_ready(item) for item in value]
+    return value
+
+
+def _json_dumps(value: Any, **options: Any) -> str:
+    return json.dumps(
+        _json_ready(value), default=_json_value, ensure_ascii=False, allow_nan=False, **options
+    )
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, list | dict | tuple):
-        return json.dumps(value, default=_json_value, ensure_ascii=False)
+        return _json_dumps(value)
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ")
     return str(value)
@@ -437,8 +461,7 @@ def render(result: QueryResult, output_format: str, stream: TextIO) -> None:
     """
     if output_format == "json":
         records = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
-        json.dump(records, stream, default=_json_value, ensure_ascii=False, indent=2)
-        stream.write("\n")
+        stream.write(_json_dumps(records, indent=2) + "\n")
         return
     if output_format == "csv":
         writer = csv.writer(stream)
@@ -455,12 +478,13 @@ def render(result: QueryResult, output_format: str, stream: TextIO) -> None:
     caption = _row_count(result)
     # Each column costs its width plus a padding space either side and a border.
     if sum(widths) + 3 * len(widths) + 1 <= console.width:
-        table = Table(title=Text(title) if title else None, caption=Text(caption))
+        table = Table(title=Text(title) if title else None)
         for column, width in zip(result.columns, widths, strict=True):
             table.add_column(Text(column), overflow="fold", min_width=width)
         for row in cells:
             table.add_row(*(Text(cell) for cell in row))
         console.print(table)
+        console.print(caption, markup=False, highlight=False)
         return
     if title:
         console.print(title, style="bold", markup=False, highlight=False)
@@ -509,8 +533,8 @@ def _max_rows(text: str) -> int:
         rows = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number of rows: {text!r}") from None
-    if rows < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+    if not 1 <= rows <= MAX_ROWS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_ROWS}")
     return rows
 
 
@@ -536,7 +560,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_max_rows,
         default=DEFAULT_MAX_ROWS,
         metavar="N",
-        help="print at most N rows; the rest are not read (default %(default)s)",
+        help=f"print at most N rows, 1 to {MAX_ROWS}; the rest are not read (default %(default)s)",
     )
     parser.add_argument(
         "--show-sql", action="store_true", help="print the DuckDB SQL the query became"

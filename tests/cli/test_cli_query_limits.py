@@ -342,3 +342,59 @@ def test_a_markup_error_message_is_shown_as_written(
     err = capsys.readouterr().err
     assert "[/x]" in err
     assert "Traceback" not in err
+
+
+# --- other inputs found on the way --------------------------------------------------------------
+
+
+def test_deeply_nested_sql_is_refused_without_a_traceback(
+    outputs_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sql = "SELECT " + "(" * 3000 + "1" + ")" * 3000 + " AS x"
+
+    assert main(["query", "--outputs", str(outputs_file), sql]) == 2
+
+    assert "query failed: the SQL nests too deeply to parse" in capsys.readouterr().err
+
+
+def test_columns_sharing_a_name_keep_their_own_values(stack: LakeStack) -> None:
+    result = run_query(
+        stack.outputs,
+        "SELECT 1 AS a, 2 AS a, from_unixtime(0) AS t, from_unixtime(60) AS t",
+        session=stack.session,
+    )
+
+    assert result.columns == ("a", "a", "t", "t")
+    assert result.rows == [(1, 2, "1970-01-01 00:00:00+00", "1970-01-01 00:01:00+00")]
+
+
+@pytest.mark.parametrize("rows", ["0", "1000001", "99999999999999999999", "many"])
+def test_max_rows_out_of_range_is_an_argument_error(
+    rows: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["query", "--max-rows", rows, "SELECT 1 AS x"])
+
+    assert exited.value.code == 2
+    assert "--max-rows" in capsys.readouterr().err
+
+
+def test_json_output_is_strict_json_for_any_value(
+    outputs_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sql = (
+        "SELECT CAST('nan' AS DOUBLE) AS nan, 1e308 * 10 AS inf, -1e308 * 10 AS ninf, "
+        "MAP(ARRAY[DATE '2026-11-22'], ARRAY[CAST('nan' AS DOUBLE)]) AS by_day"
+    )
+
+    code = main(["query", "--outputs", str(outputs_file), "--format", "json", sql])
+
+    out, err = capsys.readouterr()
+    assert code == 0, err
+
+    def strict(constant: str) -> None:
+        raise ValueError(constant)
+
+    assert json.loads(out, parse_constant=strict) == [
+        {"nan": "NaN", "inf": "Infinity", "ninf": "-Infinity", "by_day": {"2026-11-22": "NaN"}}
+    ]
