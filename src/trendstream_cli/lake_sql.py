@@ -192,10 +192,16 @@ def _keyword(node: exp.Expr) -> str:
     return type(node).__name__.upper()
 
 
-def _refuse_unless_duckdb_select(duckdb_sql: str) -> None:
+def _refuse_unless_duckdb_select(
+    duckdb_sql: str, connection: duckdb.DuckDBPyConnection | None = None
+) -> None:
     """DuckDB's parser must agree: one SELECT statement, whatever sqlglot made of the text."""
     try:
-        statements = duckdb.connect(":memory:").extract_statements(duckdb_sql)
+        if connection is None:
+            with duckdb.connect(":memory:") as parser:
+                statements = parser.extract_statements(duckdb_sql)
+        else:
+            statements = connection.extract_statements(duckdb_sql)
     except duckdb.Error as error:
         raise QueryError(f"DuckDB cannot parse the translated SQL: {error}") from error
     kinds = [statement.type for statement in statements]
@@ -393,7 +399,7 @@ def execute(
 
     Time-zone-aware values come back as text, as Athena prints them.
     """
-    _refuse_unless_duckdb_select(duckdb_sql)
+    _refuse_unless_duckdb_select(duckdb_sql, connection)
     try:
         relation = connection.sql(duckdb_sql)
         if relation is None:

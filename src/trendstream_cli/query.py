@@ -375,7 +375,8 @@ def _run(
             table = _with_bucket(table, outputs)
         prefixes = hour_prefixes(table, hours, now or dt.datetime.now(dt.UTC)) if hours else None
         with tempfile.TemporaryDirectory(prefix="trendstream-lake-") as workdir:
-            root = Path(workdir)
+            # Resolved: DuckDB compares the paths it opens with the allowed directory as text.
+            root = Path(workdir).resolve()
             lake = copy_lake(session.client("s3"), table, root, prefixes=prefixes)
             logger.info(
                 "copied %d lake objects (%d bytes) from s3://%s/%s",
@@ -391,7 +392,9 @@ def _run(
                 message = str(error)
                 for local, uri in lake.sources.items():
                     message = message.replace(local, uri)
-                raise QueryError(message.replace(workdir, "<lake copy>")) from error
+                for directory in (str(root), workdir):
+                    message = message.replace(directory, "<lake copy>")
+                raise QueryError(message) from error
             finally:
                 connection.close()
     except (ClientError, BotoCoreError) as error:
