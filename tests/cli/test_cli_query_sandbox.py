@@ -96,7 +96,36 @@ def _untouched(files: dict[str, Path]) -> None:
     ]
 
 
-@pytest.mark.parametrize("template", REFUSED)
+NOT_A_READ = [
+    template for template in REFUSED if not template.startswith(("SELECT *", "SELECT content"))
+]
+"""What the SQL check itself refuses (the rest are SELECTs the DuckDB session refuses)."""
+
+
+@pytest.mark.parametrize("template", NOT_A_READ)
+def test_the_sql_check_refuses_every_statement_that_is_not_a_single_read(
+    template: str, files: dict[str, Path]
+) -> None:
+    with pytest.raises(QueryError) as raised:
+        read_only_sql(_sql(template, files))
+
+    assert "only a read-only query" in str(raised.value) or "exactly one SQL statement" in str(
+        raised.value
+    )
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        template
+        for template in REFUSED
+        if template.split(maxsplit=1)[0] in ("COPY", "ATTACH", "INSTALL", "LOAD", "SET", "DROP")
+        or "read_" in template
+        or "FROM '" in template
+        or ";" in template
+        or " INTO " in template
+    ],
+)
 def test_statement_is_refused_and_no_file_is_touched(
     template: str,
     files: dict[str, Path],
