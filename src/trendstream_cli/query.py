@@ -76,6 +76,8 @@ DOWNLOAD_WORKERS = 8
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_HOURS = 24 * 366
 """`--hours` at most a year: beyond that, copy the whole lake (no `--hours`)."""
+MAX_NAMES_LISTED = 20
+"""Named queries an unknown name's error lists; a workgroup may hold hundreds."""
 MAX_ROWS = 1_000_000
 """`--max-rows` at most: every row shown is held in memory first."""
 MIN_COLUMN_WIDTH = 20
@@ -220,7 +222,10 @@ def resolve_query(
             return query
     if len(wanted.split()) > 1 and not named_only:
         return None
-    available = ", ".join(sorted(query.name for query in named_queries)) or "none"
+    names = sorted(query.name for query in named_queries)
+    available = ", ".join(names[:MAX_NAMES_LISTED]) or "none"
+    if len(names) > MAX_NAMES_LISTED:
+        available += f" and {len(names) - MAX_NAMES_LISTED} more"
     raise QueryError(f"no named query {wanted!r} in the workgroup; available: {available}")
 
 

@@ -21,6 +21,7 @@ from moto.athena.responses import AthenaResponse
 
 from trendstream_cli.main import main
 from trendstream_cli.query import (
+    NamedQuery,
     QueryError,
     StackError,
     duckdb_type,
@@ -325,6 +326,17 @@ def test_hive_types_map_to_duckdb_types(hive: str, duck: str) -> None:
 def test_unsupported_hive_types_are_refused(hive: str) -> None:
     with pytest.raises(QueryError, match="unsupported Glue column type"):
         duckdb_type(hive)
+
+
+def test_an_unknown_name_lists_at_most_twenty_names() -> None:
+    queries = [
+        NamedQuery(f"id-{index}", f"q{index:03d}", DATABASE, "SELECT 1") for index in range(45)
+    ]
+
+    with pytest.raises(QueryError) as raised:
+        resolve_query("nope", queries)
+
+    assert str(raised.value).endswith("q018, q019 and 25 more")
 
 
 def test_single_word_that_is_no_name_is_not_taken_for_sql() -> None:
