@@ -61,10 +61,28 @@ def load_stack_outputs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def read_outputs_file(path: Path) -> dict[str, Any]:
-    """Outputs from `terraform output -json` (`{"k": {"value": v}}`) or a flat JSON object."""
-    raw = json.loads(path.read_text(encoding="utf-8"))
+    """Outputs from `terraform output -json` (`{"k": {"value": v}}`) or a flat JSON object.
+
+    Every error names the file: it is the operator's to fix.
+    """
+    expected = "expected the JSON object `terraform output -json` prints"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 text ({error.reason}); {expected}") from error
+    except OSError as error:
+        raise OSError(f"{path}: cannot read the outputs file: {error.strerror}") from error
+    if not text.strip():
+        raise ValueError(f"{path}: the outputs file is empty; {expected}")
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"{path}: not valid JSON ({error.msg} at line {error.lineno}, column {error.colno}); "
+            f"{expected}"
+        ) from error
     if not isinstance(raw, dict):
-        raise TypeError(f"{path}: expected a JSON object of Terraform outputs")
+        raise TypeError(f"{path}: {expected}, not a JSON {type(raw).__name__}")
     return flatten_outputs(raw)
 
 

@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import math
 import re
 import sys
 import tempfile
@@ -25,13 +26,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 import boto3
-import duckdb
-import sqlglot
 from botocore.exceptions import BotoCoreError, ClientError
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
-from sqlglot.errors import ErrorLevel, SqlglotError
+from rich.text import Text
 
+from trendstream_cli.lake_sql import (
+    DEFAULT_MAX_ROWS,
+    LakeTable,
+    QueryError,
+    duckdb_type,
+    execute,
+    lake_view_sql,
+    open_lake,
+    read_only_sql,
+)
 from trendstream_cli.outputs import StackOutputsError, add_stack_arguments, load_stack_outputs
 
 if TYPE_CHECKING:
@@ -39,42 +50,42 @@ if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient
     from mypy_boto3_s3 import S3Client
 
-LOGGER = logging.getLogger(__name__)
+__all__ = [
+    "DEFAULT_MAX_ROWS",
+    "MAX_HOURS",
+    "MAX_ROWS",
+    "LakeTable",
+    "NamedQuery",
+    "QueryError",
+    "QueryResult",
+    "StackError",
+    "duckdb_type",
+    "lake_view_sql",
+    "render",
+    "resolve_query",
+    "run_named_query",
+    "run_query",
+    "transpile",
+]
 
-ATHENA_DIALECT = "athena"
-"""sqlglot's Athena dialect: Trino for DML, which is what named queries hold."""
-ATHENA_CATALOG = "awsdatacatalog"
-"""Athena's default catalog, so three-part names (`"AwsDataCatalog"."db"."table"`) resolve too."""
+logger = logging.getLogger(__name__)
+
 LAKE_PREFIX = "tweets/"
 BATCH_GET_NAMED_QUERY_MAX = 50
 DOWNLOAD_WORKERS = 8
 GZIP_MAGIC = b"\x1f\x8b"
+MAX_HOURS = 24 * 366
+"""`--hours` at most a year: beyond that, copy the whole lake (no `--hours`)."""
+MAX_NAMES_LISTED = 20
+"""Named queries an unknown name's error lists; a workgroup may hold hundreds."""
+MAX_ROWS = 1_000_000
+"""`--max-rows` at most: every row shown is held in memory first."""
+MIN_COLUMN_WIDTH = 20
+"""A table column narrower than its content up to this many characters switches to records."""
 
 EXIT_OK = 0
 EXIT_STACK_ERROR = 1
 EXIT_QUERY_ERROR = 2
-
-_HIVE_SCALARS = {
-    "string": "VARCHAR",
-    "varchar": "VARCHAR",
-    "char": "VARCHAR",
-    "tinyint": "TINYINT",
-    "smallint": "SMALLINT",
-    "int": "INTEGER",
-    "integer": "INTEGER",
-    "bigint": "BIGINT",
-    "float": "FLOAT",
-    "double": "DOUBLE",
-    "boolean": "BOOLEAN",
-    "binary": "BLOB",
-    "date": "DATE",
-    "timestamp": "TIMESTAMP",
-}
-_DECIMAL_PARAMETERS = re.compile(r"^\s*(\d+)\s*(?:,\s*(\d+)\s*)?$")
-
-
-class QueryError(Exception):
-    """The query cannot run as asked (unknown name, bad SQL); the message says why."""
 
 
 class StackError(Exception):
@@ -88,20 +99,6 @@ class NamedQuery:
     database: str
     sql: str
     description: str = ""
-
-
-@dataclasses.dataclass(frozen=True)
-class LakeTable:
-    """What DuckDB needs to read the lake as Athena does: where it lives, its declared schema."""
-
-    database: str
-    name: str
-    bucket: str
-    prefix: str
-    columns: tuple[tuple[str, str], ...]
-    """(name, Hive type) of the data columns, in Glue order."""
-    partition_keys: tuple[tuple[str, str], ...]
-    ignore_malformed_json: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,69 +118,13 @@ class QueryResult:
     duckdb_sql: str
     named_query: NamedQuery | None
     lake: LakeCopy
+    truncated: bool = False
+    """The query had more than the `max_rows` rows held: `rows` are the first ones."""
 
 
-# ---------------------------------------------------------------------------------------------
-# Hive (Glue) types to DuckDB types
-
-
-def _split_top_level(text: str) -> list[str]:
-    """Split on commas that are not nested inside <...> or (...)."""
-    parts: list[str] = []
-    depth = 0
-    current: list[str] = []
-    for char in text:
-        if char in "<(":
-            depth += 1
-        elif char in ">)":
-            depth -= 1
-        if char == "," and depth == 0:
-            parts.append("".join(current).strip())
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current).strip())
-    return parts
-
-
-def _quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _quote_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def duckdb_type(hive_type: str) -> str:
-    """The DuckDB type for a Glue/Hive column type (`array<string>` -> `VARCHAR[]`, ...)."""
-    text = hive_type.strip()
-    lowered = text.lower()
-    if lowered.startswith("array<") and lowered.endswith(">"):
-        return f"{duckdb_type(text[6:-1])}[]"
-    if lowered.startswith("map<") and lowered.endswith(">"):
-        key_value = _split_top_level(text[4:-1])
-        if len(key_value) != 2:
-            raise QueryError(f"unsupported Glue column type {hive_type!r}")
-        return f"MAP({duckdb_type(key_value[0])}, {duckdb_type(key_value[1])})"
-    if lowered.startswith("struct<") and lowered.endswith(">"):
-        fields = []
-        for field in _split_top_level(text[7:-1]):
-            field_name, separator, field_type = field.partition(":")
-            if not separator or not field_name.strip():
-                raise QueryError(f"unsupported Glue column type {hive_type!r}")
-            fields.append(f"{_quote_identifier(field_name.strip())} {duckdb_type(field_type)}")
-        return f"STRUCT({', '.join(fields)})"
-    base, _, parameters = lowered.partition("(")
-    base = base.strip()
-    if base in ("decimal", "numeric"):
-        match = _DECIMAL_PARAMETERS.match(parameters.rstrip(")")) if parameters else None
-        if parameters and match is None:
-            raise QueryError(f"unsupported Glue column type {hive_type!r}")
-        precision, scale = (match.group(1), match.group(2) or "0") if match else ("10", "0")
-        return f"DECIMAL({precision}, {scale})"
-    if base in _HIVE_SCALARS:
-        return _HIVE_SCALARS[base]
-    raise QueryError(f"unsupported Glue column type {hive_type!r}")
+def transpile(athena_sql: str) -> str:
+    """Athena (Trino) SQL as DuckDB SQL, if it is one read-only query (else `QueryError`)."""
+    return read_only_sql(athena_sql)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -243,14 +184,14 @@ def _get_named_queries(athena: AthenaClient, query_ids: list[str]) -> list[Named
     try:
         response = athena.batch_get_named_query(NamedQueryIds=query_ids)
     except ClientError as error:
-        LOGGER.debug("BatchGetNamedQuery refused (%s); reading queries one by one", error)
+        logger.debug("BatchGetNamedQuery refused (%s); reading queries one by one", error)
         items = [
             athena.get_named_query(NamedQueryId=query_id)["NamedQuery"] for query_id in query_ids
         ]
     else:
         items = response.get("NamedQueries", [])
         for failure in response.get("UnprocessedNamedQueryIds", []):
-            LOGGER.warning(
+            logger.warning(
                 "named query %s unreadable: %s",
                 failure.get("NamedQueryId"),
                 failure.get("ErrorMessage"),
@@ -267,7 +208,9 @@ def _get_named_queries(athena: AthenaClient, query_ids: list[str]) -> list[Named
     ]
 
 
-def resolve_query(argument: str, named_queries: Sequence[NamedQuery]) -> NamedQuery | None:
+def resolve_query(
+    argument: str, named_queries: Sequence[NamedQuery], *, named_only: bool = False
+) -> NamedQuery | None:
     """The named query `argument` designates (by name, case-insensitive, or id), None for SQL.
 
     Athena query names may contain spaces, so names are tried first; an argument that matches
@@ -277,9 +220,12 @@ def resolve_query(argument: str, named_queries: Sequence[NamedQuery]) -> NamedQu
     for query in named_queries:
         if wanted.casefold() == query.name.casefold() or wanted == query.query_id:
             return query
-    if len(wanted.split()) > 1:
+    if len(wanted.split()) > 1 and not named_only:
         return None
-    available = ", ".join(sorted(query.name for query in named_queries)) or "none"
+    names = sorted(query.name for query in named_queries)
+    available = ", ".join(names[:MAX_NAMES_LISTED]) or "none"
+    if len(names) > MAX_NAMES_LISTED:
+        available += f" and {len(names) - MAX_NAMES_LISTED} more"
     raise QueryError(f"no named query {wanted!r} in the workgroup; available: {available}")
 
 
@@ -289,14 +235,33 @@ def _partition_pattern(table: LakeTable) -> re.Pattern[str]:
 
 
 def hour_prefixes(table: LakeTable, hours: int, now: dt.datetime) -> list[str]:
-    """The partition prefixes of the last `hours` hours (pruning as a partition WHERE would)."""
-    newest = now.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    """The fewest prefixes covering the partitions of the last `hours` hours, and no others.
+
+    Whole years, months and days in the window are one prefix each (one S3 listing), so even a
+    year-long window lists a few dozen prefixes rather than one per hour.
+    """
+    if not 1 <= hours <= MAX_HOURS:
+        raise QueryError(f"hours must be between 1 and {MAX_HOURS}, not {hours}")
+    end = now.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
+    hour = end - dt.timedelta(hours=hours)
+    base = table.prefix
     prefixes = []
-    for back in range(hours):
-        hour = newest - dt.timedelta(hours=back)
-        prefixes.append(
-            f"{table.prefix}year={hour:%Y}/month={hour:%m}/day={hour:%d}/hour={hour:%H}/"
-        )
+    while hour < end:
+        next_day = hour + dt.timedelta(days=1)
+        next_month = (hour.replace(day=28, hour=0) + dt.timedelta(days=4)).replace(day=1)
+        next_year = dt.datetime(hour.year + 1, 1, 1, tzinfo=dt.UTC)
+        if (hour.month, hour.day, hour.hour) == (1, 1, 0) and next_year <= end:
+            prefixes.append(f"{base}year={hour:%Y}/")
+            hour = next_year
+        elif (hour.day, hour.hour) == (1, 0) and next_month <= end:
+            prefixes.append(f"{base}year={hour:%Y}/month={hour:%m}/")
+            hour = next_month
+        elif hour.hour == 0 and next_day <= end:
+            prefixes.append(f"{base}year={hour:%Y}/month={hour:%m}/day={hour:%d}/")
+            hour = next_day
+        else:
+            prefixes.append(f"{base}year={hour:%Y}/month={hour:%m}/day={hour:%d}/hour={hour:%H}/")
+            hour += dt.timedelta(hours=1)
     return prefixes
 
 
@@ -349,107 +314,6 @@ def copy_lake(
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# DuckDB side
-
-
-def transpile(athena_sql: str) -> str:
-    """Athena (Trino) SQL as DuckDB SQL; one statement, as Athena runs one per query."""
-    try:
-        statements = [
-            statement
-            for statement in sqlglot.transpile(
-                athena_sql,
-                read=ATHENA_DIALECT,
-                write="duckdb",
-                unsupported_level=ErrorLevel.RAISE,
-            )
-            if statement.strip()
-        ]
-    except SqlglotError as error:
-        raise QueryError(
-            f"cannot translate the SQL to DuckDB: {_sqlglot_message(error)}"
-        ) from error
-    if len(statements) != 1:
-        raise QueryError(f"expected exactly one SQL statement, got {len(statements)}")
-    return statements[0]
-
-
-def _sqlglot_message(error: SqlglotError) -> str:
-    details = getattr(error, "errors", None)
-    if details:
-        return "; ".join(
-            f"{detail.get('description')} (line {detail.get('line')}, column {detail.get('col')})"
-            for detail in details
-        )
-    return re.sub(r"\x1b\[[0-9;]*m", "", str(error))
-
-
-def lake_view_sql(table: LakeTable, root: Path, *, has_files: bool) -> str:
-    """The SELECT behind the table's view: Glue columns in Glue order, partition keys last."""
-    data_columns = [(name, duckdb_type(hive)) for name, hive in table.columns]
-    partition_columns = [(name, duckdb_type(hive)) for name, hive in table.partition_keys]
-    names = ", ".join(_quote_identifier(name) for name, _ in data_columns + partition_columns)
-    if not has_files:
-        typed_nulls = ", ".join(
-            f"CAST(NULL AS {kind}) AS {_quote_identifier(name)}"
-            for name, kind in data_columns + partition_columns
-        )
-        return f"SELECT {typed_nulls} WHERE false"
-    columns = ", ".join(
-        f"{_quote_literal(name)}: {_quote_literal(kind)}" for name, kind in data_columns
-    )
-    hive_types = ", ".join(
-        f"{_quote_literal(name)}: {_quote_literal(kind)}" for name, kind in partition_columns
-    )
-    options = [
-        "format = 'newline_delimited'",
-        f"columns = {{{columns}}}",
-        f"ignore_errors = {str(table.ignore_malformed_json).lower()}",
-    ]
-    if partition_columns:
-        options += ["hive_partitioning = true", f"hive_types = {{{hive_types}}}"]
-    source = _quote_literal(str(root / "**" / "*.json*"))
-    # Every identifier and literal above is quoted; nothing here comes from the user's query.
-    return f"SELECT {names} FROM read_json({source}, {', '.join(options)})"  # noqa: S608
-
-
-def open_lake(table: LakeTable, root: Path, *, has_files: bool) -> duckdb.DuckDBPyConnection:
-    """A DuckDB session in which the lake table has its Athena names, clock in UTC like Athena."""
-    connection = duckdb.connect(":memory:")
-    connection.execute("SET TimeZone = 'UTC'")
-    connection.execute(f"ATTACH ':memory:' AS {ATHENA_CATALOG}")
-    connection.execute(f"USE {ATHENA_CATALOG}")
-    schema = _quote_identifier(table.database)
-    connection.execute(f"CREATE SCHEMA {schema}")
-    connection.execute(
-        f"CREATE VIEW {schema}.{_quote_identifier(table.name)} AS "
-        + lake_view_sql(table, root, has_files=has_files)
-    )
-    connection.execute(f"USE {ATHENA_CATALOG}.{schema}")
-    return connection
-
-
-def execute(
-    connection: duckdb.DuckDBPyConnection, duckdb_sql: str
-) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
-    """Run one statement; time-zone-aware values come back as text (as Athena prints them)."""
-    try:
-        relation = connection.sql(duckdb_sql)
-        if relation is None:
-            return (), []
-        projection = ", ".join(
-            f"CAST({_quote_identifier(name)} AS VARCHAR) AS {_quote_identifier(name)}"
-            if "TIME ZONE" in str(kind)
-            else _quote_identifier(name)
-            for name, kind in zip(relation.columns, relation.types, strict=True)
-        )
-        rows = relation.project(projection).fetchall()
-    except duckdb.Error as error:
-        raise QueryError(f"DuckDB could not run the query: {error}\n  SQL: {duckdb_sql}") from error
-    return tuple(relation.columns), rows
-
-
 def run_query(
     outputs: Mapping[str, Any],
     argument: str,
@@ -457,9 +321,44 @@ def run_query(
     session: boto3.session.Session | None = None,
     hours: int | None = None,
     now: dt.datetime | None = None,
+    max_rows: int = DEFAULT_MAX_ROWS,
 ) -> QueryResult:
-    """Resolve, transpile and run `argument` (a named query or SQL) over the deployed lake."""
+    """Resolve, transpile and run `argument` (a named query or SQL) over the deployed lake.
+
+    Only one read-only query runs, in a DuckDB session that can read nothing but the lake copy;
+    at most `max_rows` rows are held (`truncated` says whether there were more).
+    """
+    return _run(outputs, argument, session=session, hours=hours, now=now, max_rows=max_rows)
+
+
+def run_named_query(
+    outputs: Mapping[str, Any],
+    name: str,
+    *,
+    session: boto3.session.Session | None = None,
+    hours: int | None = None,
+    now: dt.datetime | None = None,
+    max_rows: int = DEFAULT_MAX_ROWS,
+) -> QueryResult:
+    """Run the workgroup's named query `name` (or id) locally; SQL text is refused."""
+    return _run(
+        outputs, name, session=session, hours=hours, now=now, max_rows=max_rows, named_only=True
+    )
+
+
+def _run(
+    outputs: Mapping[str, Any],
+    argument: str,
+    *,
+    session: boto3.session.Session | None,
+    hours: int | None,
+    now: dt.datetime | None,
+    max_rows: int,
+    named_only: bool = False,
+) -> QueryResult:
     session = session or boto3.session.Session()
+    if not 1 <= max_rows <= MAX_ROWS:
+        raise QueryError(f"max_rows must be between 1 and {MAX_ROWS}, not {max_rows}")
     try:
         database, table_name = outputs["glue_database"], outputs["glue_table"]
         workgroup = outputs["athena_workgroup"]
@@ -467,10 +366,10 @@ def run_query(
         raise StackError(f"stack outputs lack {missing}") from missing
     try:
         named_queries = list_named_queries(session.client("athena"), workgroup)
-        named = resolve_query(argument, named_queries)
+        named = resolve_query(argument, named_queries, named_only=named_only)
         duckdb_sql = transpile(named.sql if named else argument)
         if named and named.database.casefold() != database.casefold():
-            LOGGER.warning(
+            logger.warning(
                 "named query %r targets database %r; only %r is available locally",
                 named.name,
                 named.database,
@@ -479,13 +378,12 @@ def run_query(
         table = describe_lake_table(session.client("glue"), database, table_name)
         if not table.bucket:
             table = _with_bucket(table, outputs)
+        prefixes = hour_prefixes(table, hours, now or dt.datetime.now(dt.UTC)) if hours else None
         with tempfile.TemporaryDirectory(prefix="trendstream-lake-") as workdir:
-            root = Path(workdir)
-            prefixes = (
-                hour_prefixes(table, hours, now or dt.datetime.now(dt.UTC)) if hours else None
-            )
+            # Resolved: DuckDB compares the paths it opens with the allowed directory as text.
+            root = Path(workdir).resolve()
             lake = copy_lake(session.client("s3"), table, root, prefixes=prefixes)
-            LOGGER.info(
+            logger.info(
                 "copied %d lake objects (%d bytes) from s3://%s/%s",
                 lake.objects,
                 lake.bytes,
@@ -494,17 +392,21 @@ def run_query(
             )
             connection = open_lake(table, root, has_files=lake.objects > 0)
             try:
-                columns, rows = execute(connection, duckdb_sql)
+                result = execute(connection, duckdb_sql, max_rows=max_rows)
             except QueryError as error:
                 message = str(error)
                 for local, uri in lake.sources.items():
                     message = message.replace(local, uri)
+                for directory in (str(root), workdir):
+                    message = message.replace(directory, "<lake copy>")
                 raise QueryError(message) from error
             finally:
                 connection.close()
     except (ClientError, BotoCoreError) as error:
         raise StackError(str(error)) from error
-    return QueryResult(columns, rows, duckdb_sql, named, lake)
+    return QueryResult(
+        result.columns, result.rows, duckdb_sql, named, lake, truncated=result.truncated
+    )
 
 
 def _with_bucket(table: LakeTable, outputs: Mapping[str, Any]) -> LakeTable:
@@ -528,52 +430,145 @@ def _json_value(value: Any) -> Any:
     return str(value)
 
 
+def _json_ready(value: Any) -> Any:
+    """A value strict JSON can hold: map keys as text, NaN and infinities as Athena prints them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {
+            key if isinstance(key, str) else _cell(key): _json_ready(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_json_ready(item) for item in value]
+    return value
+
+
+def _json_dumps(value: Any, **options: Any) -> str:
+    return json.dumps(
+        _json_ready(value), default=_json_value, ensure_ascii=False, allow_nan=False, **options
+    )
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, list | dict | tuple):
-        return json.dumps(value, default=_json_value, ensure_ascii=False)
+        return _json_dumps(value)
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ")
     return str(value)
 
 
 def render(result: QueryResult, output_format: str, stream: TextIO) -> None:
-    """Write the rows as a rich table, a JSON array of objects, or CSV with a header."""
+    """Write the rows as a rich table, a JSON array of objects, or CSV with a header.
+
+    A table too wide for the terminal (every column needs its content, up to MIN_COLUMN_WIDTH
+    characters) is printed as one record per row instead, so no column is squeezed to nothing.
+    Values are plain text: a tweet's `[/]` or `[link=...]` is shown, never read as markup.
+    """
     if output_format == "json":
         records = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
-        json.dump(records, stream, default=_json_value, ensure_ascii=False, indent=2)
-        stream.write("\n")
+        stream.write(_json_dumps(records, indent=2) + "\n")
         return
     if output_format == "csv":
         writer = csv.writer(stream)
         writer.writerow(result.columns)
         writer.writerows([_cell(value) for value in row] for row in result.rows)
         return
+    console = Console(file=stream)
+    cells = [[_cell(value) for value in row] for row in result.rows]
+    widths = [
+        min(MIN_COLUMN_WIDTH, max([len(column), *(_longest_line(row[index]) for row in cells)]))
+        for index, column in enumerate(result.columns)
+    ]
     title = result.named_query.name if result.named_query else None
-    table = Table(title=title, caption=f"{len(result.rows)} rows")
-    for column in result.columns:
-        table.add_column(column, overflow="fold")
-    for row in result.rows:
-        table.add_row(*(_cell(value) for value in row))
-    Console(file=stream).print(table)
+    caption = _row_count(result)
+    # Each column costs its width plus a padding space either side and a border.
+    if sum(widths) + 3 * len(widths) + 1 <= console.width:
+        table = Table(title=Text(title) if title else None)
+        for column, width in zip(result.columns, widths, strict=True):
+            table.add_column(Text(column), overflow="fold", min_width=width)
+        for row in cells:
+            table.add_row(*(Text(cell) for cell in row))
+        console.print(table)
+        console.print(caption, markup=False, highlight=False)
+        return
+    if title:
+        console.print(title, style="bold", markup=False, highlight=False)
+    name_width = min(max((len(column) for column in result.columns), default=0), console.width // 3)
+    for number, row in enumerate(cells, start=1):
+        record = Table(
+            title=f"row {number}", title_justify="left", box=box.SIMPLE, show_header=False
+        )
+        record.add_column("column", style="bold", overflow="fold", width=name_width)
+        record.add_column("value", overflow="fold")
+        for column, value in zip(result.columns, row, strict=True):
+            record.add_row(Text(column), Text(value))
+        console.print(record)
+    console.print(caption, markup=False, highlight=False)
+
+
+def _longest_line(text: str) -> int:
+    return max((len(line) for line in text.splitlines()), default=0)
+
+
+def _row_count(result: QueryResult) -> str:
+    if result.truncated:
+        return (
+            f"showing the first {len(result.rows)} rows of more "
+            "(add a LIMIT, or --max-rows for more)"
+        )
+    return f"{len(result.rows)} rows"
+
+
+def _hours(text: str) -> int:
+    """`--hours`: a whole number of hours within MAX_HOURS (argparse reports anything else)."""
+    try:
+        hours = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of hours: {text!r}") from None
+    if not 1 <= hours <= MAX_HOURS:
+        raise argparse.ArgumentTypeError(
+            f"must be between 1 and {MAX_HOURS} (a year); for more, omit --hours to read "
+            "the whole lake"
+        )
+    return hours
+
+
+def _max_rows(text: str) -> int:
+    try:
+        rows = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of rows: {text!r}") from None
+    if not 1 <= rows <= MAX_ROWS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_ROWS}")
+    return rows
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "query",
         metavar="NAME|SQL",
-        help="a named query of the stack's Athena workgroup (name or id), or Athena SQL",
+        help="a named query of the stack's Athena workgroup (name or id), or one Athena SELECT",
     )
     parser.add_argument(
         "--format", choices=("table", "json", "csv"), default="table", help="output format"
     )
     parser.add_argument(
         "--hours",
-        type=int,
+        type=_hours,
         default=None,
         metavar="N",
-        help="copy only the partitions of the last N hours (default: the whole lake)",
+        help=f"copy only the partitions of the last N hours, 1 to {MAX_HOURS} "
+        "(default: the whole lake)",
+    )
+    parser.add_argument(
+        "--max-rows",
+        type=_max_rows,
+        default=DEFAULT_MAX_ROWS,
+        metavar="N",
+        help=f"print at most N rows, 1 to {MAX_ROWS}; the rest are not read (default %(default)s)",
     )
     parser.add_argument(
         "--show-sql", action="store_true", help="print the DuckDB SQL the query became"
@@ -583,21 +578,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     errors = Console(stderr=True)
-    if args.hours is not None and args.hours < 1:
-        errors.print("[red]--hours must be at least 1[/red]")
-        return EXIT_QUERY_ERROR
     try:
         outputs = load_stack_outputs(args)
-        result = run_query(outputs, args.query, hours=args.hours)
+        result = run_query(outputs, args.query, hours=args.hours, max_rows=args.max_rows)
     except QueryError as error:
-        errors.print(f"[red]query failed:[/red] {error}", highlight=False, soft_wrap=True)
+        errors.print(
+            f"[red]query failed:[/red] {escape(str(error))}", highlight=False, soft_wrap=True
+        )
         return EXIT_QUERY_ERROR
     except (StackError, StackOutputsError) as error:
-        errors.print(f"[red]stack error:[/red] {error}", highlight=False, soft_wrap=True)
+        errors.print(
+            f"[red]stack error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True
+        )
         return EXIT_STACK_ERROR
     if args.show_sql:
         errors.print(result.duckdb_sql, markup=False, highlight=False, soft_wrap=True)
     if result.lake.objects == 0:
         errors.print("[yellow]the lake holds no tweets yet: the result is empty[/yellow]")
+    if result.truncated and args.format != "table":
+        errors.print(
+            f"[yellow]showing the first {len(result.rows)} rows of more "
+            "(add a LIMIT, or --max-rows for more)[/yellow]"
+        )
     render(result, args.format, sys.stdout)
     return EXIT_OK

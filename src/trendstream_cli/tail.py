@@ -9,6 +9,7 @@ and is billed for, the whole table whatever the filter keeps, so on a large tabl
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -20,7 +21,9 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from trendstream_cli.outputs import StackOutputsError, add_stack_arguments, load_stack_outputs
 
@@ -33,6 +36,7 @@ MINUTE_PREFIX = "MINUTE#"
 DEFAULT_LIMIT = 10
 DEFAULT_MAX_TOPICS = 20
 TEXT_WIDTH = 80
+MAX_TOPICS_LISTED = 20
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -124,6 +128,10 @@ def _optional_int(value: Any) -> int | None:
     return int(value) if isinstance(value, Decimal | int) else None
 
 
+class UnknownTopicError(Exception):
+    """A topic asked for has never had a tweet in the table; the message lists those that have."""
+
+
 def tail(
     outputs: Mapping[str, Any],
     *,
@@ -132,15 +140,45 @@ def tail(
     max_topics: int = DEFAULT_MAX_TOPICS,
     session: boto3.session.Session | None = None,
 ) -> list[TailedTweet]:
-    """The newest tweets of each topic (given, or the most recently active discovered ones)."""
+    """The newest tweets of each topic (given, or the most recently active discovered ones).
+
+    A given topic with no tweet is looked up among the discovered ones (a Scan, paid only then):
+    a topic the table has never seen is an `UnknownTopicError` naming the ones it has.
+    """
     session = session or boto3.session.Session()
     dynamodb = session.client("dynamodb")
+    if "table_name" not in outputs:
+        raise KeyError("stack outputs lack 'table_name'")
     table_name = str(outputs["table_name"])
-    chosen = list(topics) or discover_topics(dynamodb, table_name)[:max_topics]
+    chosen = list(dict.fromkeys(topics)) or discover_topics(dynamodb, table_name)[:max_topics]
     tweets: list[TailedTweet] = []
+    silent: list[str] = []
     for topic in chosen:
-        tweets.extend(latest_tweets(dynamodb, table_name, topic, limit))
+        found = latest_tweets(dynamodb, table_name, topic, limit)
+        if not found:
+            silent.append(topic)
+        tweets.extend(found)
+    if topics and silent:
+        known = discover_topics(dynamodb, table_name)
+        unknown = [topic for topic in silent if topic not in known]
+        if unknown:
+            raise UnknownTopicError(unknown_topic_message(unknown, known))
     return tweets
+
+
+def unknown_topic_message(unknown: Sequence[str], known: Sequence[str]) -> str:
+    """Which topics are unknown, a near spelling where there is one, and which topics exist."""
+    parts = []
+    for topic in unknown:
+        close = [name for name in known if name.casefold() == topic.casefold()]
+        close = close or difflib.get_close_matches(topic, known, n=1)
+        parts.append(f"{topic!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    shown = ", ".join(known[:MAX_TOPICS_LISTED]) or "none yet"
+    more = f" and {len(known) - MAX_TOPICS_LISTED} more" if len(known) > MAX_TOPICS_LISTED else ""
+    return (
+        f"no tweets ever stored for topic {', '.join(parts)}; "
+        f"topics in the table, most recently active first: {shown}{more}"
+    )
 
 
 def _one_line(text: str, width: int) -> str:
@@ -158,12 +196,18 @@ def render(tweets: Sequence[TailedTweet], output_format: str, stream: TextIO) ->
         table.add_column(column, overflow="fold" if column != "text" else "ellipsis")
     for tweet in tweets:
         author = f"@{tweet.author}" if tweet.author else ""
+        # Plain Text: a tweet's `[/]` or `[link=...]` is shown as written, never read as markup.
         table.add_row(
-            tweet.topic,
-            tweet.created_at,
-            author,
-            tweet.sentiment,
-            _one_line(tweet.text, TEXT_WIDTH),
+            *(
+                Text(value)
+                for value in (
+                    tweet.topic,
+                    tweet.created_at,
+                    author,
+                    tweet.sentiment,
+                    _one_line(tweet.text, TEXT_WIDTH),
+                )
+            )
         )
     Console(file=stream).print(table)
 
@@ -197,8 +241,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         outputs = load_stack_outputs(args)
         tweets = tail(outputs, topics=args.topics, limit=args.limit, max_topics=args.max_topics)
-    except (StackOutputsError, ClientError, BotoCoreError, KeyError) as error:
-        errors.print(f"[red]tail failed:[/red] {error}", highlight=False, soft_wrap=True)
+    except (StackOutputsError, ClientError, BotoCoreError, UnknownTopicError) as error:
+        errors.print(
+            f"[red]tail failed:[/red] {escape(str(error))}", highlight=False, soft_wrap=True
+        )
+        return EXIT_ERROR
+    except KeyError as error:
+        errors.print(f"[red]tail failed:[/red] {escape(str(error.args[0]))}", highlight=False)
         return EXIT_ERROR
     render(tweets, args.format, sys.stdout)
     return EXIT_OK

@@ -21,6 +21,7 @@ from moto.athena.responses import AthenaResponse
 
 from trendstream_cli.main import main
 from trendstream_cli.query import (
+    NamedQuery,
     QueryError,
     StackError,
     duckdb_type,
@@ -249,7 +250,7 @@ def test_unknown_name_lists_the_workgroups_queries(lake_stack: LakeStack) -> Non
 @pytest.mark.parametrize(
     ("sql", "fragment"),
     [
-        ("SELECT FROM WHERE tweets", "cannot translate the SQL to DuckDB"),
+        ("SELECT FROM WHERE tweets", "does not parse: expected a table name, found .WHERE."),
         ("SELECT 1; SELECT 2", "expected exactly one SQL statement, got 2"),
         ("SELECT no_such_column FROM tweets", "DuckDB could not run the query"),
     ],
@@ -325,6 +326,17 @@ def test_hive_types_map_to_duckdb_types(hive: str, duck: str) -> None:
 def test_unsupported_hive_types_are_refused(hive: str) -> None:
     with pytest.raises(QueryError, match="unsupported Glue column type"):
         duckdb_type(hive)
+
+
+def test_an_unknown_name_lists_at_most_twenty_names() -> None:
+    queries = [
+        NamedQuery(f"id-{index}", f"q{index:03d}", DATABASE, "SELECT 1") for index in range(45)
+    ]
+
+    with pytest.raises(QueryError) as raised:
+        resolve_query("nope", queries)
+
+    assert str(raised.value).endswith("q018, q019 and 25 more")
 
 
 def test_single_word_that_is_no_name_is_not_taken_for_sql() -> None:

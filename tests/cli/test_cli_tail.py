@@ -11,7 +11,7 @@ import pytest
 from tests.event_table import create_event_table
 
 from trendstream_cli.main import main
-from trendstream_cli.tail import discover_topics, tail
+from trendstream_cli.tail import UnknownTopicError, discover_topics, tail
 
 TABLE = "trendstream-local-EventData"
 
@@ -101,8 +101,23 @@ def test_items_missing_attributes_still_show(table: boto3.session.Session) -> No
     assert tweet.sentiment == "NEGATIVE -0.61"
 
 
-def test_unknown_topic_gives_no_rows(table: boto3.session.Session) -> None:
-    assert tail({"table_name": TABLE}, topics=["#Nothing"], session=table) == []
+def test_unknown_topic_names_the_topics_that_exist(table: boto3.session.Session) -> None:
+    with pytest.raises(UnknownTopicError) as raised:
+        tail({"table_name": TABLE}, topics=["#Nothing"], session=table)
+
+    assert str(raised.value) == (
+        "no tweets ever stored for topic '#Nothing'; "
+        "topics in the table, most recently active first: #AI, #Europe, #Quiet"
+    )
+
+
+def test_a_topic_whose_tweets_expired_is_known_and_empty(table: boto3.session.Session) -> None:
+    """TTL removes tweets before the topic's per-minute stats: the topic is known, not a typo."""
+    table.client("dynamodb").put_item(
+        TableName=TABLE, Item=minute_item("#Faded", "2026-11-20T08:00")
+    )
+
+    assert tail({"table_name": TABLE}, topics=["#Faded"], session=table) == []
 
 
 @pytest.fixture
@@ -142,3 +157,46 @@ def test_command_missing_table_is_an_error(
 
     assert main(["tail", "--outputs", str(outputs_file), "--topic", "#AI"]) == 1
     assert "ResourceNotFoundException" in capsys.readouterr().err
+
+
+def test_command_unknown_topic_suggests_the_spelling_and_lists_topics(
+    outputs_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["tail", "--outputs", str(outputs_file), "--topic", "#AI", "--topic", "#europe"])
+
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "'#europe' (did you mean '#Europe'?)" in err
+    assert "topics in the table, most recently active first: #AI, #Europe, #Quiet" in err
+    assert "Traceback" not in err
+    assert out == ""
+
+
+@pytest.mark.parametrize("text", ["[/]", "[bold]loud[/bold]", "[link=http://x]y[/link]"])
+def test_command_shows_tweet_text_as_written_not_as_markup(
+    text: str,
+    table: boto3.session.Session,
+    outputs_file: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COLUMNS", "160")
+    table.client("dynamodb").put_item(
+        TableName=TABLE,
+        Item=tweet_item("#Markup", "2026-11-22T12:00:00.000Z", "7", text={"S": text}),
+    )
+
+    code = main(["tail", "--outputs", str(outputs_file), "--topic", "#Markup"])
+
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert text in out
+
+
+def test_command_outputs_without_a_table_name_say_so(
+    outputs_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outputs_file.write_text(json.dumps({"stream_name": {"value": "s"}}))
+
+    assert main(["tail", "--outputs", str(outputs_file), "--topic", "#AI"]) == 1
+    assert "tail failed: stack outputs lack 'table_name'" in capsys.readouterr().err
