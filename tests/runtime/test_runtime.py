@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +15,8 @@ import pytest
 from tests.runtime.conftest import ROLE_ARN, EmulatorHandle, unique, zip_source
 
 from local_aws.clock import ManualClock
-from local_aws.runtime import LocalRuntime
+from local_aws.moto_server import REGION, start_emulator, stop_emulator
+from local_aws.runtime import LocalRuntime, client_factory
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 
@@ -49,11 +53,18 @@ def wait_for(condition: Callable[[], bool], runtime: LocalRuntime, timeout: floa
         time.sleep(0.05)
 
 
-def deploy_stack(clients: Callable[[str], Any], build_dir: Path, count: int) -> dict[str, Any]:
-    """A miniature of the Terraform stack, deployed with boto3."""
-    build_dir.mkdir()
+def deploy_stack(
+    clients: Callable[[str], Any], build_dir: Path, count: int, prefix: str | None = None
+) -> dict[str, Any]:
+    """A miniature of the Terraform stack, deployed with boto3; `prefix` fixes its names, as the
+    stack's `name_prefix` does (otherwise they are unique)."""
+
+    def name(kind: str) -> str:
+        return f"{prefix}-{kind}" if prefix else unique(kind)
+
+    build_dir.mkdir(exist_ok=True)
     kinesis, lambda_client = clients("kinesis"), clients("lambda")
-    stream = unique("tweets")
+    stream = name("tweets")
     kinesis.create_stream(StreamName=stream, ShardCount=2)
     kinesis.get_waiter("stream_exists").wait(StreamName=stream)
     stream_arn = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"][
@@ -68,9 +79,9 @@ def deploy_stack(clients: Callable[[str], Any], build_dir: Path, count: int) -> 
     ):
         body = zip_source(source)
         (build_dir / zip_name).write_bytes(body)
-        name = unique(zip_name.removesuffix(".zip").replace("_", "-"))
+        function_name = name(zip_name.removesuffix(".zip").replace("_", "-"))
         arns[output] = lambda_client.create_function(
-            FunctionName=name,
+            FunctionName=function_name,
             Runtime="python3.11",
             Role=ROLE_ARN,
             Handler="app.lambda_handler",
@@ -78,7 +89,7 @@ def deploy_stack(clients: Callable[[str], Any], build_dir: Path, count: int) -> 
             Timeout=30,
             Environment={"Variables": {"STREAM_NAME": stream, "COUNT": str(count)}},
         )["FunctionArn"]
-        names[output] = name
+        names[output] = function_name
     lambda_client.create_event_source_mapping(
         EventSourceArn=stream_arn,
         FunctionName=names["consumer_function_name"],
@@ -86,9 +97,9 @@ def deploy_stack(clients: Callable[[str], Any], build_dir: Path, count: int) -> 
         BatchSize=500,
         FunctionResponseTypes=["ReportBatchItemFailures"],
     )
-    bucket = unique("lake")
+    bucket = name("lake")
     clients("s3").create_bucket(Bucket=bucket)
-    delivery = unique("delivery")
+    delivery = name("delivery")
     clients("firehose").create_delivery_stream(
         DeliveryStreamName=delivery,
         DeliveryStreamType="KinesisStreamAsSource",
@@ -117,7 +128,7 @@ def deploy_stack(clients: Callable[[str], Any], build_dir: Path, count: int) -> 
         },
     )
     events = clients("events")
-    rule = unique("schedule")
+    rule = name("schedule")
     events.put_rule(Name=rule, ScheduleExpression="rate(1 day)")
     events.put_targets(
         Rule=rule, Targets=[{"Id": "producer", "Arn": arns["producer_function_name"]}]
@@ -128,6 +139,7 @@ def deploy_stack(clients: Callable[[str], Any], build_dir: Path, count: int) -> 
         "stream_arn": stream_arn,
         "delivery_stream_name": delivery,
         "lake_bucket": bucket,
+        "schedule_rule_name": rule,
     }
 
 
@@ -183,3 +195,97 @@ def test_the_schedule_drives_records_through_consumer_and_firehose(
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def destroy_stack(clients: Callable[[str], Any], outputs: dict[str, Any]) -> None:
+    """What `terraform destroy` does to the miniature stack."""
+    events, lambda_client = clients("events"), clients("lambda")
+    events.remove_targets(Rule=outputs["schedule_rule_name"], Ids=["producer"])
+    events.delete_rule(Name=outputs["schedule_rule_name"])
+    for mapping in lambda_client.list_event_source_mappings(
+        FunctionName=outputs["consumer_function_name"]
+    )["EventSourceMappings"]:
+        lambda_client.delete_event_source_mapping(UUID=mapping["UUID"])
+    for key in ("producer_function_name", "consumer_function_name", "transformer_function_name"):
+        lambda_client.delete_function(FunctionName=outputs[key])
+    clients("firehose").delete_delivery_stream(DeliveryStreamName=outputs["delivery_stream_name"])
+    kinesis = clients("kinesis")
+    kinesis.delete_stream(StreamName=outputs["stream_name"])
+    kinesis.get_waiter("stream_not_exists").wait(StreamName=outputs["stream_name"])
+    s3 = clients("s3")
+    for entry in s3.list_objects_v2(Bucket=outputs["lake_bucket"]).get("Contents", []):
+        s3.delete_object(Bucket=outputs["lake_bucket"], Key=entry["Key"])
+    s3.delete_bucket(Bucket=outputs["lake_bucket"])
+
+
+def lake_records(clients: Callable[[str], Any], bucket: str) -> int:
+    s3 = clients("s3")
+    listing = s3.list_objects_v2(Bucket=bucket, Prefix="tweets/").get("Contents", [])
+    return sum(
+        s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read().count(b'{"n": ')
+        for entry in listing
+    )
+
+
+def run_stack(
+    clients: Callable[[str], Any], endpoint: str, tmp_path: Path, count: int
+) -> dict[str, Any]:
+    """`make up` then `make run`: deploy the stack named `trendstream-local`, run the runtime
+    (one producer run at start) until the consumer got every record, deliver Firehose's buffers.
+    Returns the outputs and what each stage holds."""
+    with contextlib.suppress(clients("iam").exceptions.EntityAlreadyExistsException):
+        clients("iam").create_role(
+            RoleName=ROLE_ARN.rsplit("/", 1)[-1],
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+        )
+    outputs = deploy_stack(clients, tmp_path / "build", count, prefix="trendstream-local")
+    with LocalRuntime(
+        outputs,
+        endpoint,
+        tmp_path / "build",
+        tmp_path / "state",
+        clock=ManualClock(time.time()),
+        start_with_producer_run=True,
+    ) as runtime:
+        wait_for(lambda: runtime.stats()["consumed"] == count, runtime)
+        runtime.flush()
+        stats = runtime.stats()
+    return {
+        "outputs": outputs,
+        "stats": stats,
+        "lake": lake_records(clients, outputs["lake_bucket"]),
+    }
+
+
+@pytest.mark.parametrize("teardown", ["make down", "emulator killed"])
+def test_a_new_stack_with_the_same_names_starts_clean(teardown: str, tmp_path: Path) -> None:
+    """up, run, (down | the emulator killed), up, run: the second stack's lake holds every record
+    its consumer got. Firehose identifies a delivery stream by ARN and creation time and Lambda a
+    mapping by UUID, not by name: the first stack's checkpoints must not skip the second's
+    records (they once did, every one of them)."""
+    count = 300
+    first_emulator = start_emulator(0)
+    emulators = [first_emulator]
+    try:
+        clients = client_factory(first_emulator.endpoint, REGION)
+        first = run_stack(clients, first_emulator.endpoint, tmp_path, count)
+        assert (first["stats"]["consumed"], first["lake"]) == (count, count)
+
+        if teardown == "make down":
+            destroy_stack(clients, first["outputs"])
+            endpoint = first_emulator.endpoint
+        else:
+            os.killpg(first_emulator.pid, signal.SIGKILL)
+            stop_emulator(first_emulator)
+            emulators.append(start_emulator(0))
+            endpoint = emulators[-1].endpoint
+            clients = client_factory(endpoint, REGION)
+        second = run_stack(clients, endpoint, tmp_path, count)
+    finally:
+        for emulator in emulators:
+            stop_emulator(emulator)
+
+    assert second["outputs"] == first["outputs"]
+    assert second["stats"]["producer_runs_at_start"] == 1
+    assert second["stats"]["consumed"] == count
+    assert second["lake"] == count
