@@ -6,8 +6,11 @@ import contextlib
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,12 @@ from tests.runtime.conftest import ROLE_ARN, EmulatorHandle, unique, zip_source
 
 from local_aws.clock import ManualClock
 from local_aws.moto_server import REGION, start_emulator, stop_emulator
-from local_aws.runtime import LocalRuntime, client_factory
+from local_aws.runtime import (
+    InstanceLock,
+    LocalRuntime,
+    RuntimeAlreadyRunningError,
+    client_factory,
+)
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 
@@ -54,7 +62,11 @@ def wait_for(condition: Callable[[], bool], runtime: LocalRuntime, timeout: floa
 
 
 def deploy_stack(
-    clients: Callable[[str], Any], build_dir: Path, count: int, prefix: str | None = None
+    clients: Callable[[str], Any],
+    build_dir: Path,
+    count: int | str,
+    prefix: str | None = None,
+    producer_dead_letter_arn: str | None = None,
 ) -> dict[str, Any]:
     """A miniature of the Terraform stack, deployed with boto3; `prefix` fixes its names, as the
     stack's `name_prefix` does (otherwise they are unique)."""
@@ -88,6 +100,11 @@ def deploy_stack(
             Code={"ZipFile": body},
             Timeout=30,
             Environment={"Variables": {"STREAM_NAME": stream, "COUNT": str(count)}},
+            **(
+                {"DeadLetterConfig": {"TargetArn": producer_dead_letter_arn}}
+                if producer_dead_letter_arn and output == "producer_function_name"
+                else {}
+            ),
         )["FunctionArn"]
         names[output] = function_name
     lambda_client.create_event_source_mapping(
@@ -289,3 +306,122 @@ def test_a_new_stack_with_the_same_names_starts_clean(teardown: str, tmp_path: P
     assert second["stats"]["producer_runs_at_start"] == 1
     assert second["stats"]["consumed"] == count
     assert second["lake"] == count
+
+
+def test_a_second_runtime_on_the_same_stack_is_refused(
+    clients: Callable[[str], Any], emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    """AWS runs one event source mapping and one delivery stream per resource: a second local
+    runtime on the same stack would deliver every record twice, so it is refused, naming the
+    runtime that holds the stack; once that one stops, a new one starts."""
+    outputs = deploy_stack(clients, tmp_path / "build", 1)
+
+    def runtime() -> LocalRuntime:
+        return LocalRuntime(
+            outputs, emulator.endpoint, tmp_path / "build", tmp_path / "state",
+            clock=ManualClock(time.time()),
+        )  # fmt: skip
+
+    with runtime():
+        second = runtime()
+        with pytest.raises(
+            RuntimeAlreadyRunningError,
+            match=rf"already running on this stack \(pid {os.getpid()}, since 20",
+        ):
+            second.start()
+        assert second.lambda_service is None
+    with runtime() as third:
+        assert third.lambda_service is not None
+
+
+def test_the_instance_lock_is_held_across_processes_and_freed_when_its_holder_dies(
+    tmp_path: Path,
+) -> None:
+    """An OS lock (flock), not a pid file: another process is refused while the holder lives,
+    and the kernel frees the lock when the holder dies, even by SIGKILL."""
+    lock_path = tmp_path / "runtime.lock"
+    holder = subprocess.Popen(  # noqa: S603 - our interpreter, our code
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from local_aws.runtime import InstanceLock;"
+            f"InstanceLock(Path({str(lock_path)!r})).acquire(); print('held', flush=True);"
+            "sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == "held\n"
+        with pytest.raises(RuntimeAlreadyRunningError, match=f"pid {holder.pid}, since "):
+            InstanceLock(lock_path).acquire()
+    finally:
+        holder.kill()
+        holder.communicate()
+    lock = InstanceLock(lock_path)
+    lock.acquire()
+    lock.release()
+
+
+FAILING_PRODUCER_COUNT = "not-a-number"
+
+
+def test_producer_failures_show_as_metrics_log_events_and_dead_letters(
+    clients: Callable[[str], Any], emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    """Lambda developer guide, "Error handling and automatic retries in Lambda": an asynchronous
+    invocation that fails is retried twice, then its event goes to the dead-letter queue, with
+    message attributes RequestID, ErrorCode and ErrorMessage. "Working with Lambda function
+    metrics": Invocations, Errors, Throttles and DeadLetterErrors per FunctionName in AWS/Lambda,
+    where the stack's alarms (and `trendstream status`) look; the error itself is in the
+    function's log group."""
+    sqs = clients("sqs")
+    queue_url = sqs.create_queue(QueueName=unique("producer-dlq"))["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    outputs = deploy_stack(
+        clients, tmp_path / "build", FAILING_PRODUCER_COUNT, producer_dead_letter_arn=queue_arn
+    )
+    producer = outputs["producer_function_name"]
+    clients("logs").create_log_group(logGroupName=f"/aws/lambda/{producer}")
+
+    with LocalRuntime(
+        outputs, emulator.endpoint, tmp_path / "build", tmp_path / "state",
+        clock=ManualClock(time.time()), start_with_producer_run=True,
+    ) as runtime:  # fmt: skip
+        wait_for(lambda: runtime.stats()["functions"][producer]["dead_letters"] == 1, runtime)
+        stats = runtime.stats()["functions"][producer]
+
+    assert (stats["invocations"], stats["errors"]) == (3, 3)
+    assert stats["last_error"] == (
+        "ValueError: invalid literal for int() with base 10: 'not-a-number'"
+    )
+    now = datetime.now(UTC)
+    sums = {
+        metric: sum(
+            point["Sum"]
+            for point in clients("cloudwatch").get_metric_statistics(
+                Namespace="AWS/Lambda",
+                MetricName=metric,
+                Dimensions=[{"Name": "FunctionName", "Value": producer}],
+                StartTime=now - timedelta(minutes=10),
+                EndTime=now + timedelta(minutes=1),
+                Period=60,
+                Statistics=["Sum"],
+            )["Datapoints"]
+        )
+        for metric in ("Invocations", "Errors", "Throttles", "DeadLetterErrors")
+    }
+    assert sums == {"Invocations": 3, "Errors": 3, "Throttles": 0, "DeadLetterErrors": 0}
+    events = clients("logs").filter_log_events(
+        logGroupName=f"/aws/lambda/{producer}", filterPattern="ERROR"
+    )["events"]
+    assert [event["message"] for event in events] == [f"[ERROR] {stats['last_error']}"]
+    [message] = sqs.receive_message(QueueUrl=queue_url, MessageAttributeNames=["All"])["Messages"]
+    assert json.loads(message["Body"]) == {"source": "trendstream.local.start"}
+    attributes = message["MessageAttributes"]
+    assert set(attributes) == {"RequestID", "ErrorCode", "ErrorMessage"}
+    assert attributes["ErrorMessage"]["StringValue"].startswith("invalid literal for int()")
