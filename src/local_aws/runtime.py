@@ -48,6 +48,8 @@ from types import TracebackType
 from typing import Any
 
 import boto3
+import urllib3
+from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
 
 from local_aws.clock import Clock, SystemClock
 from local_aws.event_source_mapping import KinesisEventSourceMapping, mappings_for_function
@@ -69,6 +71,7 @@ _METRICS = {
     "throttles": "Throttles",
     "dead_letter_errors": "DeadLetterErrors",
 }
+_UNREACHABLE = (EndpointConnectionError, ConnectionClosedError, urllib3.exceptions.HTTPError)
 _ZIP_NAMES = {
     "producer_function_name": "producer.zip",
     "consumer_function_name": "consumer.zip",
@@ -179,6 +182,7 @@ class LocalRuntime:
         self.producer_runs_at_start = 0
         self._lock = InstanceLock(state_dir / "runtime.lock")
         self._published: dict[str, dict[str, int]] = {}
+        self.unreachable_since: float | None = None
 
     def __enter__(self) -> LocalRuntime:
         self.start()
@@ -278,6 +282,10 @@ class LocalRuntime:
                     worked = step()
                 except ServiceStoppedError:
                     return
+                except _UNREACHABLE as error:
+                    self._unreachable(error)
+                    self._stop.wait(_ERROR_BACKOFF_SECONDS)
+                    continue
                 except Exception:
                     self._loop_errors += 1
                     logger.exception("%s step failed; retrying", name)
@@ -292,6 +300,14 @@ class LocalRuntime:
         thread.start()
         self._threads.append(thread)
 
+    def _unreachable(self, error: Exception) -> None:
+        """Count a step that could not reach the emulator and note since when (for the caller
+        to report once): every thread meets it at once, and a traceback per thread per second
+        would say nothing more."""
+        self._loop_errors += 1
+        self.unreachable_since = self.unreachable_since or time.time()
+        logger.debug("cannot reach the emulator at %s: %s", self._endpoint, error)
+
     def _spawn_scheduler(self, scheduler: EventBridgeScheduler) -> None:
         def loop() -> None:
             while not self._stop.is_set():
@@ -299,6 +315,8 @@ class LocalRuntime:
                     scheduler.poll_once()
                 except ServiceStoppedError:
                     return
+                except _UNREACHABLE as error:
+                    self._unreachable(error)
                 except Exception:
                     self._loop_errors += 1
                     logger.exception("schedule step failed; retrying")
@@ -313,6 +331,8 @@ class LocalRuntime:
             while not self._stop.wait(METRICS_PERIOD_SECONDS):
                 try:
                     self.publish_metrics()
+                except _UNREACHABLE as error:
+                    self._unreachable(error)
                 except Exception:
                     self._loop_errors += 1
                     logger.exception("publishing the functions' metrics failed; retrying")
