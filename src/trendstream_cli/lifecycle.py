@@ -60,9 +60,11 @@ class ProgressLog:
 
 
 def describe_progress(verb: str, progress: stack.ApplyProgress) -> str:
-    total = "?" if progress.total is None else str(progress.total)
-    text = f"terraform {verb}: {progress.done}/{total} resources"
     wait = progress.longest_wait()
+    if progress.total is None:
+        reading = f" (reading {wait[0]})" if wait is not None else ""
+        return f"terraform {verb}: planning{reading}"
+    text = f"terraform {verb}: {progress.done}/{progress.total} resources"
     if wait is not None:
         address, action, elapsed = wait
         others = len(progress.running) - 1

@@ -27,6 +27,7 @@ from local_aws.moto_server import (
     start_emulator,
     stop_emulator,
 )
+from local_aws.runtime import InstanceLock
 from trendstream_cli import run as run_command
 from trendstream_cli import stack
 from trendstream_cli.lifecycle import describe_progress
@@ -204,6 +205,27 @@ def test_an_interrupted_first_up_leaves_its_emulator_for_up_or_down(
     assert stack.running_endpoint(paths) is None
 
 
+@pytest.mark.emulator
+def test_a_fresh_emulator_starts_without_the_runtime_state_of_the_last_stack(
+    tmp_path: Path, fake_terraform: None
+) -> None:
+    """The emulator died (or was killed) without `make down`: the next `up` starts a new stack,
+    and the old stack's runtime checkpoints go with it (the unpacked code and logs stay)."""
+    paths = stack.StackPaths(tmp_path / "local")
+    for kept_or_not in ("firehose/d-1.json", "event-source-mappings/u.json", "logs/f.log"):
+        (paths.runtime_dir / kept_or_not).parent.mkdir(parents=True, exist_ok=True)
+        (paths.runtime_dir / kept_or_not).write_text("{}")
+    paths.pid_file.write_text("99999999\n")
+    try:
+        stack.up(paths, _free_port())
+    finally:
+        stack.down(paths)
+
+    assert not (paths.runtime_dir / "firehose").exists()
+    assert not (paths.runtime_dir / "event-source-mappings").exists()
+    assert (paths.runtime_dir / "logs" / "f.log").exists()
+
+
 # --- Issue item: apply progress ----------------------------------------------------------
 
 
@@ -250,6 +272,11 @@ def test_progress_text_names_the_longest_wait() -> None:
         "terraform apply: 12/54 resources; waiting on module.stream.aws_kinesis_stream.this"
         " (create, 10s) and 1 more"
     )
+    planning = stack.ApplyProgress()
+    planning.update(
+        {"type": "apply_start", "hook": {"resource": {"addr": "data.x"}, "action": "read"}}
+    )
+    assert describe_progress("destroy", planning) == "terraform destroy: planning (reading data.x)"
 
 
 # --- Issue item: ports -------------------------------------------------------------------
@@ -416,3 +443,22 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@pytest.mark.emulator
+def test_a_second_run_on_the_stack_is_refused_naming_the_first(
+    running_stack: tuple[stack.StackPaths, EmulatorHandle], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two `make run`s on one stack once wrote 5,314 lake lines for 1,500 tweets."""
+    paths, _ = running_stack
+    first = InstanceLock(paths.runtime_dir / "runtime.lock")
+    first.acquire()
+    try:
+        code = main(["run", "--state-dir", str(paths.state_dir), "--duration", "60"])
+    finally:
+        first.release()
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"another local runtime is already running on this stack (pid {os.getpid()}" in err
+    assert "Traceback" not in err
