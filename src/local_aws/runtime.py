@@ -183,6 +183,7 @@ class LocalRuntime:
         self._lock = InstanceLock(state_dir / "runtime.lock")
         self._published: dict[str, dict[str, int]] = {}
         self.unreachable_since: float | None = None
+        self.last_loop_error = ""
 
     def __enter__(self) -> LocalRuntime:
         self.start()
@@ -277,6 +278,7 @@ class LocalRuntime:
         self, name: str, step: Callable[[], bool], delay: Callable[[], float] | None = None
     ) -> None:
         def loop() -> None:
+            repeated: str | None = None
             while not self._stop.is_set():
                 try:
                     worked = step()
@@ -286,11 +288,17 @@ class LocalRuntime:
                     self._unreachable(error)
                     self._stop.wait(_ERROR_BACKOFF_SECONDS)
                     continue
-                except Exception:
+                except Exception as error:
+                    # The traceback once; the same failure again only counts (and shows in stats).
+                    failure = f"{name}: {type(error).__name__}: {error}"
                     self._loop_errors += 1
-                    logger.exception("%s step failed; retrying", name)
+                    self.last_loop_error = failure
+                    if failure != repeated:
+                        logger.exception("%s step failed; retrying", name)
+                    repeated = failure
                     self._stop.wait(_ERROR_BACKOFF_SECONDS)
                     continue
+                repeated = None
                 if not worked:
                     self._stop.wait(_IDLE_WAIT_SECONDS)
                 elif delay is not None and delay() > 0:
@@ -444,6 +452,7 @@ class LocalRuntime:
             "producer_runs_at_start": self.producer_runs_at_start,
             "next_scheduled_run_in": self._next_run_in(),
             "loop_errors": self._loop_errors,
+            "last_loop_error": self.last_loop_error,
         }
 
     def _next_run_in(self) -> float | None:

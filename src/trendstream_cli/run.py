@@ -92,6 +92,10 @@ def progress_table(
     ]
     for stage, count in rows:
         table.add_row(stage, str(count))
+    if stats.get("loop_errors"):
+        table.add_row("runtime step failures", f"[red]{stats['loop_errors']}[/]")
+        if stats.get("last_loop_error"):
+            table.add_row("last failure", f"[red]{_shorten(str(stats['last_loop_error']))}[/]")
     function_stats = stats.get("functions", {})
     for role, name in (functions or {}).items():
         counters = function_stats.get(name)

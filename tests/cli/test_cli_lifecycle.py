@@ -401,6 +401,8 @@ def test_the_live_table_shows_the_next_run_and_each_functions_failures() -> None
         "producer_runs_at_start": 1,
         "scheduled_events": 2,
         "next_scheduled_run_in": 299.4,
+        "loop_errors": 4,
+        "last_loop_error": "esm-shardId-000000000000: ResourceNotFoundException: Stream gone",
         "functions": {
             "trendstream-local-producer": {
                 "invocations": 9,
@@ -431,6 +433,10 @@ def test_the_live_table_shows_the_next_run_and_each_functions_failures() -> None
     }
     assert rows["producer runs (at start + schedule)"] == "1 + 2"
     assert rows["next scheduled run in"] == "4m 59s"
+    assert rows["runtime step failures"] == "4"
+    assert (
+        rows["last failure"] == "esm-shardId-000000000000: ResourceNotFoundException: Stream gone"
+    )
     assert rows["producer failures"] == "9 errors, 0 throttles, 3 to DLQ"
     assert rows["producer last error"] == (
         "ConfigurationError: TWEET_SOURCE must be x or replay, not 'nope'"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -430,3 +431,28 @@ def test_producer_failures_show_as_metrics_log_events_and_dead_letters(
     attributes = message["MessageAttributes"]
     assert set(attributes) == {"RequestID", "ErrorCode", "ErrorMessage"}
     assert attributes["ErrorMessage"]["StringValue"].startswith("invalid literal for int()")
+
+
+def test_a_step_that_keeps_failing_logs_its_traceback_once_and_counts_the_rest(
+    clients: Callable[[str], Any],
+    emulator: EmulatorHandle,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The stream deleted under a running runtime (`make down` during `make run`): every poller
+    fails each second; each says why once, and the count and last failure are in the stats for
+    the live table, instead of a traceback per thread per second."""
+    outputs = deploy_stack(clients, tmp_path / "build", 1)
+    with LocalRuntime(
+        outputs, emulator.endpoint, tmp_path / "build", tmp_path / "state",
+        clock=ManualClock(time.time()),
+    ) as runtime:  # fmt: skip
+        caplog.set_level(logging.ERROR, logger="local_aws.runtime")
+        clients("kinesis").delete_stream(StreamName=outputs["stream_name"])
+        pollers = {thread.name for thread in runtime._threads} - {"eventbridge", "metrics"}
+        wait_for(lambda: runtime.stats()["loop_errors"] >= 2 * len(pollers), runtime)
+        stats = runtime.stats()
+
+    failures = [record for record in caplog.records if record.exc_info]
+    assert sorted(record.threadName for record in failures) == sorted(pollers)
+    assert "ResourceNotFoundException" in stats["last_loop_error"]
