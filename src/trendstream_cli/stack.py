@@ -284,6 +284,8 @@ def up(
 def _ensure_port_free(port: int, paths: StackPaths) -> None:
     """Refuse a taken port with what to do, naming the local stack that holds it if one does."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the server binds: connections of a stopped emulator in TIME_WAIT do not count.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((HOST, port))
         except OSError as error:
