@@ -156,12 +156,24 @@ def run(args: argparse.Namespace) -> int:
     console = Console(width=max(Console().width, 100))
     expected = Expected.from_manifest(MANIFEST)
     paths = stack.StackPaths(state_dir=args.state_dir.resolve())
+    if stack.running_endpoint(paths) is not None:
+        # Not this command's to replay into or tear down: it stops only what it started.
+        arguments.print_error(
+            f"a demo stack kept with --keep is still up in {paths.state_dir}: "
+            f"`.venv/bin/trendstream down --state-dir {paths.state_dir}` removes it"
+        )
+        return 1
     started = time.monotonic()
     try:
         outputs = stack.up(paths, args.port, on_progress=lifecycle.ProgressLog("apply"))
     except (stack.PortInUseError, stack.TerraformError, EmulatorError) as error:
         arguments.print_error(error)
         return 1
+    except KeyboardInterrupt:
+        if not args.keep:  # the demo is bounded: what it started goes, interrupted or not
+            stop_emulator(pid_file=paths.pid_file)
+            shutil.rmtree(paths.state_dir, ignore_errors=True)
+        raise
     endpoint = stack.running_endpoint(paths)
     if endpoint is None:
         log.error("the emulator stopped during apply: see %s", paths.emulator_log)

@@ -340,6 +340,40 @@ def test_demo_while_a_stack_is_up_says_so_and_leaves_it_running(
     _assert_intact(paths, handle)
 
 
+@pytest.mark.emulator
+def test_demo_never_replays_into_or_tears_down_a_stack_it_did_not_start(
+    running_stack: tuple[stack.StackPaths, EmulatorHandle], capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths, handle = running_stack
+
+    code = main(["demo", "--state-dir", str(paths.state_dir), "--port", str(handle.port)])
+
+    assert code == 1
+    assert "a demo stack kept with --keep is still up" in capsys.readouterr().err
+    _assert_intact(paths, handle)
+
+
+@pytest.mark.emulator
+def test_an_interrupted_demo_leaves_no_emulator(
+    tmp_path: Path, fake_terraform: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make demo` leaves no process behind, interrupted or not."""
+    paths = stack.StackPaths(tmp_path / "demo")
+    pids: list[int] = []
+
+    def interrupted(endpoint: str, paths: stack.StackPaths, **kwargs: Any) -> dict[str, Any]:
+        pids.append(int(paths.pid_file.read_text()))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stack, "apply_stack", interrupted)
+
+    assert main(["demo", "--state-dir", str(paths.state_dir), "--port", str(_free_port())]) == 130
+
+    [pid] = pids
+    assert not Path(f"/proc/{pid}").exists()  # stopped and reaped
+    assert not paths.state_dir.exists()
+
+
 def test_a_port_held_by_another_program_says_so(tmp_path: Path) -> None:
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
