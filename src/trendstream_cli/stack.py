@@ -244,13 +244,14 @@ def up(
     so nothing is left half-up); a stack that was already up is left as it is. An interrupt
     (Ctrl-C) is not a failure: everything is left for `up` to resume or `down` to remove.
     """
-    if not MIN_PORT <= port <= MAX_PORT:
+    if not 0 <= port <= MAX_PORT:  # 0: any free port (tests and benchmarks)
         raise ValueError(f"port {port} is outside {MIN_PORT}-{MAX_PORT}")
     paths.state_dir.mkdir(parents=True, exist_ok=True)
     handle = _running_emulator(paths)
     started = handle is None
     if handle is None:
-        _ensure_port_free(port, paths)
+        if port:
+            _ensure_port_free(port, paths)
         # Emulator state lives in memory: state recorded against a stopped emulator is stale.
         _remove_stack_state(paths, keep_data_dir=True)
         LOGGER.info("starting the emulator on %s:%d", HOST, port)
