@@ -416,7 +416,7 @@ class LocalRuntime:
         for thread in self._threads:
             thread.join(timeout=30)
         self._threads.clear()
-        if self._started and self.lambda_service is not None:
+        if self._started and self.lambda_service is not None and self.unreachable_since is None:
             with contextlib.suppress(Exception):
                 self.publish_metrics()
         self._lock.release()

@@ -271,6 +271,8 @@ def last_error(logs: CloudWatchLogsClient, function_name: str, now: dt.datetime)
         ).get("events", [])
     except logs.exceptions.ResourceNotFoundException:
         return None
+    except ClientError as error:
+        return f"(its log group cannot be read: {error.response.get('Error', {}).get('Code')})"
     if not events:
         return None
     newest = max(events, key=lambda event: event.get("timestamp", 0))
