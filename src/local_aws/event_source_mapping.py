@@ -416,11 +416,7 @@ class KinesisEventSourceMapping:
         # incarnation of the stream. Checkpoints of any other pair are refused, not applied.
         checkpoints = CheckpointStore(
             state_dir / "event-source-mappings" / f"{config.uuid}.json",
-            {
-                "uuid": config.uuid,
-                "functionArn": config.function_arn,
-                **stream_identity(kinesis, config.stream_arn).as_dict(),
-            },
+            {"uuid": config.uuid, **stream_identity(kinesis, config.stream_arn).as_dict()},
         )
         self.pollers = [
             ShardPoller(
