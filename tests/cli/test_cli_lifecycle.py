@@ -6,6 +6,7 @@ these tests exercise the commands' own logic against a real emulator in seconds.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -110,19 +111,25 @@ def fake_terraform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def running_stack(tmp_path: Path) -> Iterator[tuple[stack.StackPaths, EmulatorHandle]]:
-    """A stack as `make up` leaves it: emulator, Terraform state, outputs and data in a bucket."""
+def running_stack(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> Iterator[tuple[stack.StackPaths, EmulatorHandle]]:
+    """A stack as `make up` leaves it: its emulator's pid file, Terraform state, outputs and data
+    in a bucket (the session's emulator plays it: these tests must leave it running)."""
     paths = stack.StackPaths(tmp_path / "local")
-    handle = start_emulator(0, pid_file=paths.pid_file, log_file=paths.emulator_log)
+    paths.state_dir.mkdir()
+    paths.pid_file.write_text(f"{emulator.pid}\n")
     paths.tfstate.write_text('{"version": 4}')
     paths.outputs_file.write_text(json.dumps({"table_name": "trendstream-local-EventData"}))
-    s3 = boto3.client("s3", **_client_arguments(handle))
-    s3.create_bucket(Bucket="lake")
-    s3.put_object(Bucket="lake", Key="tweets/a", Body=b"kept")
-    try:
-        yield paths, handle
-    finally:
-        stop_emulator(handle, pid_file=paths.pid_file)
+    s3 = boto3.client("s3", **_client_arguments(emulator))
+    s3.create_bucket(Bucket=_bucket(paths))
+    s3.put_object(Bucket=_bucket(paths), Key="tweets/a", Body=b"kept")
+    yield paths, emulator
+
+
+def _bucket(paths: stack.StackPaths) -> str:
+    """A bucket of this test's own on the shared emulator."""
+    return "lake-" + hashlib.sha256(str(paths.state_dir).encode()).hexdigest()[:16]
 
 
 def _client_arguments(handle: EmulatorHandle) -> dict[str, Any]:
@@ -140,7 +147,7 @@ def _assert_intact(paths: stack.StackPaths, handle: EmulatorHandle) -> None:
     assert paths.tfstate.read_text() == '{"version": 4}'
     assert stack.read_outputs(paths) == {"table_name": "trendstream-local-EventData"}
     s3 = boto3.client("s3", **_client_arguments(handle))
-    assert s3.get_object(Bucket="lake", Key="tweets/a")["Body"].read() == b"kept"
+    assert s3.get_object(Bucket=_bucket(paths), Key="tweets/a")["Body"].read() == b"kept"
 
 
 # --- Issue item: a second `up` that fails or is interrupted loses nothing -------------------
