@@ -62,8 +62,10 @@ class ProgressLog:
 def describe_progress(verb: str, progress: stack.ApplyProgress) -> str:
     wait = progress.longest_wait()
     if progress.total is None:
-        reading = f" (reading {wait[0]})" if wait is not None else ""
-        return f"terraform {verb}: planning{reading}"
+        reading = f"reading {wait[0]}" if wait is not None else ""
+        refreshed = f"{progress.refreshed} resources refreshed" if progress.refreshed else ""
+        details = "; ".join(part for part in (refreshed, reading) if part)
+        return f"terraform {verb}: planning" + (f" ({details})" if details else "")
     text = f"terraform {verb}: {progress.done}/{progress.total} resources"
     if wait is not None:
         address, action, elapsed = wait

@@ -71,6 +71,8 @@ class ApplyProgress:
 
     total: int | None = None
     done: int = 0
+    refreshed: int = 0
+    """Existing resources read back while planning (a second `up` refreshes every one)."""
     running: dict[str, tuple[str, int]] = field(default_factory=dict)
     """Resource address -> (action, seconds elapsed) of the operations in flight."""
 
@@ -89,6 +91,8 @@ class ApplyProgress:
             self.running[address] = (action, 0)
         elif kind == "apply_progress" and address:
             self.running[address] = (action, int(hook.get("elapsed_seconds", 0)))
+        elif kind == "refresh_complete":
+            self.refreshed += 1
         elif kind in ("apply_complete", "apply_errored") and address:
             self.running.pop(address, None)
             self.done += action in self._COUNTED

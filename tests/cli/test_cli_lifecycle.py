@@ -284,6 +284,10 @@ def test_progress_text_names_the_longest_wait() -> None:
         {"type": "apply_start", "hook": {"resource": {"addr": "data.x"}, "action": "read"}}
     )
     assert describe_progress("destroy", planning) == "terraform destroy: planning (reading data.x)"
+    planning.update({"type": "refresh_complete", "hook": {"resource": {"addr": "aws_sqs_queue.q"}}})
+    assert describe_progress("apply", planning) == (
+        "terraform apply: planning (1 resources refreshed; reading data.x)"
+    )
 
 
 # --- Issue item: ports -------------------------------------------------------------------
