@@ -483,7 +483,8 @@ class LambdaService:
                 result = self.invoke(function_name, payload)
                 if not result.function_error:
                     return result
-                logger.warning("async invocation of %s failed: %s", function_name, result.payload)
+                # Counted in the stats (errors, last error) that the runtime publishes.
+                logger.debug("async invocation of %s failed: %s", function_name, result.payload)
             self._dead_letter(function, payload, result)
             return result
 
