@@ -49,6 +49,7 @@ from local_aws.kinesis_reader import (
     ShardReader,
     StreamRecord,
     list_shard_ids,
+    stream_identity,
 )
 from local_aws.lambda_service import InvocationResult, LambdaService
 
@@ -410,8 +411,13 @@ class KinesisEventSourceMapping:
         self.stats = MappingStats()
         self._session_factory = session_factory
         self._lock = threading.Lock()
-        checkpoints = CheckpointStore(state_dir / "event-source-mappings" / f"{config.uuid}.json")
         kinesis = session_factory("kinesis")
+        # The mapping's UUID names one incarnation of it; the stream's ARN and creation time one
+        # incarnation of the stream. Checkpoints of any other pair are refused, not applied.
+        checkpoints = CheckpointStore(
+            state_dir / "event-source-mappings" / f"{config.uuid}.json",
+            {"uuid": config.uuid, **stream_identity(kinesis, config.stream_arn).as_dict()},
+        )
         self.pollers = [
             ShardPoller(
                 config,

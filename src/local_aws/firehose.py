@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import json
 import logging
 import re
@@ -54,6 +55,7 @@ from local_aws.kinesis_reader import (
     ShardReader,
     StreamRecord,
     list_shard_ids,
+    stream_identity,
 )
 from local_aws.lambda_service import InvocationResult, LambdaService
 
@@ -193,6 +195,7 @@ class DeliveryStreamConfig:
     arn: str
     version: str
     source_stream_arn: str
+    created: str
     bucket: str
     prefix: str
     error_output_prefix: str
@@ -219,6 +222,7 @@ class DeliveryStreamConfig:
             arn=description["DeliveryStreamARN"],
             version=str(description.get("VersionId", "1")),
             source_stream_arn=source["KinesisStreamARN"],
+            created=_timestamp_text(description["CreateTimestamp"]),
             bucket=s3["BucketARN"].split(":::")[-1],
             prefix=s3.get("Prefix", "") or "",
             error_output_prefix=s3.get("ErrorOutputPrefix", "") or "",
@@ -305,6 +309,10 @@ class _Buffer:
         return items
 
 
+def _timestamp_text(moment: datetime | str) -> str:
+    return moment.isoformat() if isinstance(moment, datetime) else str(moment)
+
+
 def _millis(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
@@ -331,7 +339,17 @@ class FirehoseDeliveryStream:
         self._region = region
         self._s3 = session_factory("s3")
         kinesis = session_factory("kinesis")
-        self._checkpoints = CheckpointStore(state_dir / "firehose" / f"{config.name}.json")
+        # One file per incarnation of the delivery stream (ARN and creation time, as AWS tells
+        # them apart), owned by it and by the incarnation of the stream it reads.
+        incarnation = hashlib.sha256(f"{config.arn}@{config.created}".encode()).hexdigest()[:16]
+        self._checkpoints = CheckpointStore(
+            state_dir / "firehose" / f"{config.name}-{incarnation}.json",
+            {
+                "deliveryStreamArn": config.arn,
+                "deliveryStreamCreated": config.created,
+                **stream_identity(kinesis, config.source_stream_arn).as_dict(),
+            },
+        )
         self._readers = [
             ShardReader(
                 kinesis,

@@ -8,6 +8,13 @@ A checkpoint is a shard iterator type plus a sequence number (``AFTER_SEQUENCE_N
 last record fully handled, or ``AT_SEQUENCE_NUMBER`` of the first one still pending). Checkpoints
 live in a JSON file in the runtime's state dir, written atomically, so they survive a restart of
 the runtime: a restarted consumer resumes where it stopped instead of at its starting position.
+
+Checkpoints belong to one incarnation of a consumer reading one incarnation of a stream. AWS tells
+incarnations apart by more than a name (a stream by its ARN and creation time, a mapping by its
+UUID), and so does the file: it records its owner, and a file whose owner is not the consumer and
+stream it is applied to, or a sequence number the shard does not hold, is refused with
+``CheckpointMismatchError``. Sequence numbers of another stream would otherwise silently skip
+records.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from typing import Any
 import urllib3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
+from botocore.exceptions import ClientError
 
 MAX_GET_RECORDS = 10_000
 
@@ -64,16 +72,64 @@ class Checkpoint:
     sequence_number: str
 
 
-class CheckpointStore:
-    """Checkpoints of one consumer, keyed by shard, persisted to ``path``."""
+class CheckpointMismatchError(RuntimeError):
+    """Checkpoints that do not belong to the consumer or stream they would be applied to."""
 
-    def __init__(self, path: Path) -> None:
+
+@dataclass(frozen=True)
+class StreamIdentity:
+    """One incarnation of a stream: a stream deleted and created again has a new creation time."""
+
+    arn: str
+    created: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"streamArn": self.arn, "streamCreated": self.created}
+
+
+def stream_identity(kinesis: Any, stream_arn: str) -> StreamIdentity:
+    summary = kinesis.describe_stream_summary(StreamARN=stream_arn)["StreamDescriptionSummary"]
+    created = summary["StreamCreationTimestamp"]
+    return StreamIdentity(
+        arn=summary["StreamARN"],
+        created=created.isoformat() if isinstance(created, datetime) else str(created),
+    )
+
+
+class CheckpointStore:
+    """Checkpoints of one consumer, keyed by shard, persisted to ``path`` with their ``owner``.
+
+    ``owner`` names the consumer and stream incarnations the checkpoints belong to; a file written
+    for another owner raises ``CheckpointMismatchError`` instead of being applied.
+    """
+
+    def __init__(self, path: Path, owner: Mapping[str, str]) -> None:
         self._path = path
+        self._owner = dict(owner)
         self._lock = threading.Lock()
         self._checkpoints: dict[str, Checkpoint] = {}
-        if path.is_file():
-            for key, value in json.loads(path.read_text()).items():
-                self._checkpoints[key] = Checkpoint(value["type"], value["sequenceNumber"])
+        if not path.is_file():
+            return
+        try:
+            raw = json.loads(path.read_text())
+            stored_owner = raw["owner"]
+            entries = raw["checkpoints"]
+        except (ValueError, KeyError, TypeError) as error:
+            raise CheckpointMismatchError(
+                f"{path} is not a checkpoint file of {self._owner} ({error!r}): remove it to "
+                "start from the starting position"
+            ) from None
+        if stored_owner != self._owner:
+            raise CheckpointMismatchError(
+                f"{path} holds checkpoints of {stored_owner}, not of {self._owner}: they "
+                "cannot be applied to this stream"
+            )
+        for key, value in entries.items():
+            self._checkpoints[key] = Checkpoint(value["type"], value["sequenceNumber"])
+
+    @property
+    def path(self) -> Path:
+        return self._path
 
     def get(self, key: str) -> Checkpoint | None:
         with self._lock:
@@ -85,8 +141,11 @@ class CheckpointStore:
                 return
             self._checkpoints[key] = checkpoint
             body = {
-                k: {"type": c.iterator_type, "sequenceNumber": c.sequence_number}
-                for k, c in self._checkpoints.items()
+                "owner": self._owner,
+                "checkpoints": {
+                    k: {"type": c.iterator_type, "sequenceNumber": c.sequence_number}
+                    for k, c in self._checkpoints.items()
+                },
             }
             self._path.parent.mkdir(parents=True, exist_ok=True)
             staging = self._path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
@@ -214,8 +273,31 @@ class ShardReader:
     def open(self) -> None:
         """Get the first iterator now: LATEST means 'after what is in the shard at this moment'."""
         if self._iterator is None:
+            if self._last_read is None and self._checkpoint is not None:
+                self._verify_checkpoint(self._checkpoint)
             response = self._kinesis.get_shard_iterator(**self._iterator_arguments())
             self._iterator = response["ShardIterator"]
+
+    def _verify_checkpoint(self, checkpoint: Checkpoint) -> None:
+        """The checkpoint's record must be in this shard: else it came from another stream."""
+        try:
+            iterator = self._kinesis.get_shard_iterator(
+                StreamARN=self._stream_arn,
+                ShardId=self.shard_id,
+                ShardIteratorType="AT_SEQUENCE_NUMBER",
+                StartingSequenceNumber=checkpoint.sequence_number,
+            )["ShardIterator"]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "InvalidArgumentException":
+                raise
+            records = []
+        else:
+            records = self._get_records(iterator, 1, self._stream_arn).get("Records", [])
+        if not records or records[0]["SequenceNumber"] != checkpoint.sequence_number:
+            raise CheckpointMismatchError(
+                f"checkpoint {checkpoint.iterator_type} {checkpoint.sequence_number} names no "
+                f"record of {self.shard_id} of {self._stream_arn}: it belongs to another stream"
+            )
 
     def read(self, limit: int = MAX_GET_RECORDS) -> list[StreamRecord]:
         self.open()

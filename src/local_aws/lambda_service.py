@@ -12,7 +12,8 @@ Each worker runs one invocation at a time; concurrent invocations of a function 
 workers, up to ``max_concurrency``. A timeout kills the worker (the next invocation starts a new
 one, a cold start) and is reported as AWS reports it (``Sandbox.Timedout``). Workers also exit by
 themselves when the runtime process dies. Asynchronous (``Event``) invocations are queued and run
-on a background thread; unlike AWS they are not retried on error.
+on a background thread; a failed one is retried twice, as Lambda does (at once here, not after
+Lambda's one- and two-minute waits), then sent to the function's dead-letter queue if it has one.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 from local_aws import faults
 from local_aws.moto_server import emulator_environment
@@ -51,6 +53,8 @@ _WORKER_SCRIPT = Path(__file__).with_name("lambda_worker.py")
 # What the AWS Lambda Python 3.11 runtime ships besides the standard library.
 _RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 _UNHANDLED = "Unhandled"
+ASYNC_RETRIES = 2
+"""Lambda retries a failed asynchronous invocation twice by default."""
 
 
 class CodeMismatchError(RuntimeError):
@@ -69,6 +73,7 @@ class FunctionConfig:
     timeout_seconds: float
     memory_mb: int
     code_sha256: str
+    dead_letter_target: str | None = None
 
     @classmethod
     def from_api(cls, configuration: Mapping[str, Any]) -> FunctionConfig:
@@ -81,6 +86,7 @@ class FunctionConfig:
             timeout_seconds=float(configuration.get("Timeout", 3)),
             memory_mb=int(configuration.get("MemorySize", 128)),
             code_sha256=configuration["CodeSha256"],
+            dead_letter_target=configuration.get("DeadLetterConfig", {}).get("TargetArn") or None,
         )
 
     @property
@@ -114,6 +120,10 @@ class FunctionStats:
     errors: int = 0
     timeouts: int = 0
     cold_starts: int = 0
+    throttles: int = 0
+    dead_letters: int = 0
+    dead_letter_errors: int = 0
+    last_error: str = ""
 
 
 def code_sha256(zip_path: Path) -> str:
@@ -455,21 +465,74 @@ class LambdaService:
             function.stats.timeouts += (
                 response.get("error", {}).get("errorType") == "Sandbox.Timedout"
             )
+            if failed:
+                error = response["error"]
+                function.stats.last_error = (
+                    f"{error.get('errorType', 'Error')}: {error.get('errorMessage', '')}"
+                )
         if failed:
             return InvocationResult(request_id, 200, response["error"], _UNHANDLED, cold_start=cold)
         return InvocationResult(request_id, 200, response.get("result"), cold_start=cold)
 
     def invoke_async(self, function_name: str, payload: Any) -> Future[InvocationResult]:
-        """An ``Event`` invocation: queued, run in the background, errors only logged."""
-        self._function(function_name)
+        """An ``Event`` invocation: queued, run in the background, retried, then dead-lettered."""
+        function = self._function(function_name)
 
         def run() -> InvocationResult:
-            result = self.invoke(function_name, payload)
-            if result.function_error:
-                logger.warning("async invocation of %s failed: %s", function_name, result.payload)
+            for _ in range(1 + ASYNC_RETRIES):
+                result = self.invoke(function_name, payload)
+                if not result.function_error:
+                    return result
+                # Counted in the stats (errors, last error) that the runtime publishes.
+                logger.debug("async invocation of %s failed: %s", function_name, result.payload)
+            self._dead_letter(function, payload, result)
             return result
 
         return self._async_pool.submit(run)
+
+    def _dead_letter(self, function: _Function, payload: Any, result: InvocationResult) -> None:
+        """Send the event of a failed asynchronous invocation to the dead-letter queue (SQS),
+        with the attributes Lambda adds (RequestID, ErrorCode, ErrorMessage)."""
+        target = function.config.dead_letter_target
+        if target is None:
+            return
+        message = str(result.payload.get("errorMessage", "")) if result.payload else ""
+        sent = False
+        if target.split(":")[2] == "sqs":
+            environment = emulator_environment(self._endpoint)
+            sqs = boto3.client(
+                "sqs",
+                endpoint_url=self._endpoint,
+                region_name=self._region,
+                aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
+            )
+            try:
+                queue_url = sqs.get_queue_url(
+                    QueueName=target.split(":")[5], QueueOwnerAWSAccountId=target.split(":")[4]
+                )["QueueUrl"]
+                sqs.send_message(
+                    QueueUrl=queue_url,
+                    MessageBody=json.dumps(payload),
+                    MessageAttributes={
+                        "RequestID": {"DataType": "String", "StringValue": result.request_id},
+                        "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+                        "ErrorMessage": {
+                            "DataType": "String",
+                            "StringValue": message[:1024] or "-",
+                        },
+                    },
+                )
+                sent = True
+            except (ClientError, BotoCoreError):
+                logger.exception("dead-lettering %s to %s failed", function.config.name, target)
+        else:
+            logger.error("unsupported dead-letter target %s", target)
+        with function.slot_free:
+            if sent:
+                function.stats.dead_letters += 1
+            else:
+                function.stats.dead_letter_errors += 1
 
     def _stop_function(self, function: _Function) -> None:
         with function.slot_free:

@@ -18,14 +18,28 @@ retry back-off are real time.
 worker whose runtime died anyway (SIGKILL) exits by itself, so no worker process outlives the
 runtime. ``stop()`` does not flush Firehose: call ``flush()`` first to deliver what its buffers
 hold (what AWS would deliver once the buffer interval elapsed). Checkpoints are kept in
-``state_dir`` and survive a restart.
+``state_dir`` and survive a restart; each belongs to the incarnation of the resource it was made
+for (see :mod:`local_aws.kinesis_reader`), so a new stack with the same names starts clean.
+
+One runtime per stack: ``start()`` takes an exclusive ``flock`` on ``state_dir/runtime.lock`` and
+refuses to run beside another holder (AWS runs one event source mapping and one delivery stream
+per resource; two runtimes would deliver every record twice). ``start_with_producer_run`` invokes
+the producer once when the runtime starts, as a deployment kicks it off, instead of waiting one
+schedule period. Invocations, errors, throttles and dead-letter errors are published to
+CloudWatch as ``AWS/Lambda`` metrics per function, and each failure's message to the function's
+log group, where ``trendstream status`` (and the alarms) read them, on AWS and locally alike.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import fcntl
+import json
 import logging
+import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
@@ -34,6 +48,8 @@ from types import TracebackType
 from typing import Any
 
 import boto3
+import urllib3
+from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
 
 from local_aws.clock import Clock, SystemClock
 from local_aws.event_source_mapping import KinesisEventSourceMapping, mappings_for_function
@@ -47,6 +63,15 @@ logger = logging.getLogger(__name__)
 REGION = "us-east-1"
 _IDLE_WAIT_SECONDS = 0.1
 _ERROR_BACKOFF_SECONDS = 1.0
+METRICS_PERIOD_SECONDS = 2.0
+"""Real seconds between two publications of the functions' metrics."""
+_METRICS = {
+    "invocations": "Invocations",
+    "errors": "Errors",
+    "throttles": "Throttles",
+    "dead_letter_errors": "DeadLetterErrors",
+}
+_UNREACHABLE = (EndpointConnectionError, ConnectionClosedError, urllib3.exceptions.HTTPError)
 _ZIP_NAMES = {
     "producer_function_name": "producer.zip",
     "consumer_function_name": "consumer.zip",
@@ -74,6 +99,55 @@ def client_factory(endpoint: str, region: str = REGION) -> Callable[[str], Any]:
     return make
 
 
+class RuntimeAlreadyRunningError(RuntimeError):
+    """Another local runtime holds this stack's lock."""
+
+
+class InstanceLock:
+    """An exclusive ``flock`` on a file that also says who holds it (pid, since when).
+
+    The kernel releases the lock when its holder exits, however it exits: no stale pid file.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 4096).decode(errors="replace")
+            os.close(fd)
+            raise RuntimeAlreadyRunningError(
+                f"another local runtime is already running on this stack ({_describe(holder)}); "
+                f"stop it first (lock: {self.path})"
+            ) from None
+        os.ftruncate(fd, 0)
+        since = datetime.now(UTC).isoformat(timespec="seconds")
+        os.write(fd, json.dumps({"pid": os.getpid(), "since": since}).encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _describe(holder: str) -> str:
+    try:
+        record = json.loads(holder)
+        return f"pid {int(record['pid'])}, since {record['since']}"
+    except (ValueError, KeyError, TypeError):
+        return "its pid not yet written"
+
+
 class LocalRuntime:
     """Schedule, event source mapping and Firehose delivery for the stack Terraform deployed."""
 
@@ -86,6 +160,7 @@ class LocalRuntime:
         *,
         clock_speed: float = 1.0,
         clock: Clock | None = None,
+        start_with_producer_run: bool = False,
     ) -> None:
         self._outputs = {
             k: (v.get("value") if isinstance(v, dict) else v) for k, v in outputs.items()
@@ -103,6 +178,12 @@ class LocalRuntime:
         self.firehose: FirehoseDeliveryStream | None = None
         self.scheduler: EventBridgeScheduler | None = None
         self._loop_errors = 0
+        self._start_with_producer_run = start_with_producer_run
+        self.producer_runs_at_start = 0
+        self._lock = InstanceLock(state_dir / "runtime.lock")
+        self._published: dict[str, dict[str, int]] = {}
+        self.unreachable_since: float | None = None
+        self.last_loop_error = ""
 
     def __enter__(self) -> LocalRuntime:
         self.start()
@@ -126,6 +207,7 @@ class LocalRuntime:
         """Read the deployed stack, start the workers' service and every poller thread."""
         if self._started:
             return
+        self._lock.acquire()
         self._started = True
         atexit.register(self.stop)
         try:
@@ -133,6 +215,8 @@ class LocalRuntime:
         except BaseException:
             self.stop()
             raise
+        if self._start_with_producer_run:
+            self._run_producer_once()
         for mapping in self.mappings:
             for poller in mapping.pollers:
                 self._spawn(f"esm-{poller.shard_id}", poller.poll_once, poller.retry_delay)
@@ -140,6 +224,14 @@ class LocalRuntime:
             self._spawn("firehose", self.firehose.poll_once)
         if self.scheduler is not None:
             self._spawn_scheduler(self.scheduler)
+        self._spawn_metrics()
+
+    def _run_producer_once(self) -> None:
+        """One asynchronous producer run now, as a deployment kicks the producer off."""
+        producer = self._outputs.get("producer_function_name")
+        if producer and self.lambda_service is not None:
+            self.lambda_service.invoke_async(str(producer), {"source": "trendstream.local.start"})
+            self.producer_runs_at_start += 1
 
     def _compose(self) -> None:
         self.lambda_service = LambdaService(self._endpoint, self._state_dir, REGION)
@@ -186,16 +278,27 @@ class LocalRuntime:
         self, name: str, step: Callable[[], bool], delay: Callable[[], float] | None = None
     ) -> None:
         def loop() -> None:
+            repeated: str | None = None
             while not self._stop.is_set():
                 try:
                     worked = step()
                 except ServiceStoppedError:
                     return
-                except Exception:
-                    self._loop_errors += 1
-                    logger.exception("%s step failed; retrying", name)
+                except _UNREACHABLE as error:
+                    self._unreachable(error)
                     self._stop.wait(_ERROR_BACKOFF_SECONDS)
                     continue
+                except Exception as error:
+                    # The traceback once; the same failure again only counts (and shows in stats).
+                    failure = f"{name}: {type(error).__name__}: {error}"
+                    self._loop_errors += 1
+                    self.last_loop_error = failure
+                    if failure != repeated:
+                        logger.exception("%s step failed; retrying", name)
+                    repeated = failure
+                    self._stop.wait(_ERROR_BACKOFF_SECONDS)
+                    continue
+                repeated = None
                 if not worked:
                     self._stop.wait(_IDLE_WAIT_SECONDS)
                 elif delay is not None and delay() > 0:
@@ -205,6 +308,14 @@ class LocalRuntime:
         thread.start()
         self._threads.append(thread)
 
+    def _unreachable(self, error: Exception) -> None:
+        """Count a step that could not reach the emulator and note since when (for the caller
+        to report once): every thread meets it at once, and a traceback per thread per second
+        would say nothing more."""
+        self._loop_errors += 1
+        self.unreachable_since = self.unreachable_since or time.time()
+        logger.debug("cannot reach the emulator at %s: %s", self._endpoint, error)
+
     def _spawn_scheduler(self, scheduler: EventBridgeScheduler) -> None:
         def loop() -> None:
             while not self._stop.is_set():
@@ -212,6 +323,8 @@ class LocalRuntime:
                     scheduler.poll_once()
                 except ServiceStoppedError:
                     return
+                except _UNREACHABLE as error:
+                    self._unreachable(error)
                 except Exception:
                     self._loop_errors += 1
                     logger.exception("schedule step failed; retrying")
@@ -220,6 +333,63 @@ class LocalRuntime:
         thread = threading.Thread(target=loop, name="eventbridge", daemon=True)
         thread.start()
         self._threads.append(thread)
+
+    def _spawn_metrics(self) -> None:
+        def loop() -> None:
+            while not self._stop.wait(METRICS_PERIOD_SECONDS):
+                try:
+                    self.publish_metrics()
+                except _UNREACHABLE as error:
+                    self._unreachable(error)
+                except Exception:
+                    self._loop_errors += 1
+                    logger.exception("publishing the functions' metrics failed; retrying")
+
+        thread = threading.Thread(target=loop, name="metrics", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def publish_metrics(self) -> None:
+        """Put what the functions did since the last call as ``AWS/Lambda`` metrics, and each
+        new failure's message as a log event in the function's log group, as Lambda does."""
+        if self.lambda_service is None:
+            return
+        cloudwatch = self._clients("cloudwatch")
+        now = datetime.now(UTC)
+        for name, stats in self.lambda_service.stats().items():
+            current = asdict(stats)
+            previous = self._published.get(name, {})
+            data = [
+                {
+                    "MetricName": metric,
+                    "Dimensions": [{"Name": "FunctionName", "Value": name}],
+                    "Timestamp": now,
+                    "Value": float(current[field] - previous.get(field, 0)),
+                    "Unit": "Count",
+                }
+                for field, metric in _METRICS.items()
+                if current[field] > previous.get(field, 0)
+            ]
+            if data:
+                cloudwatch.put_metric_data(Namespace="AWS/Lambda", MetricData=data)
+            if current["errors"] > previous.get("errors", 0) and stats.last_error:
+                self._log_error(name, stats.last_error, now)
+            self._published[name] = {field: current[field] for field in _METRICS}
+
+    def _log_error(self, function_name: str, message: str, now: datetime) -> None:
+        logs = self._clients("logs")
+        group = f"/aws/lambda/{function_name}"
+        stream = f"{now:%Y/%m/%d}/[$LATEST]local-runtime"
+        try:
+            with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+                logs.create_log_stream(logGroupName=group, logStreamName=stream)
+            logs.put_log_events(
+                logGroupName=group,
+                logStreamName=stream,
+                logEvents=[{"timestamp": int(time.time() * 1000), "message": f"[ERROR] {message}"}],
+            )
+        except logs.exceptions.ResourceNotFoundException:
+            logger.debug("no log group %s: the error is not logged there", group)
 
     def run_for(self, seconds: float | None) -> None:
         """Run for ``seconds`` of runtime-clock time (None: until Ctrl-C), then stop."""
@@ -246,6 +416,10 @@ class LocalRuntime:
         for thread in self._threads:
             thread.join(timeout=30)
         self._threads.clear()
+        if self._started and self.lambda_service is not None and self.unreachable_since is None:
+            with contextlib.suppress(Exception):
+                self.publish_metrics()
+        self._lock.release()
         atexit.unregister(self.stop)
 
     def stats(self) -> dict[str, Any]:
@@ -275,8 +449,17 @@ class LocalRuntime:
             },
             "functions": functions,
             "scheduled_events": self.scheduler.events_fired if self.scheduler else 0,
+            "producer_runs_at_start": self.producer_runs_at_start,
+            "next_scheduled_run_in": self._next_run_in(),
             "loop_errors": self._loop_errors,
+            "last_loop_error": self.last_loop_error,
         }
+
+    def _next_run_in(self) -> float | None:
+        """Real seconds until the schedule next fires (None without a schedule)."""
+        if self.scheduler is None or not self.scheduler.rules:
+            return None
+        return self.scheduler.seconds_until_next() / float(getattr(self.clock, "speed", 1.0))
 
     def _produced(self) -> int:
         """Records put to the stream, from the stream's CloudWatch ``IncomingRecords`` metric."""

@@ -233,7 +233,8 @@ class ReplaySource:
             raise ConfigurationError(
                 f"replay dataset {dataset_dir} has no readable manifest.json: {error}"
             ) from error
-        self._files_by_query = {t["query"]: t["file"] for t in self._manifest["topics"]}
+        self._topics = _manifest_topics(self._manifest, dataset_dir)
+        self._files_by_query = {t["query"]: t["file"] for t in self._topics}
         self._pages_cache: dict[str, list[XPage]] = {}
 
     @property
@@ -263,7 +264,7 @@ class ReplaySource:
         return page if since_id is None else _newer_than(page, int(since_id))
 
     def default_queries(self) -> tuple[str, ...]:
-        return tuple(t["query"] for t in self._manifest["topics"] if t["kind"] == "query")
+        return tuple(t["query"] for t in self._topics if t["kind"] == "query")
 
     def poison_records(self) -> tuple[str, list[RawRecord]]:
         path = self._dir / "poison.jsonl"
@@ -291,6 +292,30 @@ class ReplaySource:
                 pages = recorded["pages"]
             self._pages_cache[query] = pages
         return self._pages_cache[query]
+
+
+_TOPIC_FIELDS = ("query", "file", "kind")
+
+
+def _manifest_topics(manifest: Any, where: Path) -> list[dict[str, Any]]:
+    """The manifest's topics, each with the fields the replay reads; else say what is missing."""
+    topics = manifest.get("topics") if isinstance(manifest, dict) else None
+    if not isinstance(topics, list):
+        raise ConfigurationError(
+            f"replay dataset {where}: manifest.json has no 'topics' list"
+            " (each topic needs 'query', 'file' and 'kind')"
+        )
+    for index, topic in enumerate(topics):
+        missing = [
+            name
+            for name in _TOPIC_FIELDS
+            if not isinstance(topic, dict) or not isinstance(topic.get(name), str)
+        ]
+        if missing:
+            raise ConfigurationError(
+                f"replay dataset {where}: manifest.json topic {index} lacks {', '.join(missing)}"
+            )
+    return topics
 
 
 def _newer_than(page: XPage, since_id: int) -> XPage:

@@ -24,9 +24,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from local_aws.moto_server import emulator_environment, stop_emulator
+from local_aws.moto_server import EmulatorError, emulator_environment, stop_emulator
 from local_aws.runtime import LocalRuntime
-from trendstream_cli import lifecycle, pipeline, query, stack
+from trendstream_cli import arguments, lifecycle, pipeline, query, stack
+from trendstream_cli import run as run_command
 
 log = logging.getLogger(__name__)
 
@@ -51,15 +52,18 @@ class Expected:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--timeout", type=float, default=150.0, help="give up waiting for the pipeline after this"
+        "--timeout",
+        type=arguments.bounded_float(0.0, 3600.0, low_inclusive=False),
+        default=150.0,
+        help="give up waiting for the pipeline after this many seconds (at most 3600)",
     )
     parser.add_argument(
         "--clock-speed",
-        type=float,
+        type=arguments.bounded_float(run_command.MIN_CLOCK_SPEED, run_command.MAX_CLOCK_SPEED),
         default=60.0,
         help="schedule and buffer time runs this many times faster (default 60: 5 min -> 5 s)",
     )
-    parser.add_argument("--port", type=int, default=lifecycle.default_port())
+    parser.add_argument("--port", type=arguments.port, default=lifecycle.default_port())
     parser.add_argument(
         "--state-dir", type=Path, default=stack.default_state_dir() / "demo", help="demo state"
     )
@@ -152,8 +156,24 @@ def run(args: argparse.Namespace) -> int:
     console = Console(width=max(Console().width, 100))
     expected = Expected.from_manifest(MANIFEST)
     paths = stack.StackPaths(state_dir=args.state_dir.resolve())
+    if stack.running_endpoint(paths) is not None:
+        # Not this command's to replay into or tear down: it stops only what it started.
+        arguments.print_error(
+            f"a demo stack kept with --keep is still up in {paths.state_dir}: "
+            f"`.venv/bin/trendstream down --state-dir {paths.state_dir}` removes it"
+        )
+        return 1
     started = time.monotonic()
-    outputs = stack.up(paths, args.port)
+    try:
+        outputs = stack.up(paths, args.port, on_progress=lifecycle.ProgressLog("apply"))
+    except (stack.PortInUseError, stack.TerraformError, EmulatorError) as error:
+        arguments.print_error(error)
+        return 1
+    except KeyboardInterrupt:
+        if not args.keep:  # the demo is bounded: what it started goes, interrupted or not
+            stop_emulator(pid_file=paths.pid_file)
+            shutil.rmtree(paths.state_dir, ignore_errors=True)
+        raise
     endpoint = stack.running_endpoint(paths)
     if endpoint is None:
         log.error("the emulator stopped during apply: see %s", paths.emulator_log)
@@ -166,8 +186,9 @@ def run(args: argparse.Namespace) -> int:
             outputs,
             endpoint,
             build_dir=stack.REPO_ROOT / "build",
-            state_dir=paths.state_dir / "runtime",
+            state_dir=paths.runtime_dir,
             clock_speed=args.clock_speed,
+            start_with_producer_run=True,
         )
         reader = pipeline.PipelineReader(outputs, endpoint)
         with runtime:

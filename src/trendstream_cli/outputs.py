@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from trendstream_cli import lifecycle, stack
+from trendstream_cli import stack
 
 
 class StackOutputsError(Exception):
@@ -41,22 +41,27 @@ def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
 def load_stack_outputs(args: argparse.Namespace) -> dict[str, Any]:
     """The Terraform outputs of the stack to inspect; points boto3 at the emulator if local.
 
-    A local stack only exists on the emulator, so unless `AWS_ENDPOINT_URL` already says where
-    AWS is, the emulator's standard variables are set for this process.
+    A local stack is found the way `run` finds it, from its own record in the state directory:
+    its outputs, and the endpoint of the emulator `up` started for it (whatever port that is, and
+    whatever `AWS_ENDPOINT_URL` or `LOCAL_AWS_PORT` say). An emulator that is not running is one
+    error, said once.
     """
     try:
         if args.outputs is not None:
             return read_outputs_file(args.outputs)
-        state_dir = args.state_dir or stack.default_state_dir()
-        outputs = dict(stack.read_outputs(stack.StackPaths(state_dir=state_dir)))
+        paths = stack.StackPaths(state_dir=args.state_dir or stack.default_state_dir())
+        outputs = dict(stack.read_outputs(paths))
     except (OSError, ValueError, TypeError, RuntimeError) as error:
         raise StackOutputsError(str(error)) from error
-    if "AWS_ENDPOINT_URL" not in os.environ:
-        from local_aws.moto_server import emulator_environment  # noqa: PLC0415
+    endpoint = stack.running_endpoint(paths)
+    if endpoint is None:
+        raise StackOutputsError(
+            f"the local stack's emulator is not running (state dir {paths.state_dir}):"
+            " `make up` starts a new stack"
+        )
+    from local_aws.moto_server import emulator_environment  # noqa: PLC0415
 
-        port = lifecycle.default_port()
-        for name, value in emulator_environment(f"http://127.0.0.1:{port}").items():
-            os.environ.setdefault(name, value)
+    os.environ.update(emulator_environment(endpoint))
     return outputs
 
 

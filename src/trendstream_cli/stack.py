@@ -4,20 +4,27 @@ Everything a local stack owns lives in one state directory (default `<repo>/.loc
 emulator's pid and log, Terraform's state and data directory, its log, and the outputs as JSON.
 Terraform always runs through `scripts/terraform` (which selects the offline provider mirror) on
 `terraform/` with `environments/local.tfvars`; the emulator endpoint is the only input that
-differs from a real deployment.
+differs from a real deployment. `apply` and `destroy` run with `-json` (Terraform's
+machine-readable UI), so their progress can be reported as it happens (`ApplyProgress`); the log
+keeps the human-readable messages.
+
+A command stops only what it started: `up` that reuses a running emulator never stops it, and an
+interrupted `up` leaves everything as it was (`up` again resumes, `down` removes).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 import shutil
+import socket
 import subprocess
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,8 +52,60 @@ fixed waits (S3 lifecycle, SQS, Kinesis, KMS); the emulator serves far more than
 _PLAN_NO_CHANGES, _PLAN_HAS_CHANGES = 0, 2
 
 
+MIN_PORT, MAX_PORT = 1, 65535
+RUNTIME_STATE_DIRS = ("firehose", "event-source-mappings")
+"""The local runtime's checkpoints, under `<state dir>/runtime/`: they die with the stack."""
+
+
 class TerraformError(RuntimeError):
     """A terraform command failed; the message carries the tail of its output."""
+
+
+class PortInUseError(RuntimeError):
+    """The emulator's port is taken, most often by the emulator of a stack already up."""
+
+
+@dataclass
+class ApplyProgress:
+    """What a running `terraform apply`/`destroy` has done, from its `-json` UI messages."""
+
+    total: int | None = None
+    done: int = 0
+    refreshed: int = 0
+    """Existing resources read back while planning (a second `up` refreshes every one)."""
+    running: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """Resource address -> (action, seconds elapsed) of the operations in flight."""
+
+    _COUNTED = ("create", "update", "delete")
+
+    def update(self, message: Mapping[str, Any]) -> bool:
+        """Take one UI message into account; True when the progress changed."""
+        kind = message.get("type")
+        hook = message.get("hook") or {}
+        address = str((hook.get("resource") or {}).get("addr", ""))
+        action = str(hook.get("action", ""))
+        if kind == "change_summary" and self.total is None:
+            changes = message.get("changes") or {}
+            self.total = sum(int(changes.get(key, 0)) for key in ("add", "change", "remove"))
+        elif kind == "apply_start" and address:
+            self.running[address] = (action, 0)
+        elif kind == "apply_progress" and address:
+            self.running[address] = (action, int(hook.get("elapsed_seconds", 0)))
+        elif kind == "refresh_complete":
+            self.refreshed += 1
+        elif kind in ("apply_complete", "apply_errored") and address:
+            self.running.pop(address, None)
+            self.done += action in self._COUNTED
+        else:
+            return False
+        return True
+
+    def longest_wait(self) -> tuple[str, str, int] | None:
+        """The operation in flight for the longest time: (address, action, seconds)."""
+        if not self.running:
+            return None
+        address, (action, elapsed) = max(self.running.items(), key=lambda item: item[1][1])
+        return address, action, elapsed
 
 
 @dataclass(frozen=True)
@@ -80,6 +139,11 @@ class StackPaths:
         return self.state_dir / "outputs.json"
 
     @property
+    def runtime_dir(self) -> Path:
+        """The local runtime's state: its lock, checkpoints, unpacked functions and their logs."""
+        return self.state_dir / "runtime"
+
+    @property
     def apply_vars_file(self) -> Path:
         """The extra variables of the last apply, so plan and destroy see the same inputs."""
         return self.state_dir / "apply-vars.json"
@@ -90,7 +154,11 @@ def default_state_dir() -> Path:
 
 
 def apply_stack(
-    endpoint: str, paths: StackPaths, *, extra_vars: Mapping[str, str] | None = None
+    endpoint: str,
+    paths: StackPaths,
+    *,
+    extra_vars: Mapping[str, str] | None = None,
+    on_progress: Callable[[ApplyProgress], None] | None = None,
 ) -> dict[str, Any]:
     """`terraform apply` the stack to the emulator at `endpoint`; returns and saves the outputs.
 
@@ -103,11 +171,13 @@ def apply_stack(
         [
             "apply",
             "-auto-approve",
+            "-json",
             f"-parallelism={PARALLELISM}",
             *_stack_arguments(endpoint, paths),
         ],
         endpoint,
         paths,
+        on_progress=on_progress,
     )
     LOGGER.info("terraform apply finished in %.1fs", time.monotonic() - started)
     outputs = _collect_outputs(endpoint, paths)
@@ -115,7 +185,9 @@ def apply_stack(
     return outputs
 
 
-def destroy_stack(endpoint: str, paths: StackPaths) -> None:
+def destroy_stack(
+    endpoint: str, paths: StackPaths, *, on_progress: Callable[[ApplyProgress], None] | None = None
+) -> None:
     """`terraform destroy` everything the state in `paths` records."""
     if not paths.tfstate.exists():
         LOGGER.info("no terraform state in %s: nothing to destroy", paths.state_dir)
@@ -127,12 +199,14 @@ def destroy_stack(endpoint: str, paths: StackPaths) -> None:
         [
             "destroy",
             "-auto-approve",
+            "-json",
             "-refresh=false",
             f"-parallelism={PARALLELISM}",
             *_stack_arguments(endpoint, paths),
         ],
         endpoint,
         paths,
+        on_progress=on_progress,
     )
     LOGGER.info("terraform destroy finished in %.1fs", time.monotonic() - started)
 
@@ -162,15 +236,26 @@ def read_outputs(paths: StackPaths) -> dict[str, Any]:
 
 
 def up(
-    paths: StackPaths, port: int, *, extra_vars: Mapping[str, str] | None = None
+    paths: StackPaths,
+    port: int,
+    *,
+    extra_vars: Mapping[str, str] | None = None,
+    on_progress: Callable[[ApplyProgress], None] | None = None,
 ) -> dict[str, Any]:
     """Start the emulator on `port` (or reuse the one running for `paths`) and apply the stack.
 
-    A failed apply stops the emulator and clears the state again, so nothing is left half-up.
+    A failed apply stops the emulator only if this call started it (and then clears the state,
+    so nothing is left half-up); a stack that was already up is left as it is. An interrupt
+    (Ctrl-C) is not a failure: everything is left for `up` to resume or `down` to remove.
     """
+    if not 0 <= port <= MAX_PORT:  # 0: any free port (tests and benchmarks)
+        raise ValueError(f"port {port} is outside {MIN_PORT}-{MAX_PORT}")
     paths.state_dir.mkdir(parents=True, exist_ok=True)
     handle = _running_emulator(paths)
+    started = handle is None
     if handle is None:
+        if port:
+            _ensure_port_free(port, paths)
         # Emulator state lives in memory: state recorded against a stopped emulator is stale.
         _remove_stack_state(paths, keep_data_dir=True)
         LOGGER.info("starting the emulator on %s:%d", HOST, port)
@@ -178,21 +263,81 @@ def up(
     else:
         LOGGER.info("reusing the emulator already running at %s", handle.endpoint)
     try:
-        return apply_stack(handle.endpoint, paths, extra_vars=extra_vars)
-    except BaseException:
-        LOGGER.warning("apply failed; stopping the emulator (log: %s)", paths.terraform_log)
+        return apply_stack(handle.endpoint, paths, extra_vars=extra_vars, on_progress=on_progress)
+    except KeyboardInterrupt:
+        LOGGER.warning(
+            "interrupted: the emulator (pid %d) and whatever was applied are left as they are;"
+            " `make up` resumes, `make down` removes them",
+            handle.pid,
+        )
+        raise
+    except Exception:
+        if not started:
+            LOGGER.warning(
+                "apply failed; the stack that was already up is left running (log: %s)",
+                paths.terraform_log,
+            )
+            raise
+        LOGGER.warning(
+            "apply failed; stopping the emulator it started (log: %s)", paths.terraform_log
+        )
         stop_emulator(handle, pid_file=paths.pid_file)
         _remove_stack_state(paths)
         raise
 
 
-def down(paths: StackPaths) -> None:
+def _ensure_port_free(port: int, paths: StackPaths) -> None:
+    """Refuse a taken port with what to do, naming the local stack that holds it if one does."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the server binds: connections of a stopped emulator in TIME_WAIT do not count.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+        else:
+            return
+    holder = next(
+        (
+            candidate
+            for candidate in _known_state_dirs(paths)
+            if (found := find_emulator(candidate.pid_file)) is not None and found.port == port
+        ),
+        None,
+    )
+    if holder is not None:
+        raise PortInUseError(
+            f"port {port} is in use: a local stack is already up (state dir {holder.state_dir})."
+            f" Stop it with `make down` first, or choose another port: LOCAL_AWS_PORT=<port>"
+        )
+    raise PortInUseError(
+        f"port {port} on {HOST} is in use by another program: choose another port with"
+        " LOCAL_AWS_PORT=<port> (or --port)"
+    )
+
+
+def _known_state_dirs(paths: StackPaths) -> list[StackPaths]:
+    """State directories holding an emulator pid file: the default one, its subdirectories (the
+    demo's), and the siblings of `paths`."""
+    roots = {default_state_dir(), paths.state_dir.parent}
+    candidates = roots | {
+        child for root in roots if root.is_dir() for child in root.iterdir() if child.is_dir()
+    }
+    return [
+        StackPaths(state_dir=candidate)
+        for candidate in sorted(candidates)
+        if StackPaths(state_dir=candidate).pid_file.is_file()
+    ]
+
+
+def down(paths: StackPaths, *, on_progress: Callable[[ApplyProgress], None] | None = None) -> None:
     """Destroy the stack, stop the emulator and remove all state; logs stay for reading."""
     handle = _running_emulator(paths)
     failure: TerraformError | None = None
     if handle is not None:
         try:
-            destroy_stack(handle.endpoint, paths)
+            destroy_stack(handle.endpoint, paths, on_progress=on_progress)
         except TerraformError as error:
             # The emulator's state dies with it anyway; still report the failed destroy.
             failure = error
@@ -216,11 +361,14 @@ def _running_emulator(paths: StackPaths) -> EmulatorHandle | None:
 
 
 def _remove_stack_state(paths: StackPaths, *, keep_data_dir: bool = False) -> None:
-    """Forget the stack: Terraform state, outputs and pid file (and the provider data dir)."""
+    """Forget the stack: Terraform state, outputs, pid file, the runtime's checkpoints (and the
+    provider data dir). Logs and the unpacked function code (keyed by its hash) stay."""
     for state_file in (paths.tfstate, paths.outputs_file, paths.pid_file, paths.apply_vars_file):
         state_file.unlink(missing_ok=True)
     for backup in paths.state_dir.glob("terraform.tfstate*"):
         backup.unlink(missing_ok=True)
+    for runtime_state in RUNTIME_STATE_DIRS:
+        shutil.rmtree(paths.runtime_dir / runtime_state, ignore_errors=True)
     if not keep_data_dir:
         shutil.rmtree(paths.tf_data_dir, ignore_errors=True)
 
@@ -270,12 +418,15 @@ def _terraform(
     paths: StackPaths,
     *,
     accepted: Sequence[int] = (0,),
+    on_progress: Callable[[ApplyProgress], None] | None = None,
 ) -> int:
     """Run terraform, streaming its output into the terraform log with a timestamp per line.
 
     The timestamps show where an apply spends its time; an unaccepted exit status raises with the
-    tail of the output.
+    tail of the output. `-json` output is logged as its human-readable messages and followed in
+    an `ApplyProgress`, reported to `on_progress` at each change.
     """
+    progress = ApplyProgress()
     paths.state_dir.mkdir(parents=True, exist_ok=True)
     tail: deque[str] = deque(maxlen=_LOG_TAIL_LINES)
     with paths.terraform_log.open("a", encoding="utf-8") as log:
@@ -290,11 +441,12 @@ def _terraform(
         )
         assert process.stdout is not None  # noqa: S101 - guaranteed by stdout=PIPE
         with process:
-            for line in process.stdout:
-                log.write(f"{_now()} {line}")
+            for raw_line in process.stdout:
+                line = _ui_message(raw_line, progress, on_progress)
+                log.write(f"{_now()} {line}\n")
                 log.flush()
-                tail.append(line.rstrip("\n"))
-                LOGGER.debug("terraform: %s", line.rstrip())
+                tail.append(line)
+                LOGGER.debug("terraform: %s", line)
     if process.returncode not in accepted:
         output = "\n".join(tail)
         raise TerraformError(
@@ -302,6 +454,25 @@ def _terraform(
             f" (full log: {paths.terraform_log}):\n{output}"
         )
     return process.returncode
+
+
+def _ui_message(
+    line: str, progress: ApplyProgress, on_progress: Callable[[ApplyProgress], None] | None
+) -> str:
+    """A `-json` UI line as its human-readable message (diagnostics with their detail); any
+    other line as it is."""
+    text = line.rstrip("\n")
+    try:
+        message = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(message, dict) or "@message" not in message:
+        return text
+    if progress.update(message) and on_progress is not None:
+        on_progress(progress)
+    readable = str(message["@message"])
+    detail = (message.get("diagnostic") or {}).get("detail")
+    return f"{readable}\n{detail}" if detail else readable
 
 
 def _run_terraform(

@@ -1,9 +1,12 @@
 """`trendstream status`: counts and health of every resource of the deployed stack.
 
 Each check reads one resource and says `ok`, `warn` (working, but look: records quarantined,
-failed batches queued, a consumer falling behind) or `fail` (not working: missing, not active,
-alarm firing). The command exits 1 when any check fails (with `--strict`, also on a warning), so
-it can gate scripts and CI.
+failed batches queued, a consumer falling behind, some invocations failed) or `fail` (not working:
+missing, not active, alarm firing, every invocation failed). A function's invocations, errors,
+throttles and dead-letter errors come from its `AWS/Lambda` metrics and its last error from its
+log group, as the alarms see them: on AWS from Lambda itself, locally from the local runtime.
+The command exits 1 when any check fails (with `--strict`, also on a warning), so it can gate
+scripts and CI.
 
 This module also resolves the stack every read-side command works on: the local stack's
 Terraform outputs (and then the local emulator as the AWS endpoint), or a deployed stack's
@@ -21,7 +24,12 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    EndpointConnectionError,
+)
 from rich.console import Console
 from rich.table import Table
 
@@ -35,6 +43,7 @@ if TYPE_CHECKING:
     from mypy_boto3_glue import GlueClient
     from mypy_boto3_kinesis import KinesisClient
     from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_logs import CloudWatchLogsClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
 
@@ -47,8 +56,17 @@ ITERATOR_AGE_WINDOW = dt.timedelta(minutes=10)
 ITERATOR_AGE_WARN_MS = 60_000
 """A consumer more than a minute behind the stream's tip is lagging."""
 
+FUNCTION_WINDOW = dt.timedelta(minutes=15)
+"""How far back a function's invocations and errors count: three runs of a five-minute schedule."""
+FUNCTION_METRICS = ("Invocations", "Errors", "Throttles", "DeadLetterErrors")
+LAST_ERROR_WIDTH = 200
+
 EXIT_HEALTHY = 0
 EXIT_UNHEALTHY = 1
+
+
+class UnreachableError(RuntimeError):
+    """AWS (or the emulator) cannot be reached at all: one error, not one per resource."""
 
 
 @dataclass(frozen=True)
@@ -144,16 +162,21 @@ def check_lake(s3: S3Client, bucket: str) -> list[Check]:
     return checks
 
 
-def check_queue(sqs: SQSClient, queue_url: str) -> Check:
+def check_queue(
+    sqs: SQSClient,
+    queue_url: str,
+    resource: str = "on-failure queue",
+    what: str = "failed batch record(s)",
+) -> Check:
     attributes = sqs.get_queue_attributes(
         QueueUrl=queue_url,
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
     )["Attributes"]
     visible = int(attributes.get("ApproximateNumberOfMessages", "0"))
     in_flight = int(attributes.get("ApproximateNumberOfMessagesNotVisible", "0"))
-    detail = f"{visible} failed batch record(s) waiting, {in_flight} in flight"
+    detail = f"{visible} {what} waiting, {in_flight} in flight"
     name = queue_url.rsplit("/", 1)[-1]
-    return Check("on-failure queue", name, "warn" if visible + in_flight else "ok", detail)
+    return Check(resource, name, "warn" if visible + in_flight else "ok", detail)
 
 
 def check_event_source_mapping(
@@ -178,7 +201,15 @@ def check_event_source_mapping(
     return Check("event source mapping", f"{function_name} <- stream", health, detail)
 
 
-def check_function(lambda_client: LambdaClient, function_name: str) -> Check:
+def check_function(
+    lambda_client: LambdaClient,
+    function_name: str,
+    cloudwatch: CloudWatchClient | None = None,
+    logs: CloudWatchLogsClient | None = None,
+    now: dt.datetime | None = None,
+) -> Check:
+    """The function's state, and with `cloudwatch` what it did lately (errors warn; a window in
+    which every invocation failed fails), with its last error from `logs`."""
     configuration = lambda_client.get_function_configuration(FunctionName=function_name)
     state = configuration.get("State", "Active")
     update = configuration.get("LastUpdateStatus", "Successful")
@@ -188,7 +219,65 @@ def check_function(lambda_client: LambdaClient, function_name: str) -> Check:
         health = "fail"
     elif state != "Active":
         health = "warn"
+    if cloudwatch is None:
+        return Check("lambda function", function_name, health, detail)
+    now = now or dt.datetime.now(dt.UTC)
+    sums = function_metrics(cloudwatch, function_name, now)
+    invocations, errors = sums["Invocations"], sums["Errors"]
+    throttles, dead_letter_errors = sums["Throttles"], sums["DeadLetterErrors"]
+    minutes = int(FUNCTION_WINDOW.total_seconds() // 60)
+    detail += (
+        f"; last {minutes} min: {invocations} invocations, {errors} errors, {throttles} throttles"
+    )
+    if dead_letter_errors:
+        detail += f", {dead_letter_errors} dead-letter errors"
+    if errors or dead_letter_errors:
+        last = last_error(logs, function_name, now) if logs is not None else None
+        if last:
+            detail += f"; last error: {last}"
+    if health != "fail" and (errors or throttles or dead_letter_errors):
+        failed_every_time = invocations > 0 and errors >= invocations
+        health = "fail" if failed_every_time or dead_letter_errors else "warn"
     return Check("lambda function", function_name, health, detail)
+
+
+def function_metrics(
+    cloudwatch: CloudWatchClient, function_name: str, now: dt.datetime
+) -> dict[str, int]:
+    """Sums of the function's AWS/Lambda metrics the alarms watch, over `FUNCTION_WINDOW`."""
+    sums: dict[str, int] = {}
+    for metric in FUNCTION_METRICS:
+        response = cloudwatch.get_metric_statistics(
+            Namespace="AWS/Lambda",
+            MetricName=metric,
+            Dimensions=[{"Name": "FunctionName", "Value": function_name}],
+            StartTime=now - FUNCTION_WINDOW,
+            EndTime=now,
+            Period=60,
+            Statistics=["Sum"],
+        )
+        sums[metric] = int(sum(point.get("Sum", 0) for point in response.get("Datapoints", [])))
+    return sums
+
+
+def last_error(logs: CloudWatchLogsClient, function_name: str, now: dt.datetime) -> str | None:
+    """The newest `ERROR` line of the function's log group within `FUNCTION_WINDOW`."""
+    try:
+        events = logs.filter_log_events(
+            logGroupName=f"/aws/lambda/{function_name}",
+            filterPattern="ERROR",
+            startTime=int((now - FUNCTION_WINDOW).timestamp() * 1000),
+            endTime=int(now.timestamp() * 1000) + 1,
+        ).get("events", [])
+    except logs.exceptions.ResourceNotFoundException:
+        return None
+    except ClientError as error:
+        return f"(its log group cannot be read: {error.response.get('Error', {}).get('Code')})"
+    if not events:
+        return None
+    newest = max(events, key=lambda event: event.get("timestamp", 0))
+    line = " ".join(str(newest.get("message", "")).split())
+    return line if len(line) <= LAST_ERROR_WIDTH else line[: LAST_ERROR_WIDTH - 1] + "…"
 
 
 def check_delivery_stream(firehose: FirehoseClient, name: str) -> Check:
@@ -255,6 +344,8 @@ def collect_status(
         values = [outputs[key] for key in keys]
         try:
             result = probe(*values)
+        except (EndpointConnectionError, ConnectionClosedError) as error:
+            raise UnreachableError(str(error)) from error
         except (ClientError, BotoCoreError) as error:
             name = str(values[-1] if resource == "athena" else values[0])
             checks.append(Check(resource, name, "fail", _error_text(error)))
@@ -276,7 +367,15 @@ def collect_status(
     attempt("s3 lake", ("lake_bucket",), lambda bucket: check_lake(session.client("s3"), bucket))
     for key in ("producer_function_name", "consumer_function_name", "transformer_function_name"):
         attempt(
-            "lambda function", (key,), lambda name: check_function(session.client("lambda"), name)
+            "lambda function",
+            (key,),
+            lambda name: check_function(
+                session.client("lambda"),
+                name,
+                session.client("cloudwatch"),
+                session.client("logs"),
+                now,
+            ),
         )
     attempt(
         "event source mapping",
@@ -300,6 +399,14 @@ def collect_status(
         ("on_failure_queue_url",),
         lambda url: check_queue(session.client("sqs"), url),
     )
+    if outputs.get("producer_dead_letter_queue_url"):
+        attempt(
+            "dead-letter queue",
+            ("producer_dead_letter_queue_url",),
+            lambda url: check_queue(
+                session.client("sqs"), url, "dead-letter queue", "failed producer event(s)"
+            ),
+        )
     attempt(
         "alarm",
         ("alarm_topic_arn",),
@@ -372,6 +479,14 @@ def run(args: argparse.Namespace) -> int:
             f"[red]cannot read the stack outputs:[/red] {error}", highlight=False, soft_wrap=True
         )
         return EXIT_UNHEALTHY
-    checks = collect_status(outputs, scan_limit=args.scan_limit)
+    try:
+        checks = collect_status(outputs, scan_limit=args.scan_limit)
+    except UnreachableError as error:
+        Console(stderr=True).print(
+            f"[red]cannot reach the stack's AWS endpoint:[/red] {error}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return EXIT_UNHEALTHY
     render(checks, args.format, sys.stdout)
     return EXIT_HEALTHY if is_healthy(checks, strict=args.strict) else EXIT_UNHEALTHY

@@ -380,6 +380,7 @@ def build_status_stack(aws: boto3.session.Session, prefix: str) -> dict[str, Any
         ExtendedS3DestinationConfiguration={"RoleARN": role, "BucketARN": f"arn:aws:s3:::{bucket}"},
     )
     queue_url = aws.client("sqs").create_queue(QueueName=f"{prefix}-consumer-failures")["QueueUrl"]
+    dead_letter_url = aws.client("sqs").create_queue(QueueName=f"{prefix}-producer-dlq")["QueueUrl"]
     topic_arn = aws.client("sns").create_topic(Name=f"{prefix}-alarms")["TopicArn"]
     cloudwatch = aws.client("cloudwatch")
     for alarm in ("consumer-errors", "iterator-age"):
@@ -417,6 +418,7 @@ def build_status_stack(aws: boto3.session.Session, prefix: str) -> dict[str, Any
             "transformer_function_name": f"{prefix}-firehose-transformer",
             "alarm_topic_arn": topic_arn,
             "on_failure_queue_url": queue_url,
+            "producer_dead_letter_queue_url": dead_letter_url,
         },
         "mapping_uuid": mapping["UUID"],
         "session": aws,

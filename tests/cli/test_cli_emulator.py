@@ -100,5 +100,6 @@ def test_status_of_a_healthy_stack_on_the_emulator(
     assert code == 0
     assert {row["resource"] for row in rows} == {
         "kinesis stream", "dynamodb table", "s3 lake", "lambda function",
-        "event source mapping", "firehose", "athena", "on-failure queue", "alarm",
+        "event source mapping", "firehose", "athena", "on-failure queue", "dead-letter queue",
+        "alarm",
     }  # fmt: skip

@@ -6,6 +6,8 @@ import argparse
 import datetime as dt
 import json
 import os
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ import boto3
 import pytest
 from cli_stack import build_status_stack
 
+from local_aws.moto_server import EmulatorHandle, start_emulator, stop_emulator
 from trendstream_cli.main import main
 from trendstream_cli.outputs import StackOutputsError, load_stack_outputs, read_outputs_file
 from trendstream_cli.status import (
@@ -192,28 +195,74 @@ def test_command_exit_code_follows_health(
     ]
 
 
-def test_local_stack_outputs_point_boto3_at_the_emulator(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LOCAL_AWS_PORT", "45999")
-    (tmp_path / "outputs.json").write_text(json.dumps({"table_name": "t"}))
+@pytest.fixture
+def local_stack_dir(tmp_path: Path) -> Iterator[tuple[Path, EmulatorHandle]]:
+    """A state directory as `trendstream up` leaves it: outputs and a running emulator."""
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    (state_dir / "outputs.json").write_text(json.dumps({"table_name": "t"}))
+    handle = start_emulator(0, pid_file=state_dir / "emulator.pid")
+    try:
+        yield state_dir, handle
+    finally:
+        stop_emulator(handle, pid_file=state_dir / "emulator.pid")
 
-    outputs = load_stack_outputs(argparse.Namespace(outputs=None, state_dir=tmp_path))
+
+@pytest.mark.emulator
+def test_the_local_stack_is_found_from_its_own_record(
+    local_stack_dir: tuple[Path, EmulatorHandle], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`status`, `tail` and `query` find the local stack as `run` does, from the emulator `up`
+    started for its state directory: neither LOCAL_AWS_PORT nor a stale AWS_ENDPOINT_URL can
+    make them read another stack."""
+    state_dir, handle = local_stack_dir
+    monkeypatch.setenv("LOCAL_AWS_PORT", "45999")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:40001")
+
+    outputs = load_stack_outputs(argparse.Namespace(outputs=None, state_dir=state_dir))
 
     assert outputs == {"table_name": "t"}
-    assert os.environ["AWS_ENDPOINT_URL"] == "http://127.0.0.1:45999"
+    assert os.environ["AWS_ENDPOINT_URL"] == handle.endpoint
     assert os.environ["AWS_ACCESS_KEY_ID"] == "test"
 
 
-def test_an_endpoint_already_set_is_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:40001")
-    (tmp_path / "outputs.json").write_text(json.dumps({"table_name": "t"}))
+def test_a_stopped_emulator_is_said_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "outputs.json").write_text(json.dumps({"table_name": "t", "stream_name": "s"}))
+    (tmp_path / "emulator.pid").write_text("99999999\n")
 
-    load_stack_outputs(argparse.Namespace(outputs=None, state_dir=tmp_path))
+    assert main(["status", "--state-dir", str(tmp_path)]) == 1
 
-    assert os.environ["AWS_ENDPOINT_URL"] == "http://127.0.0.1:40001"
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("emulator is not running") == 1
+    assert "make up" in captured.err
+
+
+def test_an_unreachable_endpoint_is_one_error_not_one_per_resource(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{closed_port}")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    for name, value in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test")):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    outputs = _write_outputs(
+        tmp_path / "outputs.json",
+        {"stream_name": f"{PREFIX}-tweets", "table_name": f"{PREFIX}-EventData"},
+    )
+
+    code = main(["status", "--outputs", str(outputs)])
+
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.out == ""
+    assert captured.err.count("cannot reach") == 1
+    assert "Traceback" not in captured.err
 
 
 def test_no_local_stack_is_a_clear_error(
@@ -223,3 +272,80 @@ def test_no_local_stack_is_a_clear_error(
     assert "is the stack up" in capsys.readouterr().err
     with pytest.raises(StackOutputsError):
         load_stack_outputs(argparse.Namespace(outputs=None, state_dir=tmp_path / "none"))
+
+
+def _put_function_metrics(session: boto3.session.Session, function: str, **sums: float) -> None:
+    session.client("cloudwatch").put_metric_data(
+        Namespace="AWS/Lambda",
+        MetricData=[
+            {
+                "MetricName": metric,
+                "Dimensions": [{"Name": "FunctionName", "Value": function}],
+                "Timestamp": dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1),
+                "Value": value,
+                "Unit": "Count",
+            }
+            for metric, value in sums.items()
+        ],
+    )
+
+
+def test_a_producer_failing_every_run_fails_with_its_last_error(stack: dict[str, Any]) -> None:
+    """Lambda's metrics ("Working with Lambda function metrics"): Invocations, Errors, Throttles
+    and DeadLetterErrors per FunctionName in AWS/Lambda, the metrics the stack's alarms watch;
+    the error itself is in the function's log group. A producer whose every run failed is not
+    `ok` (it once was, with a wrong TWEET_SOURCE)."""
+    session = stack["session"]
+    producer = f"{PREFIX}-producer"
+    _put_function_metrics(session, producer, Invocations=3, Errors=3)
+    logs = session.client("logs")
+    logs.create_log_group(logGroupName=f"/aws/lambda/{producer}")
+    logs.create_log_stream(logGroupName=f"/aws/lambda/{producer}", logStreamName="s")
+    now_ms = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
+    logs.put_log_events(
+        logGroupName=f"/aws/lambda/{producer}",
+        logStreamName="s",
+        logEvents=[
+            {"timestamp": now_ms - 2000, "message": "[ERROR] old error"},
+            {"timestamp": now_ms - 1000, "message": "START RequestId: 1"},
+            {
+                "timestamp": now_ms - 500,
+                "message": "[ERROR] ConfigurationError: TWEET_SOURCE must be x or replay",
+            },
+        ],
+    )
+    _put_function_metrics(session, f"{PREFIX}-consumer", Invocations=10, Errors=1)
+
+    checks = collect_status(stack["outputs"], session=session)
+    rows = by_resource(checks)
+
+    failing = rows[("lambda function", producer)]
+    assert failing.health == "fail"
+    assert "last 15 min: 3 invocations, 3 errors, 0 throttles" in failing.detail
+    assert failing.detail.endswith(
+        "last error: [ERROR] ConfigurationError: TWEET_SOURCE must be x or replay"
+    )
+    assert rows[("lambda function", f"{PREFIX}-consumer")].health == "warn"
+    transformer = rows[("lambda function", f"{PREFIX}-firehose-transformer")]
+    assert (transformer.health, transformer.detail.split("; ")[1]) == (
+        "ok",
+        "last 15 min: 0 invocations, 0 errors, 0 throttles",
+    )
+    assert not is_healthy(checks)
+
+
+def test_dead_letters_and_throttles_warn(stack: dict[str, Any]) -> None:
+    session = stack["session"]
+    _put_function_metrics(session, f"{PREFIX}-consumer", Invocations=10, Throttles=2)
+    session.client("sqs").send_message(
+        QueueUrl=stack["outputs"]["producer_dead_letter_queue_url"], MessageBody="{}"
+    )
+
+    rows = by_resource(collect_status(stack["outputs"], session=session))
+
+    assert rows[("lambda function", f"{PREFIX}-consumer")].health == "warn"
+    queue = rows[("dead-letter queue", f"{PREFIX}-producer-dlq")]
+    assert (queue.health, queue.detail) == (
+        "warn",
+        "1 failed producer event(s) waiting, 0 in flight",
+    )

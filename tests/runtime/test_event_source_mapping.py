@@ -23,6 +23,7 @@ from local_aws.event_source_mapping import (
     MappingConfig,
     mappings_for_function,
 )
+from local_aws.kinesis_reader import Checkpoint, CheckpointMismatchError, ShardReader
 from local_aws.lambda_service import LambdaService
 
 pytestmark = pytest.mark.emulator
@@ -459,3 +460,54 @@ def test_mapping_defaults_follow_the_api_reference() -> None:
     assert config.bisect_on_error is False
     assert config.report_batch_item_failures is False
     assert config.function_name == "f"
+
+
+def test_checkpoints_of_a_stream_deleted_and_created_again_are_refused(
+    harness: Callable[..., Harness], clients: Callable[[str], Any]
+) -> None:
+    """A stream deleted and created again under the same name is another stream (Kinesis tells
+    them apart by creation time; its sequence numbers start over). The mapping's checkpoints of
+    the old stream are an error the runtime reports, not a position it silently resumes from."""
+    h = harness()
+    mapping = h.map(StartingPosition="TRIM_HORIZON")
+    h.put("first")
+    drain(mapping)
+    kinesis = clients("kinesis")
+    name = h.stream_arn.rsplit("/", 1)[-1]
+    kinesis.delete_stream(StreamName=name)
+    kinesis.get_waiter("stream_not_exists").wait(StreamName=name)
+    kinesis.create_stream(StreamName=name, ShardCount=1)
+    kinesis.get_waiter("stream_exists").wait(StreamName=name)
+
+    with pytest.raises(CheckpointMismatchError, match="cannot be applied to this stream"):
+        h.reopen()
+
+
+def test_a_sequence_number_the_shard_does_not_hold_is_refused(
+    clients: Callable[[str], Any], make_stream: Callable[..., str]
+) -> None:
+    """Kinesis answers GetShardIterator with a sequence number of another shard or stream with
+    InvalidArgumentException: a checkpoint naming no record of the shard is refused, not used."""
+    stream_arn = make_stream()
+    [held] = put_records(clients, stream_arn, [b"a"])
+    shard = "shardId-000000000000"
+
+    foreign = ShardReader(
+        clients("kinesis"),
+        stream_arn,
+        shard,
+        "LATEST",
+        checkpoint=Checkpoint("AFTER_SEQUENCE_NUMBER", str(int(held) + 1000)),
+    )
+    with pytest.raises(CheckpointMismatchError, match="names no record of shardId-000000000000"):
+        foreign.open()
+
+    own = ShardReader(
+        clients("kinesis"),
+        stream_arn,
+        shard,
+        "LATEST",
+        checkpoint=Checkpoint("AFTER_SEQUENCE_NUMBER", held),
+    )
+    own.open()
+    assert own.read() == []

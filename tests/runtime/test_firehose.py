@@ -103,6 +103,7 @@ def test_processor_defaults_are_one_megabyte_and_sixty_seconds() -> None:
     description = {
         "DeliveryStreamName": "d",
         "DeliveryStreamARN": "arn:aws:firehose:us-east-1:123456789012:deliverystream/d",
+        "CreateTimestamp": "2026-11-22T10:00:00+00:00",
         "Source": {"KinesisStreamSourceDescription": {"KinesisStreamARN": "arn:k"}},
         "Destinations": [
             {
