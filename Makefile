@@ -97,6 +97,10 @@ destroy: ## Real AWS: terraform destroy (ENV=dev|prod)
 	$(TERRAFORM) -chdir=terraform init -input=false
 	$(TERRAFORM) -chdir=terraform destroy -var-file=environments/$(ENV).tfvars
 
+.PHONY: verify
+verify: $(VENV_STAMP) ## Prove a deployed stack end to end: ENV=local for `make up`'s stack, else the ENV on AWS
+	$(BIN)/trendstream verify $(if $(filter local,$(ENV)),,--terraform) $(VERIFY_ARGS)
+
 .PHONY: replay-dataset
 replay-dataset: $(VENV_STAMP) ## Regenerate the packaged replay dataset (deterministic)
 	$(PY) scripts/generate_replay_dataset.py

@@ -180,11 +180,16 @@ def run(args: argparse.Namespace) -> int:
         def show(report: Report, elapsed: float) -> None:
             live.update(stage_table(report, f"{title} ({elapsed:.0f} s)"), refresh=True)
 
-        verifier = verification.Verifier(target, options, boto3.session.Session(), on_change=show)
+        session = boto3.session.Session(region_name=target.region)
+        verifier = verification.Verifier(target, options, session, on_change=show)
         report = verifier.run()
     console = Console(file=sys.stdout)
     if report.run_id:
-        console.print(f"run {report.run_id}: synthetic topics {', '.join(report.topics)}")
+        console.print(
+            f"run {report.run_id}: synthetic topics {', '.join(report.topics)}",
+            highlight=False,
+            soft_wrap=True,
+        )
     console.print(stage_table(report, title))
     if report.ok:
         console.print(f"[green]{verification.failure_message(report)}[/green]", highlight=False)

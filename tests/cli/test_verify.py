@@ -351,7 +351,7 @@ def test_a_working_stack_passes_every_stage_and_leaves_nothing_in_the_table(
     assert "deleted 13 items" in report.stage("cleanup").detail  # 5 tweets, 5 markers, 3 minutes
     assert topic_items(deployed, report.topics) == []
     assert dynamodb.get_item(TableName=EVENT_TABLE, Key=other).get("Item") == other
-    assert failure(report).startswith("verify: OK")
+    assert failure(report).startswith("verify: OK in ")
 
 
 def test_keep_leaves_the_items_for_a_look(
