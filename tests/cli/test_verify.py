@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import gzip
 import json
 import re
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,7 @@ from moto.athena.models import QueryResults, athena_backends
 from tests.consumer.consumer_helpers import FakeLambdaContext
 from tests.event_table import create_event_table
 
-from trendstream_cli import verification
+from trendstream_cli import stack, verification
 from trendstream_cli.main import main
 from trendstream_cli.verification import (
     CheckFailed,
@@ -748,3 +750,135 @@ def test_the_engine_is_duckdb_on_the_emulator_and_athena_on_aws(
     assert verification.choose_engine(remote, "duckdb") == "duckdb"
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
     assert verification.choose_engine(remote, "auto") == "duckdb"
+
+
+# ---------------------------------------------------------------------------------------------
+# What the lake and the quarantine hold besides the verifier's records
+
+
+def test_the_lake_check_reads_gzip_objects_and_skips_other_tweets(
+    deployed: boto3.session.Session,
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    batch = make_batch(now, "r5")
+    s3 = deployed.client("s3")
+    partition = f"tweets/year={now:%Y}/month={now:%m}/day={now:%d}/hour={now:%H}/"
+    lines = [
+        json.dumps({"tweet_id": tweet.tweet_id, "topic": tweet.topic}) for tweet in batch.tweets
+    ]
+    other = json.dumps({"tweet_id": "1", "topic": "#Europe"})
+    s3.put_object(Bucket=BUCKET, Key=partition + "a", Body="\n".join([other, *lines[:3]]))
+    s3.put_object(Bucket=BUCKET, Key=partition + "b.gz", Body=gzip.compress(lines[3].encode()))
+    check = verification.LakeCheck(s3, BUCKET, batch, now)
+
+    first = check(now)
+    s3.put_object(Bucket=BUCKET, Key=partition + "c", Body=lines[4] + "\n" + lines[0])
+    second = check(now)
+
+    assert (first.done, first.detail) == (False, "4 of 5 tweets in 2 object(s), 4 lines")
+    assert (second.done, second.detail) == (True, "5 of 5 tweets in 3 object(s), 6 lines")
+
+
+def test_a_synthetic_tweet_under_another_topic_in_the_lake_fails_at_once(
+    deployed: boto3.session.Session,
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    batch = make_batch(now, "r6")
+    partition = f"tweets/year={now:%Y}/month={now:%m}/day={now:%d}/hour={now:%H}/"
+    line = json.dumps({"tweet_id": batch.tweets[0].tweet_id, "topic": "#Europe"})
+    deployed.client("s3").put_object(Bucket=BUCKET, Key=partition + "a", Body=line)
+
+    with pytest.raises(CheckFailed, match="under topic '#Europe', not 'trendstream-verify-r6-a'"):
+        verification.LakeCheck(deployed.client("s3"), BUCKET, batch, now)(now)
+
+
+def test_the_quarantine_check_finds_the_poison_among_others_and_checks_its_bytes(
+    deployed: boto3.session.Session,
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    batch = make_batch(now, "r7")
+    poison = verification.PutResult(batch.poison_key, "shardId-000000000001", "42")
+    s3 = deployed.client("s3")
+    partition = f"quarantine/consumer/year={now:%Y}/month={now:%m}/day={now:%d}/hour={now:%H}/"
+
+    def document(sequence: str, data: bytes) -> str:
+        return json.dumps(
+            {
+                "reason": "WRONG_SCHEMA",
+                "shard_id": "shardId-000000000001",
+                "sequence_number": sequence,
+                "partition_key": batch.poison_key if sequence == "42" else "7",
+                "data_base64": base64.b64encode(data).decode(),
+            }
+        )
+
+    s3.put_object(Bucket=BUCKET, Key=partition + "other.json", Body=document("41", b"{}"))
+    check = verification.QuarantineCheck(s3, BUCKET, batch, poison, now)
+    assert not check(now).done
+    s3.put_object(Bucket=BUCKET, Key=partition + "ours.json", Body=document("42", batch.poison))
+    found = check(now)
+    assert found.done
+    assert found.detail == f"quarantined as s3://{BUCKET}/{partition}ours.json (WRONG_SCHEMA)"
+
+    altered = verification.QuarantineCheck(s3, BUCKET, batch, poison, now)
+    s3.put_object(Bucket=BUCKET, Key=partition + "ours.json", Body=document("42", b"altered"))
+    with pytest.raises(CheckFailed, match="holds other bytes than were put"):
+        altered(now)
+
+
+def test_hour_prefixes_cover_every_hour_from_the_put_to_now() -> None:
+    start = dt.datetime(2026, 12, 31, 22, 59, tzinfo=dt.UTC)
+    end = dt.datetime(2027, 1, 1, 0, 1, tzinfo=dt.UTC)
+
+    assert verification.hour_prefixes("tweets/", start, end) == [
+        "tweets/year=2026/month=12/day=31/hour=22/",
+        "tweets/year=2026/month=12/day=31/hour=23/",
+        "tweets/year=2027/month=01/day=01/hour=00/",
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Which stack
+
+
+FAKE_TERRAFORM = """#!{python}
+import json, os, sys
+assert sys.argv[2:] == ["output", "-json"], sys.argv
+if os.environ.get("FAKE_TF_FAIL"):
+    print("Error: No outputs found", file=sys.stderr)
+    sys.exit(1)
+print(json.dumps({{"stream_name": {{"value": "s", "type": "string"}},
+                  "region": {{"value": "eu-west-1", "type": "string"}}}}))
+"""
+
+
+def test_terraform_outputs_are_read_with_terraform_output_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = tmp_path / "terraform"
+    script.write_text(FAKE_TERRAFORM.format(python=sys.executable))
+    script.chmod(0o755)
+    monkeypatch.setattr(stack, "TERRAFORM_WRAPPER", script)
+
+    target = verification.terraform_target(tmp_path)
+
+    assert target.outputs == {"stream_name": "s", "region": "eu-west-1"}
+    assert target.region == "eu-west-1"
+    assert (target.local, target.environment) == (False, {})
+    monkeypatch.setenv("FAKE_TF_FAIL", "1")
+    with pytest.raises(verification.TargetError, match="No outputs found"):
+        verification.terraform_target(tmp_path)
+
+
+def test_a_local_stack_whose_emulator_is_gone_is_no_target(tmp_path: Path) -> None:
+    (tmp_path / "outputs.json").write_text(json.dumps(outputs()))
+
+    with pytest.raises(verification.TargetError, match=r"no emulator is running .* `make up`"):
+        verification.local_target(tmp_path)
+
+
+def test_a_bad_outputs_file_is_no_target(tmp_path: Path) -> None:
+    (tmp_path / "outputs.json").write_text("[1, 2]")
+
+    with pytest.raises(verification.TargetError, match=r"outputs\.json"):
+        verification.outputs_file_target(tmp_path / "outputs.json")
