@@ -8,6 +8,7 @@ table (the logic is in `trendstream_cli.verification`). Exits 1 naming the stage
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -20,6 +21,8 @@ from rich.table import Table
 
 from trendstream_cli import stack, verification
 from trendstream_cli.verification import Report, Stage, Status
+
+logger = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -175,10 +178,19 @@ def run(args: argparse.Namespace) -> int:
         keep=args.keep,
     )
     title = f"trendstream verify: {target.description}"
+    shown: dict[str, Status] = {}
     with Live(console=errors, auto_refresh=False, transient=True) as live:
 
         def show(report: Report, elapsed: float) -> None:
             live.update(stage_table(report, f"{title} ({elapsed:.0f} s)"), refresh=True)
+            if not errors.is_terminal:
+                # No live table in a log: one line per stage as it finishes.
+                for stage in report.stages:
+                    if stage.status in ("ok", "failed") and shown.get(stage.name) != stage.status:
+                        shown[stage.name] = stage.status
+                        logger.info(
+                            "%s %s %s: %s", stage.name, stage.status, _timing(stage), stage.detail
+                        )
 
         session = boto3.session.Session(region_name=target.region)
         verifier = verification.Verifier(target, options, session, on_change=show)

@@ -779,6 +779,30 @@ def test_the_lake_check_reads_gzip_objects_and_skips_other_tweets(
     assert (second.done, second.detail) == (True, "5 of 5 tweets in 3 object(s), 6 lines")
 
 
+def test_the_lake_check_looks_back_as_far_as_firehose_may_buffer(
+    deployed: boto3.session.Session,
+) -> None:
+    """"When evaluating timestamps, Firehose uses the approximate arrival timestamp of the oldest
+    record that's contained in the Amazon S3 object being written" (Amazon Data Firehose
+    developer guide, "Understand custom prefixes for Amazon S3 objects"): with long buffers the
+    lines may land in an hour partition older than the put."""
+    now = dt.datetime.now(dt.UTC)
+    batch = make_batch(now, "r8")
+    early = now - dt.timedelta(hours=2)
+    partition = f"tweets/year={early:%Y}/month={early:%m}/day={early:%d}/hour={early:%H}/"
+    body = "\n".join(
+        json.dumps({"tweet_id": tweet.tweet_id, "topic": tweet.topic}) for tweet in batch.tweets
+    )
+    s3 = deployed.client("s3")
+    s3.put_object(Bucket=BUCKET, Key=partition + "long-buffered", Body=body)
+
+    unbuffered = verification.LakeCheck(s3, BUCKET, batch, now)
+    buffered = verification.LakeCheck(s3, BUCKET, batch, now, dt.timedelta(hours=3))
+
+    assert not unbuffered(now).done
+    assert buffered(now).done
+
+
 def test_a_synthetic_tweet_under_another_topic_in_the_lake_fails_at_once(
     deployed: boto3.session.Session,
 ) -> None:

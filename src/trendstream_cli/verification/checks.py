@@ -118,13 +118,25 @@ def hour_prefixes(root: str, start: dt.datetime, end: dt.datetime) -> list[str]:
 
 
 class _NewObjects:
-    """Objects under hourly partitions written since the put, each read once."""
+    """Objects under hourly partitions written since the put, each read once.
 
-    def __init__(self, s3: S3Client, bucket: str, root: str, since: dt.datetime) -> None:
+    An object's partition is the arrival hour of its oldest record, which may precede the put
+    by as long as the object was buffered: `lookback` widens the hours listed accordingly.
+    """
+
+    def __init__(
+        self,
+        s3: S3Client,
+        bucket: str,
+        root: str,
+        since: dt.datetime,
+        lookback: dt.timedelta = dt.timedelta(0),
+    ) -> None:
         self._s3 = s3
         self._bucket = bucket
         self._root = root
         self._since = since - CLOCK_SKEW
+        self._first_hour = self._since - lookback
         self._read: set[str] = set()
 
     @property
@@ -134,7 +146,7 @@ class _NewObjects:
     def fresh(self, now: dt.datetime) -> Iterable[tuple[str, bytes]]:
         """(key, body) of each new object not read before; gzip bodies come back decompressed."""
         paginator = self._s3.get_paginator("list_objects_v2")
-        for prefix in hour_prefixes(self._root, self._since, now):
+        for prefix in hour_prefixes(self._root, self._first_hour, now):
             for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix):
                 for entry in page.get("Contents", []):
                     key = entry["Key"]
@@ -190,8 +202,15 @@ class QuarantineCheck:
 class LakeCheck:
     """A line under tweets/ for every synthetic tweet, under its topic."""
 
-    def __init__(self, s3: S3Client, bucket: str, batch: Batch, since: dt.datetime) -> None:
-        self._objects = _NewObjects(s3, bucket, LAKE_PREFIX, since)
+    def __init__(
+        self,
+        s3: S3Client,
+        bucket: str,
+        batch: Batch,
+        since: dt.datetime,
+        buffered: dt.timedelta = dt.timedelta(0),
+    ) -> None:
+        self._objects = _NewObjects(s3, bucket, LAKE_PREFIX, since, buffered)
         self._topics = {tweet.tweet_id: tweet.topic for tweet in batch.tweets}
         self._lines: Counter[str] = Counter()
         self._keys: set[str] = set()
@@ -311,6 +330,12 @@ def delete_topics(
 class FirehoseBuffering:
     processor_seconds: float
     destination_seconds: float
+
+    @property
+    def longest(self) -> dt.timedelta:
+        """How long a record may wait in Firehose's buffers, hints stretched."""
+        seconds = LAKE_BUFFERING_FACTOR * (self.processor_seconds + self.destination_seconds)
+        return dt.timedelta(seconds=seconds)
 
     def lake_deadline(self) -> float:
         """Both buffers, with room for Firehose to stretch its hints, plus a margin."""

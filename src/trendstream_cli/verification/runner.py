@@ -15,6 +15,7 @@ from trendstream_cli import query
 from trendstream_cli.verification.batch import Batch, make_batch
 from trendstream_cli.verification.checks import (
     CheckFailed,
+    FirehoseBuffering,
     LakeCheck,
     Observation,
     PutResult,
@@ -138,6 +139,7 @@ class Verifier:
         self._on_change = on_change or (lambda _report, _elapsed: None)
         self._run_id = run_id
         self.report = Report(target=target.description)
+        self._buffering = FirehoseBuffering(0.0, 0.0)
         self._started = clock()
 
     def run(self) -> Report:
@@ -181,7 +183,7 @@ class Verifier:
         missing = [key for key in REQUIRED_OUTPUTS if not self._outputs.get(key)]
         if missing:
             raise CheckFailed(f"the Terraform outputs lack {', '.join(missing)}")
-        buffering = firehose_buffering(
+        buffering = self._buffering = firehose_buffering(
             self._session.client("firehose"), str(self._outputs["delivery_stream_name"])
         )
         lake_seconds = self._options.lake_seconds
@@ -262,7 +264,7 @@ class Verifier:
         checks: dict[StageName, Callable[[dt.datetime], Observation]] = {
             "table": lambda _now: check_table(dynamodb, table_name, batch),
             "quarantine": QuarantineCheck(s3, bucket, batch, poison, put_at),
-            "lake": LakeCheck(s3, bucket, batch, put_at),
+            "lake": LakeCheck(s3, bucket, batch, put_at, self._buffering.longest),
             "query": query_check,
         }
         assert self._options.lake_seconds is not None  # noqa: S101 - set by the stack stage
