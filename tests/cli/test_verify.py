@@ -782,7 +782,7 @@ def test_the_lake_check_reads_gzip_objects_and_skips_other_tweets(
 def test_the_lake_check_looks_back_as_far_as_firehose_may_buffer(
     deployed: boto3.session.Session,
 ) -> None:
-    """"When evaluating timestamps, Firehose uses the approximate arrival timestamp of the oldest
+    """ "When evaluating timestamps, Firehose uses the approximate arrival timestamp of the oldest
     record that's contained in the Amazon S3 object being written" (Amazon Data Firehose
     developer guide, "Understand custom prefixes for Amazon S3 objects"): with long buffers the
     lines may land in an hour partition older than the put."""
@@ -906,3 +906,27 @@ def test_a_bad_outputs_file_is_no_target(tmp_path: Path) -> None:
 
     with pytest.raises(verification.TargetError, match=r"outputs\.json"):
         verification.outputs_file_target(tmp_path / "outputs.json")
+
+
+def test_ctrl_c_while_waiting_fails_the_stage_and_still_cleans_up(
+    deployed: boto3.session.Session, handlers: tuple[Any, Any]
+) -> None:
+    double = PipelineDouble(deployed, handlers, firehose=False)
+
+    def interrupt(_seconds: float) -> None:
+        double.step()
+        raise KeyboardInterrupt
+
+    verifier = Verifier(
+        Target(outputs=outputs(), description="moto"),
+        Options(engine="duckdb"),
+        deployed,
+        clock=lambda: 0.0,
+        sleep=interrupt,
+        run_id=RUN_ID,
+    )
+    report = verifier.run()
+
+    assert failure(report) == 'verify: FAILED at stage "table": interrupted after 0 s'
+    assert statuses(report)["cleanup"] == "ok"
+    assert topic_items(deployed, report.topics) == []

@@ -151,7 +151,11 @@ class Verifier:
         put_at = self._now()
         results = self._stage("put", lambda: self._put(batch))
         if results is not None:
-            self._wait(batch, results, named, put_at)
+            try:
+                self._wait(batch, results, named, put_at)
+            except KeyboardInterrupt:
+                # Ctrl-C while waiting still removes what was written.
+                self._interrupted()
         if self._options.keep:
             self._skip("cleanup", "kept (--keep): the synthetic items stay in the table")
         else:
@@ -336,6 +340,12 @@ class Verifier:
         if not observation.done:
             stage.status = "failed"
             stage.detail = f"{observation.shortfall} when checked again at the end"
+
+    def _interrupted(self) -> None:
+        waiting = next(stage for stage in self.report.stages if stage.status == "waiting")
+        waiting.status = "failed"
+        waiting.detail = f"interrupted after {waiting.seconds or 0.0:.0f} s"
+        self._skip_rest()
 
     def _fail(self, name: StageName, reason: str, elapsed: float) -> None:
         stage = self.report.stage(name)
