@@ -930,3 +930,20 @@ def test_ctrl_c_while_waiting_fails_the_stage_and_still_cleans_up(
     assert failure(report) == 'verify: FAILED at stage "table": interrupted after 0 s'
     assert statuses(report)["cleanup"] == "ok"
     assert topic_items(deployed, report.topics) == []
+
+
+def test_stats_under_a_minute_no_tweet_was_created_in_fail_at_once(
+    deployed: boto3.session.Session,
+) -> None:
+    batch = make_batch(dt.datetime(2026, 11, 22, 10, 0, 30, tzinfo=dt.UTC), "r9")
+    deployed.client("dynamodb").put_item(
+        TableName=EVENT_TABLE,
+        Item={
+            "pk": {"S": "TOPIC#trendstream-verify-r9-b"},
+            "sk": {"S": "MINUTE#2026-11-22T10:05"},
+            "tweet_count": {"N": "2"},
+        },
+    )
+
+    with pytest.raises(CheckFailed, match=r"MINUTE#2026-11-22T10:05 counts 2 tweets, but no"):
+        verification.check_table(deployed.client("dynamodb"), EVENT_TABLE, batch)

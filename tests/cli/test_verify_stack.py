@@ -68,7 +68,8 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
         endpoint = stack.running_endpoint(paths)
         assert endpoint is not None, f"the emulator stopped: see {paths.emulator_log}"
         deployed = LocalStack(outputs, endpoint, paths.state_dir, build_dir)
-        deployed.client("events").disable_rule(Name=outputs["schedule_rule_name"])
+        if outputs.get("schedule_rule_name"):
+            deployed.client("events").disable_rule(Name=outputs["schedule_rule_name"])
         yield deployed
     finally:
         stop_emulator(pid_file=paths.pid_file)

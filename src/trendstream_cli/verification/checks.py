@@ -69,6 +69,11 @@ def check_table(dynamodb: DynamoDBClient, table_name: str, batch: Batch) -> Obse
                 minutes[(item["pk"]["S"], sort_key)] = int(item.get("tweet_count", {}).get("N", 0))
     for key, count in sorted(minutes.items()):
         wanted = expected_minutes.get(key, 0)
+        if count > wanted and wanted == 0:
+            raise CheckFailed(
+                f"{key[0]} {key[1]} counts {count} tweets, but no synthetic tweet was created "
+                "in that minute (stats must follow created_at)"
+            )
         if count > wanted:
             raise CheckFailed(
                 f"{key[0]} {key[1]} counts {count} tweets, only {wanted} were put "
