@@ -373,6 +373,8 @@ def test_no_runtime_fails_at_the_table_stage_and_still_cleans_up(
     report = verify(deployed, None, table_seconds=6, poll_seconds=2)
 
     assert failure(report) == ('verify: FAILED at stage "table": 5 of 5 tweets missing after 6 s')
+    assert report.stage("table").seconds == 6
+    assert report.stage("lake").seconds is None  # skipped: no time to show
     assert statuses(report) == {
         "stack": "ok",
         "put": "ok",

@@ -325,7 +325,7 @@ class Verifier:
             stage.status, stage.seconds = "ok", elapsed
             return "ok"
         if elapsed >= deadline:
-            self._fail(stage.name, f"{observation.shortfall} after {elapsed:.0f} s", elapsed)
+            self._fail(stage.name, f"{observation.shortfall} after {deadline:.0f} s", elapsed)
             return "failed"
         return "waiting"
 
@@ -360,6 +360,7 @@ class Verifier:
         for stage in self.report.stages:
             if stage.name != "cleanup" and stage.status in ("pending", "waiting"):
                 stage.status, stage.detail = "skipped", "not checked: an earlier stage failed"
+                stage.seconds = None
 
     def _finish(self) -> Report:
         for stage in self.report.stages:
