@@ -58,7 +58,7 @@ def check_table(dynamodb: DynamoDBClient, table_name: str, batch: Batch) -> Obse
     seen: Counter[str] = Counter()
     minutes: dict[tuple[str, str], int] = {}
     for topic in batch.topics:
-        for item in _topic_items(dynamodb, table_name, topic, consistent=True):
+        for item in _topic_items(dynamodb, table_name, topic):
             sort_key = item["sk"]["S"]
             if sort_key.startswith("TWEET#"):
                 tweet_id = item.get("tweet_id", {}).get("S", "")
@@ -99,15 +99,14 @@ def check_table(dynamodb: DynamoDBClient, table_name: str, batch: Batch) -> Obse
     return Observation(not missing and not short, detail, shortfall)
 
 
-def _topic_items(
-    dynamodb: DynamoDBClient, table_name: str, topic: str, *, consistent: bool
-) -> Iterable[dict[str, Any]]:
+def _topic_items(dynamodb: DynamoDBClient, table_name: str, topic: str) -> Iterable[dict[str, Any]]:
+    """Every item of a topic, read consistently: what the consumer wrote just before counts."""
     paginator = dynamodb.get_paginator("query")
     for page in paginator.paginate(
         TableName=table_name,
         KeyConditionExpression="pk = :pk",
         ExpressionAttributeValues={":pk": {"S": topic_pk(topic)}},
-        ConsistentRead=consistent,
+        ConsistentRead=True,
     ):
         yield from page.get("Items", [])
 
@@ -183,7 +182,10 @@ class QuarantineCheck:
                     continue
                 if not isinstance(document, dict) or not self._is_poison(document):
                     continue
-                raw = base64.b64decode(str(document.get("data_base64", "")))
+                try:
+                    raw = base64.b64decode(str(document.get("data_base64", "")), validate=True)
+                except ValueError:
+                    raw = b""
                 if raw != self._batch.poison:
                     raise CheckFailed(f"s3://{self._bucket}/{key} holds other bytes than were put")
                 self._found = f"s3://{self._bucket}/{key} ({document.get('reason', 'no reason')})"
@@ -313,7 +315,7 @@ def delete_topics(
     keys = [
         {"pk": item["pk"], "sk": item["sk"]}
         for topic in topics
-        for item in _topic_items(dynamodb, table_name, topic, consistent=True)
+        for item in _topic_items(dynamodb, table_name, topic)
     ]
     for start in range(0, len(keys), DELETE_BATCH):
         requests: list[Any] = [
