@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from mypy_boto3_athena import AthenaClient
 
 QueryEngineName = Literal["athena", "duckdb"]
+ATHENA_DIALECT = "athena"
+"""sqlglot's name for Athena's SQL (Trino for queries)."""
 QUERY_HOURS = 2
 """Lake partitions the local query reads: the tweets arrived within the last hour or two."""
 
@@ -102,13 +104,13 @@ def scoped_to_topics(sql: str, topics: Sequence[str]) -> str:
     """The named query with `topic IN (…)` added to its WHERE, so other topics cannot crowd
     the synthetic ones out of its LIMIT."""
     try:
-        tree = sqlglot.parse_one(sql, read=query.ATHENA_DIALECT)
+        tree = sqlglot.parse_one(sql, read=ATHENA_DIALECT)
     except SqlglotError as error:
         raise CheckFailed(f"cannot read the named query's SQL: {error}") from error
     if not isinstance(tree, exp.Select):
         raise CheckFailed("the named query is not a single SELECT")
     condition = exp.column("topic").isin(*(exp.Literal.string(topic) for topic in topics))
-    return tree.where(condition).sql(dialect=query.ATHENA_DIALECT)
+    return tree.where(condition).sql(dialect=ATHENA_DIALECT)
 
 
 class QueryCheck:
