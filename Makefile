@@ -97,6 +97,16 @@ destroy: ## Real AWS: terraform destroy (ENV=dev|prod)
 	$(TERRAFORM) -chdir=terraform init -input=false
 	$(TERRAFORM) -chdir=terraform destroy -var-file=environments/$(ENV).tfvars
 
+# ENV=local: the stack `make up` applied (with `make run` beside it). Any other ENV: the stack
+# deployed to AWS, its outputs read by `terraform output` in that environment's workspace and data
+# directory (as `make deploy` keeps them). VERIFY_ARGS passes options (`trendstream verify -h`).
+VERIFY_TERRAFORM_ENV = TF_DATA_DIR=$(CURDIR)/.deploy/$(ENV)/.terraform TF_WORKSPACE=$(ENV)
+
+.PHONY: verify
+verify: $(VENV_STAMP) ## Prove a deployed stack end to end (ENV=dev|prod on AWS, ENV=local for `make up`)
+	$(if $(filter local,$(ENV)),,$(VERIFY_TERRAFORM_ENV)) $(BIN)/trendstream verify \
+	  $(if $(filter local,$(ENV)),,--terraform) $(VERIFY_ARGS)
+
 .PHONY: replay-dataset
 replay-dataset: $(VENV_STAMP) ## Regenerate the packaged replay dataset (deterministic)
 	$(PY) scripts/generate_replay_dataset.py

@@ -1,4 +1,4 @@
-"""`trendstream`: run the local stack (up, run, demo, down) and look into it (status, query, tail).
+"""`trendstream`: run the local stack (up, run, demo, down), look into it, prove it works.
 
 Each command lives in its own module exposing `add_arguments(parser)` and `run(args) -> int`. A
 module is imported only when its command runs: `trendstream plan` pays for neither boto3 nor DuckDB.
@@ -26,6 +26,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "query": ("trendstream_cli.query", "run an Athena named query or SQL over the lake"),
     "tail": ("trendstream_cli.tail", "the latest tweets per topic from DynamoDB"),
     "plan": ("trendstream_cli.capacity", "capacity and monthly cost for a tweet rate"),
+    "verify": (
+        "trendstream_cli.verify",
+        "prove a deployed stack end to end with marked synthetic tweets",
+    ),
 }
 
 

@@ -1,0 +1,138 @@
+"""`trendstream verify` against the real stack: Terraform applied to the emulator, as `make up`.
+
+The command is only a client: it reads the local stack's outputs and emulator endpoint from the
+state directory, and the local runtime plays Lambda's event source mapping and Firehose, as
+`make run` does (with a faster clock, so Firehose's 60 s buffers take a second). The schedule is
+disabled, as an operator may do: only the verifier's tweets go through the pipeline.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from local_aws.moto_server import emulator_environment, stop_emulator
+from local_aws.runtime import LocalRuntime
+from trendstream_cli import stack
+from trendstream_cli.main import main
+
+pytestmark = [
+    pytest.mark.emulator,
+    pytest.mark.terraform,
+    pytest.mark.slow,
+    pytest.mark.xdist_group("verify-stack"),
+]
+
+ZIP_NAMES = ("producer.zip", "consumer.zip", "firehose_transformer.zip")
+CLOCK_SPEED = 60.0
+
+
+@dataclass(frozen=True)
+class LocalStack:
+    outputs: dict[str, Any]
+    endpoint: str
+    state_dir: Path
+    build_dir: Path
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+
+@pytest.fixture(scope="module")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """`make up` into a private state directory, on a free port, with a private copy of the
+    zips (a `make build` elsewhere must not change the code under the stack)."""
+    root = tmp_path_factory.mktemp("verify-stack")
+    build_dir = root / "build"
+    build_dir.mkdir()
+    for name in ZIP_NAMES:
+        source = stack.REPO_ROOT / "build" / name
+        assert source.is_file(), f"build/{name} missing: run `make build`"
+        shutil.copyfile(source, build_dir / name)
+    paths = stack.StackPaths(state_dir=root / "state")
+    try:
+        outputs = stack.up(paths, 0, extra_vars={"lambda_artifacts_dir": str(build_dir)})
+        endpoint = stack.running_endpoint(paths)
+        assert endpoint is not None, f"the emulator stopped: see {paths.emulator_log}"
+        deployed = LocalStack(outputs, endpoint, paths.state_dir, build_dir)
+        if outputs.get("schedule_rule_name"):
+            deployed.client("events").disable_rule(Name=outputs["schedule_rule_name"])
+        yield deployed
+    finally:
+        stop_emulator(pid_file=paths.pid_file)
+        shutil.rmtree(paths.tf_data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def emulator_env(local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`verify` points this process at the emulator; the test restores the variables after.
+
+    A wide console keeps each stage's detail on one line of the captured output.
+    """
+    monkeypatch.setenv("COLUMNS", "400")
+    for name, value in emulator_environment(local_stack.endpoint).items():
+        monkeypatch.setenv(name, value)
+
+
+def synthetic_topics(output: str) -> tuple[str, ...]:
+    match = re.search(r"synthetic topics (\S+), (\S+)", output)
+    assert match is not None, output
+    return match.group(1), match.group(2)
+
+
+def topic_items(local_stack: LocalStack, topic: str) -> list[dict[str, Any]]:
+    return list(
+        local_stack.client("dynamodb").query(
+            TableName=local_stack.outputs["table_name"],
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"TOPIC#{topic}"}},
+        )["Items"]
+    )
+
+
+def test_without_the_runtime_verify_fails_at_the_table_stage(
+    local_stack: LocalStack, emulator_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        ["verify", "--state-dir", str(local_stack.state_dir),
+         "--table-timeout", "4", "--poll-interval", "0.5"]
+    )  # fmt: skip
+
+    captured = capsys.readouterr()
+    assert code == 1
+    assert 'verify: FAILED at stage "table": 5 of 5 tweets missing after 4 s' in captured.err
+
+
+def test_verify_passes_on_the_local_stack_and_removes_its_items(
+    local_stack: LocalStack, emulator_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runtime = LocalRuntime(
+        local_stack.outputs,
+        local_stack.endpoint,
+        build_dir=local_stack.build_dir,
+        state_dir=local_stack.state_dir / "runtime",
+        clock_speed=CLOCK_SPEED,
+    )
+    with runtime:
+        code = main(["verify", "--state-dir", str(local_stack.state_dir), "--poll-interval", "0.5"])
+
+    captured = capsys.readouterr()
+    assert code == 0, captured.out + captured.err
+    assert "verify: OK" in captured.out
+    assert "lake deadline 240 s (Firehose buffers 60 s + 60 s)" in captured.out
+    assert "on DuckDB: saw 2 of 2 synthetic topics" in captured.out
+    for topic in synthetic_topics(captured.out):
+        assert topic_items(local_stack, topic) == []
