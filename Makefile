@@ -103,7 +103,7 @@ replay-dataset: $(VENV_STAMP) ## Regenerate the packaged replay dataset (determi
 
 .PHONY: lock
 lock: $(VENV_STAMP) ## Re-pin requirements/*.txt from requirements/*.in
-	for f in producer consumer firehose_transformer; do \
+	for f in producer consumer firehose_transformer api; do \
 	  $(BIN)/uv pip compile --quiet --python-version 3.11 --python-platform x86_64-manylinux2014 \
 	    requirements/$$f.in -o requirements/$$f.txt; done
 	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements/dev.in -o requirements/dev.txt
