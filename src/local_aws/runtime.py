@@ -35,6 +35,7 @@ from typing import Any
 
 import boto3
 
+from local_aws.apigateway import HttpApiServer, local_api_port
 from local_aws.clock import Clock, SystemClock
 from local_aws.event_source_mapping import KinesisEventSourceMapping, mappings_for_function
 from local_aws.eventbridge import EventBridgeScheduler
@@ -51,6 +52,7 @@ _ZIP_NAMES = {
     "producer_function_name": "producer.zip",
     "consumer_function_name": "consumer.zip",
     "transformer_function_name": "firehose_transformer.zip",
+    "api_function_name": "api.zip",
 }
 
 
@@ -102,6 +104,7 @@ class LocalRuntime:
         self.mappings: list[KinesisEventSourceMapping] = []
         self.firehose: FirehoseDeliveryStream | None = None
         self.scheduler: EventBridgeScheduler | None = None
+        self.api: HttpApiServer | None = None  # the read API on loopback (LOCAL_API_PORT)
         self._loop_errors = 0
 
     def __enter__(self) -> LocalRuntime:
@@ -146,6 +149,11 @@ class LocalRuntime:
         for output, zip_name in _ZIP_NAMES.items():
             if self._outputs.get(output):
                 self.lambda_service.register(self._output(output), self._build_dir / zip_name)
+        if self._outputs.get("api_id") and self._outputs.get("api_function_name"):
+            self.api = HttpApiServer.for_lambda_service(
+                self._clients("apigatewayv2"), self._output("api_id"), self.lambda_service,
+                local_api_port(),
+            ).start()  # fmt: skip
         consumer = self._outputs.get("consumer_function_name")
         if consumer:
             for mapping_config in mappings_for_function(self._clients("lambda"), str(consumer)):
@@ -241,6 +249,8 @@ class LocalRuntime:
     def stop(self) -> None:
         """Stop every thread and worker process; safe to call more than once."""
         self._stop.set()
+        if self.api is not None:
+            self.api.stop()
         if self.lambda_service is not None:
             self.lambda_service.stop()
         for thread in self._threads:
