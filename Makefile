@@ -63,8 +63,12 @@ run: $(VENV_STAMP) ## Run the local runtime against `make up`'s stack (Ctrl-C, o
 demo: build ## The whole pipeline locally: emulator, apply, replay, summary, query, teardown
 	$(BIN)/trendstream demo
 
+# The live page's browser test drives Debian's chromium (never a browser download of Playwright's).
+/usr/bin/chromium:
+	apt-get update && apt-get install -y chromium
+
 .PHONY: test
-test: build ## Run the whole test suite (starts and stops its own emulator)
+test: build /usr/bin/chromium ## Run the whole test suite (starts and stops its own emulator)
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 .PHONY: lint

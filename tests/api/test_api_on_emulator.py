@@ -32,7 +32,12 @@ from local_aws.runtime import LocalRuntime
 from trendstream_cli import stack
 from tweet_record import build_stream_record, encode_stream_record
 
-pytestmark = [pytest.mark.emulator, pytest.mark.slow, pytest.mark.timeout(420)]
+pytestmark = [
+    pytest.mark.emulator,
+    pytest.mark.slow,
+    pytest.mark.timeout(420),
+    pytest.mark.xdist_group("api-stack"),  # one stack for the module, not one per worker
+]
 
 PAIRS = 300
 CHROMIUM = Path("/usr/bin/chromium")
