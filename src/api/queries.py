@@ -54,9 +54,10 @@ class Window:
         return int((self.last - self.first) / _MINUTE) + 1
 
     def each_minute(self) -> Iterator[str]:
-        minute = self.first
-        while minute <= self.last:
-            yield minute.strftime(MINUTE_FORMAT)
+        minute = self.first.replace(tzinfo=None)  # naive UTC: isoformat() is YYYY-MM-DDTHH:MM:SS
+        last = self.last.replace(tzinfo=None)
+        while minute <= last:
+            yield minute.isoformat()[:16]
             minute += _MINUTE
 
 
@@ -127,7 +128,7 @@ def _minute_items(
 
 
 def _counters(item: dict[str, Any]) -> list[int]:
-    return [int(item.get(name, {}).get("N", "0")) for name in STATS_COUNTERS]
+    return [int(item[name]["N"]) if name in item else 0 for name in STATS_COUNTERS]
 
 
 def topic_exists(client: DynamoDBClient, table: str, topic: str) -> bool:
