@@ -27,6 +27,7 @@ from rich.table import Table
 from local_aws.moto_server import emulator_environment, stop_emulator
 from local_aws.runtime import LocalRuntime
 from trendstream_cli import lifecycle, pipeline, query, stack
+from trendstream_cli.live_page import replay_page_address
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,9 @@ def run(args: argparse.Namespace) -> int:
         )
         reader = pipeline.PipelineReader(outputs, endpoint)
         with runtime:
+            if runtime.api is not None:
+                page = replay_page_address(runtime.api.url, MANIFEST)
+                console.print(f"live page while the demo runs: {page}")
 
             def dropped() -> int:
                 return int(runtime.stats()["dropped"])

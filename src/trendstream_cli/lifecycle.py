@@ -7,6 +7,7 @@ import logging
 import os
 from pathlib import Path
 
+from local_aws.apigateway import local_api_port
 from trendstream_cli import stack
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
         outputs = stack.up(paths, args.port)
         endpoint = stack.running_endpoint(paths) or f"http://127.0.0.1:{args.port}"
         log.info("stack is up on %s", endpoint)
+        api_port = local_api_port({**os.environ, "LOCAL_AWS_PORT": str(args.port)})
+        log.info("read API and live page (while `make run` runs): http://127.0.0.1:%d/", api_port)
         log.info(
             "try: aws --endpoint-url %s dynamodb describe-table --table-name %s",
             endpoint,
