@@ -7,8 +7,8 @@ most specific path with ``{param}`` segments, then ``{proxy+}``, then ``$default
 ``{"message":"Not Found"}``), builds the payload format 2.0 event and invokes the integration's
 function through the local Lambda service, then maps the answer back to HTTP as API Gateway
 does (a function error is a 500 ``{"message":"Internal Server Error"}``). Stage throttling is
-not emulated. Documented behaviour: "Working with AWS Lambda proxy integrations for HTTP APIs"
-and "Working with routes for HTTP APIs" in the API Gateway developer guide.
+not emulated. The behaviour is the API Gateway developer guide's (routes, Lambda proxy
+integrations for HTTP APIs, CORS); tests/api/test_local_apigateway.py cites the pages.
 """
 
 from __future__ import annotations

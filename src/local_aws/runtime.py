@@ -7,7 +7,8 @@ runs, each on its own thread:
 * every Kinesis event source mapping of the consumer, one poller thread per shard
   (:mod:`local_aws.event_source_mapping`);
 * the Firehose delivery stream with its transformer (:mod:`local_aws.firehose`);
-* the EventBridge schedule of the producer (:mod:`local_aws.eventbridge`).
+* the EventBridge schedule of the producer (:mod:`local_aws.eventbridge`);
+* the read API's HTTP API on loopback, ``LOCAL_API_PORT`` (:mod:`local_aws.apigateway`).
 
 Time: schedules, batching windows and buffer intervals follow ``clock`` (``clock_speed`` > 1
 runs them faster for a demo; ``run_for(seconds)`` counts clock seconds); function timeouts and

@@ -1,11 +1,13 @@
 """The local HTTP API data plane: route selection, the 2.0 event, the answer mapping, CORS.
 
-Behaviour from the API Gateway developer guide: "Working with routes for HTTP APIs" (most
-specific match wins, greedy ``{proxy+}`` last, ``$default`` catches the rest, no match is a 404),
-"Working with AWS Lambda proxy integrations for HTTP APIs" (format 2.0 event; a response without
-``statusCode`` is a 200 JSON body; a function error is a 500) and "Configuring CORS for an HTTP
-API" (API Gateway answers preflight requests itself and its CORS headers replace the
-integration's).
+Behaviour from the API Gateway developer guide: routes (most specific match wins, greedy
+``{proxy+}`` last, ``$default`` catches the rest, no match is a 404),
+https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html;
+the Lambda proxy integration (format 2.0 event; a response without ``statusCode`` is a 200 JSON
+body; a function error is a 500),
+https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html;
+CORS (API Gateway answers preflight requests itself and its CORS headers replace the
+integration's), https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html.
 """
 
 from __future__ import annotations
