@@ -6,14 +6,17 @@ reads what Terraform deployed (``GetApi``, ``GetRoutes``, ``GetIntegrations``), 
 most specific path with ``{param}`` segments, then ``{proxy+}``, then ``$default``; none: 404
 ``{"message":"Not Found"}``), builds the payload format 2.0 event and invokes the integration's
 function through the local Lambda service, then maps the answer back to HTTP as API Gateway
-does (a function error is a 500 ``{"message":"Internal Server Error"}``). Stage throttling is
-not emulated. The behaviour is the API Gateway developer guide's (routes, Lambda proxy
-integrations for HTTP APIs, CORS); tests/api/test_local_apigateway.py cites the pages.
+does (a function error is a 500 ``{"message":"Internal Server Error"}``). Given the Lambda
+client, it also reads the function's resource policy: a request whose ``execute-api`` source
+ARN no statement allows to invoke the function is a 500 without an invocation, as on AWS.
+Stage throttling is not emulated. The behaviour is the API Gateway developer guide's (routes,
+Lambda proxy integrations for HTTP APIs, CORS); tests/api/test_local_apigateway.py cites them.
 """
 
 from __future__ import annotations
 
 import base64
+import fnmatch
 import json
 import logging
 import os
@@ -185,6 +188,40 @@ def http_response(payload: Any) -> tuple[int, dict[str, str], list[str], bytes]:
     return int(payload["statusCode"]), headers, list(payload.get("cookies") or []), body
 
 
+def _allows(statement: Mapping[str, Any], source_arn: str) -> bool:
+    principal = statement.get("Principal")
+    service = principal.get("Service") if isinstance(principal, dict) else principal
+    actions = statement.get("Action")
+    actions = [actions] if isinstance(actions, str) else list(actions or [])
+    if statement.get("Effect") != "Allow" or service != "apigateway.amazonaws.com":
+        return False
+    if not {"lambda:InvokeFunction", "lambda:*"} & set(actions):
+        return False
+    patterns = [
+        value
+        for condition in ("ArnLike", "ArnEquals")
+        for key, value in (statement.get("Condition") or {}).get(condition, {}).items()
+        if key.lower() == "aws:sourcearn"
+    ]
+    return all(fnmatch.fnmatchcase(source_arn, pattern) for pattern in patterns)
+
+
+def invoke_permitted(lambda_client: Any, function_arn: str, source_arn: str) -> bool:
+    """Does the function's resource policy let API Gateway invoke it for ``source_arn``?"""
+    try:
+        policy = json.loads(lambda_client.get_policy(FunctionName=function_arn)["Policy"])
+    except lambda_client.exceptions.ResourceNotFoundException:
+        return False
+    return any(_allows(statement, source_arn) for statement in policy.get("Statement", []))
+
+
+def source_arn(function_arn: str, api_id: str, method: str, path: str) -> str:
+    """The ``execute-api`` ARN API Gateway invokes with: the function's partition, region and
+    account, then ``<api>/<stage>/<method><path>``."""
+    _, partition, _, region, account, *_ = function_arn.split(":")
+    return f"arn:{partition}:execute-api:{region}:{account}:{api_id}/$default/{method}{path}"
+
+
 class HttpApiServer:
     """One deployed HTTP API served on ``127.0.0.1:port`` (port 0: any free port)."""
 
@@ -194,6 +231,7 @@ class HttpApiServer:
         api_id: str,
         invoke: Callable[[str, Any], Any],
         port: int = 0,
+        lambda_client: Any | None = None,
     ) -> None:
         self.api_id = api_id
         self.routes = read_routes(client, api_id)
@@ -201,15 +239,16 @@ class HttpApiServer:
         self._cors_origins = set(cors.get("AllowOrigins", []))
         self._cors = cors
         self._invoke = invoke
+        self._lambda = lambda_client
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
     @classmethod
     def for_lambda_service(
-        cls, client: Any, api_id: str, service: LambdaService, port: int = 0
+        cls, clients: Callable[[str], Any], api_id: str, service: LambdaService, port: int = 0
     ) -> HttpApiServer:
-        return cls(client, api_id, service.invoke, port)
+        return cls(clients("apigatewayv2"), api_id, service.invoke, port, clients("lambda"))
 
     @property
     def port(self) -> int:
@@ -265,6 +304,12 @@ class HttpApiServer:
             api_id=self.api_id, route=route, method=method, target=target, headers=headers,
             body=body, path_parameters=parameters, source_ip=source_ip,
         )  # fmt: skip
+        if self._lambda is not None and not invoke_permitted(
+            self._lambda, route.function, source_arn(route.function, self.api_id, method, path)
+        ):
+            logger.warning("%s %s: API Gateway may not invoke %s", method, path, route.function)
+            status, message = _INTERNAL
+            return status, {"content-type": "application/json"}, [], json.dumps(message).encode()
         result = self._invoke(route.function, event)
         if getattr(result, "function_error", None):
             logger.warning("%s %s: function error %s", method, path, result.payload)

@@ -152,9 +152,8 @@ class LocalRuntime:
                 self.lambda_service.register(self._output(output), self._build_dir / zip_name)
         if self._outputs.get("api_id") and self._outputs.get("api_function_name"):
             self.api = HttpApiServer.for_lambda_service(
-                self._clients("apigatewayv2"), self._output("api_id"), self.lambda_service,
-                local_api_port(),
-            ).start()  # fmt: skip
+                self._clients, self._output("api_id"), self.lambda_service, local_api_port()
+            ).start()
         consumer = self._outputs.get("consumer_function_name")
         if consumer:
             for mapping_config in mappings_for_function(self._clients("lambda"), str(consumer)):

@@ -169,3 +169,55 @@ def test_port_follows_the_emulators() -> None:
     assert local_api_port({}) == 4567
     assert local_api_port({"LOCAL_AWS_PORT": "4607"}) == 4608
     assert local_api_port({"LOCAL_AWS_PORT": "4607", "LOCAL_API_PORT": "9000"}) == 9000
+
+
+class FakeLambda:
+    """GetPolicy as Lambda answers it: the resource policy, or ResourceNotFoundException."""
+
+    class exceptions:  # boto3 client attribute names
+        class ResourceNotFoundException(Exception):
+            pass
+
+    def __init__(self, source_arn: str | None) -> None:
+        self._source_arn = source_arn
+
+    def get_policy(self, FunctionName: str) -> dict[str, Any]:
+        assert FunctionName == FUNCTION
+        if self._source_arn is None:
+            raise self.exceptions.ResourceNotFoundException
+        statement = {
+            "Sid": "AllowInvokeFromHttpApi",
+            "Effect": "Allow",
+            "Principal": {"Service": "apigateway.amazonaws.com"},
+            "Action": "lambda:InvokeFunction",
+            "Resource": FUNCTION,
+            "Condition": {"ArnLike": {"AWS:SourceArn": self._source_arn}},
+        }
+        return {"Policy": json.dumps({"Version": "2012-10-17", "Statement": [statement]})}
+
+
+@pytest.mark.parametrize(
+    ("policy_source_arn", "status"),
+    [
+        ("arn:aws:execute-api:us-east-1:123456789012:a1b2c3/*/*", 200),
+        ("arn:aws:execute-api:us-east-1:123456789012:a1b2c3/*/GET/api/topics", 200),
+        ("arn:aws:execute-api:us-east-1:123456789012:other/*/*", 500),
+        ("arn:aws:execute-api:us-east-1:123456789012:a1b2c3/*/GET/", 500),
+        (None, 500),
+    ],
+)
+def test_invocation_needs_the_functions_resource_policy(
+    policy_source_arn: str | None, status: int
+) -> None:
+    recorder = Recorder()
+    server = HttpApiServer(
+        FakeApiGatewayV2(ROUTES), "a1b2c3", recorder, lambda_client=FakeLambda(policy_source_arn)
+    ).start()
+    try:
+        answered, _, body = request(server.url + "api/topics")
+    finally:
+        server.stop()
+    assert answered == status
+    assert len(recorder.events) == (1 if status == 200 else 0)
+    if status == 500:
+        assert json.loads(body) == {"message": "Internal Server Error"}
