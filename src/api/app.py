@@ -65,8 +65,8 @@ def dynamodb() -> DynamoDBClient:
 def enable_swagger() -> None:
     """Registers the schema and Swagger UI routes on the first request for them.
 
-    ``enable_swagger`` imports Powertools' OpenAPI document models (about 140 ms of CPU),
-    which no other route needs: paying it at import would slow every cold start.
+    ``enable_swagger`` imports Powertools' OpenAPI document models, which no other route
+    needs: paying for them at import would slow every cold start (docs/api.md).
     """
     app.enable_swagger(
         path=SWAGGER_PATH,

@@ -54,11 +54,9 @@ class Window:
         return int((self.last - self.first) / _MINUTE) + 1
 
     def each_minute(self) -> Iterator[str]:
-        minute = self.first.replace(tzinfo=None)  # naive UTC: isoformat() is YYYY-MM-DDTHH:MM:SS
-        last = self.last.replace(tzinfo=None)
-        while minute <= last:
-            yield minute.isoformat()[:16]
-            minute += _MINUTE
+        first = self.first.replace(tzinfo=None)  # naive UTC: isoformat() is YYYY-MM-DDTHH:MM:SS
+        for index in range(self.minutes):  # never steps past `last` (datetime.max included)
+            yield (first + index * _MINUTE).isoformat()[:16]
 
 
 def _floor_minute(instant: datetime) -> datetime:
@@ -70,10 +68,15 @@ def window(start: datetime | None, end: datetime | None, now: datetime) -> Windo
     for name, instant in (("from", start), ("to", end)):
         if instant is not None and instant.tzinfo is None:
             raise BadRequest(f"'{name}' needs a UTC offset, e.g. 2026-11-22T10:00:00Z")
-    last = _floor_minute(end if end is not None else now)
-    first = (
-        _floor_minute(start) if start is not None else last - (DEFAULT_WINDOW_MINUTES - 1) * _MINUTE
-    )
+    try:
+        last = _floor_minute(end if end is not None else now)
+        first = (
+            _floor_minute(start)
+            if start is not None
+            else last - (DEFAULT_WINDOW_MINUTES - 1) * _MINUTE
+        )
+    except OverflowError:
+        raise BadRequest("the window falls outside years 1 to 9999 UTC") from None
     if first > last:
         raise BadRequest("'from' is after 'to': the window is inverted")
     span = Window(first, last)
@@ -132,7 +135,7 @@ def _counters(item: dict[str, Any]) -> list[int]:
 
 
 def topic_exists(client: DynamoDBClient, table: str, topic: str) -> bool:
-    """One item read (0.5 RCU): is anything stored under the topic at all?"""
+    """One item read: is anything stored under the topic at all?"""
     page = client.query(
         TableName=table,
         KeyConditionExpression="pk = :pk",

@@ -83,6 +83,13 @@ def test_series_of_a_known_topic_with_an_empty_window_is_all_zeros(invoke: Invok
     assert body["tweet_count"] == [0, 0, 0]
 
 
+def test_series_at_the_end_of_time_is_all_zeros(invoke: Invoke) -> None:
+    query = [("topic", "#Europe"), ("from", "9999-12-31T23:58:00Z"), ("to", "9999-12-31T23:59Z")]
+    status, body = invoke("apigw_v2_series.json", query)
+    assert status == 200
+    assert body["minutes"] == ["9999-12-31T23:58", "9999-12-31T23:59"]
+
+
 def test_series_over_a_whole_day_is_accepted(invoke: Invoke) -> None:
     query = [("topic", "#Europe"), ("from", "2026-11-22T00:00:00Z"), ("to", "2026-11-22T23:59:00Z")]
     status, body = invoke("apigw_v2_series.json", query)
@@ -150,6 +157,11 @@ def _cursor(key: Any) -> str:
                      400, "at most 1440", id="series-unbounded-from"),
         pytest.param("apigw_v2_series.json", [("topic", "#Europe"), ("from", "2026-11-22T09:00")],
                      400, "UTC offset", id="series-naive-time"),
+        pytest.param("apigw_v2_series.json", [("topic", "#Europe"), ("to", "0001-01-01T00:00Z")],
+                     400, "outside years 1 to 9999", id="series-default-window-before-year-1"),
+        pytest.param("apigw_v2_series.json", [("topic", "#Europe"),
+                     ("to", "9999-12-31T23:59-01:00")], 400, "outside years 1 to 9999",
+                     id="series-after-year-9999"),
         pytest.param("apigw_v2_series.json", [("topic", "#Europe"), ("from", "yesterday")], 422,
                      "query.from", id="series-not-a-time"),
         pytest.param("apigw_v2_series.json", WINDOW, 422, "query.topic", id="series-no-topic"),
