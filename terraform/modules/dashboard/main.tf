@@ -3,7 +3,9 @@ locals {
   fn     = var.function_names
 
   # One widget per question an operator asks; every metric is AWS's own or the functions'
-  # Powertools metrics (namespace var.metrics_namespace, dimension service).
+  # Powertools metrics (namespace var.metrics_namespace, dimension service). HTTP API metrics
+  # (4xx, 5xx, Count, Latency, IntegrationLatency by ApiId):
+  # https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-metrics.html
   widgets = [
     {
       title = "Records in and out per stage (sum per period)"
