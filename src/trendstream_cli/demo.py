@@ -174,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
         with runtime:
             if runtime.api is not None:
                 page = replay_page_address(runtime.api.url, MANIFEST)
-                console.print(f"live page while the demo runs: {page}")
+                console.print(f"live page while the demo runs: {page}", soft_wrap=True)
 
             def dropped() -> int:
                 return int(runtime.stats()["dropped"])

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     console = Console()
     with runtime, Live(console=console, auto_refresh=False) as live:
         if runtime.api is not None:
-            console.print(f"read API and live page: {runtime.api.url} (OpenAPI: swagger)")
+            console.print(f"read API and live page: {runtime.api.url}", soft_wrap=True)
         while args.duration is None or time.monotonic() - started < args.duration:
             live.update(progress_table(runtime.stats(), time.monotonic() - started), refresh=True)
             remaining = (
