@@ -63,8 +63,12 @@ run: $(VENV_STAMP) ## Run the local runtime against `make up`'s stack (Ctrl-C, o
 demo: build ## The whole pipeline locally: emulator, apply, replay, summary, query, teardown
 	$(BIN)/trendstream demo
 
+# The live page's browser test drives Debian's chromium (never a browser download of Playwright's).
+/usr/bin/chromium:
+	apt-get update && apt-get install -y chromium
+
 .PHONY: test
-test: build ## Run the whole test suite (starts and stops its own emulator)
+test: build /usr/bin/chromium ## Run the whole test suite (starts and stops its own emulator)
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 .PHONY: lint
@@ -113,7 +117,7 @@ replay-dataset: $(VENV_STAMP) ## Regenerate the packaged replay dataset (determi
 
 .PHONY: lock
 lock: $(VENV_STAMP) ## Re-pin requirements/*.txt from requirements/*.in
-	for f in producer consumer firehose_transformer; do \
+	for f in producer consumer firehose_transformer api; do \
 	  $(BIN)/uv pip compile --quiet --python-version 3.11 --python-platform x86_64-manylinux2014 \
 	    requirements/$$f.in -o requirements/$$f.txt; done
 	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements/dev.in -o requirements/dev.txt

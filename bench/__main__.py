@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.api_bench import api_figures
 from bench.cold_import import cold_import_figures
 from bench.consumer_bench import consumer_figures, prepare_environment
 from bench.dataset import replay_records
@@ -64,6 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("producer", lambda: producer_figures(records, args.runs)),
         ("transformer", lambda: transformer_figures(records, args.runs)),
         ("cold imports", lambda: cold_import_figures(args.build_dir, args.runs)),
+        ("read API", lambda: api_figures(args.build_dir, args.runs)),
     ]
     if not args.skip_stack:
         from bench.stack_bench import stack_figures

@@ -58,6 +58,7 @@ class Function:
 
 
 FUNCTIONS = (Function("producer"), Function("consumer"), Function("firehose_transformer"))
+FUNCTIONS += (Function("api"),)  # the read API (src/api)
 
 
 def bundled_requirements(requirements: Path) -> list[str]:

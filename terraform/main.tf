@@ -51,7 +51,7 @@ module "kms" {
   account_id              = local.account_id
   partition               = local.partition
   region                  = local.region
-  log_group_name_prefixes = ["/aws/lambda/${local.name}-", "/aws/kinesisfirehose/${local.name}-"]
+  log_group_name_prefixes = ["/aws/lambda/${local.name}-", "/aws/kinesisfirehose/${local.name}-", "/aws/apigateway/${local.name}-"]
   tags                    = { Component = "kms" }
 }
 
@@ -302,4 +302,69 @@ module "alarms" {
   # Records legitimately wait one buffering interval; alarm well after that.
   data_freshness_threshold_seconds = max(900, 2 * var.firehose_buffering_interval_seconds)
   tags                             = { Component = "alarms" }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Read side: the API function, its HTTP API (the live page at /) and the operations dashboard.
+# ---------------------------------------------------------------------------------------------
+
+module "api_function" {
+  source = "./modules/function"
+
+  function_name      = "${local.name}-api"
+  description        = "Answers the read API and serves the live page from the EventData table."
+  artifact_path      = "${local.artifacts_dir}/api.zip"
+  timeout_seconds    = 10
+  memory_mb          = 512
+  kms_key_arn        = module.kms.key_arn
+  log_retention_days = var.log_retention_days
+  account_id         = local.account_id
+  tags               = { Component = "api" }
+
+  environment_variables = merge(local.powertools_environment, {
+    POWERTOOLS_SERVICE_NAME = "api"
+    TABLE_NAME              = module.event_table.table_name
+    TOPICS                  = join(",", var.api_topics)
+  })
+
+  policy_statements = [
+    {
+      sid       = "QueryEventData"
+      actions   = ["dynamodb:Query"]
+      resources = [module.event_table.table_arn]
+    },
+  ]
+}
+
+module "api" {
+  source = "./modules/api"
+
+  name                   = "${local.name}-api"
+  description            = "trendstream read API and live page."
+  function_name          = module.api_function.function_name
+  function_arn           = module.api_function.function_arn
+  cors_allow_origins     = var.api_cors_allow_origins
+  throttling_rate_limit  = var.api_throttling_rate_limit
+  throttling_burst_limit = var.api_throttling_burst_limit
+  kms_key_arn            = module.kms.key_arn
+  log_retention_days     = var.log_retention_days
+  tags                   = { Component = "api" }
+}
+
+module "dashboard" {
+  source = "./modules/dashboard"
+
+  name                 = local.name
+  region               = local.region
+  stream_name          = module.stream.stream_name
+  delivery_stream_name = module.delivery.delivery_stream_name
+  api_id               = module.api.api_id
+  metrics_namespace    = local.powertools_environment.POWERTOOLS_METRICS_NAMESPACE
+
+  function_names = {
+    producer    = module.producer.function_name
+    consumer    = module.consumer.function_name
+    transformer = module.transformer.function_name
+    api         = module.api_function.function_name
+  }
 }

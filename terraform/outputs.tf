@@ -97,3 +97,25 @@ output "twitter_secret_placeholder" {
   description = "Value a credential parameter holds until the operator sets it."
   value       = module.secrets.placeholder
 }
+
+# Read side ----------------------------------------------------------------------------------
+
+output "api_url" {
+  description = "Read API: the live page at /, the API under /api/, its OpenAPI schema at /swagger."
+  value       = module.api.invoke_url
+}
+
+output "api_id" {
+  description = "Id of the read API (HTTP API); the local runtime reads its routes."
+  value       = module.api.api_id
+}
+
+output "api_function_name" {
+  description = "Read API Lambda function."
+  value       = module.api_function.function_name
+}
+
+output "dashboard_url" {
+  description = "CloudWatch operations dashboard."
+  value       = module.dashboard.dashboard_url
+}

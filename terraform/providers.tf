@@ -22,6 +22,7 @@ provider "aws" {
     for_each = local.is_local ? [var.local_endpoint] : []
 
     content {
+      apigatewayv2   = endpoints.value
       athena         = endpoints.value
       cloudwatch     = endpoints.value
       cloudwatchlogs = endpoints.value

@@ -357,3 +357,36 @@ variable "iterator_age_alarm_threshold_ms" {
     error_message = "iterator_age_alarm_threshold_ms must be positive."
   }
 }
+
+# ---------------------------------------------------------------------------------------------
+# Read side (API, page, dashboard)
+# ---------------------------------------------------------------------------------------------
+
+variable "api_topics" {
+  description = "Topics the API ranks (and the page shows) when a caller names none; at most 25."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.api_topics) <= 25 && alltrue([for topic in var.api_topics : length(topic) > 0 && !strcontains(topic, ",")])
+    error_message = "At most 25 topics, none empty, none containing a comma."
+  }
+}
+
+variable "api_cors_allow_origins" {
+  description = "Browser origins allowed to call the API cross-origin; empty leaves CORS off."
+  type        = list(string)
+  default     = []
+}
+
+variable "api_throttling_rate_limit" {
+  description = "Requests per second the API stage accepts in the steady state."
+  type        = number
+  default     = 50
+}
+
+variable "api_throttling_burst_limit" {
+  description = "Requests the API stage accepts in a burst."
+  type        = number
+  default     = 100
+}

@@ -7,7 +7,8 @@ runs, each on its own thread:
 * every Kinesis event source mapping of the consumer, one poller thread per shard
   (:mod:`local_aws.event_source_mapping`);
 * the Firehose delivery stream with its transformer (:mod:`local_aws.firehose`);
-* the EventBridge schedule of the producer (:mod:`local_aws.eventbridge`).
+* the EventBridge schedule of the producer (:mod:`local_aws.eventbridge`);
+* the read API's HTTP API on loopback, ``LOCAL_API_PORT`` (:mod:`local_aws.apigateway`).
 
 Time: schedules, batching windows and buffer intervals follow ``clock`` (``clock_speed`` > 1
 runs them faster for a demo; ``run_for(seconds)`` counts clock seconds); function timeouts and
@@ -51,6 +52,7 @@ import boto3
 import urllib3
 from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
 
+from local_aws.apigateway import HttpApiServer, local_api_port
 from local_aws.clock import Clock, SystemClock
 from local_aws.event_source_mapping import KinesisEventSourceMapping, mappings_for_function
 from local_aws.eventbridge import EventBridgeScheduler
@@ -76,6 +78,7 @@ _ZIP_NAMES = {
     "producer_function_name": "producer.zip",
     "consumer_function_name": "consumer.zip",
     "transformer_function_name": "firehose_transformer.zip",
+    "api_function_name": "api.zip",
 }
 
 
@@ -177,6 +180,7 @@ class LocalRuntime:
         self.mappings: list[KinesisEventSourceMapping] = []
         self.firehose: FirehoseDeliveryStream | None = None
         self.scheduler: EventBridgeScheduler | None = None
+        self.api: HttpApiServer | None = None  # the read API on loopback (LOCAL_API_PORT)
         self._loop_errors = 0
         self._start_with_producer_run = start_with_producer_run
         self.producer_runs_at_start = 0
@@ -238,6 +242,10 @@ class LocalRuntime:
         for output, zip_name in _ZIP_NAMES.items():
             if self._outputs.get(output):
                 self.lambda_service.register(self._output(output), self._build_dir / zip_name)
+        if self._outputs.get("api_id") and self._outputs.get("api_function_name"):
+            self.api = HttpApiServer.for_lambda_service(
+                self._clients, self._output("api_id"), self.lambda_service, local_api_port()
+            ).start()
         consumer = self._outputs.get("consumer_function_name")
         if consumer:
             for mapping_config in mappings_for_function(self._clients("lambda"), str(consumer)):
@@ -411,6 +419,8 @@ class LocalRuntime:
     def stop(self) -> None:
         """Stop every thread and worker process; safe to call more than once."""
         self._stop.set()
+        if self.api is not None:
+            self.api.stop()
         if self.lambda_service is not None:
             self.lambda_service.stop()
         for thread in self._threads:

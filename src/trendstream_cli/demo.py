@@ -28,6 +28,7 @@ from local_aws.moto_server import EmulatorError, emulator_environment, stop_emul
 from local_aws.runtime import LocalRuntime
 from trendstream_cli import arguments, lifecycle, pipeline, query, stack
 from trendstream_cli import run as run_command
+from trendstream_cli.live_page import replay_page_address
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +193,9 @@ def run(args: argparse.Namespace) -> int:
         )
         reader = pipeline.PipelineReader(outputs, endpoint)
         with runtime:
+            if runtime.api is not None:
+                page = replay_page_address(runtime.api.url, MANIFEST)
+                console.print(f"live page while the demo runs: {page}", soft_wrap=True)
 
             def dropped() -> int:
                 return int(runtime.stats()["dropped"])

@@ -8,6 +8,7 @@ import os
 import time
 from pathlib import Path
 
+from local_aws.apigateway import local_api_port
 from local_aws.moto_server import EmulatorError
 from trendstream_cli import arguments, stack
 
@@ -86,6 +87,10 @@ def run(args: argparse.Namespace) -> int:
             return 1
         endpoint = stack.running_endpoint(paths) or f"http://127.0.0.1:{args.port}"
         logger.info("stack is up on %s", endpoint)
+        api_port = local_api_port({**os.environ, "LOCAL_AWS_PORT": str(args.port)})
+        logger.info(
+            "read API and live page (while `make run` runs): http://127.0.0.1:%d/", api_port
+        )
         logger.info(
             "try: aws --endpoint-url %s dynamodb describe-table --table-name %s",
             endpoint,

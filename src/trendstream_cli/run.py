@@ -194,6 +194,8 @@ def _show(
         return progress_table(stats, time.monotonic() - started, functions)
 
     with Live(console=console, auto_refresh=False) as live:
+        if runtime.api is not None:
+            console.print(f"read API and live page: {runtime.api.url}", soft_wrap=True)
         while duration is None or time.monotonic() - started < duration:
             live.update(table(), refresh=True)
             remaining = (

@@ -16,7 +16,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 import build_lambdas  # noqa: E402
 from local_aws.lambda_service import lambda_runtime_site as runtime_site_for_workers  # noqa: E402
 
-FUNCTIONS = ("producer", "consumer", "firehose_transformer")
+FUNCTIONS = ("producer", "consumer", "firehose_transformer", "api")
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ from tweet_record.sentiment import SentimentDocument, VaderEngine
 
 POLL_SECONDS = 1.0
 BUILD_DIR = stack.REPO_ROOT / "build"
-ZIP_NAMES = ("producer.zip", "consumer.zip", "firehose_transformer.zip")
+ZIP_NAMES = ("producer.zip", "consumer.zip", "firehose_transformer.zip", "api.zip")
 STATS_COUNTERS = ("tweet_count", "positive", "negative", "neutral", "mixed")
 SENTIMENT_COUNTER = {
     "POSITIVE": "positive",

@@ -29,7 +29,7 @@ CONTRACT_OUTPUTS = {
     "glue_table",
     "alarm_topic_arn",
 }
-LAMBDA_ZIPS = ("producer.zip", "consumer.zip", "firehose_transformer.zip")
+LAMBDA_ZIPS = ("producer.zip", "consumer.zip", "firehose_transformer.zip", "api.zip")
 
 FAKE_TERRAFORM = """#!{python}
 import json, os, sys

@@ -265,7 +265,7 @@ def test_every_identity_policy_is_scoped(applied: AppliedStack) -> None:
 
     documents = identity_policies(json.loads(shown.stdout))
 
-    assert len(documents) == 4, sorted(documents)  # three functions and Firehose
+    assert len(documents) == 5, sorted(documents)  # four functions (api included) and Firehose
     violations = {address: policy_violations(doc) for address, doc in documents.items()}
     assert violations == {address: [] for address in documents}
 

@@ -108,3 +108,12 @@ mock_resource "aws_lambda_event_source_mapping" {
     uuid = "00000000-0000-0000-0000-000000000000"
   }
 }
+
+# Read side: the HTTP API's execution ARN prefixes the Lambda permission's source_arn.
+mock_resource "aws_apigatewayv2_api" {
+  defaults = {
+    id            = "a1b2c3d4e5"
+    api_endpoint  = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
+    execution_arn = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5"
+  }
+}

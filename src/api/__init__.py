@@ -1,0 +1,1 @@
+"""Read API Lambda: topics, per-minute series and recent tweets from EventData; the live page."""

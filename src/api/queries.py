@@ -1,0 +1,262 @@
+"""Reads of the EventData table for the API: every call is a ``Query`` on the table's own keys.
+
+No ``Scan`` and no index: a topic's minute stats and tweets share its partition
+(``pk=TOPIC#<topic>``), so a window is one key-range ``Query`` per topic. DynamoDB cannot list
+partitions without a ``Scan``, so the ranking takes the topics to rank from the caller (or the
+function's configured list). Read costs per call are in docs/api.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from tweet_record.items import STATS_COUNTERS, topic_pk
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+MINUTE_FORMAT = "%Y-%m-%dT%H:%M"
+MAX_WINDOW_MINUTES = 24 * 60
+DEFAULT_WINDOW_MINUTES = 60
+MAX_TOPICS = 25
+MAX_PAGE_SIZE = 100
+MAX_TOPIC_LENGTH = 256
+SENTIMENTS: tuple[str, ...] = STATS_COUNTERS[1:]
+_MINUTE = timedelta(minutes=1)
+
+ClientFactory = Callable[[], "DynamoDBClient"]
+
+
+class BadRequest(ValueError):
+    """The request cannot be answered as asked; the message says what to change."""
+
+
+class UnknownTopic(LookupError):
+    """The table holds nothing under this topic."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """Whole minutes ``first`` .. ``last``, both included."""
+
+    first: datetime
+    last: datetime
+
+    @property
+    def minutes(self) -> int:
+        return int((self.last - self.first) / _MINUTE) + 1
+
+    def each_minute(self) -> Iterator[str]:
+        first = self.first.replace(tzinfo=None)  # naive UTC: isoformat() is YYYY-MM-DDTHH:MM:SS
+        for index in range(self.minutes):  # never steps past `last` (datetime.max included)
+            yield (first + index * _MINUTE).isoformat()[:16]
+
+
+def _floor_minute(instant: datetime) -> datetime:
+    return instant.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+def window(start: datetime | None, end: datetime | None, now: datetime) -> Window:
+    """The minutes from ``start`` to ``end`` (defaults: the last hour up to ``now``)."""
+    for name, instant in (("from", start), ("to", end)):
+        if instant is not None and instant.tzinfo is None:
+            raise BadRequest(f"'{name}' needs a UTC offset, e.g. 2026-11-22T10:00:00Z")
+    try:
+        last = _floor_minute(end if end is not None else now)
+        first = (
+            _floor_minute(start)
+            if start is not None
+            else last - (DEFAULT_WINDOW_MINUTES - 1) * _MINUTE
+        )
+    except OverflowError:
+        raise BadRequest("the window falls outside years 1 to 9999 UTC") from None
+    if first > last:
+        raise BadRequest("'from' is after 'to': the window is inverted")
+    span = Window(first, last)
+    if span.minutes > MAX_WINDOW_MINUTES:
+        raise BadRequest(
+            f"the window spans {span.minutes} minutes; at most {MAX_WINDOW_MINUTES} are allowed"
+        )
+    return span
+
+
+def check_topic(topic: str) -> str:
+    if not topic or len(topic) > MAX_TOPIC_LENGTH or not topic.isprintable():
+        raise BadRequest(f"a topic is 1 to {MAX_TOPIC_LENGTH} printable characters")
+    return topic
+
+
+def _projection(*names: str) -> dict[str, Any]:
+    """A ProjectionExpression with every name aliased (``text``, ``lang``… may be reserved)."""
+    return {
+        "ProjectionExpression": ", ".join(f"#p{i}" for i in range(len(names))),
+        "ExpressionAttributeNames": {f"#p{i}": name for i, name in enumerate(names)},
+    }
+
+
+def _query_all(client: DynamoDBClient, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every item of a Query, following ``LastEvaluatedKey`` past the 1 MB page limit."""
+    while True:
+        page = client.query(**request)
+        yield from page.get("Items", [])
+        last_key = page.get("LastEvaluatedKey")
+        if not last_key:
+            return
+        request = {**request, "ExclusiveStartKey": last_key}
+
+
+def _minute_items(
+    client: DynamoDBClient, table: str, topic: str, span: Window
+) -> Iterator[dict[str, Any]]:
+    return _query_all(
+        client,
+        {
+            "TableName": table,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": topic_pk(topic)},
+                ":first": {"S": f"MINUTE#{span.first.strftime(MINUTE_FORMAT)}"},
+                ":last": {"S": f"MINUTE#{span.last.strftime(MINUTE_FORMAT)}"},
+            },
+            **_projection("sk", *STATS_COUNTERS),
+        },
+    )
+
+
+def _counters(item: dict[str, Any]) -> list[int]:
+    return [int(item[name]["N"]) if name in item else 0 for name in STATS_COUNTERS]
+
+
+def topic_exists(client: DynamoDBClient, table: str, topic: str) -> bool:
+    """One item read: is anything stored under the topic at all?"""
+    page = client.query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": topic_pk(topic)}},
+        Limit=1,
+    )
+    return bool(page.get("Items"))
+
+
+def series(client: DynamoDBClient, table: str, topic: str, span: Window) -> dict[str, Any]:
+    """Per-minute counts, one column per counter, zero for minutes without tweets."""
+    found: dict[str, list[int]] = {
+        item["sk"]["S"][len("MINUTE#") :]: _counters(item)
+        for item in _minute_items(client, table, topic, span)
+    }
+    if not found and not topic_exists(client, table, topic):
+        raise UnknownTopic(topic)
+    minutes = list(span.each_minute())
+    zeros = [0] * len(STATS_COUNTERS)
+    rows = [found.get(minute, zeros) for minute in minutes]
+    columns: dict[str, Any] = {"topic": topic, "minutes": minutes}
+    for index, name in enumerate(STATS_COUNTERS):
+        columns[name] = [row[index] for row in rows]
+    return columns
+
+
+def _topic_totals(client: DynamoDBClient, table: str, topic: str, span: Window) -> dict[str, Any]:
+    totals = [0] * len(STATS_COUNTERS)
+    for item in _minute_items(client, table, topic, span):
+        for index, count in enumerate(_counters(item)):
+            totals[index] += count
+    return {"topic": topic, **dict(zip(STATS_COUNTERS, totals, strict=True))}
+
+
+def ranking(
+    client_factory: ClientFactory, table: str, topics: Sequence[str], span: Window
+) -> list[dict[str, Any]]:
+    """Topics with at least one tweet in the window, most tweets first (ties by name)."""
+    if not topics:
+        raise BadRequest("name the topics to rank with ?topic=<name> (repeat it or comma-join)")
+    if len(topics) > MAX_TOPICS:
+        raise BadRequest(f"{len(topics)} topics asked; at most {MAX_TOPICS} per call")
+    unique = list(dict.fromkeys(check_topic(topic) for topic in topics))
+    client = client_factory()
+    with ThreadPoolExecutor(max_workers=min(8, len(unique))) as pool:
+        totals = list(pool.map(lambda topic: _topic_totals(client, table, topic, span), unique))
+    active = [entry for entry in totals if entry["tweet_count"] > 0]
+    return sorted(active, key=lambda entry: (-entry["tweet_count"], entry["topic"]))
+
+
+def encode_cursor(last_key: dict[str, Any]) -> str:
+    """``LastEvaluatedKey`` as opaque URL-safe text."""
+    plain = {"pk": last_key["pk"]["S"], "sk": last_key["sk"]["S"]}
+    raw = json.dumps(plain, separators=(",", ":"), ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, topic: str) -> dict[str, Any]:
+    """The ``ExclusiveStartKey`` a cursor stands for; anything not made by us is rejected."""
+    malformed = BadRequest("malformed cursor: pass back the 'next_cursor' of a previous page")
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = json.loads(raw)
+    except (binascii.Error, ValueError):
+        raise malformed from None
+    if (
+        not isinstance(key, dict)
+        or set(key) != {"pk", "sk"}
+        or not all(isinstance(value, str) for value in key.values())
+        or not key["sk"].startswith("TWEET#")
+    ):
+        raise malformed
+    if key["pk"] != topic_pk(topic):
+        raise BadRequest("this cursor belongs to another topic's pages")
+    return {"pk": {"S": key["pk"]}, "sk": {"S": key["sk"]}}
+
+
+_TWEET_FIELDS = {
+    "tweet_id": "S",
+    "created_at": "S",
+    "text": "S",
+    "author_username": "S",
+    "lang": "S",
+    "sentiment": "S",
+    "like_count": "N",
+    "retweet_count": "N",
+}
+
+
+def _tweet(item: dict[str, Any]) -> dict[str, Any]:
+    tweet: dict[str, Any] = {}
+    for name, kind in _TWEET_FIELDS.items():
+        value = item.get(name, {}).get(kind)
+        tweet[name] = int(value) if kind == "N" and value is not None else value
+    tweet["hashtags"] = [tag["S"] for tag in item.get("hashtags", {}).get("L", [])]
+    return tweet
+
+
+def recent_tweets(
+    client: DynamoDBClient, table: str, topic: str, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    """One page of the topic's tweets, newest first, and the cursor of the next page."""
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise BadRequest(f"'limit' must be between 1 and {MAX_PAGE_SIZE}, not {limit}")
+    request: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :tweet)",
+        "ExpressionAttributeValues": {":pk": {"S": topic_pk(topic)}, ":tweet": {"S": "TWEET#"}},
+        **_projection("pk", "sk", "hashtags", *_TWEET_FIELDS),
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if cursor is not None:
+        request["ExclusiveStartKey"] = decode_cursor(cursor, topic)
+    page = client.query(**request)
+    items = page.get("Items", [])
+    if not items and cursor is None and not topic_exists(client, table, topic):
+        raise UnknownTopic(topic)
+    last_key = page.get("LastEvaluatedKey")
+    return {
+        "topic": topic,
+        "tweets": [_tweet(item) for item in items],
+        "next_cursor": encode_cursor(last_key) if last_key else None,
+    }

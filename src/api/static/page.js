@@ -1,0 +1,113 @@
+// The live page: ranks the topics, charts the chosen one per minute, refreshes on its own.
+// Query parameters: topics (comma-separated), topic (chosen), to (window end, RFC 3339; default
+// now), minutes (window length, default 60), refresh (seconds, default 10).
+"use strict";
+(() => {
+  const params = new URLSearchParams(location.search);
+  const state = {
+    topics: (params.get("topics") || "").split(",").map((t) => t.trim()).filter(Boolean),
+    chosen: params.get("topic"),
+    to: params.get("to"),
+    minutes: Math.min(Math.max(Number(params.get("minutes")) || 60, 1), 1440),
+    refresh: Math.max(Number(params.get("refresh")) || 10, 1),
+  };
+  const SERIES = [
+    ["positive", "#2e7d32"], ["negative", "#c62828"], ["neutral", "#757575"], ["mixed", "#f9a825"],
+  ];
+  const status = document.getElementById("status");
+  let chart = null;
+  let chartTopic = null;
+
+  function windowParams() {
+    const end = state.to ? new Date(state.to) : new Date();
+    const start = new Date(end.getTime() - (state.minutes - 1) * 60000);
+    return { from: start.toISOString(), to: end.toISOString() };
+  }
+
+  async function getJson(path, query) {
+    const url = new URL(path, location.href);
+    for (const [key, value] of Object.entries(query)) {
+      for (const item of [].concat(value)) url.searchParams.append(key, item);
+    }
+    const response = await fetch(url);
+    const body = await response.json();
+    if (!response.ok) throw new Error(body.message || `HTTP ${response.status}`);
+    return body;
+  }
+
+  function remember() {
+    const next = new URLSearchParams(location.search);
+    if (state.topics.length) next.set("topics", state.topics.join(",")); else next.delete("topics");
+    if (state.chosen) next.set("topic", state.chosen);
+    history.replaceState(null, "", `?${next}`);
+  }
+
+  function renderTopics(ranking) {
+    document.getElementById("window").textContent =
+      `${ranking.first_minute} – ${ranking.last_minute} UTC`;
+    const body = document.querySelector("#topics tbody");
+    body.replaceChildren(...ranking.topics.map((entry) => {
+      const row = document.createElement("tr");
+      row.dataset.topic = entry.topic;
+      if (entry.topic === state.chosen) row.className = "chosen";
+      for (const value of [entry.topic, entry.tweet_count, entry.positive, entry.negative,
+        entry.neutral, entry.mixed]) {
+        const cell = document.createElement("td");
+        cell.textContent = value;
+        row.append(cell);
+      }
+      row.addEventListener("click", () => { state.chosen = entry.topic; remember(); refresh(); });
+      return row;
+    }));
+  }
+
+  function renderSeries(series) {
+    const x = series.minutes.map((minute) => Date.parse(`${minute}:00Z`) / 1000);
+    const data = [x, ...SERIES.map(([name]) => series[name])];
+    document.getElementById("chosen").textContent = series.topic;
+    const box = document.getElementById("chart");
+    box.dataset.points = String(series.tweet_count.reduce((a, b) => a + b, 0));
+    box.dataset.minutes = String(series.minutes.length);
+    if (chart && chartTopic === series.topic) {
+      chart.setData(data);
+      return;
+    }
+    if (chart) chart.destroy();
+    chartTopic = series.topic;
+    chart = new uPlot({
+      width: Math.min(window.innerWidth - 64, 1100),
+      height: 320,
+      scales: { x: { time: true } },
+      series: [{}, ...SERIES.map(([label, stroke]) => ({ label, stroke, width: 2 }))],
+      axes: [{}, { label: "tweets / minute" }],
+    }, data, box);
+  }
+
+  async function refresh() {
+    try {
+      const win = windowParams();
+      const ranking = await getJson("api/topics", { ...win, ...(state.topics.length ? { topic: state.topics } : {}) });
+      renderTopics(ranking);
+      if (!state.chosen && ranking.topics.length) state.chosen = ranking.topics[0].topic;
+      if (state.chosen) renderSeries(await getJson("api/series", { ...win, topic: state.chosen }));
+      status.className = "";
+      status.textContent = `updated ${new Date().toLocaleTimeString()}`;
+      document.body.dataset.updates = String(Number(document.body.dataset.updates || 0) + 1);
+    } catch (error) {
+      status.className = "error";
+      status.textContent = error.message;
+    }
+  }
+
+  const input = document.getElementById("topics-input");
+  input.value = state.topics.join(", ");
+  document.getElementById("topics-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    state.topics = input.value.split(",").map((t) => t.trim()).filter(Boolean);
+    state.chosen = null;
+    remember();
+    refresh();
+  });
+  refresh();
+  setInterval(refresh, state.refresh * 1000);
+})();

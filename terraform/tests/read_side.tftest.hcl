@@ -1,0 +1,128 @@
+# Plan-time checks of the read side on its own, against a mocked AWS provider: the HTTP API's
+# routes, payload format, throttling, access logs and CORS switch, and the dashboard's widgets.
+
+mock_provider "aws" {
+  source = "./tests/mocks"
+
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = {
+      arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/ts-test-api"
+    }
+  }
+}
+
+variables {
+  kms_key_arn   = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  function_name = "ts-test-api"
+  function_arn  = "arn:aws:lambda:us-east-1:123456789012:function:ts-test-api"
+}
+
+run "api_routes_invoke_the_function_with_payload_2_0" {
+  command = apply
+
+  module {
+    source = "./modules/api"
+  }
+
+  variables {
+    name = "ts-test-api"
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_integration.this.payload_format_version == "2.0" && aws_apigatewayv2_integration.this.integration_type == "AWS_PROXY"
+    error_message = "The function reads payload format 2.0 events through a Lambda proxy integration."
+  }
+
+  assert {
+    condition     = toset(keys(aws_apigatewayv2_route.this)) == toset(["GET /", "GET /static/{name}", "GET /api/topics", "GET /api/series", "GET /api/tweets", "GET /swagger"])
+    error_message = "Only the page, its assets, the three endpoints and the schema are routed."
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_stage.this.default_route_settings[0].throttling_rate_limit == 50 && aws_apigatewayv2_stage.this.default_route_settings[0].throttling_burst_limit == 100
+    error_message = "The stage throttles every route by default."
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_stage.this.access_log_settings[0].destination_arn == aws_cloudwatch_log_group.this.arn && aws_cloudwatch_log_group.this.kms_key_id == var.kms_key_arn
+    error_message = "Access logs go to the API's own encrypted log group."
+  }
+
+  assert {
+    condition     = length(aws_apigatewayv2_api.this.cors_configuration) == 0
+    error_message = "CORS stays off unless origins are given (the page is same-origin)."
+  }
+
+  assert {
+    condition     = aws_lambda_permission.this.principal == "apigateway.amazonaws.com" && endswith(aws_lambda_permission.this.source_arn, "/*/*")
+    error_message = "Only this API may invoke the function."
+  }
+}
+
+run "api_cors_is_configurable" {
+  command = apply
+
+  module {
+    source = "./modules/api"
+  }
+
+  variables {
+    name               = "ts-test-api"
+    cors_allow_origins = ["https://example.com"]
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_api.this.cors_configuration[0].allow_origins == toset(["https://example.com"])
+    error_message = "The given origins are the allowed ones."
+  }
+}
+
+run "api_rejects_an_origin_with_a_path" {
+  command = plan
+
+  module {
+    source = "./modules/api"
+  }
+
+  variables {
+    name               = "ts-test-api"
+    cors_allow_origins = ["https://example.com/app"]
+  }
+
+  expect_failures = [var.cors_allow_origins]
+}
+
+run "dashboard_shows_every_stage" {
+  command = apply
+
+  module {
+    source = "./modules/dashboard"
+  }
+
+  variables {
+    name                 = "ts-test"
+    region               = "us-east-1"
+    stream_name          = "ts-test-tweets"
+    delivery_stream_name = "ts-test-lake-delivery"
+    api_id               = "a1b2c3d4e5"
+    function_names = {
+      producer    = "ts-test-producer"
+      consumer    = "ts-test-consumer"
+      transformer = "ts-test-firehose-transformer"
+      api         = "ts-test-api"
+    }
+  }
+
+  assert {
+    condition = alltrue([
+      for metric in ["IncomingRecords", "IteratorAge", "Duration", "DuplicatesSkipped", "RecordsQuarantined", "DeliveryToS3.DataFreshness", "DeliveryToS3.Success", "Latency", "4xx", "5xx"] :
+      strcontains(aws_cloudwatch_dashboard.this.dashboard_body, "\"${metric}\"")
+    ])
+    error_message = "The dashboard shows records per stage, iterator age, consumer errors and duration, duplicates, quarantine, Firehose freshness and failures, API latency and errors."
+  }
+
+  assert {
+    condition     = output.dashboard_url == "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards:name=ts-test"
+    error_message = "The URL opens the dashboard in the console."
+  }
+}

@@ -1,0 +1,24 @@
+"""The read API's benchmark runs on the built zip and returns well-formed figures (no timing)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.api_bench import api_figures
+
+from trendstream_cli.stack import REPO_ROOT
+
+
+def test_api_bench_measures_cold_start_and_warm_series() -> None:
+    cold, warm = api_figures(REPO_ROOT / "build", runs=1)
+    for figure in (cold, warm):
+        assert figure.unavailable == "", figure.unavailable
+        assert figure.spread is not None
+        assert figure.spread.runs == 1
+        assert figure.spread.median > 0
+    assert {"import_ms", "client_ms", "answer_ms", "cpu_ms"} <= set(cold.details["samples"][0])
+
+
+def test_api_bench_reports_a_missing_zip(tmp_path: Path) -> None:
+    cold, _ = api_figures(tmp_path, runs=1)
+    assert "api.zip missing" in cold.unavailable
