@@ -88,12 +88,22 @@ output "schedule_rule_name" {
   value       = module.schedule.rule_name
 }
 
-output "twitter_ssm_parameter_names" {
-  description = "SSM SecureString parameters to set with the X API credentials."
+output "twitter_parameter_names" {
+  description = "SSM SecureString parameters to set with the X API credentials, by credential name."
   value       = module.secrets.parameter_names
 }
 
 output "twitter_secret_placeholder" {
   description = "Value a credential parameter holds until the operator sets it."
   value       = module.secrets.placeholder
+}
+
+output "region" {
+  description = "Region of the stack: where the operator sets the credentials."
+  value       = local.region
+}
+
+output "environment" {
+  description = "Environment of the stack (part of every name)."
+  value       = var.environment
 }
