@@ -34,6 +34,8 @@ class ProducerConfig:
     max_trends: int = DEFAULT_MAX_TRENDS
     replay_dataset_uri: str | None = None
     """Where the replay source reads its dataset: `s3://bucket/prefix/` or a local directory."""
+    replay_shift_timestamps: bool = True
+    """Replay dates the dataset to the run (REPLAY_SHIFT_TIMESTAMPS=false keeps it as recorded)."""
     secret_placeholder: str | None = None
     """The value Terraform creates the credential parameters with (TWITTER_SECRET_PLACEHOLDER):
     a parameter still holding it is not set. Terraform is its one source of truth."""
@@ -70,6 +72,7 @@ class ProducerConfig:
             ),
             max_trends=_int_in_range(env, "MAX_TRENDS", DEFAULT_MAX_TRENDS, 0, 50),
             replay_dataset_uri=replay_dataset_uri,
+            replay_shift_timestamps=_flag(env, "REPLAY_SHIFT_TIMESTAMPS", default=True),
             secret_placeholder=env.get("TWITTER_SECRET_PLACEHOLDER", "").strip() or None,
             safety_margin_seconds=float(
                 _int_in_range(env, "SAFETY_MARGIN_SECONDS", DEFAULT_SAFETY_MARGIN_SECONDS, 1, 600)
@@ -117,6 +120,15 @@ def _required(env: Mapping[str, str], name: str) -> str:
     if not value:
         raise ConfigurationError(f"environment variable {name} is required")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("true", "false"):
+        raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
+    return raw == "true"
 
 
 def _int_in_range(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

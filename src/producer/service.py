@@ -62,7 +62,10 @@ def make_source(config: ProducerConfig, deadline: Deadline) -> TweetSource:
     if config.source == "replay":
         if config.replay_dataset_uri is None:  # from_env refuses this; keeps the types honest
             raise ConfigurationError("TWEET_SOURCE=replay needs REPLAY_DATASET_URI")
-        return ReplaySource(open_dataset(config.replay_dataset_uri, s3_client))
+        return ReplaySource(
+            open_dataset(config.replay_dataset_uri, s3_client),
+            shift_timestamps=config.replay_shift_timestamps,
+        )
     credentials = load_credentials(config.ssm_prefix, config.secret_placeholder)
     return XApiSource(credentials, deadline, ssm_prefix=config.ssm_prefix)
 

@@ -262,7 +262,13 @@ class ReplaySource:
     second run over the same dataset therefore returns one empty page per topic.
     """
 
-    def __init__(self, dataset: DatasetReader, now: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        dataset: DatasetReader,
+        now: Callable[[], datetime] = utc_now,
+        *,
+        shift_timestamps: bool = True,
+    ) -> None:
         self._dataset = dataset
         self._manifest: dict[str, Any] = self._load("manifest.json")
         try:
@@ -273,7 +279,8 @@ class ReplaySource:
         self._pages_by_query: dict[str, list[XPage]] = {
             query: self._load(file)["pages"] for query, file in self._files_by_query.items()
         }
-        self._shift_to(now())
+        if shift_timestamps:
+            self._shift_to(now())
 
     @property
     def manifest(self) -> dict[str, Any]:

@@ -48,6 +48,7 @@ def test_search_queries_json_or_semicolons(raw: str, expected: tuple[str, ...]) 
         ({**BASE, "TREND_WOEIDS": "1,x"}, "comma-separated integers"),
         ({**BASE, "SEARCH_QUERIES": '["a", 1]'}, "list of strings"),
         ({**BASE, "TWEET_SOURCE": "replay"}, "needs REPLAY_DATASET_URI"),
+        ({**BASE, "REPLAY_SHIFT_TIMESTAMPS": "maybe"}, "true or false"),
     ],
 )
 def test_invalid_settings_are_named(env: dict[str, str], message: str) -> None:
