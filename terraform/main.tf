@@ -26,19 +26,21 @@ locals {
     lookup({ minute = 60, minutes = 60, hour = 3600, hours = 3600, day = 86400, days = 86400 }, local.schedule_rate[0][1])
   )
 
-  # The replay dataset (demo data) goes to the lake bucket only for tweet_source = "replay"; the
-  # producer zip never carries it.
-  replay_dataset_dir    = "${path.root}/../datasets/replay"
+  # The replay dataset is demo data, never in the producer zip. On AWS (tweet_source = "replay")
+  # the stack uploads it to the lake bucket and the producer reads it from there. The emulator
+  # stack's functions run on this machine, so they read the directory in place (no upload).
+  replay_dataset_dir    = abspath("${path.root}/../datasets/replay")
   replay_dataset_prefix = "replay/"
-  replay_dataset_files = var.tweet_source == "replay" ? toset([
+  replay_from_s3        = var.tweet_source == "replay" && var.local_endpoint == null
+  replay_dataset_files = local.replay_from_s3 ? toset([
     for file in fileset(local.replay_dataset_dir, "**/*.json") : file
   ]) : toset([])
 
-  replay_environment = var.tweet_source == "replay" ? {
-    REPLAY_DATASET_URI = "s3://${module.lake.bucket_name}/${local.replay_dataset_prefix}"
-  } : {}
+  replay_environment = var.tweet_source != "replay" ? {} : {
+    REPLAY_DATASET_URI = local.replay_from_s3 ? "s3://${module.lake.bucket_name}/${local.replay_dataset_prefix}" : local.replay_dataset_dir
+  }
 
-  replay_statements = var.tweet_source == "replay" ? [
+  replay_statements = local.replay_from_s3 ? [
     {
       sid        = "ReadReplayDataset"
       actions    = ["s3:GetObject"]

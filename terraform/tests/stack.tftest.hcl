@@ -489,3 +489,21 @@ run "live_stack_uploads_no_dataset" {
     error_message = "A stack on the X API carries no demo data."
   }
 }
+
+run "local_stack_reads_the_dataset_in_place" {
+  command = apply
+
+  variables {
+    environment    = "local"
+    tweet_source   = "replay"
+    local_endpoint = "http://127.0.0.1:4566"
+  }
+
+  assert {
+    condition = (
+      length(aws_s3_object.replay_dataset) == 0 &&
+      endswith(module.producer.environment_variables["REPLAY_DATASET_URI"], "/datasets/replay")
+    )
+    error_message = "The emulator's functions run on this machine: they read datasets/replay in place."
+  }
+}
