@@ -502,6 +502,8 @@ run "key_rotates" {
   }
 }
 
+# How an alarm treats periods without data (missing, notBreaching, ...):
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data
 run "producer_alarms_watch_empty_and_failed_runs" {
   command = apply
 

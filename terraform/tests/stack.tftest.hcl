@@ -284,6 +284,7 @@ run "producer_reserves_no_concurrency_by_default" {
 
   # AWS refuses a reservation that would leave less than the account's minimum unreserved
   # concurrency, which is all a new account has; overlapping runs are ruled out by the schedule.
+  # https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
   assert {
     condition     = module.producer.reserved_concurrent_executions == -1
     error_message = "The producer must not reserve concurrency unless producer_reserved_concurrency says so."
@@ -383,6 +384,8 @@ run "placeholder_has_one_source_of_truth" {
   }
 }
 
+# An e-mail subscription delivers nothing until its owner confirms it:
+# https://docs.aws.amazon.com/sns/latest/dg/sns-email-notifications.html
 run "alarm_email_is_required_outside_local" {
   command = plan
 
@@ -414,6 +417,10 @@ run "local_stack_needs_no_alarm_email" {
   }
 }
 
+# Transactions are authorised per action they hold (PutItem, UpdateItem, ...):
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html
+# kms:ViaService limits a key grant to requests made through the named services:
+# https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
 run "least_privilege_tightened" {
   command = apply
 

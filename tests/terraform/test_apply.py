@@ -296,6 +296,7 @@ def test_readme_secret_commands_keep_the_stack_key_and_the_next_plan_empty(
     managed key alias/aws/ssm (SSM PutParameter, `KeyId`), so a command without --key-id would
     move the parameter off the stack's key and the next apply would fail on every parameter.
     Only `make` is stood in for, to read this stack's outputs instead of a deployed one's.
+    https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html
     """
     if shutil.which(shell) is None:
         pytest.skip(f"{shell} is not installed")
