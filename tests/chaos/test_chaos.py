@@ -2,7 +2,8 @@
 
 The stack is the Terraform root applied to a fresh emulator, run by ``LocalRuntime`` with a fast
 clock. The producer replays a generated dataset (9,900 (topic, tweet) pairs) and the test puts the
-dataset's 100 poison records (1 %) on the stream itself once the runtime has started. ``TRENDSTREAM_FAULTS`` names a plan (see ``local_aws.faults``) that makes the emulator
+dataset's 100 poison records (1 %) on the stream itself once the runtime has started.
+``TRENDSTREAM_FAULTS`` names a plan (see ``local_aws.faults``) that makes the emulator
 throttle DynamoDB writes, hand back ``BatchWriteItem`` items unprocessed and fail ``PutRecords``
 entries, and makes the runtime kill a consumer worker after its writes but before its answer,
 deliver one consumer batch twice and time out one Firehose processor invocation.
