@@ -91,15 +91,29 @@ fmt: $(VENV_STAMP) ## Format Python and Terraform in place
 bench: build ## Run the benchmarks and print the table of figures
 	$(PY) -m bench
 
+# Real AWS. One state per environment: the Terraform workspace named ENV (local state under
+# terraform/terraform.tfstate.d/ENV/, or the S3 backend of environments/ENV.s3.tfbackend when that
+# file exists, see the README), and a Terraform data directory per environment under .deploy/.
+DEPLOY_BACKEND_CONFIG = environments/$(ENV).s3.tfbackend
+TF_DEPLOY = TF_DATA_DIR=$(CURDIR)/.deploy/$(ENV)/.terraform TF_WORKSPACE=$(ENV) $(TERRAFORM) -chdir=terraform
+
+.PHONY: deploy-init
+deploy-init:
+	@test -f terraform/environments/$(ENV).tfvars || { echo "no terraform/environments/$(ENV).tfvars" >&2; exit 1; }
+	$(TF_DEPLOY) init -input=false -reconfigure \
+	  $(if $(wildcard terraform/$(DEPLOY_BACKEND_CONFIG)),-backend-config=$(DEPLOY_BACKEND_CONFIG))
+
 .PHONY: deploy
-deploy: build ## Real AWS: terraform apply with your credentials (ENV=dev|prod, no emulator)
-	$(TERRAFORM) -chdir=terraform init -input=false
-	$(TERRAFORM) -chdir=terraform apply -var-file=environments/$(ENV).tfvars
+deploy: build deploy-init ## Real AWS: terraform apply with your credentials (ENV=dev|prod, one state each)
+	$(TF_DEPLOY) apply -var-file=environments/$(ENV).tfvars
 
 .PHONY: destroy
-destroy: ## Real AWS: terraform destroy (ENV=dev|prod)
-	$(TERRAFORM) -chdir=terraform init -input=false
-	$(TERRAFORM) -chdir=terraform destroy -var-file=environments/$(ENV).tfvars
+destroy: deploy-init ## Real AWS: terraform destroy (ENV=dev|prod)
+	$(TF_DEPLOY) destroy -var-file=environments/$(ENV).tfvars
+
+.PHONY: outputs
+outputs: ## The deployed stack's Terraform outputs as JSON (ENV=dev|prod)
+	@$(TF_DEPLOY) output -json
 
 # ENV=local: the stack `make up` applied (with `make run` beside it). Any other ENV: the stack
 # deployed to AWS, its outputs read by `terraform output` in that environment's workspace and data

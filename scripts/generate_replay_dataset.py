@@ -40,7 +40,7 @@ from tweet_record import (
 )
 from tweet_record.schema import Topic
 
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "src" / "producer" / "replay_dataset"
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "datasets" / "replay"
 DEFAULT_TWEETS = 1500
 DEFAULT_SEED = 20261122
 DATASET_FORMAT = "trendstream.replay/1"

@@ -12,6 +12,51 @@ locals {
   force_destroy = var.force_destroy || var.environment == "local"
   artifacts_dir = coalesce(var.lambda_artifacts_dir, "${path.root}/../build")
 
+  # One path per environment: two environments in one account never share a parameter.
+  twitter_ssm_prefix = coalesce(var.twitter_ssm_prefix, "/${var.name_prefix}/${var.environment}/twitter/")
+
+  # The producer's timeout; the schedule validation keeps rate() periods at 5 minutes or more, so
+  # a run is over long before the next one starts (no reserved concurrency needed for that).
+  producer_timeout_seconds = 120
+
+  # Seconds between scheduled runs (one alarm period per run); cron schedules count as hourly.
+  schedule_rate = regexall("^rate\\(([0-9]+) (minute|minutes|hour|hours|day|days)\\)$", var.schedule_expression)
+  schedule_period_seconds = length(local.schedule_rate) == 0 ? 3600 : (
+    tonumber(local.schedule_rate[0][0]) *
+    lookup({ minute = 60, minutes = 60, hour = 3600, hours = 3600, day = 86400, days = 86400 }, local.schedule_rate[0][1])
+  )
+
+  # The replay dataset is demo data, never in the producer zip. On AWS (tweet_source = "replay")
+  # the stack uploads it to the lake bucket and the producer reads it from there. The emulator
+  # stack's functions run on this machine, so they read the directory in place (no upload).
+  replay_dataset_dir    = abspath("${path.root}/../datasets/replay")
+  replay_dataset_prefix = "replay/"
+  replay_from_s3        = var.tweet_source == "replay" && var.local_endpoint == null
+  replay_dataset_files = local.replay_from_s3 ? toset([
+    for file in fileset(local.replay_dataset_dir, "**/*.json") : file
+  ]) : toset([])
+
+  replay_environment = var.tweet_source != "replay" ? {} : {
+    REPLAY_DATASET_URI = local.replay_from_s3 ? "s3://${module.lake.bucket_name}/${local.replay_dataset_prefix}" : local.replay_dataset_dir
+  }
+
+  replay_statements = local.replay_from_s3 ? [
+    {
+      sid        = "ReadReplayDataset"
+      actions    = ["s3:GetObject"]
+      resources  = ["${module.lake.bucket_arn}/${local.replay_dataset_prefix}*"]
+      conditions = []
+    },
+    {
+      sid       = "DecryptReplayDataset"
+      actions   = ["kms:Decrypt"]
+      resources = [module.kms.key_arn]
+      conditions = [
+        { test = "StringEquals", variable = "kms:ViaService", values = ["s3.${local.region}.amazonaws.com"] },
+      ]
+    },
+  ] : []
+
   tags = merge(
     {
       Project     = "trendstream"
@@ -36,9 +81,10 @@ locals {
   # exists only when the stack is configured to use Comprehend.
   comprehend_statements = var.sentiment_engine == "comprehend" ? [
     {
-      sid       = "ScoreSentimentWithComprehend"
-      actions   = ["comprehend:BatchDetectSentiment"]
-      resources = ["*"]
+      sid        = "ScoreSentimentWithComprehend"
+      actions    = ["comprehend:BatchDetectSentiment"]
+      resources  = ["*"]
+      conditions = []
     },
   ] : []
 }
@@ -93,7 +139,7 @@ module "lake" {
 module "secrets" {
   source = "./modules/secrets"
 
-  name_prefix = var.twitter_ssm_prefix
+  name_prefix = local.twitter_ssm_prefix
   placeholder = var.twitter_secret_placeholder
   kms_key_arn = module.kms.key_arn
   tags        = { Component = "secrets" }
@@ -105,47 +151,68 @@ module "producer" {
   function_name            = local.function_names.producer
   description              = "Reads trending topics and their recent tweets from the X API and puts them on the stream."
   artifact_path            = "${local.artifacts_dir}/producer.zip"
-  timeout_seconds          = 120
+  timeout_seconds          = local.producer_timeout_seconds
   memory_mb                = 256
   create_dead_letter_queue = true
-  # One run at a time: overlapping scheduled runs would fetch and put the same tweets twice.
-  reserved_concurrent_executions = 1
+  # No reservation by default: runs cannot overlap because the timeout is far below the schedule
+  # period, and the since_id checkpoints only ever move forward (a DynamoDB condition).
+  reserved_concurrent_executions = coalesce(var.producer_reserved_concurrency, -1)
   kms_key_arn                    = module.kms.key_arn
   log_retention_days             = var.log_retention_days
   account_id                     = local.account_id
+  region                         = local.region
   tags                           = { Component = "producer" }
 
-  environment_variables = merge(local.powertools_environment, {
-    POWERTOOLS_SERVICE_NAME = "producer"
-    STREAM_NAME             = module.stream.stream_name
-    TABLE_NAME              = module.event_table.table_name
-    TWEET_SOURCE            = var.tweet_source
-    TWITTER_SSM_PREFIX      = var.twitter_ssm_prefix
+  environment_variables = merge(local.powertools_environment, local.replay_environment, {
+    POWERTOOLS_SERVICE_NAME    = "producer"
+    STREAM_NAME                = module.stream.stream_name
+    TABLE_NAME                 = module.event_table.table_name
+    TWEET_SOURCE               = var.tweet_source
+    TWITTER_SSM_PREFIX         = local.twitter_ssm_prefix
+    TWITTER_SECRET_PLACEHOLDER = var.twitter_secret_placeholder
+    SEARCH_QUERIES             = jsonencode(var.search_queries)
+    TREND_WOEIDS               = length(var.trend_woeids) == 0 ? "none" : join(",", var.trend_woeids)
   })
 
-  policy_statements = [
+  policy_statements = concat([
     {
-      sid       = "PutTweetsOnStream"
-      actions   = ["kinesis:PutRecords"]
-      resources = [module.stream.stream_arn]
+      sid        = "PutTweetsOnStream"
+      actions    = ["kinesis:PutRecords"]
+      resources  = [module.stream.stream_arn]
+      conditions = []
     },
     {
-      # Writing to a KMS-encrypted stream needs a data key.
+      # Writing to a KMS-encrypted stream needs a data key, asked for by Kinesis only.
       sid       = "EncryptStreamRecords"
       actions   = ["kms:GenerateDataKey"]
       resources = [module.kms.key_arn]
+      conditions = [
+        { test = "StringEquals", variable = "kms:ViaService", values = ["kinesis.${local.region}.amazonaws.com"] },
+      ]
     },
     {
-      sid       = "ReadXApiCredentials"
-      actions   = ["ssm:GetParameter", "ssm:GetParameters"]
-      resources = values(module.secrets.parameter_arns)
+      sid        = "ReadXApiCredentials"
+      actions    = ["ssm:GetParameter", "ssm:GetParameters"]
+      resources  = values(module.secrets.parameter_arns)
+      conditions = []
     },
     {
-      sid       = "CheckpointSinceIds"
-      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
-      resources = [module.event_table.table_arn]
+      # GetParameters WithDecryption: SSM decrypts the SecureString values with the stack key.
+      sid       = "DecryptXApiCredentials"
+      actions   = ["kms:Decrypt"]
+      resources = [module.kms.key_arn]
+      conditions = [
+        { test = "StringEquals", variable = "kms:ViaService", values = ["ssm.${local.region}.amazonaws.com"] },
+      ]
     },
-  ]
+    {
+      # GetItem reads a checkpoint; UpdateItem moves it (conditionally). Nothing else is used.
+      sid        = "CheckpointSinceIds"
+      actions    = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+      resources  = [module.event_table.table_arn]
+      conditions = []
+    },
+  ], local.replay_statements)
 }
 
 module "consumer" {
@@ -159,6 +226,7 @@ module "consumer" {
   kms_key_arn        = module.kms.key_arn
   log_retention_days = var.log_retention_days
   account_id         = local.account_id
+  region             = local.region
   tags               = { Component = "consumer" }
 
   environment_variables = merge(local.powertools_environment, {
@@ -180,35 +248,55 @@ module "consumer" {
         "kinesis:GetShardIterator",
         "kinesis:ListShards",
       ]
-      resources = [module.stream.stream_arn]
+      resources  = [module.stream.stream_arn]
+      conditions = []
     },
     {
+      # The mapping reads the KMS-encrypted stream with this role: Kinesis decrypts for it.
+      sid       = "DecryptStreamRecords"
+      actions   = ["kms:Decrypt"]
+      resources = [module.kms.key_arn]
+      conditions = [
+        { test = "StringEquals", variable = "kms:ViaService", values = ["kinesis.${local.region}.amazonaws.com"] },
+      ]
+    },
+    {
+      # BatchWriteItem puts tweets; a TransactWriteItems is authorised per action it holds
+      # (Put of the COUNTED# marker, Update of the minute), so it needs no action of its own.
       sid = "WriteEventData"
       actions = [
-        "dynamodb:BatchGetItem",
         "dynamodb:BatchWriteItem",
-        "dynamodb:GetItem",
         "dynamodb:PutItem",
-        "dynamodb:TransactWriteItems",
         "dynamodb:UpdateItem",
       ]
-      resources = [module.event_table.table_arn]
+      resources  = [module.event_table.table_arn]
+      conditions = []
     },
     {
-      sid       = "QuarantineUnprocessableRecords"
-      actions   = ["s3:PutObject"]
-      resources = ["${module.lake.bucket_arn}/quarantine/*"]
+      sid        = "QuarantineUnprocessableRecords"
+      actions    = ["s3:PutObject"]
+      resources  = ["${module.lake.bucket_arn}/quarantine/*"]
+      conditions = []
     },
     {
-      sid       = "SendGivenUpBatchesToOnFailureQueue"
-      actions   = ["sqs:SendMessage"]
-      resources = [module.consumer_trigger.on_failure_queue_arn]
+      sid        = "SendGivenUpBatchesToOnFailureQueue"
+      actions    = ["sqs:SendMessage"]
+      resources  = [module.consumer_trigger.on_failure_queue_arn]
+      conditions = []
     },
     {
-      # Quarantine objects (SSE-KMS) and on-failure messages (KMS queue) need a data key.
+      # Quarantine objects (SSE-KMS) and on-failure messages (KMS queue) need a data key, asked
+      # for by S3 and SQS only.
       sid       = "EncryptQuarantineAndFailures"
-      actions   = ["kms:GenerateDataKey"]
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
       resources = [module.kms.key_arn]
+      conditions = [
+        {
+          test     = "StringEquals"
+          variable = "kms:ViaService"
+          values   = ["s3.${local.region}.amazonaws.com", "sqs.${local.region}.amazonaws.com"]
+        },
+      ]
     },
   ], local.comprehend_statements)
 }
@@ -224,6 +312,7 @@ module "transformer" {
   kms_key_arn        = module.kms.key_arn
   log_retention_days = var.log_retention_days
   account_id         = local.account_id
+  region             = local.region
   tags               = { Component = "transformer" }
 
   environment_variables = merge(local.powertools_environment, {
@@ -264,6 +353,7 @@ module "delivery" {
   compression_format         = var.lake_compression
   log_retention_days         = var.log_retention_days
   account_id                 = local.account_id
+  region                     = local.region
   tags                       = { Component = "delivery" }
 }
 
@@ -281,11 +371,16 @@ module "schedule" {
 module "alarms" {
   source = "./modules/alarms"
 
-  name                   = local.name
-  kms_key_arn            = module.kms.key_arn
-  alarm_email            = var.alarm_email
-  consumer_function_name = module.consumer.function_name
-  delivery_stream_name   = module.delivery.delivery_stream_name
+  name                     = local.name
+  kms_key_arn              = module.kms.key_arn
+  alarm_email              = var.alarm_email
+  consumer_function_name   = module.consumer.function_name
+  producer_function_name   = module.producer.function_name
+  metrics_namespace        = local.powertools_environment.POWERTOOLS_METRICS_NAMESPACE
+  producer_service_name    = "producer"
+  producer_period_seconds  = local.schedule_period_seconds
+  producer_idle_alarm_runs = var.producer_idle_alarm_runs
+  delivery_stream_name     = module.delivery.delivery_stream_name
 
   function_names = {
     producer    = module.producer.function_name
@@ -319,6 +414,7 @@ module "api_function" {
   kms_key_arn        = module.kms.key_arn
   log_retention_days = var.log_retention_days
   account_id         = local.account_id
+  region             = local.region
   tags               = { Component = "api" }
 
   environment_variables = merge(local.powertools_environment, {
@@ -367,4 +463,15 @@ module "dashboard" {
     transformer = module.transformer.function_name
     api         = module.api_function.function_name
   }
+}
+
+resource "aws_s3_object" "replay_dataset" {
+  for_each = local.replay_dataset_files
+
+  bucket       = module.lake.bucket_name
+  key          = "${local.replay_dataset_prefix}${each.value}"
+  source       = "${local.replay_dataset_dir}/${each.value}"
+  source_hash  = filemd5("${local.replay_dataset_dir}/${each.value}")
+  content_type = "application/json"
+  tags         = { Component = "replay-dataset" }
 }

@@ -88,8 +88,8 @@ output "schedule_rule_name" {
   value       = module.schedule.rule_name
 }
 
-output "twitter_ssm_parameter_names" {
-  description = "SSM SecureString parameters to set with the X API credentials."
+output "twitter_parameter_names" {
+  description = "SSM SecureString parameters to set with the X API credentials, by credential name."
   value       = module.secrets.parameter_names
 }
 
@@ -118,4 +118,14 @@ output "api_function_name" {
 output "dashboard_url" {
   description = "CloudWatch operations dashboard."
   value       = module.dashboard.dashboard_url
+}
+
+output "region" {
+  description = "Region of the stack: where the operator sets the credentials."
+  value       = local.region
+}
+
+output "environment" {
+  description = "Environment of the stack (part of every name)."
+  value       = var.environment
 }

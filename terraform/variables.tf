@@ -313,23 +313,74 @@ variable "schedule_expression" {
     condition     = can(regex("^(rate|cron)\\(.+\\)$", var.schedule_expression))
     error_message = "schedule_expression must be rate(...) or cron(...)."
   }
+
+  # Runs must not overlap: the producer's 120 s timeout has to stay far below the period.
+  validation {
+    condition = !can(regex("^rate\\(", var.schedule_expression)) || try(
+      tonumber(regex("^rate\\(([0-9]+) (minute|minutes|hour|hours|day|days)\\)$", var.schedule_expression)[0]) *
+      lookup({ minute = 60, minutes = 60, hour = 3600, hours = 3600, day = 86400, days = 86400 },
+      regex("^rate\\(([0-9]+) (minute|minutes|hour|hours|day|days)\\)$", var.schedule_expression)[1]) >= 300,
+      false,
+    )
+    error_message = "A rate() schedule must be rate(N minutes|hours|days) with a period of at least 5 minutes (the producer may run for 2)."
+  }
 }
 
 variable "twitter_ssm_prefix" {
-  description = "SSM path of the X API credentials (TWITTER_SSM_PREFIX)."
+  description = "SSM path of the X API credentials (TWITTER_SSM_PREFIX); null means /<name_prefix>/<environment>/twitter/, so environments sharing an account never collide."
   type        = string
-  default     = "/twitter/"
+  default     = null
 
   validation {
-    condition     = can(regex("^/([A-Za-z0-9_.-]+/)+$", var.twitter_ssm_prefix))
-    error_message = "twitter_ssm_prefix must be a path with leading and trailing slash, such as /twitter/."
+    condition     = var.twitter_ssm_prefix == null || can(regex("^/([A-Za-z0-9_.-]+/)*twitter/$", var.twitter_ssm_prefix))
+    error_message = "twitter_ssm_prefix must be a path ending in twitter/ (leading and trailing slash), such as /trendstream/dev/twitter/."
   }
 }
 
 variable "twitter_secret_placeholder" {
-  description = "Value the credential parameters are created with; the producer treats it as not set."
+  description = "Value the credential parameters are created with; passed to the producer (TWITTER_SECRET_PLACEHOLDER), which treats it as not set."
   type        = string
   default     = "SET_ME"
+
+  validation {
+    condition     = length(trimspace(var.twitter_secret_placeholder)) > 0
+    error_message = "SSM refuses empty parameter values: the placeholder must not be blank."
+  }
+}
+
+variable "search_queries" {
+  description = "X API v2 recent-search queries the producer runs every schedule period (SEARCH_QUERIES); each becomes a topic."
+  type        = list(string)
+  default     = ["aws lambda", "#serverless", "terraform aws"]
+
+  validation {
+    condition = alltrue([
+      for query in var.search_queries : length(trimspace(query)) > 0 && length(query) <= 512
+    ])
+    error_message = "Each search query must be non-blank and at most 512 characters (the X API v2 limit)."
+  }
+}
+
+variable "trend_woeids" {
+  description = "Yahoo WOEIDs whose trending topics the producer follows (TREND_WOEIDS; 1 is worldwide); trends need the bearer_token credential. Empty disables trends."
+  type        = list(number)
+  default     = [1]
+
+  validation {
+    condition     = alltrue([for woeid in var.trend_woeids : woeid >= 1 && floor(woeid) == woeid])
+    error_message = "WOEIDs are positive whole numbers (1 is worldwide, 23424977 the United States)."
+  }
+}
+
+variable "producer_reserved_concurrency" {
+  description = "Concurrency reserved for the producer; null (the default) reserves none, since AWS refuses a reservation that leaves an account under its minimum unreserved concurrency."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.producer_reserved_concurrency == null || try(var.producer_reserved_concurrency >= 1 && floor(var.producer_reserved_concurrency) == var.producer_reserved_concurrency, false)
+    error_message = "producer_reserved_concurrency must be null or a whole number of at least 1."
+  }
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -337,13 +388,35 @@ variable "twitter_secret_placeholder" {
 # ---------------------------------------------------------------------------------------------
 
 variable "alarm_email" {
-  description = "E-mail address notified of alarms (subscription needs confirming); null for none."
+  description = "E-mail address subscribed to the alarm topic (AWS mails a confirmation link first); required outside local unless alarm_notifications_disabled is true."
   type        = string
   default     = null
 
   validation {
     condition     = var.alarm_email == null || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alarm_email))
     error_message = "alarm_email must be an e-mail address or null."
+  }
+
+  validation {
+    condition     = var.alarm_email != null || var.alarm_notifications_disabled || var.environment == "local"
+    error_message = "Set alarm_email (alarms notify it) or, knowingly, alarm_notifications_disabled = true (alarms then notify nobody)."
+  }
+}
+
+variable "alarm_notifications_disabled" {
+  description = "Deploy without an alarm e-mail on purpose: the alarms still change state, but nobody is notified."
+  type        = bool
+  default     = false
+}
+
+variable "producer_idle_alarm_runs" {
+  description = "Consecutive scheduled producer runs that fetched no tweet before the producer-no-tweets alarm fires."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.producer_idle_alarm_runs >= 1 && var.producer_idle_alarm_runs <= 100 && floor(var.producer_idle_alarm_runs) == var.producer_idle_alarm_runs
+    error_message = "producer_idle_alarm_runs must be a whole number from 1 to 100."
   }
 }
 

@@ -3,8 +3,9 @@ terraform {
 
   required_providers {
     aws = {
-      source  = "hashicorp/aws"
-      version = ">= 5.100, < 6.0"
+      source = "hashicorp/aws"
+      # Exactly the provider the stack is tested with (the modules accept a range).
+      version = "= 5.100.0"
     }
   }
 }

@@ -42,10 +42,21 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
 
 def record_metrics(summary: RunSummary) -> None:
+    """One datapoint per metric and run: the alarms count runs (see terraform/modules/alarms)."""
+    if summary.credentials_not_set:
+        # No TweetsFetched: a stack waiting for its credentials is not an idle producer.
+        metrics.add_metric(name="CredentialsNotSet", unit=MetricUnit.Count, value=1)
+        return
     metrics.add_metric(name="TweetsFetched", unit=MetricUnit.Count, value=summary.tweets_fetched)
+    metrics.add_metric(name="FetchesFailed", unit=MetricUnit.Count, value=summary.fetches_failed)
+    metrics.add_metric(
+        name="AllFetchesFailed", unit=MetricUnit.Count, value=int(summary.all_fetches_failed)
+    )
     metrics.add_metric(name="RecordsPut", unit=MetricUnit.Count, value=summary.records_put)
     metrics.add_metric(name="RecordsRetried", unit=MetricUnit.Count, value=summary.records_retried)
     metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=summary.records_failed)
     metrics.add_metric(name="RateLimited", unit=MetricUnit.Count, value=summary.rate_limited)
     if summary.records_failed:
         logger.error("Records were not delivered", extra={"errors": summary.errors})
+    if summary.all_fetches_failed:
+        logger.error("Every X API fetch of this run failed", extra={"errors": summary.errors})

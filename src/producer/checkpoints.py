@@ -28,7 +28,6 @@ CHECKPOINT_TTL_SECONDS = 8 * 24 * 3600
 class Checkpoint:
     since_id: str | None = None
     rate_limited_until: int | None = None
-    marker: str | None = None
 
 
 def checkpoint_key(name: str) -> dict[str, dict[str, str]]:
@@ -54,10 +53,7 @@ class CheckpointStore:
         )
         since = item.get("since_id", {}).get("N")
         until = item.get("rate_limited_until", {}).get("N")
-        marker = item.get("marker", {}).get("S")
-        return Checkpoint(
-            since_id=since, rate_limited_until=int(until) if until else None, marker=marker
-        )
+        return Checkpoint(since_id=since, rate_limited_until=int(until) if until else None)
 
     def save_since_id(self, name: str, since_id: str) -> None:
         """Moves since_id forward only: an overlapping run that got further is never undone."""
@@ -87,15 +83,6 @@ class CheckpointStore:
                 "SET rate_limited_until = :reset, updated_at = :now, expires_at = :exp"
             ),
             ExpressionAttributeValues={":reset": {"N": str(reset_at)}, **self._timestamps()},
-        )
-
-    def save_marker(self, name: str, marker: str) -> None:
-        """A free-form "done" marker (replay: the dataset whose poison records were sent)."""
-        self._client().update_item(
-            TableName=self._table_name,
-            Key=checkpoint_key(name),
-            UpdateExpression="SET marker = :marker, updated_at = :now, expires_at = :exp",
-            ExpressionAttributeValues={":marker": {"S": marker}, **self._timestamps()},
         )
 
     def _timestamps(self) -> dict[str, dict[str, str]]:

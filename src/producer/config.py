@@ -6,7 +6,6 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 DEFAULT_SSM_PREFIX = "/twitter/"
 DEFAULT_WOEIDS = (1,)
@@ -14,7 +13,6 @@ DEFAULT_MAX_PAGES_PER_TOPIC = 10
 DEFAULT_MAX_RESULTS_PER_PAGE = 100
 DEFAULT_MAX_TRENDS = 10
 DEFAULT_SAFETY_MARGIN_SECONDS = 20
-PACKAGED_REPLAY_DATASET = Path(__file__).resolve().parent / "replay_dataset"
 SOURCES = frozenset({"x", "replay"})
 
 
@@ -34,7 +32,13 @@ class ProducerConfig:
     max_pages_per_topic: int = DEFAULT_MAX_PAGES_PER_TOPIC
     max_results_per_page: int = DEFAULT_MAX_RESULTS_PER_PAGE
     max_trends: int = DEFAULT_MAX_TRENDS
-    replay_dataset: Path = PACKAGED_REPLAY_DATASET
+    replay_dataset_uri: str | None = None
+    """Where the replay source reads its dataset: `s3://bucket/prefix/` or a local directory."""
+    replay_shift_timestamps: bool = True
+    """Replay dates the dataset to the run (REPLAY_SHIFT_TIMESTAMPS=false keeps it as recorded)."""
+    secret_placeholder: str | None = None
+    """The value Terraform creates the credential parameters with (TWITTER_SECRET_PLACEHOLDER):
+    a parameter still holding it is not set. Terraform is its one source of truth."""
     safety_margin_seconds: float = float(DEFAULT_SAFETY_MARGIN_SECONDS)
 
     @classmethod
@@ -46,6 +50,11 @@ class ProducerConfig:
                 f"TWEET_SOURCE must be one of {sorted(SOURCES)}, got {source!r}"
             )
         prefix = env.get("TWITTER_SSM_PREFIX", DEFAULT_SSM_PREFIX) or DEFAULT_SSM_PREFIX
+        replay_dataset_uri = env.get("REPLAY_DATASET_URI", "").strip() or None
+        if source == "replay" and replay_dataset_uri is None:
+            raise ConfigurationError(
+                "TWEET_SOURCE=replay needs REPLAY_DATASET_URI (s3://bucket/prefix/ or a directory)"
+            )
         return cls(
             stream_name=_required(env, "STREAM_NAME"),
             table_name=_required(env, "TABLE_NAME"),
@@ -62,7 +71,9 @@ class ProducerConfig:
                 env, "MAX_RESULTS_PER_PAGE", DEFAULT_MAX_RESULTS_PER_PAGE, 10, 100
             ),
             max_trends=_int_in_range(env, "MAX_TRENDS", DEFAULT_MAX_TRENDS, 0, 50),
-            replay_dataset=Path(env.get("REPLAY_DATASET") or PACKAGED_REPLAY_DATASET),
+            replay_dataset_uri=replay_dataset_uri,
+            replay_shift_timestamps=_flag(env, "REPLAY_SHIFT_TIMESTAMPS", default=True),
+            secret_placeholder=env.get("TWITTER_SECRET_PLACEHOLDER", "").strip() or None,
             safety_margin_seconds=float(
                 _int_in_range(env, "SAFETY_MARGIN_SECONDS", DEFAULT_SAFETY_MARGIN_SECONDS, 1, 600)
             ),
@@ -109,6 +120,15 @@ def _required(env: Mapping[str, str], name: str) -> str:
     if not value:
         raise ConfigurationError(f"environment variable {name} is required")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("true", "false"):
+        raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
+    return raw == "true"
 
 
 def _int_in_range(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

@@ -1,8 +1,11 @@
 """X API credentials from SSM SecureString parameters, checked before the first API call.
 
-Why fail fast with the exact `aws ssm put-parameter` command: a fresh stack holds Terraform's
-placeholder, and the operator's next step is always to set the real value. Secret values are never
-formatted into a message or log record; only parameter names are.
+A fresh stack holds Terraform's placeholder until the operator sets the real values: that is
+"not configured yet", not a failure, so the run says which parameters to set and ends normally
+(no retry, nothing in the dead-letter queue), and the first run after they are set uses them.
+Search works with the bearer token (app-only) or the four OAuth 1.0a user-context values; trends
+need the bearer token. Secret values are never formatted into a message or log record; only
+parameter names are.
 """
 
 from __future__ import annotations
@@ -18,34 +21,40 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-PLACEHOLDER_VALUE = "SET_ME"
-REQUIRED_KEYS = ("consumer_key", "consumer_secret", "access_token_key", "access_token_secret")
-OPTIONAL_KEYS = ("bearer_token",)
+USER_CONTEXT_KEYS = ("consumer_key", "consumer_secret", "access_token_key", "access_token_secret")
+"""OAuth 1.0a user context: all four together, or none."""
+APP_ONLY_KEY = "bearer_token"
+REQUIRED_KEYS = USER_CONTEXT_KEYS
+"""Every credential name the stack creates a parameter for, besides the bearer token."""
 CACHE_SECONDS = 300
 
 
 class CredentialsError(Exception):
-    """Credentials missing or still the placeholder: an operator must set them; retrying won't."""
+    """Credentials not set yet (missing or the placeholder): an operator must set them."""
 
 
 @dataclass(frozen=True)
 class XCredentials:
-    consumer_key: str = field(repr=False)
-    consumer_secret: str = field(repr=False)
-    access_token_key: str = field(repr=False)
-    access_token_secret: str = field(repr=False)
+    consumer_key: str | None = field(default=None, repr=False)
+    consumer_secret: str | None = field(default=None, repr=False)
+    access_token_key: str | None = field(default=None, repr=False)
+    access_token_secret: str | None = field(default=None, repr=False)
     bearer_token: str | None = field(default=None, repr=False)
 
+    @property
+    def has_user_context(self) -> bool:
+        return all(getattr(self, key) is not None for key in USER_CONTEXT_KEYS)
 
-def put_parameter_command(name: str) -> str:
-    return f"aws ssm put-parameter --name {name} --type SecureString --overwrite --value ..."
 
-
-def load_credentials(prefix: str, provider: SSMProvider | None = None) -> XCredentials:
+def load_credentials(
+    prefix: str, placeholder: str | None = None, provider: SSMProvider | None = None
+) -> XCredentials:
     """One cached GetParameters call (decrypted) for all keys; raises CredentialsError naming the
-    parameters to set. Cached for CACHE_SECONDS so warm invocations make no SSM call."""
+    parameters to set when neither the bearer token nor the four user-context values are set.
+    A value equal to `placeholder` (Terraform's) or blank counts as not set. Cached for
+    CACHE_SECONDS so warm invocations make no SSM call."""
     provider = provider or _default_provider()
-    names = {key: f"{prefix}{key}" for key in (*REQUIRED_KEYS, *OPTIONAL_KEYS)}
+    names = {key: f"{prefix}{key}" for key in (*USER_CONTEXT_KEYS, APP_ONLY_KEY)}
     with _response_bodies_unlogged():
         fetched: dict[str, Any] = provider.get_parameters_by_name(
             parameters={name: {} for name in names.values()},
@@ -54,35 +63,26 @@ def load_credentials(prefix: str, provider: SSMProvider | None = None) -> XCrede
             raise_on_error=False,
         )
     missing = set(fetched.get("_errors", []))
+    unset = {"", placeholder.strip()} if placeholder else {""}
     values: dict[str, str | None] = {}
-    problems: list[str] = []
+    states: dict[str, str] = {}
     for key, name in names.items():
         value = None if name in missing else fetched.get(name)
-        usable = isinstance(value, str) and value.strip() not in ("", PLACEHOLDER_VALUE)
-        if key in REQUIRED_KEYS and not usable:
-            state = "is missing" if value is None else "still holds the placeholder"
-            problems.append(
-                f"SSM parameter {name} {state}; set it with: {put_parameter_command(name)}"
-            )
+        usable = isinstance(value, str) and value.strip() not in unset
         values[key] = value if usable and isinstance(value, str) else None
-    if problems:
+        if not usable:
+            states[name] = "is missing" if value is None else "still holds the placeholder"
+    credentials = XCredentials(**values)
+    if credentials.bearer_token is None and not credentials.has_user_context:
         # Not even the placeholders stay cached: the operator's fix must show on the next run.
         provider.clear_cache()  # type: ignore[no-untyped-call]  # untyped in Powertools
-        logger.error("X API credentials are not configured", extra={"problems": problems})
-        raise CredentialsError("; ".join(problems))
-    return XCredentials(
-        consumer_key=_text(values["consumer_key"]),
-        consumer_secret=_text(values["consumer_secret"]),
-        access_token_key=_text(values["access_token_key"]),
-        access_token_secret=_text(values["access_token_secret"]),
-        bearer_token=values["bearer_token"],
-    )
-
-
-def _text(value: str | None) -> str:
-    if value is None:  # unreachable after validation; keeps the types honest
-        raise CredentialsError("credential validation failed")
-    return value
+        problems = [f"SSM parameter {name} {state}" for name, state in states.items()]
+        raise CredentialsError(
+            "X API credentials not set: set bearer_token (search and trends) or all four of "
+            f"{', '.join(USER_CONTEXT_KEYS)} (search only) as the README's deploy guide says; "
+            + "; ".join(problems)
+        )
+    return credentials
 
 
 def forget_cached_credentials() -> None:

@@ -31,7 +31,6 @@ from tweet_record import Topic, encode_stream_record, utc_now
 
 logger = logging.getLogger(__name__)
 
-POISON_CHECKPOINT = "replay-poison"
 DEFAULT_RATE_LIMIT_PAUSE_SECONDS = 15 * 60
 """X rate-limit windows are 15 minutes: the pause when a 429 carries no x-rate-limit-reset."""
 
@@ -49,14 +48,23 @@ class RunSummary:
     records_retried: int = 0
     records_failed: int = 0
     rate_limited: int = 0
-    poison_records_put: int = 0
+    fetches: int = 0
+    """Trend lookups and topic searches started (pages of one topic count once)."""
+    fetches_failed: int = 0
     put_records_calls: int = 0
     checkpoints_advanced: int = 0
     stopped_for_time: bool = False
+    credentials_not_set: bool = False
+    """The run found no usable X API credentials and fetched nothing (a fresh stack)."""
     errors: list[str] = field(default_factory=list)
 
+    @property
+    def all_fetches_failed(self) -> bool:
+        """Something was fetched for and nothing came back: an outage or a broken setting."""
+        return self.fetches > 0 and self.fetches_failed == self.fetches
+
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "all_fetches_failed": self.all_fetches_failed}
 
 
 @dataclass
@@ -87,7 +95,6 @@ class ProducerRun:
         self._awaiting_delivery: list[_TopicOutcome] = []
 
     def execute(self) -> RunSummary:
-        poison_marker = None
         try:
             trends = self._fetch_trends()
             queries = self._config.search_queries
@@ -102,13 +109,10 @@ class ProducerRun:
                 self._produce_topic(topic)
                 self._writer.send_full_batches()
                 self._commit_delivered()
-            poison_marker = self._queue_poison()
         finally:
             # Even when the run stops on an error (401, AWS failure), what was fetched is written.
             self._writer.flush()
             self._commit_delivered()
-        if poison_marker is not None and self._writer.is_delivered(POISON_CHECKPOINT):
-            self._checkpoints.save_marker(POISON_CHECKPOINT, poison_marker)
         stats = self._writer.stats
         self._summary.records_put = stats.put
         self._summary.records_retried = stats.retried
@@ -131,6 +135,7 @@ class ProducerRun:
                 break
             if self._rate_limited(name, self._checkpoints.load(name).rate_limited_until):
                 continue
+            self._summary.fetches += 1
             try:
                 page = self._source.trends(woeid, self._config.max_trends)
                 topics.extend(parse_trends(page, woeid, self._config.max_trends))
@@ -150,6 +155,7 @@ class ProducerRun:
         ids: list[str] = []
         finished = False
         pages = 0
+        self._summary.fetches += 1
         try:
             while True:
                 if self._deadline.expired():
@@ -195,18 +201,6 @@ class ProducerRun:
                 self._summary.checkpoints_advanced += 1
         self._awaiting_delivery = still_waiting
 
-    def _queue_poison(self) -> str | None:
-        """Replay only: the dataset's malformed payloads, written once per dataset, as-is."""
-        fingerprint, records = self._source.poison_records()
-        if not records:
-            return None
-        if self._checkpoints.load(POISON_CHECKPOINT).marker == fingerprint:
-            return None
-        for raw in records:
-            self._writer.add(OutgoingRecord(raw.partition_key, raw.data, POISON_CHECKPOINT))
-        self._summary.poison_records_put = len(records)
-        return fingerprint
-
     def _rate_limited(self, name: str, until: int | None) -> bool:
         if until is not None and until > self._now():
             self._summary.topics_skipped_rate_limited += 1
@@ -232,5 +226,6 @@ class ProducerRun:
 
     def _fail(self, message: str) -> None:
         self._summary.topics_failed += 1
+        self._summary.fetches_failed += 1
         self._summary.errors.append(message)
         logger.error("Fetch failed; continuing with the other topics", extra={"error": message})

@@ -7,21 +7,25 @@ invocations reuse their connections); importing this module imports neither boto
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from producer.checkpoints import CheckpointStore
-from producer.config import ProducerConfig
-from producer.credentials import forget_cached_credentials, load_credentials
+from producer.config import ConfigurationError, ProducerConfig
+from producer.credentials import CredentialsError, forget_cached_credentials, load_credentials
 from producer.deadline import Deadline
 from producer.kinesis_writer import KinesisWriter
 from producer.run import ProducerRun, RunSummary
-from producer.sources import ReplaySource, TweetSource, XApiSource, XAuthError
+from producer.sources import ReplaySource, TweetSource, XApiSource, XAuthError, open_dataset
 
 if TYPE_CHECKING:
     from botocore.config import Config
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_kinesis import KinesisClient
+    from mypy_boto3_s3 import S3Client
+
+logger = logging.getLogger(__name__)
 
 
 def _client_config() -> Config:
@@ -47,20 +51,39 @@ def dynamodb_client() -> DynamoDBClient:
     return boto3.client("dynamodb", config=_client_config())
 
 
+@functools.cache
+def s3_client() -> S3Client:
+    import boto3  # noqa: PLC0415 - lazy: only the replay source reads S3
+
+    return boto3.client("s3", config=_client_config())
+
+
 def make_source(config: ProducerConfig, deadline: Deadline) -> TweetSource:
     if config.source == "replay":
-        return ReplaySource(config.replay_dataset)
-    return XApiSource(load_credentials(config.ssm_prefix), deadline, ssm_prefix=config.ssm_prefix)
+        if config.replay_dataset_uri is None:  # from_env refuses this; keeps the types honest
+            raise ConfigurationError("TWEET_SOURCE=replay needs REPLAY_DATASET_URI")
+        return ReplaySource(
+            open_dataset(config.replay_dataset_uri, s3_client),
+            shift_timestamps=config.replay_shift_timestamps,
+        )
+    credentials = load_credentials(config.ssm_prefix, config.secret_placeholder)
+    return XApiSource(credentials, deadline, ssm_prefix=config.ssm_prefix)
 
 
 def produce(
     remaining_millis: Callable[[], int], env: Mapping[str, str] | None = None
 ) -> RunSummary:
-    """The handler's single call: configuration and credential problems raise (the run cannot
-    start); per-topic problems are collected in the summary and the other topics go on."""
+    """The handler's single call: configuration problems raise (the run cannot start); credentials
+    not set yet end the run normally, flagged in the summary (a fresh stack is not failing, and a
+    retry or the dead-letter queue would not help); per-topic problems are collected in the
+    summary and the other topics go on."""
     config = ProducerConfig.from_env(env)
     deadline = Deadline(remaining_millis, config.safety_margin_seconds)
-    source = make_source(config, deadline)
+    try:
+        source = make_source(config, deadline)
+    except CredentialsError as error:
+        logger.warning("Nothing fetched: %s", error)
+        return RunSummary(credentials_not_set=True, errors=[str(error)])
     writer = KinesisWriter(config.stream_name, kinesis_client, deadline=deadline)
     checkpoints = CheckpointStore(config.table_name, dynamodb_client)
     run = ProducerRun(

@@ -1,29 +1,31 @@
 """Where tweets come from: the live X API v2 (through tweepy) or the replay dataset.
 
-Both return X API v2 response bodies unchanged, so everything downstream (parsing, records,
-checkpoints) is the same code whichever source runs. Sources translate their failures into the
-few errors the run loop acts on: RateLimited, XAuthError, SourceUnavailable.
+Both return X API v2 response bodies, so everything downstream (parsing, records, checkpoints) is
+the same code whichever source runs. Sources translate their failures into the few errors the run
+loop acts on: RateLimited, XAuthError, SourceUnavailable.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlparse
 
 from producer.config import ConfigurationError
-from producer.credentials import REQUIRED_KEYS
+from producer.credentials import APP_ONLY_KEY, USER_CONTEXT_KEYS
 from producer.deadline import Deadline
 from producer.pages import EXPANSIONS, TWEET_FIELDS, USER_FIELDS, XPage
+from tweet_record import utc_now
 
 if TYPE_CHECKING:
     import requests
+    from mypy_boto3_s3 import S3Client
 
     from producer.credentials import XCredentials
 
@@ -50,15 +52,6 @@ class SourceUnavailable(Exception):
     401/429); the run skips the topic and goes on."""
 
 
-@dataclass(frozen=True)
-class RawRecord:
-    """A payload written to the stream byte for byte (the replay dataset's poison records)."""
-
-    partition_key: str
-    data: bytes
-    reason: str
-
-
 class TweetSource(Protocol):
     def trends(self, woeid: int, max_trends: int) -> XPage: ...
 
@@ -68,10 +61,6 @@ class TweetSource(Protocol):
 
     def default_queries(self) -> tuple[str, ...]:
         """Queries to search when SEARCH_QUERIES is not set."""
-        ...
-
-    def poison_records(self) -> tuple[str, list[RawRecord]]:
-        """(dataset fingerprint, malformed payloads to write once per dataset)."""
         ...
 
 
@@ -127,7 +116,7 @@ class XApiSource:
     def trends(self, woeid: int, max_trends: int) -> XPage:
         if not self._has_bearer:
             raise SourceUnavailable(
-                f"trends need app-only auth: set SSM parameter {self._ssm_prefix}bearer_token"
+                f"trends need app-only auth: set SSM parameter {self._ssm_prefix}{APP_ONLY_KEY}"
             )
         route = f"/2/trends/by/woeid/{woeid}"
 
@@ -159,9 +148,6 @@ class XApiSource:
     def default_queries(self) -> tuple[str, ...]:
         return ()
 
-    def poison_records(self) -> tuple[str, list[RawRecord]]:
-        return "", []
-
     def _with_retries(self, endpoint: str, call: Callable[[], XPage]) -> XPage:
         tweepy = self._tweepy
         for attempt in range(1, self._max_attempts + 1):
@@ -171,7 +157,7 @@ class XApiSource:
                 raise RateLimited(endpoint, getattr(error, "reset_time", None)) from None
             except tweepy.Unauthorized:
                 names = ", ".join(
-                    self._ssm_prefix + key for key in (*REQUIRED_KEYS, "bearer_token")
+                    self._ssm_prefix + key for key in (*USER_CONTEXT_KEYS, APP_ONLY_KEY)
                 )
                 raise XAuthError(
                     f"X API answered 401 Unauthorized on {endpoint}: check SSM parameters {names}"
@@ -215,43 +201,102 @@ def _session_with_timeout(requests_module: Any, timeout_seconds: float) -> reque
     return session
 
 
+class DatasetReader(Protocol):
+    def read(self, relative: str) -> bytes | None:
+        """The file's bytes, or None when the dataset has no such file."""
+        ...
+
+
+class DirectoryDataset:
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+
+    def read(self, relative: str) -> bytes | None:
+        path = self._directory / relative
+        return path.read_bytes() if path.is_file() else None
+
+
+class S3Dataset:
+    """The dataset as objects under an S3 prefix (the stack uploads it to the lake bucket)."""
+
+    def __init__(self, bucket: str, prefix: str, client: Callable[[], S3Client]) -> None:
+        self._bucket = bucket
+        self._prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
+        self._client = client
+
+    def read(self, relative: str) -> bytes | None:
+        from botocore.exceptions import ClientError  # noqa: PLC0415 - lazy, like boto3 itself
+
+        key = self._prefix + relative
+        try:
+            response = self._client().get_object(Bucket=self._bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise ConfigurationError(f"cannot read s3://{self._bucket}/{key}: {error}") from error
+        body: bytes = response["Body"].read()
+        return body
+
+
+def open_dataset(uri: str, s3_client: Callable[[], S3Client]) -> DatasetReader:
+    """`s3://bucket/prefix/` or a local directory (a plain path or `file://`)."""
+    parsed = urlparse(uri)
+    if parsed.scheme == "s3":
+        if not parsed.netloc:
+            raise ConfigurationError(f"REPLAY_DATASET_URI names no bucket: {uri!r}")
+        return S3Dataset(parsed.netloc, parsed.path.lstrip("/"), s3_client)
+    if parsed.scheme in ("", "file"):
+        return DirectoryDataset(Path(parsed.path if parsed.scheme == "file" else uri))
+    raise ConfigurationError(f"REPLAY_DATASET_URI must be s3://... or a directory, got {uri!r}")
+
+
 class ReplaySource:
-    """Serves the replay dataset's recorded v2 pages as the API would.
+    """Serves the replay dataset's recorded v2 pages as the API would, dated to the run.
+
+    Every tweet's `created_at` moves by one offset, so the newest tweet is dated the moment the
+    source is created and the spacing between tweets is kept: what a run replays is as recent as
+    what the API would return, and time-windowed queries see it.
 
     `since_id` is honoured like the API does: tweets with an id <= since_id are dropped, and since
     pages are ordered newest first, pagination stops at the first page that reached since_id. A
     second run over the same dataset therefore returns one empty page per topic.
     """
 
-    def __init__(self, dataset_dir: Path) -> None:
-        self._dir = dataset_dir
+    def __init__(
+        self,
+        dataset: DatasetReader,
+        now: Callable[[], datetime] = utc_now,
+        *,
+        shift_timestamps: bool = True,
+    ) -> None:
+        self._dataset = dataset
+        self._manifest: dict[str, Any] = self._load("manifest.json")
         try:
-            self._manifest: dict[str, Any] = json.loads(
-                (dataset_dir / "manifest.json").read_text(encoding="utf-8")
-            )
-        except (OSError, json.JSONDecodeError) as error:
-            raise ConfigurationError(
-                f"replay dataset {dataset_dir} has no readable manifest.json: {error}"
-            ) from error
-        self._topics = _manifest_topics(self._manifest, dataset_dir)
-        self._files_by_query = {t["query"]: t["file"] for t in self._topics}
-        self._pages_cache: dict[str, list[XPage]] = {}
+            topics = self._manifest["topics"]
+            self._files_by_query = {t["query"]: t["file"] for t in topics}
+        except (KeyError, TypeError) as error:
+            raise ConfigurationError(f"replay manifest.json lists no topics: {error}") from error
+        self._pages_by_query: dict[str, list[XPage]] = {
+            query: self._load(file)["pages"] for query, file in self._files_by_query.items()
+        }
+        if shift_timestamps:
+            self._shift_to(now())
 
     @property
     def manifest(self) -> dict[str, Any]:
         return self._manifest
 
     def trends(self, woeid: int, max_trends: int) -> XPage:
-        path = self._dir / "trends" / f"woeid-{woeid}.json"
-        if not path.exists():
+        raw = self._dataset.read(f"trends/woeid-{woeid}.json")
+        if raw is None:
             return {"data": []}
-        page: XPage = json.loads(path.read_text(encoding="utf-8"))
+        page: XPage = json.loads(raw)
         return page
 
     def search(
         self, query: str, *, since_id: str | None, next_token: str | None, max_results: int
     ) -> XPage:
-        pages = self._pages(query)
+        pages = self._pages_by_query.get(query, [])
         index = 0
         if next_token is not None:
             tokens = [page.get("meta", {}).get("next_token") for page in pages]
@@ -264,58 +309,50 @@ class ReplaySource:
         return page if since_id is None else _newer_than(page, int(since_id))
 
     def default_queries(self) -> tuple[str, ...]:
-        return tuple(t["query"] for t in self._topics if t["kind"] == "query")
+        return tuple(t["query"] for t in self._manifest["topics"] if t["kind"] == "query")
 
-    def poison_records(self) -> tuple[str, list[RawRecord]]:
-        path = self._dir / "poison.jsonl"
-        if not path.exists():
-            return "", []
-        records = []
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                entry = json.loads(line)
-                records.append(
-                    RawRecord(
-                        partition_key=entry["partition_key"],
-                        data=base64.b64decode(entry["data_base64"]),
-                        reason=entry["reason"],
-                    )
-                )
-        return str(self._manifest.get("fingerprint", "")), records
-
-    def _pages(self, query: str) -> list[XPage]:
-        if query not in self._pages_cache:
-            file = self._files_by_query.get(query)
-            pages: list[XPage] = []
-            if file is not None:
-                recorded = json.loads((self._dir / file).read_text(encoding="utf-8"))
-                pages = recorded["pages"]
-            self._pages_cache[query] = pages
-        return self._pages_cache[query]
-
-
-_TOPIC_FIELDS = ("query", "file", "kind")
-
-
-def _manifest_topics(manifest: Any, where: Path) -> list[dict[str, Any]]:
-    """The manifest's topics, each with the fields the replay reads; else say what is missing."""
-    topics = manifest.get("topics") if isinstance(manifest, dict) else None
-    if not isinstance(topics, list):
-        raise ConfigurationError(
-            f"replay dataset {where}: manifest.json has no 'topics' list"
-            " (each topic needs 'query', 'file' and 'kind')"
-        )
-    for index, topic in enumerate(topics):
-        missing = [
-            name
-            for name in _TOPIC_FIELDS
-            if not isinstance(topic, dict) or not isinstance(topic.get(name), str)
-        ]
-        if missing:
+    def _load(self, relative: str) -> dict[str, Any]:
+        try:
+            raw = self._dataset.read(relative)
+            if raw is None:
+                raise ConfigurationError(f"replay dataset has no {relative}")
+            loaded: dict[str, Any] = json.loads(raw)
+        except (OSError, ValueError) as error:
             raise ConfigurationError(
-                f"replay dataset {where}: manifest.json topic {index} lacks {', '.join(missing)}"
-            )
-    return topics
+                f"replay dataset file {relative} is unreadable: {error}"
+            ) from error
+        return loaded
+
+    def _shift_to(self, now: datetime) -> None:
+        tweets = [
+            tweet
+            for pages in self._pages_by_query.values()
+            for page in pages
+            for tweet in page.get("data", [])
+            if isinstance(tweet, dict) and isinstance(tweet.get("created_at"), str)
+        ]
+        dated = [(tweet, _parse_created_at(tweet["created_at"])) for tweet in tweets]
+        moments = [moment for _, moment in dated if moment is not None]
+        if not moments:
+            return
+        offset = now.replace(microsecond=0) - max(moments)
+        for tweet, moment in dated:
+            if moment is not None:
+                tweet["created_at"] = _format_created_at(moment + offset)
+
+
+def _parse_created_at(value: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None  # a deliberately malformed timestamp stays as recorded
+    return moment if moment.tzinfo is not None else None
+
+
+def _format_created_at(moment: datetime) -> str:
+    """The X API's form: `2026-11-22T10:59:58.000Z`."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def _newer_than(page: XPage, since_id: int) -> XPage:

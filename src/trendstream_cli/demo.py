@@ -10,6 +10,7 @@ counts agree.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import logging
 import os
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
 from rich.console import Console
 from rich.table import Table
 
@@ -32,10 +34,14 @@ from trendstream_cli.live_page import replay_page_address
 
 log = logging.getLogger(__name__)
 
-MANIFEST = stack.REPO_ROOT / "src" / "producer" / "replay_dataset" / "manifest.json"
-DEMO_QUERY = "sentiment-by-topic"
-"""Replayed tweets keep their original `created_at`, so the last-hour query would find none."""
+DATASET = stack.REPO_ROOT / "datasets" / "replay"
+MANIFEST = DATASET / "manifest.json"
+POISON = DATASET / "poison.jsonl"
+"""Malformed payloads the demo puts on the stream itself: fault injection is not the producer's."""
+DEMO_QUERY = "top-topics-last-hour"
+"""Replay dates the dataset to the run, so the last-hour query sees what was just replayed."""
 POLL_SECONDS = 1.0
+PUT_RECORDS_LIMIT = 500
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,30 @@ class Expected:
     def from_manifest(cls, path: Path) -> Expected:
         counts = json.loads(path.read_text(encoding="utf-8"))["counts"]
         return cls(pairs=int(counts["pairs"]), poison=int(counts["poison"]))
+
+
+def put_poison_records(kinesis: Any, stream_name: str, poison_file: Path = POISON) -> int:
+    """Put each `poison.jsonl` payload on the stream byte for byte (partition key `poison-<name>`):
+    the consumer must quarantine each with the reason the file names. Returns how many."""
+    entries = [
+        json.loads(line)
+        for line in poison_file.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    records = [
+        {"PartitionKey": entry["partition_key"], "Data": base64.b64decode(entry["data_base64"])}
+        for entry in entries
+    ]
+    for start in range(0, len(records), PUT_RECORDS_LIMIT):
+        pending = records[start : start + PUT_RECORDS_LIMIT]
+        while pending:
+            response = kinesis.put_records(StreamName=stream_name, Records=pending)
+            pending = [
+                record
+                for record, result in zip(pending, response["Records"], strict=True)
+                if "ErrorCode" in result
+            ]
+    return len(records)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -193,6 +223,8 @@ def run(args: argparse.Namespace) -> int:
         )
         reader = pipeline.PipelineReader(outputs, endpoint)
         with runtime:
+            # After the runtime started: Firehose reads from LATEST, as on AWS.
+            put_poison_records(boto3.client("kinesis"), str(outputs["stream_name"]))
             if runtime.api is not None:
                 page = replay_page_address(runtime.api.url, MANIFEST)
                 console.print(f"live page while the demo runs: {page}", soft_wrap=True)

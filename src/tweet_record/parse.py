@@ -158,6 +158,15 @@ def _entity_values(entities: dict[str, Any], kind: str, keys: tuple[str, ...]) -
     return tuple(values)
 
 
+def unescape_x_text(text: str) -> str:
+    """The X API returns `text` with `&`, `<` and `>` HTML-escaped; the table, the lake and
+    sentiment want what the author wrote. Only those three, `&amp;` last, so a literal `&lt;`
+    (sent as `&amp;lt;`) stays `&lt;`; the raw record on the stream keeps the API's form."""
+    if "&" not in text:
+        return text
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def _is_retweet(tweet: dict[str, Any], text: str) -> bool:
     referenced = tweet.get("referenced_tweets")
     if isinstance(referenced, list):
@@ -227,7 +236,7 @@ def parse_stream_record(data: bytes | str) -> ParsedTweet:
     tweet_id = _required_string(tweet, "id", "tweet.id", max_chars=MAX_ID_DIGITS)
     if not (tweet_id.isascii() and tweet_id.isdigit()):
         _reject(RejectReason.BAD_TWEET_ID, f"tweet.id {tweet_id!r} is not a decimal id")
-    text = _required_string(tweet, "text", "tweet.text", max_chars=MAX_TEXT_CHARS)
+    text = unescape_x_text(_required_string(tweet, "text", "tweet.text", max_chars=MAX_TEXT_CHARS))
     created_at = _timestamp(tweet, "created_at", "tweet.created_at")
     fetched_at = _timestamp(document, "fetched_at", "fetched_at")
     metrics = _object(tweet, "public_metrics", "tweet.public_metrics", required=False)

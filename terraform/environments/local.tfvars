@@ -8,3 +8,6 @@ firehose_buffering_size_mb          = 1
 lake_compression                    = "UNCOMPRESSED"
 log_retention_days                  = 1
 force_destroy                       = true
+# The replay dataset's own topics: its one search query and its trends (WOEID 1).
+search_queries = ["aws lambda"]
+trend_woeids   = [1]

@@ -6,6 +6,7 @@ mock_provider "aws" {
 }
 
 variables {
+  region      = "us-east-1"
   kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
 }
 
@@ -498,5 +499,55 @@ run "key_rotates" {
       { Service = "cloudwatch.amazonaws.com" },
     ])
     error_message = "The key policy must grant the account root and exactly the services that encrypt with it."
+  }
+}
+
+# How an alarm treats periods without data (missing, notBreaching, ...):
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data
+run "producer_alarms_watch_empty_and_failed_runs" {
+  command = apply
+
+  module {
+    source = "./modules/alarms"
+  }
+
+  variables {
+    name                     = "ts-test"
+    consumer_function_name   = "ts-test-consumer"
+    delivery_stream_name     = "ts-test-lake-delivery"
+    function_names           = { producer = "ts-test-producer" }
+    queue_names              = {}
+    producer_function_name   = "ts-test-producer"
+    producer_period_seconds  = 600
+    producer_idle_alarm_runs = 4
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.this["producer-no-tweets"].metric_name == "TweetsFetched" &&
+      aws_cloudwatch_metric_alarm.this["producer-no-tweets"].namespace == "trendstream" &&
+      aws_cloudwatch_metric_alarm.this["producer-no-tweets"].dimensions == tomap({ service = "producer" }) &&
+      aws_cloudwatch_metric_alarm.this["producer-no-tweets"].period == 600 &&
+      aws_cloudwatch_metric_alarm.this["producer-no-tweets"].evaluation_periods == 4 &&
+      aws_cloudwatch_metric_alarm.this["producer-no-tweets"].datapoints_to_alarm == 4 &&
+      aws_cloudwatch_metric_alarm.this["producer-no-tweets"].comparison_operator == "LessThanThreshold" &&
+      aws_cloudwatch_metric_alarm.this["producer-no-tweets"].treat_missing_data == "missing"
+    )
+    error_message = "producer-no-tweets must fire after N consecutive runs (one period each) without a fetched tweet, ignoring runs that never fetched."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.this["producer-fetches-failed"].metric_name == "AllFetchesFailed" &&
+      aws_cloudwatch_metric_alarm.this["producer-fetches-failed"].evaluation_periods == 1 &&
+      aws_cloudwatch_metric_alarm.this["producer-credentials-not-set"].metric_name == "CredentialsNotSet" &&
+      aws_cloudwatch_metric_alarm.this["producer-credentials-not-set"].treat_missing_data == "notBreaching"
+    )
+    error_message = "A run whose every fetch failed alarms at once; the not-configured alarm clears on the first configured run."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["producer-errors"].treat_missing_data == "notBreaching" && aws_cloudwatch_metric_alarm.this["producer-errors"].period == 300
+    error_message = "AWS service metric alarms keep their period and treat no data as no traffic."
   }
 }

@@ -8,6 +8,7 @@ mock_provider "aws" {
 variables {
   environment          = "test"
   lambda_artifacts_dir = "tests/fixtures/lambda"
+  alarm_email          = "oncall@example.com"
 }
 
 run "names_follow_the_contract" {
@@ -52,10 +53,19 @@ run "names_follow_the_contract" {
   }
 
   assert {
-    condition = alltrue([
-      for name in values(output.twitter_ssm_parameter_names) : startswith(name, "/twitter/")
-    ]) && length(output.twitter_ssm_parameter_names) == 5
-    error_message = "The five X API credentials live under /twitter/."
+    condition = output.twitter_parameter_names == {
+      consumer_key        = "/trendstream/test/twitter/consumer_key"
+      consumer_secret     = "/trendstream/test/twitter/consumer_secret"
+      access_token_key    = "/trendstream/test/twitter/access_token_key"
+      access_token_secret = "/trendstream/test/twitter/access_token_secret"
+      bearer_token        = "/trendstream/test/twitter/bearer_token"
+    }
+    error_message = "The five X API credentials live under /<prefix>/<env>/twitter/, named by the twitter_parameter_names output."
+  }
+
+  assert {
+    condition     = output.region == "us-east-1" && output.kms_key_arn != ""
+    error_message = "The README's secret commands need the stack's region and key as outputs."
   }
 }
 
@@ -67,7 +77,10 @@ run "functions_get_the_contract_environment" {
       STREAM_NAME                  = "trendstream-test-tweets"
       TABLE_NAME                   = "trendstream-test-EventData"
       TWEET_SOURCE                 = "x"
-      TWITTER_SSM_PREFIX           = "/twitter/"
+      TWITTER_SSM_PREFIX           = "/trendstream/test/twitter/"
+      TWITTER_SECRET_PLACEHOLDER   = "SET_ME"
+      SEARCH_QUERIES               = "[\"aws lambda\",\"#serverless\",\"terraform aws\"]"
+      TREND_WOEIDS                 = "1"
       POWERTOOLS_SERVICE_NAME      = "producer"
       POWERTOOLS_METRICS_NAMESPACE = "trendstream"
       POWERTOOLS_LOG_LEVEL         = "INFO"
@@ -206,6 +219,9 @@ run "alarms_cover_every_failure_signal" {
       "producer-dlq-messages-visible",
       "delivery-data-freshness",
       "delivery-success",
+      "producer-no-tweets",
+      "producer-fetches-failed",
+      "producer-credentials-not-set",
     ])
     error_message = "Every watched metric must have exactly one alarm."
   }
@@ -257,4 +273,244 @@ run "rejects_invalid_choices" {
     var.stream_mode,
     var.local_endpoint,
   ]
+}
+
+# ---------------------------------------------------------------------------------------------
+# The first real deploy (each run below failed on the stack before the fix it checks).
+# ---------------------------------------------------------------------------------------------
+
+run "producer_reserves_no_concurrency_by_default" {
+  command = apply
+
+  # AWS refuses a reservation that would leave less than the account's minimum unreserved
+  # concurrency, which is all a new account has; overlapping runs are ruled out by the schedule.
+  # https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
+  assert {
+    condition     = module.producer.reserved_concurrent_executions == -1
+    error_message = "The producer must not reserve concurrency unless producer_reserved_concurrency says so."
+  }
+}
+
+run "producer_reserved_concurrency_is_opt_in" {
+  command = apply
+
+  variables {
+    producer_reserved_concurrency = 2
+  }
+
+  assert {
+    condition     = module.producer.reserved_concurrent_executions == 2
+    error_message = "producer_reserved_concurrency must reach the function."
+  }
+}
+
+run "schedule_period_stays_far_above_the_producer_timeout" {
+  command = plan
+
+  variables {
+    schedule_expression           = "rate(1 minute)"
+    producer_reserved_concurrency = 0
+  }
+
+  expect_failures = [var.schedule_expression, var.producer_reserved_concurrency]
+}
+
+run "environments_get_their_own_parameter_names" {
+  command = apply
+
+  variables {
+    environment = "prod"
+  }
+
+  assert {
+    condition = alltrue([
+      for key, name in output.twitter_parameter_names : name == "/trendstream/prod/twitter/${key}"
+    ]) && module.producer.environment_variables["TWITTER_SSM_PREFIX"] == "/trendstream/prod/twitter/"
+    error_message = "A second environment in the account must get parameter names of its own."
+  }
+}
+
+run "parameter_prefix_must_end_in_twitter" {
+  command = plan
+
+  variables {
+    twitter_ssm_prefix = "/secrets/"
+  }
+
+  expect_failures = [var.twitter_ssm_prefix]
+}
+
+run "topic_sources_reach_the_producer" {
+  command = apply
+
+  variables {
+    search_queries = ["#python", "rust lang; \"borrow checker\""]
+    trend_woeids   = []
+  }
+
+  assert {
+    condition = (
+      jsondecode(module.producer.environment_variables["SEARCH_QUERIES"]) == ["#python", "rust lang; \"borrow checker\""] &&
+      module.producer.environment_variables["TREND_WOEIDS"] == "none"
+    )
+    error_message = "search_queries (as JSON) and trend_woeids (none when empty) must reach the producer."
+  }
+}
+
+run "topic_sources_are_validated" {
+  command = plan
+
+  variables {
+    search_queries = ["  "]
+    trend_woeids   = [0]
+  }
+
+  expect_failures = [var.search_queries, var.trend_woeids]
+}
+
+run "placeholder_has_one_source_of_truth" {
+  command = apply
+
+  variables {
+    twitter_secret_placeholder = "CHANGE_ME"
+  }
+
+  assert {
+    condition = (
+      module.producer.environment_variables["TWITTER_SECRET_PLACEHOLDER"] == "CHANGE_ME" &&
+      output.twitter_secret_placeholder == "CHANGE_ME"
+    )
+    error_message = "The producer must learn the placeholder from Terraform, not from a constant of its own."
+  }
+}
+
+# An e-mail subscription delivers nothing until its owner confirms it:
+# https://docs.aws.amazon.com/sns/latest/dg/sns-email-notifications.html
+run "alarm_email_is_required_outside_local" {
+  command = plan
+
+  variables {
+    environment = "dev"
+    alarm_email = null
+  }
+
+  expect_failures = [var.alarm_email]
+}
+
+run "alarm_notifications_can_be_disabled_knowingly" {
+  command = plan
+
+  variables {
+    environment                  = "dev"
+    alarm_email                  = null
+    alarm_notifications_disabled = true
+  }
+}
+
+run "local_stack_needs_no_alarm_email" {
+  command = plan
+
+  variables {
+    environment    = "local"
+    alarm_email    = null
+    local_endpoint = "http://127.0.0.1:4566"
+  }
+}
+
+# Transactions are authorised per action they hold (PutItem, UpdateItem, ...):
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html
+# kms:ViaService limits a key grant to requests made through the named services:
+# https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
+run "least_privilege_tightened" {
+  command = apply
+
+  assert {
+    condition = !contains(flatten([
+      for statement in jsondecode(module.producer.policy_document).Statement : statement.Action
+    ]), "dynamodb:PutItem")
+    error_message = "The producer only reads (GetItem) and moves (UpdateItem) checkpoints: no PutItem."
+  }
+
+  assert {
+    condition = length(setintersection(toset(flatten([
+      for statement in jsondecode(module.consumer.policy_document).Statement : statement.Action
+    ])), toset(["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:TransactWriteItems"]))) == 0
+    error_message = "The consumer reads nothing from the table, and TransactWriteItems is not an IAM action."
+  }
+
+  assert {
+    condition = toset(one([
+      for statement in jsondecode(module.delivery.policy_document).Statement : statement.Resource
+      if contains(statement.Action, "s3:PutObject")
+    ])) == toset(["${module.lake.bucket_arn}/tweets/*", "${module.lake.bucket_arn}/errors/*"])
+    error_message = "Firehose may write under tweets/ and errors/ only."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for document in [
+        module.producer.policy_document,
+        module.consumer.policy_document,
+        module.transformer.policy_document,
+        module.delivery.policy_document,
+        ] : [
+        for statement in jsondecode(document).Statement :
+        length(try(statement.Condition.StringEquals["kms:ViaService"], [])) > 0
+        if anytrue([for action in statement.Action : startswith(action, "kms:")])
+      ]
+    ]))
+    error_message = "Every KMS grant of a function or Firehose must be limited to the services that use it (kms:ViaService)."
+  }
+}
+
+run "replay_dataset_is_uploaded_not_packaged" {
+  command = apply
+
+  variables {
+    tweet_source = "replay"
+  }
+
+  assert {
+    condition = (
+      module.producer.environment_variables["REPLAY_DATASET_URI"] == "s3://${output.lake_bucket}/replay/" &&
+      contains(keys(aws_s3_object.replay_dataset), "manifest.json") &&
+      !contains(keys(aws_s3_object.replay_dataset), "poison.jsonl")
+    )
+    error_message = "Replay reads its dataset (without the demo's poison records) from the lake bucket."
+  }
+
+  assert {
+    condition = one([
+      for statement in jsondecode(module.producer.policy_document).Statement : statement.Resource
+      if contains(statement.Action, "s3:GetObject")
+    ]) == ["${module.lake.bucket_arn}/replay/*"]
+    error_message = "The replay producer may read the dataset prefix only."
+  }
+}
+
+run "live_stack_uploads_no_dataset" {
+  command = apply
+
+  assert {
+    condition     = length(aws_s3_object.replay_dataset) == 0 && !contains(keys(module.producer.environment_variables), "REPLAY_DATASET_URI")
+    error_message = "A stack on the X API carries no demo data."
+  }
+}
+
+run "local_stack_reads_the_dataset_in_place" {
+  command = apply
+
+  variables {
+    environment    = "local"
+    tweet_source   = "replay"
+    local_endpoint = "http://127.0.0.1:4566"
+  }
+
+  assert {
+    condition = (
+      length(aws_s3_object.replay_dataset) == 0 &&
+      endswith(module.producer.environment_variables["REPLAY_DATASET_URI"], "/datasets/replay")
+    )
+    error_message = "The emulator's functions run on this machine: they read datasets/replay in place."
+  }
 }

@@ -89,3 +89,23 @@ def test_handler_imports_from_the_unzipped_zip_alone(
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(tmp_path / "app.py")
+
+
+def test_producer_zip_ships_no_demo_data(built: Path) -> None:
+    """The replay dataset is demo data: the stack uploads it to S3 for tweet_source=replay only,
+    so the zip that goes to AWS carries none of it."""
+    names = zipfile.ZipFile(built / "producer.zip").namelist()
+    own = [
+        name for name in names if name.split("/", 1)[0] in ("producer", "tweet_record", "app.py")
+    ]
+
+    assert not [name for name in names if "replay_dataset" in name or name.endswith(".jsonl")]
+    assert not [name for name in own if name.endswith(".json")]
+    assert (
+        sum(
+            info.file_size
+            for info in zipfile.ZipFile(built / "producer.zip").infolist()
+            if info.filename in own
+        )
+        < 300_000
+    )

@@ -21,6 +21,7 @@ from local_aws import faults
 from local_aws.moto_server import emulator_environment, stop_emulator
 from local_aws.runtime import LocalRuntime
 from trendstream_cli import stack
+from trendstream_cli.demo import put_poison_records
 from tweet_record import build_stream_record, encode_stream_record, parse_stream_record
 from tweet_record.items import stats_key
 from tweet_record.sentiment import SentimentDocument, VaderEngine
@@ -148,7 +149,10 @@ def point_producer_at(chaos: ChaosStack, dataset: Path) -> None:
     variables = lambda_client.get_function_configuration(FunctionName=name)["Environment"][
         "Variables"
     ]
-    variables.update(REPLAY_DATASET=str(dataset), MAX_PAGES_PER_TOPIC="1000")
+    # As recorded: the recount keys the per-minute stats by the dataset's own created_at.
+    variables.update(
+        REPLAY_DATASET_URI=str(dataset), REPLAY_SHIFT_TIMESTAMPS="false", MAX_PAGES_PER_TOPIC="1000"
+    )
     lambda_client.update_function_configuration(
         FunctionName=name, Environment={"Variables": variables}
     )
@@ -229,14 +233,35 @@ def consumer_metric(log_path: Path, name: str) -> int:
     return total
 
 
+class ChaosRuntime(LocalRuntime):
+    """The runtime, and once it has started (Firehose reads from LATEST) the dataset's poison
+    records on the stream: the producer writes tweets only, as the demo does."""
+
+    def __init__(self, chaos: ChaosStack, clock_speed: float) -> None:
+        super().__init__(
+            chaos.outputs,
+            chaos.endpoint,
+            build_dir=chaos.build_dir,
+            state_dir=chaos.state_dir / "runtime",
+            clock_speed=clock_speed,
+        )
+        self._chaos = chaos
+        self._poisoned = False
+
+    def start(self) -> None:
+        super().start()
+        if self._poisoned:
+            return
+        self._poisoned = True
+        put_poison_records(
+            self._chaos.client("kinesis"),
+            self._chaos.outputs["stream_name"],
+            self._chaos.dataset / "poison.jsonl",
+        )
+
+
 def start_runtime(chaos: ChaosStack, clock_speed: float) -> LocalRuntime:
-    return LocalRuntime(
-        chaos.outputs,
-        chaos.endpoint,
-        build_dir=chaos.build_dir,
-        state_dir=chaos.state_dir / "runtime",
-        clock_speed=clock_speed,
-    )
+    return ChaosRuntime(chaos, clock_speed)
 
 
 def stored_stats(items: list[dict[str, Any]]) -> dict[tuple[str, str], Counter[str]]:

@@ -1,15 +1,17 @@
 """The chaos run: 10,000 replayed records through the whole stack while faults fire, exactly once.
 
 The stack is the Terraform root applied to a fresh emulator, run by ``LocalRuntime`` with a fast
-clock. The producer replays a generated dataset (9,900 (topic, tweet) pairs + 100 poison records,
-1 %). ``TRENDSTREAM_FAULTS`` names a plan (see ``local_aws.faults``) that makes the emulator
+clock. The producer replays a generated dataset (9,900 (topic, tweet) pairs) and the test puts the
+dataset's 100 poison records (1 %) on the stream itself once the runtime has started.
+``TRENDSTREAM_FAULTS`` names a plan (see ``local_aws.faults``) that makes the emulator
 throttle DynamoDB writes, hand back ``BatchWriteItem`` items unprocessed and fail ``PutRecords``
 entries, and makes the runtime kill a consumer worker after its writes but before its answer,
 deliver one consumer batch twice and time out one Firehose processor invocation.
 
 How the producer gets the dataset: the Terraform root has no variable for extra function
 environment, so after the apply the producer's configuration is updated with boto3
-(``REPLAY_DATASET``, and ``MAX_PAGES_PER_TOPIC`` so the largest topic is read in one run); the
+(``REPLAY_DATASET_URI``, ``REPLAY_SHIFT_TIMESTAMPS=false`` so the recount's minutes match, and
+``MAX_PAGES_PER_TOPIC`` so the largest topic is read in one run); the
 local Lambda service reads the configuration when the runtime starts, as Lambda would.
 
 Firehose and the lake: none of the configured faults can duplicate a lake line. The processor

@@ -20,6 +20,8 @@ REGION = "us-east-1"
 STREAM = "trendstream-test-tweets"
 TABLE = "trendstream-test-EventData"
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
+REPLAY_DATASET = Path(__file__).resolve().parents[2] / "datasets" / "replay"
+"""The demo's replay dataset: data of the repository, never of the producer zip."""
 
 
 @dataclass

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from producer.config import PACKAGED_REPLAY_DATASET, ConfigurationError, ProducerConfig
+from producer.config import ConfigurationError, ProducerConfig
 
 BASE = {"STREAM_NAME": "s", "TABLE_NAME": "t"}
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -22,7 +22,8 @@ def test_defaults() -> None:
     assert config.trend_woeids == (1,)
     assert config.search_queries is None
     assert config.max_results_per_page == 100
-    assert config.replay_dataset == PACKAGED_REPLAY_DATASET
+    assert config.replay_dataset_uri is None
+    assert config.secret_placeholder is None
 
 
 @pytest.mark.parametrize(
@@ -46,6 +47,8 @@ def test_search_queries_json_or_semicolons(raw: str, expected: tuple[str, ...]) 
         ({**BASE, "MAX_PAGES_PER_TOPIC": "many"}, "must be an integer"),
         ({**BASE, "TREND_WOEIDS": "1,x"}, "comma-separated integers"),
         ({**BASE, "SEARCH_QUERIES": '["a", 1]'}, "list of strings"),
+        ({**BASE, "TWEET_SOURCE": "replay"}, "needs REPLAY_DATASET_URI"),
+        ({**BASE, "REPLAY_SHIFT_TIMESTAMPS": "maybe"}, "true or false"),
     ],
 )
 def test_invalid_settings_are_named(env: dict[str, str], message: str) -> None:
@@ -60,6 +63,26 @@ def test_woeids_and_prefix_normalised() -> None:
     assert config.trend_woeids == (1, 23424977)
     assert config.ssm_prefix == "/acme/"
     assert ProducerConfig.from_env({**BASE, "TREND_WOEIDS": "none"}).trend_woeids == ()
+
+
+def test_placeholder_and_dataset_location_come_from_the_environment() -> None:
+    config = ProducerConfig.from_env(
+        {
+            **BASE,
+            "TWEET_SOURCE": "replay",
+            "REPLAY_DATASET_URI": "s3://lake/replay/",
+            "TWITTER_SECRET_PLACEHOLDER": "CHANGE_ME",
+        }
+    )
+    assert config.replay_dataset_uri == "s3://lake/replay/"
+    assert config.secret_placeholder == "CHANGE_ME"
+
+
+def test_the_producer_hard_codes_no_placeholder() -> None:
+    """Terraform's twitter_secret_placeholder, passed as TWITTER_SECRET_PLACEHOLDER, is the one
+    source of truth."""
+    sources = "".join(path.read_text() for path in (SRC / "producer").rglob("*.py"))
+    assert "SET_ME" not in sources
 
 
 def test_importing_the_handler_defers_heavy_modules() -> None:

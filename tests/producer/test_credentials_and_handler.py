@@ -43,42 +43,44 @@ def test_loads_all_keys_decrypted_and_bearer_is_optional() -> None:
 def test_placeholder_bearer_token_counts_as_absent() -> None:
     put_parameters({**all_keys(), "bearer_token": "SET_ME"})
 
-    assert load_credentials("/twitter/").bearer_token is None
+    assert load_credentials("/twitter/", "SET_ME").bearer_token is None
 
 
-def test_missing_parameter_names_it_with_the_put_parameter_command(
+def test_the_placeholder_is_the_one_terraform_passes() -> None:
+    """TWITTER_SECRET_PLACEHOLDER is the one source of truth: another value means not set."""
+    put_parameters({**all_keys(), "consumer_key": "CHANGE_ME", "bearer_token": "CHANGE_ME"})
+
+    with pytest.raises(CredentialsError, match="consumer_key still holds the placeholder"):
+        load_credentials("/twitter/", "CHANGE_ME")
+    assert load_credentials("/twitter/", "SET_ME").consumer_key == "CHANGE_ME"
+
+
+def test_bearer_token_alone_is_enough() -> None:
+    """Search works app-only with the bearer token; trends need it anyway."""
+    put_parameters({**dict.fromkeys(REQUIRED_KEYS, "SET_ME"), "bearer_token": f"b-{CANARY}"})
+
+    loaded = load_credentials("/twitter/", "SET_ME")
+
+    assert loaded.bearer_token == f"b-{CANARY}"
+    assert not loaded.has_user_context
+
+
+def test_nothing_set_names_the_parameters_without_leaking(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    values = all_keys()
+    values = {**all_keys(), "access_token_key": "SET_ME"}
     del values["consumer_secret"]
     put_parameters(values)
 
     with caplog.at_level(logging.DEBUG), pytest.raises(CredentialsError) as raised:
-        load_credentials("/twitter/")
+        load_credentials("/twitter/", "SET_ME")
 
     message = str(raised.value)
     assert "/twitter/consumer_secret is missing" in message
-    assert (
-        "aws ssm put-parameter --name /twitter/consumer_secret --type SecureString "
-        "--overwrite --value ..."
-    ) in message
-    assert "consumer_key" not in message.replace("consumer_secret", "")
+    assert "/twitter/access_token_key still holds the placeholder" in message
+    assert "/twitter/bearer_token is missing" in message
+    assert "README" in message
     assert CANARY not in message
-    assert "X API credentials are not configured" in caplog.text  # the capture does work
-    assert CANARY not in caplog.text
-
-
-def test_placeholder_value_is_reported_like_a_missing_one(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    put_parameters({**all_keys(), "access_token_key": "SET_ME"})
-
-    with caplog.at_level(logging.DEBUG), pytest.raises(CredentialsError) as raised:
-        load_credentials("/twitter/")
-
-    assert "/twitter/access_token_key still holds the placeholder" in str(raised.value)
-    assert "put-parameter --name /twitter/access_token_key" in str(raised.value)
-    assert CANARY not in str(raised.value)
     assert CANARY not in caplog.text
 
 
@@ -128,8 +130,43 @@ def test_handler_on_the_x_source_end_to_end(
     assert CANARY not in caplog.text
 
 
-@pytest.mark.filterwarnings("ignore:No application metrics to publish")
-def test_handler_fails_clearly_on_placeholder_credentials_without_leaking(
+def test_before_the_secrets_are_set_a_run_ends_normally_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A fresh stack: no error (so no async retry and nothing in the dead-letter queue), a
+    warning naming what to set, a CredentialsNotSet datapoint, and no TweetsFetched datapoint
+    (the stack is not idle, it is waiting). The next run after the secrets are set fetches."""
+    from producer.app import lambda_handler
+
+    _handler_env(monkeypatch)
+    monkeypatch.setenv("TWITTER_SECRET_PLACEHOLDER", "SET_ME")
+    monkeypatch.setenv("TREND_WOEIDS", "none")
+    monkeypatch.setenv("SEARCH_QUERIES", '["aws lambda"]')
+    put_parameters({**dict.fromkeys(REQUIRED_KEYS, "SET_ME"), "bearer_token": "SET_ME"})
+    event = load_event("eventbridge_scheduled.json")
+
+    with caplog.at_level(logging.DEBUG):
+        result: dict[str, Any] = lambda_handler(event, FakeContext())
+
+    assert result["credentials_not_set"] is True
+    assert "/twitter/bearer_token still holds the placeholder" in caplog.text
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
+    assert [document.get("CredentialsNotSet") for document in emf] in ([1.0], [[1.0]])
+    assert not any("TweetsFetched" in document for document in emf)
+
+    put_parameters({"bearer_token": f"bearer-{CANARY}"})
+    with responses.RequestsMock() as api:
+        api.get(SEARCH_URL, json=search_page([tweet(7)]))
+        second: dict[str, Any] = lambda_handler(event, FakeContext())
+
+    assert second["credentials_not_set"] is False
+    assert second["records_put"] == 1
+    assert CANARY not in capsys.readouterr().out + caplog.text
+
+
+def test_a_run_whose_every_fetch_failed_is_not_silent(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
@@ -137,13 +174,24 @@ def test_handler_fails_clearly_on_placeholder_credentials_without_leaking(
     from producer.app import lambda_handler
 
     _handler_env(monkeypatch)
-    put_parameters({**all_keys(), "consumer_key": "SET_ME"})
+    monkeypatch.setenv("SEARCH_QUERIES", '["aws lambda"]')
+    put_parameters(all_keys())  # no bearer token: trends cannot work, search fails below
+    with responses.RequestsMock() as api, caplog.at_level(logging.INFO):
+        api.get(
+            SEARCH_URL, status=403, json={"title": "Forbidden", "detail": "client-not-enrolled"}
+        )
+        result: dict[str, Any] = lambda_handler(
+            load_event("eventbridge_scheduled.json"), FakeContext()
+        )
 
-    with caplog.at_level(logging.DEBUG), pytest.raises(CredentialsError) as raised:
-        lambda_handler(load_event("eventbridge_scheduled.json"), FakeContext())
-
-    assert "put-parameter --name /twitter/consumer_key" in str(raised.value)
-    assert CANARY not in capsys.readouterr().out + caplog.text + str(raised.value)
+    assert result["fetches"] == 2 and result["fetches_failed"] == 2
+    assert result["all_fetches_failed"] is True
+    assert "Every X API fetch of this run failed" in caplog.text
+    output = capsys.readouterr().out
+    [emf] = [json.loads(line) for line in output.splitlines() if '"AllFetchesFailed"' in line]
+    assert emf["AllFetchesFailed"] in (1.0, [1.0])
+    assert emf["FetchesFailed"] in (2.0, [2.0])
+    assert emf["TweetsFetched"] in (0.0, [0.0])
 
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")
@@ -173,11 +221,11 @@ def test_handler_401_never_logs_the_secrets(
 def test_a_fixed_parameter_is_seen_on_the_next_run_despite_the_cache() -> None:
     put_parameters({**all_keys(), "consumer_key": "SET_ME"})
     with pytest.raises(CredentialsError):
-        load_credentials("/twitter/")
+        load_credentials("/twitter/", "SET_ME")
 
     put_parameters({"consumer_key": "fixed-value"})
 
-    assert load_credentials("/twitter/").consumer_key == "fixed-value"
+    assert load_credentials("/twitter/", "SET_ME").consumer_key == "fixed-value"
 
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")

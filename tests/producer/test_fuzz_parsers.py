@@ -13,9 +13,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from producer.credentials import (
-    OPTIONAL_KEYS,
-    PLACEHOLDER_VALUE,
-    REQUIRED_KEYS,
+    APP_ONLY_KEY,
+    USER_CONTEXT_KEYS,
     CredentialsError,
     load_credentials,
 )
@@ -119,6 +118,8 @@ class FakeParameters:
         """Nothing cached."""
 
 
+PLACEHOLDER_VALUE = "SET_ME"
+ALL_KEYS = (*USER_CONTEXT_KEYS, APP_ONLY_KEY)
 canary_values = st.text(min_size=1, max_size=24).map(lambda text: f"canary-{text}")
 parameter_values = st.one_of(
     canary_values,
@@ -132,8 +133,8 @@ parameter_values = st.one_of(
 
 @FUZZ
 @given(
-    st.fixed_dictionaries(dict.fromkeys((*REQUIRED_KEYS, *OPTIONAL_KEYS), parameter_values)),
-    st.sets(st.sampled_from((*REQUIRED_KEYS, *OPTIONAL_KEYS))),
+    st.fixed_dictionaries(dict.fromkeys(ALL_KEYS, parameter_values)),
+    st.sets(st.sampled_from(ALL_KEYS)),
 )
 def test_any_ssm_values_load_or_fail_naming_the_parameters(
     values: dict[str, Any], missing_keys: set[str]
@@ -153,18 +154,17 @@ def test_any_ssm_values_load_or_fail_naming_the_parameters(
         )
 
     try:
-        credentials = load_credentials(prefix, provider)  # type: ignore[arg-type]
+        credentials = load_credentials(prefix, PLACEHOLDER_VALUE, provider)  # type: ignore[arg-type]
     except CredentialsError as error:
         message = str(error)
-        unusable = [key for key in REQUIRED_KEYS if not usable(key)]
-        assert unusable
-        for key in unusable:
-            assert f"{prefix}{key}" in message
-            assert "aws ssm put-parameter" in message
+        assert not usable(APP_ONLY_KEY)
+        assert not all(usable(key) for key in USER_CONTEXT_KEYS)
+        for key in ALL_KEYS:
+            assert (f"{prefix}{key}" in message) == (not usable(key))
         for value in values.values():
             if isinstance(value, str) and value.startswith("canary-"):
                 assert value not in message
         return
-    assert all(usable(key) for key in REQUIRED_KEYS)
-    assert credentials.consumer_key == values["consumer_key"]
-    assert credentials.bearer_token == (values["bearer_token"] if usable("bearer_token") else None)
+    assert usable(APP_ONLY_KEY) or all(usable(key) for key in USER_CONTEXT_KEYS)
+    for key in ALL_KEYS:
+        assert getattr(credentials, key) == (values[key] if usable(key) else None)

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from producer_helpers import REPLAY_DATASET as PACKAGED_REPLAY_DATASET
 from scripts.generate_replay_dataset import DEFAULT_SEED, DEFAULT_TWEETS, generate
 
-from producer.config import PACKAGED_REPLAY_DATASET
-from producer.sources import ReplaySource
+from producer.sources import DirectoryDataset, ReplaySource
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -109,7 +109,7 @@ def test_poison_records_cover_the_documented_reasons() -> None:
 
 
 def test_replay_source_honours_since_id_and_next_token() -> None:
-    source = ReplaySource(PACKAGED_REPLAY_DATASET)
+    source = ReplaySource(DirectoryDataset(PACKAGED_REPLAY_DATASET))
     first = source.search("#Europe", since_id=None, next_token=None, max_results=100)
     second = source.search(
         "#Europe", since_id=None, next_token=first["meta"]["next_token"], max_results=100

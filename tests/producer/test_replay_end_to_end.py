@@ -2,27 +2,47 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
-from producer_helpers import FakeContext, checkpoint_item, load_event, read_stream
+from producer_helpers import (
+    REGION,
+    REPLAY_DATASET,
+    FakeContext,
+    checkpoint_item,
+    load_event,
+    read_stream,
+)
 
-from producer.config import PACKAGED_REPLAY_DATASET
 from tweet_record import RecordRejected, parse_stream_record
 
 pytestmark = pytest.mark.usefixtures("aws", "producer_env")
 
-MANIFEST: dict[str, Any] = json.loads((PACKAGED_REPLAY_DATASET / "manifest.json").read_text())
+MANIFEST: dict[str, Any] = json.loads((REPLAY_DATASET / "manifest.json").read_text())
+BUCKET = "trendstream-test-lake-123456789012"
+
+
+def upload_dataset() -> str:
+    """The dataset as the stack uploads it: objects under replay/ in the lake bucket."""
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket=BUCKET)
+    for path in REPLAY_DATASET.rglob("*.json"):
+        s3.put_object(
+            Bucket=BUCKET, Key=f"replay/{path.relative_to(REPLAY_DATASET)}", Body=path.read_bytes()
+        )
+    return f"s3://{BUCKET}/replay/"
 
 
 def _invoke(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]:
     from producer.app import lambda_handler
 
     monkeypatch.setenv("TWEET_SOURCE", "replay")
+    monkeypatch.setenv("REPLAY_DATASET_URI", str(REPLAY_DATASET))
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     result: dict[str, Any] = lambda_handler(load_event("eventbridge_scheduled.json"), FakeContext())
@@ -40,17 +60,18 @@ def _split(records: list[dict[str, Any]]) -> tuple[list[tuple[str, Any]], list[t
     return parsed, rejected
 
 
-def test_packaged_dataset_lands_once_per_topic_tweet_pair(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dataset_from_s3_lands_once_per_topic_tweet_pair(monkeypatch: pytest.MonkeyPatch) -> None:
     counts = MANIFEST["counts"]
 
-    summary = _invoke(monkeypatch)
+    summary = _invoke(monkeypatch, REPLAY_DATASET_URI=upload_dataset())
 
     records = read_stream()
     parsed, rejected = _split(records)
-    assert summary["records_put"] == len(records) == counts["pairs"] + counts["poison"]
+    assert summary["records_put"] == len(records) == counts["pairs"]
     assert summary["records_failed"] == 0
     assert summary["tweets_fetched"] == counts["pairs"]
-    assert summary["poison_records_put"] == counts["poison"]
+    # Poison records are the demo's business now: the producer writes tweets only.
+    assert rejected == []
     # partition key = tweet id; one record per (topic, tweet); shared tweets appear twice
     assert all(key == tweet.tweet_id for key, tweet in parsed)
     pairs = {(tweet.topic, tweet.tweet_id) for _, tweet in parsed}
@@ -60,11 +81,33 @@ def test_packaged_dataset_lands_once_per_topic_tweet_pair(monkeypatch: pytest.Mo
     for _, tweet in parsed:
         per_topic[tweet.topic] = per_topic.get(tweet.topic, 0) + 1
     assert per_topic == counts["per_topic"]
-    # the poison records arrive byte for byte, and the parser gives the documented reasons
-    poison = [json.loads(line) for line in (PACKAGED_REPLAY_DATASET / "poison.jsonl").open()]
-    assert sorted(rejected) == sorted((p["partition_key"], p["reason"]) for p in poison)
-    raw = {record["key"]: record["data"] for record in records}
-    assert all(raw[p["partition_key"]] == base64.b64decode(p["data_base64"]) for p in poison)
+
+
+def test_replay_dates_the_dataset_to_the_run_keeping_its_spacing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    recorded = sorted(
+        datetime.fromisoformat(tweet["created_at"].replace("Z", "+00:00"))
+        for path in (REPLAY_DATASET / "search").glob("*.json")
+        for page in json.loads(path.read_text())["pages"]
+        for tweet in page.get("data", [])
+    )
+    before = datetime.now(UTC).replace(microsecond=0)
+
+    _invoke(monkeypatch)
+
+    after = datetime.now(UTC)
+    replayed = sorted(
+        {
+            datetime.fromisoformat(
+                parse_stream_record(record["data"]).created_at.replace("Z", "+00:00")
+            )
+            for record in read_stream()
+        }
+    )
+    assert before <= replayed[-1] <= after
+    offset = replayed[-1] - recorded[-1]
+    assert replayed == sorted({moment + offset for moment in recorded})
 
 
 def test_second_run_produces_nothing_new(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -74,13 +117,10 @@ def test_second_run_produces_nothing_new(monkeypatch: pytest.MonkeyPatch) -> Non
     assert first["records_put"] > 0
     assert second["records_put"] == 0
     assert second["tweets_fetched"] == 0
-    assert second["poison_records_put"] == 0
     assert len(read_stream()) == first["records_put"]
     newest = max(
         int(tweet["id"])
-        for page in json.loads((PACKAGED_REPLAY_DATASET / "search/europe.json").read_text())[
-            "pages"
-        ]
+        for page in json.loads((REPLAY_DATASET / "search/europe.json").read_text())["pages"]
         for tweet in page.get("data", [])
     )
     assert checkpoint_item("#Europe")["since_id"] == {"N": str(newest)}
@@ -93,7 +133,7 @@ def test_search_queries_setting_replaces_the_dataset_queries(
 
     assert summary["topics"] == 0
     assert summary["tweets_fetched"] == 0
-    assert summary["records_put"] == MANIFEST["counts"]["poison"]
+    assert summary["records_put"] == 0
 
 
 def test_generated_large_dataset_via_replay_dataset_override(
@@ -105,11 +145,11 @@ def test_generated_large_dataset_via_replay_dataset_override(
 
     summary = _invoke(
         monkeypatch,
-        REPLAY_DATASET=str(tmp_path / "replay"),
+        REPLAY_DATASET_URI=f"file://{tmp_path / 'replay'}",
         MAX_PAGES_PER_TOPIC=str(manifest["min_max_pages_per_topic"]),
     )
 
-    expected = manifest["counts"]["pairs"] + manifest["counts"]["poison"]
+    expected = manifest["counts"]["pairs"]
     assert summary["records_put"] == expected == len(read_stream())
     # full batches across topics: ceil(records / 500) PutRecords calls, the floor
     assert summary["put_records_calls"] == -(-expected // 500)
@@ -136,6 +176,7 @@ def test_no_time_left_fetches_nothing_and_logs_json_under_any_service_name(
     for attribute in ("handlers", "propagate", "level"):  # restored after the test
         monkeypatch.setattr(package_logger, attribute, getattr(package_logger, attribute))
     monkeypatch.setenv("TWEET_SOURCE", "replay")
+    monkeypatch.setenv("REPLAY_DATASET_URI", str(REPLAY_DATASET))
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "trendstream-producer")
     # a fresh import, as a cold start would do, with this service name and this test's stdout
     lambda_handler = importlib.reload(producer.app).lambda_handler

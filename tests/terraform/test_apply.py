@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,10 +28,11 @@ pytestmark = [
     pytest.mark.xdist_group("terraform-apply"),
 ]
 
-FIXTURE_ZIPS = Path(__file__).resolve().parents[2] / "terraform" / "tests" / "fixtures" / "lambda"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+FIXTURE_ZIPS = REPO_ROOT / "terraform" / "tests" / "fixtures" / "lambda"
 # Names of their own, so this stack never collides with another one on the shared emulator.
 ENVIRONMENT = "tfapply"
-SSM_PREFIX = "/twitter-tfapply/"
+SSM_PREFIX = f"/trendstream/{ENVIRONMENT}/twitter/"
 CREDENTIALS = (
     "consumer_key",
     "consumer_secret",
@@ -66,7 +70,7 @@ def applied(
         paths,
         extra_vars={
             "environment": ENVIRONMENT,
-            "twitter_ssm_prefix": SSM_PREFIX,
+            "alarm_notifications_disabled": "true",
             "lambda_artifacts_dir": str(FIXTURE_ZIPS),
         },
     )
@@ -270,12 +274,77 @@ def test_every_identity_policy_is_scoped(applied: AppliedStack) -> None:
     assert violations == {address: [] for address in documents}
 
 
-def test_second_plan_has_no_changes_even_after_a_secret_is_set(applied: AppliedStack) -> None:
-    # The operator sets a real credential out of band: Terraform must neither revert it nor care.
-    applied.client("ssm").put_parameter(
-        Name=f"{SSM_PREFIX}consumer_key", Value="operator-set", Type="SecureString", Overwrite=True
+def readme_secret_commands() -> str:
+    """The README's block that sets the X credentials, exactly as a user would copy it."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [
+        block
+        for block in re.findall(r"```sh\n(.*?)```", readme, flags=re.DOTALL)
+        if "ssm put-parameter" in block
+    ]
+    assert len(blocks) == 1, "the README must give one block of secret commands"
+    return blocks[0]
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_readme_secret_commands_keep_the_stack_key_and_the_next_plan_empty(
+    applied: AppliedStack, tmp_path: Path, shell: str
+) -> None:
+    """The README's own commands, pasted into bash or zsh, with the stock AWS CLI.
+
+    AWS: a SecureString created or overwritten without a key id is encrypted with the AWS
+    managed key alias/aws/ssm (SSM PutParameter, `KeyId`), so a command without --key-id would
+    move the parameter off the stack's key and the next apply would fail on every parameter.
+    Only `make` is stood in for, to read this stack's outputs instead of a deployed one's.
+    https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html
+    """
+    if shutil.which(shell) is None:
+        pytest.skip(f"{shell} is not installed")
+    home = tmp_path / "home"
+    secrets = home / ".x-credentials"
+    secrets.mkdir(parents=True)
+    values = {"bearer_token": f"bearer-{shell}", "consumer_key": f"key-{shell} with & and spaces"}
+    for key, value in values.items():
+        (secrets / key).write_text(value + "\n", encoding="utf-8")  # as an editor saves it
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    (shim / "make").write_text(
+        "#!/bin/sh\n"
+        f'TF_DATA_DIR="{applied.paths.tf_data_dir}" exec "{stack.TERRAFORM_WRAPPER}" '
+        f'-chdir="{stack.TERRAFORM_DIR}" output -json -state="{applied.paths.tfstate}"\n',
+        encoding="utf-8",
+    )
+    (shim / "make").chmod(0o755)
+    environment = {
+        "HOME": str(home),
+        "PATH": os.pathsep.join([str(shim), str(Path(sys.executable).parent), os.environ["PATH"]]),
+        "AWS_ENDPOINT_URL": applied.endpoint,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+    }
+
+    pasted = subprocess.run(  # noqa: S603 - the README's block, run by the shell under test
+        [shell, "-c", readme_secret_commands()],
+        env=environment,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
+    assert pasted.returncode == 0, pasted.stdout + pasted.stderr
+    assert sorted(pasted.stdout.split("\n")) == sorted(
+        ["", *(f"set {SSM_PREFIX}{key}" for key in values)]
+    ), pasted.stdout + pasted.stderr
+    ssm = applied.client("ssm")
+    for key, value in values.items():
+        parameter = ssm.get_parameter(Name=f"{SSM_PREFIX}{key}", WithDecryption=True)["Parameter"]
+        assert parameter["Value"] == value
+        [described] = ssm.describe_parameters(
+            ParameterFilters=[{"Key": "Name", "Values": [f"{SSM_PREFIX}{key}"]}]
+        )["Parameters"]
+        assert described["KeyId"] == applied.outputs["kms_key_arn"]
     assert stack.plan_has_changes(applied.endpoint, applied.paths) is False
 
 

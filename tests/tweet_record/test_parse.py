@@ -8,6 +8,8 @@ from tests.tweet_record.tweet_samples import record_bytes, record_dict
 
 from tweet_record import MAX_RECORD_BYTES, ParsedTweet, RecordRejected, RejectReason
 from tweet_record import parse_stream_record as parse
+from tweet_record.items import tweet_item
+from tweet_record.lake import lake_row
 
 
 def encode(document: Any) -> bytes:
@@ -346,4 +348,22 @@ def test_fuzz_valid_records_always_parse(
         topic,
         kind,
         stamp,
+    )
+
+
+def test_x_api_html_escapes_are_undone_for_the_table_the_lake_and_sentiment() -> None:
+    """The X API v2 returns `text` with &, < and > HTML-escaped (as the v1.1 API documented for
+    `text`); what the author wrote is what the table, the lake and sentiment must see."""
+    raw = record_bytes(text="Q&amp;A: 1 &lt; 2 &gt; 0 &amp;lt;literal&amp;gt; AT&amp;T")
+
+    parsed = parse(raw)
+
+    expected = "Q&A: 1 < 2 > 0 &lt;literal&gt; AT&T"
+    assert parsed.text == expected
+    assert tweet_item(parsed, "POSITIVE", 7)["text"] == {"S": expected}
+    assert lake_row(parsed, "POSITIVE")["text"] == expected
+    # The stream record itself stays as the API returned it.
+    assert (
+        json.loads(raw)["tweet"]["text"]
+        == "Q&amp;A: 1 &lt; 2 &gt; 0 &amp;lt;literal&amp;gt; AT&amp;T"
     )

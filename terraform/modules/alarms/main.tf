@@ -66,7 +66,58 @@ locals {
     }
   }
 
-  alarms = merge(local.function_alarms, local.queue_alarms, local.pipeline_alarms)
+  # From the producer's own metrics (Powertools EMF, dimension service): one datapoint per run.
+  producer_alarms = var.producer_function_name == null ? {} : {
+    producer-no-tweets = {
+      description = "${var.producer_function_name} fetched no tweet in ${var.producer_idle_alarm_runs} consecutive runs: check the search queries, trend WOEIDs and the X API credentials."
+      namespace   = var.metrics_namespace
+      metric_name = "TweetsFetched"
+      statistic   = "Sum"
+      comparison  = "LessThanThreshold"
+      threshold   = 1
+      dimensions  = { service = var.producer_service_name }
+      period      = var.producer_period_seconds
+      evaluation  = var.producer_idle_alarm_runs
+      # A period without a datapoint is a run that never fetched (credentials not set yet, which
+      # producer-credentials-not-set reports, or no invocation, which Errors/Throttles report):
+      # it neither breaks nor extends a streak of empty runs.
+      missing = "missing"
+    }
+    producer-fetches-failed = {
+      description = "Every X API fetch of a ${var.producer_function_name} run failed (see its ERROR log)."
+      namespace   = var.metrics_namespace
+      metric_name = "AllFetchesFailed"
+      statistic   = "Maximum"
+      comparison  = "GreaterThanOrEqualToThreshold"
+      threshold   = 1
+      dimensions  = { service = var.producer_service_name }
+      period      = var.producer_period_seconds
+      evaluation  = 1
+      # Emitted by every run that fetched; no datapoint means no such run.
+      missing = "notBreaching"
+    }
+    producer-credentials-not-set = {
+      description = "${var.producer_function_name} ran with X API credentials still unset (the placeholder): set them as the README says; this alarm clears on the next run."
+      namespace   = var.metrics_namespace
+      metric_name = "CredentialsNotSet"
+      statistic   = "Maximum"
+      comparison  = "GreaterThanOrEqualToThreshold"
+      threshold   = 1
+      dimensions  = { service = var.producer_service_name }
+      period      = var.producer_period_seconds
+      evaluation  = 1
+      # Emitted only by a run that found no credentials: the first configured run clears it.
+      missing = "notBreaching"
+    }
+  }
+
+  alarms = merge(
+    {
+      for key, alarm in merge(local.function_alarms, local.queue_alarms, local.pipeline_alarms) :
+      key => merge(alarm, { period = var.period_seconds, evaluation = var.evaluation_periods, missing = "notBreaching" })
+    },
+    local.producer_alarms,
+  )
 }
 
 resource "aws_sns_topic" "this" {
@@ -94,10 +145,12 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   comparison_operator = each.value.comparison
   threshold           = each.value.threshold
   dimensions          = each.value.dimensions
-  period              = var.period_seconds
-  evaluation_periods  = var.evaluation_periods
-  # No data means no traffic, which none of these alarms is about.
-  treat_missing_data = "notBreaching"
+  period              = each.value.period
+  evaluation_periods  = each.value.evaluation
+  datapoints_to_alarm = each.value.evaluation
+  # AWS service metrics: no data means no traffic, which none of them is about. The producer's
+  # own metrics say per alarm above why they treat missing data as they do.
+  treat_missing_data = each.value.missing
   alarm_actions      = [aws_sns_topic.this.arn]
   ok_actions         = [aws_sns_topic.this.arn]
   tags               = var.tags

@@ -29,6 +29,46 @@ variable "consumer_function_name" {
   type        = string
 }
 
+variable "producer_function_name" {
+  description = "Producer whose own metrics (TweetsFetched, AllFetchesFailed, CredentialsNotSet) are watched; null for none."
+  type        = string
+  default     = null
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the functions' Powertools metrics (POWERTOOLS_METRICS_NAMESPACE)."
+  type        = string
+  default     = "trendstream"
+}
+
+variable "producer_service_name" {
+  description = "The producer's POWERTOOLS_SERVICE_NAME: Powertools puts it in the service dimension."
+  type        = string
+  default     = "producer"
+}
+
+variable "producer_period_seconds" {
+  description = "Seconds between scheduled producer runs: one alarm period per run."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.producer_period_seconds >= 60 && var.producer_period_seconds % 60 == 0 && var.producer_period_seconds <= 86400
+    error_message = "producer_period_seconds must be a multiple of 60 up to 86400."
+  }
+}
+
+variable "producer_idle_alarm_runs" {
+  description = "Consecutive runs without a fetched tweet before producer-no-tweets fires."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.producer_idle_alarm_runs >= 1 && floor(var.producer_idle_alarm_runs) == var.producer_idle_alarm_runs
+    error_message = "producer_idle_alarm_runs must be a whole number of at least 1."
+  }
+}
+
 variable "queue_names" {
   description = "Failure queues that must stay empty, by short key."
   type        = map(string)

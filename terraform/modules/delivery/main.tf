@@ -1,6 +1,9 @@
 locals {
   log_group_name  = "/aws/kinesisfirehose/${var.name}"
   log_stream_name = "DestinationDelivery"
+
+  # Where Firehose writes: delivered records (prefix) and processing failures (error_output_prefix).
+  object_prefixes = ["tweets/", "errors/"]
 }
 
 resource "aws_cloudwatch_log_group" "this" {
@@ -47,10 +50,11 @@ resource "aws_iam_role_policy" "this" {
         Resource = [var.source_stream_arn]
       },
       {
+        # Firehose writes delivered records under tweets/ and failures under errors/, nothing else.
         Sid      = "WriteLakeObjects"
         Effect   = "Allow"
         Action   = ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
-        Resource = ["${var.bucket_arn}/*"]
+        Resource = [for prefix in local.object_prefixes : "${var.bucket_arn}/${prefix}*"]
       },
       {
         Sid      = "LocateLakeBucket"
@@ -71,11 +75,17 @@ resource "aws_iam_role_policy" "this" {
         Resource = ["${aws_cloudwatch_log_group.this.arn}:log-stream:${local.log_stream_name}"]
       },
       {
-        # Decrypts the KMS-encrypted source stream and encrypts the objects it writes.
+        # Decrypts the KMS-encrypted source stream and encrypts the objects it writes: through
+        # Kinesis and S3 only.
         Sid      = "UseStackKey"
         Effect   = "Allow"
         Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
         Resource = [var.kms_key_arn]
+        Condition = {
+          StringEquals = {
+            "kms:ViaService" = ["kinesis.${var.region}.amazonaws.com", "s3.${var.region}.amazonaws.com"]
+          }
+        }
       },
     ]
   })

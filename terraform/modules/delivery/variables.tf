@@ -62,6 +62,16 @@ variable "log_retention_days" {
   default     = 30
 }
 
+variable "region" {
+  description = "Region of the stack: names the services (kms:ViaService) that may use the key for Firehose."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
+    error_message = "region must be a region code such as us-east-1."
+  }
+}
+
 variable "account_id" {
   description = "Account id Firehose passes as external id when assuming the role."
   type        = string

@@ -3,21 +3,27 @@ locals {
 
   base_statements = [
     {
-      sid       = "WriteOwnLogGroup"
-      actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-      resources = ["${aws_cloudwatch_log_group.this.arn}:log-stream:*"]
+      sid        = "WriteOwnLogGroup"
+      actions    = ["logs:CreateLogStream", "logs:PutLogEvents"]
+      resources  = ["${aws_cloudwatch_log_group.this.arn}:log-stream:*"]
+      conditions = []
     },
     {
       # X-Ray has no resource-level permissions: "*" is the only resource AWS accepts here.
-      sid       = "SendTraces"
-      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-      resources = ["*"]
+      sid        = "SendTraces"
+      actions    = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      resources  = ["*"]
+      conditions = []
     },
     {
-      # The environment variables are encrypted with the customer managed key.
+      # The environment variables are encrypted with the customer managed key; only Lambda may
+      # use the grant to decrypt them.
       sid       = "DecryptEnvironment"
       actions   = ["kms:Decrypt"]
       resources = [var.kms_key_arn]
+      conditions = [
+        { test = "StringEquals", variable = "kms:ViaService", values = ["lambda.${var.region}.amazonaws.com"] },
+      ]
     },
   ]
 
@@ -25,14 +31,19 @@ locals {
   dead_letter_statements = flatten([
     for queue in aws_sqs_queue.dead_letter : [
       {
-        sid       = "SendFailedAsyncEventsToDeadLetterQueue"
-        actions   = ["sqs:SendMessage"]
-        resources = [queue.arn]
+        sid        = "SendFailedAsyncEventsToDeadLetterQueue"
+        actions    = ["sqs:SendMessage"]
+        resources  = [queue.arn]
+        conditions = []
       },
       {
+        # Sending to an SSE-KMS queue needs GenerateDataKey and Decrypt, through SQS only.
         sid       = "EncryptDeadLetterMessages"
-        actions   = ["kms:GenerateDataKey"]
+        actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
         resources = [var.kms_key_arn]
+        conditions = [
+          { test = "StringEquals", variable = "kms:ViaService", values = ["sqs.${var.region}.amazonaws.com"] },
+        ]
       },
     ]
   ])
@@ -64,12 +75,22 @@ resource "aws_iam_role_policy" "this" {
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
-      for statement in local.statements : {
-        Sid      = statement.sid
-        Effect   = "Allow"
-        Action   = statement.actions
-        Resource = statement.resources
-      }
+      for statement in local.statements : merge(
+        {
+          Sid      = statement.sid
+          Effect   = "Allow"
+          Action   = statement.actions
+          Resource = statement.resources
+        },
+        # Condition only when there is one: {test => {variable => values}}.
+        {
+          for key, conditions in { Condition = statement.conditions } : key => {
+            for test in distinct([for condition in conditions : condition.test]) : test => {
+              for condition in conditions : condition.variable => condition.values if condition.test == test
+            }
+          } if length(conditions) > 0
+        },
+      )
     ]
   })
 }

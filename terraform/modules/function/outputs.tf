@@ -47,3 +47,8 @@ output "environment_variables" {
   description = "Environment the function runs with."
   value       = aws_lambda_function.this.environment[0].variables
 }
+
+output "reserved_concurrent_executions" {
+  description = "Concurrency reserved for the function; -1 means none."
+  value       = aws_lambda_function.this.reserved_concurrent_executions
+}

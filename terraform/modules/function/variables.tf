@@ -84,6 +84,11 @@ variable "policy_statements" {
     sid       = string
     actions   = list(string)
     resources = list(string)
+    conditions = optional(list(object({
+      test     = string
+      variable = string
+      values   = list(string)
+    })), [])
   }))
   default = []
 
@@ -119,6 +124,16 @@ variable "log_retention_days" {
       var.log_retention_days,
     )
     error_message = "CloudWatch Logs accepts only its fixed retention values (1, 3, 5, 7, 14, 30, 60, 90, ...)."
+  }
+}
+
+variable "region" {
+  description = "Region of the function: names the services (kms:ViaService) that may use its key grants."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
+    error_message = "region must be a region code such as us-east-1."
   }
 }
 

@@ -1,0 +1,99 @@
+"""`make deploy` / `make destroy` per environment, the provider pin, and the README that says so."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+MIRRORS = (Path("/opt/tf-plugins"), Path("/usr/share/terraform/plugins"))
+
+
+def terraform_commands(target: str, environment: str) -> list[list[str]]:
+    """What `make <target> ENV=<environment>` would run, without running it (`make -n`)."""
+    shown = subprocess.run(  # noqa: S603 - fixed make invocation
+        ["make", "-n", target, f"ENV={environment}"],  # noqa: S607 - make from PATH, as users do
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.replace("\\\n", " ")
+    return [shlex.split(line) for line in shown.splitlines() if "scripts/terraform" in line]
+
+
+@pytest.mark.parametrize("target", ["deploy", "destroy"])
+def test_each_environment_has_a_state_of_its_own(target: str) -> None:
+    """Before: both environments used terraform/terraform.tfstate, so `ENV=prod make deploy`
+    planned to replace dev."""
+    by_environment = {env: terraform_commands(target, env) for env in ("dev", "prod")}
+
+    for env, commands in by_environment.items():
+        assert commands, f"make -n {target} ENV={env} runs no terraform"
+        for command in commands:
+            settings = dict(
+                word.split("=", 1) for word in command if re.match(r"^TF_[A-Z_]+=", word)
+            )
+            assert settings["TF_WORKSPACE"] == env, command
+            assert settings["TF_DATA_DIR"].endswith(f"/.deploy/{env}/.terraform"), command
+        assert any(f"-var-file=environments/{env}.tfvars" in command for command in commands)
+
+
+def test_a_team_backend_file_is_passed_when_present(tmp_path: Path) -> None:
+    backend = REPO_ROOT / "terraform" / "environments" / "zz.s3.tfbackend"
+    tfvars = REPO_ROOT / "terraform" / "environments" / "zz.tfvars"
+    backend.write_text('bucket = "b"\n', encoding="utf-8")
+    tfvars.write_text('environment = "zz"\n', encoding="utf-8")
+    try:
+        [init] = [c for c in terraform_commands("deploy-init", "zz") if "init" in c]
+    finally:
+        backend.unlink()
+        tfvars.unlink()
+
+    assert "-backend-config=environments/zz.s3.tfbackend" in init
+    [plain] = [c for c in terraform_commands("deploy-init", "dev") if "init" in c]
+    assert not [word for word in plain if word.startswith("-backend-config")]
+
+
+def test_root_module_pins_the_provider_it_is_tested_with() -> None:
+    versions = (REPO_ROOT / "terraform" / "versions.tf").read_text(encoding="utf-8")
+    [pinned] = re.findall(r'version\s*=\s*"=\s*([0-9.]+)"', versions)
+
+    mirrored = sorted(
+        path.name
+        for mirror in MIRRORS
+        for path in (mirror / "registry.terraform.io" / "hashicorp" / "aws").glob("*")
+        if path.is_dir()
+    )
+    if mirrored:
+        assert pinned in mirrored
+    assert "terraform providers lock" in README
+    assert "-platform=" in README
+
+
+def test_readme_warns_that_tf_log_debug_prints_the_secrets() -> None:
+    assert re.search(r"TF_LOG=DEBUG.{0,200}decrypted", README, flags=re.DOTALL)
+
+
+def test_readme_deploy_guide_covers_the_first_deploy_in_order() -> None:
+    guide = README[README.index("## Deploying to AWS") :]
+    steps = [
+        "**1. Credentials.**",
+        "**2. Region.**",
+        "**4. Alarm e-mail.**",
+        "**5. State: one per environment.**",
+        "**6. Deploy.**",
+        "**7. Set the X credentials.**",
+        "**8. First tweets.**",
+        "**9. Verify.**",
+        "**10. Teardown.**",
+    ]
+    positions = [guide.index(step) for step in steps]
+    assert positions == sorted(positions)
+    assert "make verify" in guide
+    assert "confirmation" in guide
+    assert "read -rsp" not in README
