@@ -95,7 +95,8 @@ bench: build ## Run the benchmarks and print the table of figures
 # terraform/terraform.tfstate.d/ENV/, or the S3 backend of environments/ENV.s3.tfbackend when that
 # file exists, see the README), and a Terraform data directory per environment under .deploy/.
 DEPLOY_BACKEND_CONFIG = environments/$(ENV).s3.tfbackend
-TF_DEPLOY = TF_DATA_DIR=$(CURDIR)/.deploy/$(ENV)/.terraform TF_WORKSPACE=$(ENV) $(TERRAFORM) -chdir=terraform
+TF_DEPLOY_ENV = TF_DATA_DIR=$(CURDIR)/.deploy/$(ENV)/.terraform TF_WORKSPACE=$(ENV)
+TF_DEPLOY = $(TF_DEPLOY_ENV) $(TERRAFORM) -chdir=terraform
 
 .PHONY: deploy-init
 deploy-init:
@@ -117,12 +118,11 @@ outputs: ## The deployed stack's Terraform outputs as JSON (ENV=dev|prod)
 
 # ENV=local: the stack `make up` applied (with `make run` beside it). Any other ENV: the stack
 # deployed to AWS, its outputs read by `terraform output` in that environment's workspace and data
-# directory (as `make deploy` keeps them). VERIFY_ARGS passes options (`trendstream verify -h`).
-VERIFY_TERRAFORM_ENV = TF_DATA_DIR=$(CURDIR)/.deploy/$(ENV)/.terraform TF_WORKSPACE=$(ENV)
+# directory (TF_DEPLOY_ENV, as `make deploy` keeps them). VERIFY_ARGS passes options (`trendstream verify -h`).
 
 .PHONY: verify
 verify: $(VENV_STAMP) ## Prove a deployed stack end to end (ENV=dev|prod on AWS, ENV=local for `make up`)
-	$(if $(filter local,$(ENV)),,$(VERIFY_TERRAFORM_ENV)) $(BIN)/trendstream verify \
+	$(if $(filter local,$(ENV)),,$(TF_DEPLOY_ENV)) $(BIN)/trendstream verify \
 	  $(if $(filter local,$(ENV)),,--terraform) $(VERIFY_ARGS)
 
 .PHONY: replay-dataset
