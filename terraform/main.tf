@@ -108,12 +108,10 @@ module "producer" {
   timeout_seconds          = 120
   memory_mb                = 256
   create_dead_letter_queue = true
-  # One run at a time: overlapping scheduled runs would fetch and put the same tweets twice.
-  reserved_concurrent_executions = 1
-  kms_key_arn                    = module.kms.key_arn
-  log_retention_days             = var.log_retention_days
-  account_id                     = local.account_id
-  tags                           = { Component = "producer" }
+  kms_key_arn              = module.kms.key_arn
+  log_retention_days       = var.log_retention_days
+  account_id               = local.account_id
+  tags                     = { Component = "producer" }
 
   environment_variables = merge(local.powertools_environment, {
     POWERTOOLS_SERVICE_NAME = "producer"
