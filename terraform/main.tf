@@ -187,7 +187,6 @@ module "consumer" {
         "dynamodb:BatchWriteItem",
         "dynamodb:GetItem",
         "dynamodb:PutItem",
-        "dynamodb:TransactWriteItems",
         "dynamodb:UpdateItem",
       ]
       resources = [module.event_table.table_arn]
