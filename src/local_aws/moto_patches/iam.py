@@ -72,7 +72,7 @@ _TRANSACTION_ITEM_ACTIONS = {
     "ConditionCheck": "ConditionCheckItem",
     "Get": "GetItem",
 }
-# Services whose JSON or REST-JSON protocol carries errors as `{"__type", "message"}`.
+# Services whose protocols (REST-XML, query) answer errors in XML; the others in JSON.
 _XML_SERVICES = frozenset({"s3", "sns", "sts", "iam", "cloudformation", "ec2", "elasticache"})
 _FORBIDDEN_STATUS = {"lambda": 403, "s3": 403, "sqs": 403}
 
