@@ -396,8 +396,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if os.environ.get(ACCESS_LOG_VARIABLE, "").strip().lower() not in TRUTHY:
-        # One line per request is most of the log's volume and ~2 % of the server's CPU under
-        # load; errors and moto's own warnings are still logged.
+        # One line per request would be most of the log's volume; errors, moto's own warnings
+        # and the IAM patch's refusals are still logged.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
     serve(args.port, args.port_file)
 
