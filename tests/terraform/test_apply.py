@@ -272,8 +272,14 @@ def test_every_identity_policy_is_scoped(applied: AppliedStack) -> None:
 
 def test_second_plan_has_no_changes_even_after_a_secret_is_set(applied: AppliedStack) -> None:
     # The operator sets a real credential out of band: Terraform must neither revert it nor care.
-    applied.client("ssm").put_parameter(
-        Name=f"{SSM_PREFIX}consumer_key", Value="operator-set", Type="SecureString", Overwrite=True
+    # With the stack's key: an overwrite without KeyId re-keys to alias/aws/ssm, as AWS does.
+    ssm = applied.client("ssm")
+    name = f"{SSM_PREFIX}consumer_key"
+    key_id = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [name]}])[
+        "Parameters"
+    ][0]["KeyId"]
+    ssm.put_parameter(
+        Name=name, Value="operator-set", Type="SecureString", KeyId=key_id, Overwrite=True
     )
 
     assert stack.plan_has_changes(applied.endpoint, applied.paths) is False
