@@ -12,6 +12,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 VENV_STAMP := $(VENV)/.installed
 CHECKOV_VENV := $(VENV)/checkov
+PARLIAMENT_VENV := $(VENV)/parliament
 UV_VERSION := 0.13.9
 TERRAFORM := scripts/terraform
 LAMBDA_SOURCES := $(shell find src requirements -type f \( -name '*.py' -o -name '*.txt' \) 2>/dev/null)
@@ -35,6 +36,11 @@ $(VENV_STAMP): requirements/dev.txt pyproject.toml
 $(CHECKOV_VENV)/.installed: requirements/checkov.txt $(VENV_STAMP)
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(BIN)/uv pip install --quiet --python $(CHECKOV_VENV)/bin/python -r requirements/checkov.txt
+	touch $@
+
+$(PARLIAMENT_VENV)/.installed: requirements/parliament.txt $(VENV_STAMP)
+	$(PYTHON) -m venv $(PARLIAMENT_VENV)
+	$(BIN)/uv pip install --quiet --python $(PARLIAMENT_VENV)/bin/python -r requirements/parliament.txt
 	touch $@
 
 .PHONY: venv
@@ -68,11 +74,11 @@ demo: build ## The whole pipeline locally: emulator, apply, replay, summary, que
 	apt-get update && apt-get install -y chromium
 
 .PHONY: test
-test: build /usr/bin/chromium ## Run the whole test suite (starts and stops its own emulator)
+test: build /usr/bin/chromium $(PARLIAMENT_VENV)/.installed ## Run the whole test suite (starts and stops its own emulator)
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 .PHONY: lint
-lint: $(VENV_STAMP) $(CHECKOV_VENV)/.installed ## ruff, mypy, terraform fmt/validate, checkov
+lint: $(VENV_STAMP) $(CHECKOV_VENV)/.installed $(PARLIAMENT_VENV)/.installed ## ruff, mypy, terraform fmt/validate, checkov, IAM lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -80,6 +86,7 @@ lint: $(VENV_STAMP) $(CHECKOV_VENV)/.installed ## ruff, mypy, terraform fmt/vali
 	$(TERRAFORM) -chdir=terraform init -backend=false -input=false >/dev/null
 	$(TERRAFORM) -chdir=terraform validate
 	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework terraform -d terraform --skip-download
+	$(PARLIAMENT_VENV)/bin/python scripts/iam_lint.py
 
 .PHONY: fmt
 fmt: $(VENV_STAMP) ## Format Python and Terraform in place
@@ -136,6 +143,7 @@ lock: $(VENV_STAMP) ## Re-pin requirements/*.txt from requirements/*.in
 	    requirements/$$f.in -o requirements/$$f.txt; done
 	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements/dev.in -o requirements/dev.txt
 	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements/checkov.in -o requirements/checkov.txt
+	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements/parliament.in -o requirements/parliament.txt
 
 .PHONY: clean
 clean: ## Remove build output and local state (keeps .venv)

@@ -460,10 +460,9 @@ class KinesisEventSourceMapping:
         with self._lock:
             if service == "sqs":
                 sqs = self._session_factory("sqs")
-                queue_url = sqs.get_queue_url(
-                    QueueName=destination.split(":")[5],
-                    QueueOwnerAWSAccountId=destination.split(":")[4],
-                )["QueueUrl"]
+                # The URL from the ARN, as the service does: the role may only send.
+                account, queue = destination.split(":")[4:6]
+                queue_url = f"{sqs.meta.endpoint_url}/{account}/{queue}"
                 sqs.send_message(QueueUrl=queue_url, MessageBody=body)
             elif service == "sns":
                 self._session_factory("sns").publish(TopicArn=destination, Message=body)

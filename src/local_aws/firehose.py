@@ -48,6 +48,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from local_aws.clock import Clock
 from local_aws.kinesis_reader import (
     Checkpoint,
@@ -71,6 +73,8 @@ PROCESSOR_CONCURRENCY = 3
 DEFAULT_DESTINATION_BUFFER_BYTES = 5 * MB
 DEFAULT_DESTINATION_INTERVAL_SECONDS = 300.0
 PROCESSING_FAILED = "processing-failed"
+INVOKE_ACCESS_DENIED = "Lambda.InvokeAccessDenied"
+_ACCESS_DENIED = frozenset({"AccessDeniedException", "AccessDenied"})
 _DEFAULT_TIME_PREFIX = "!{timestamp:yyyy/MM/dd/HH}/"
 _EXPRESSION = re.compile(r"!\{([A-Za-z]+):([^}]*)\}")
 _COMPRESSIONS = {"UNCOMPRESSED": "", "GZIP": ".gz"}
@@ -338,6 +342,7 @@ class FirehoseDeliveryStream:
         self._clock = clock
         self._region = region
         self._s3 = session_factory("s3")
+        self._lambda_api = session_factory("lambda")
         kinesis = session_factory("kinesis")
         # One file per incarnation of the delivery stream (ARN and creation time, as AWS tells
         # them apart), owned by it and by the incarnation of the stream it reads.
@@ -465,11 +470,24 @@ class FirehoseDeliveryStream:
         attempts = 0
         while True:
             attempts += 1
-            result = self._lambda.invoke(self.config.processor_arn, event)
+            result = self._invoke_denied(event) or self._lambda.invoke(
+                self.config.processor_arn, event
+            )
             if result.function_error is None:
                 return result, attempts
             if attempts > self.config.processor_retries:
                 return result, attempts
+
+    def _invoke_denied(self, event: dict[str, Any]) -> InvocationResult | None:
+        """Firehose invokes with its role: a DryRun invocation asks the emulator whether it may."""
+        try:
+            self._lambda_api.invoke(FunctionName=self.config.processor_arn, InvocationType="DryRun")
+        except ClientError as error:
+            if error.response["Error"]["Code"] not in _ACCESS_DENIED:
+                raise
+            payload = {"errorType": INVOKE_ACCESS_DENIED, "errorMessage": str(error)}
+            return InvocationResult(event["invocationId"], 403, payload, "Unhandled")
+        return None
 
     def _process(self, batches: list[list[StreamRecord]]) -> None:
         """Invoke the processor for several batches at once (as Firehose scales its invocations
@@ -498,7 +516,8 @@ class FirehoseDeliveryStream:
         self.stats.processor_errors += attempts - (result.function_error is None)
         if result.function_error is not None:
             message = f"{result.error_type}: {result.payload.get('errorMessage', '')}"
-            self._fail(records, attempts, "Lambda.FunctionError", message)
+            code = INVOKE_ACCESS_DENIED if result.error_type == INVOKE_ACCESS_DENIED else None
+            self._fail(records, attempts, code or "Lambda.FunctionError", message)
             return
         responses = result.payload.get("records") if isinstance(result.payload, dict) else None
         if not isinstance(responses, list):

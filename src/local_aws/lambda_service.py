@@ -4,7 +4,9 @@ The emulator stores functions but does not run them. This service reads what was
 (``GetFunctionConfiguration``: handler, environment, timeout, memory, ``CodeSha256``), checks the
 deployed code is the zip it is given, unzips it once and hosts each function in long-lived worker
 processes (:mod:`local_aws.lambda_worker`): the first invocation of a worker is its cold start,
-later ones are warm. A worker only sees the zip's contents plus boto3/botocore and their
+later ones are warm. A worker runs with temporary credentials of the function's execution role
+(``sts:AssumeRole``, as Lambda provides them), so the emulator authorises its calls against the
+role's policies. A worker only sees the zip's contents plus boto3/botocore and their
 dependencies (what the AWS Python runtime provides), the function's environment and the emulator
 endpoint, so a dependency missing from a zip fails here as it would in AWS.
 
@@ -44,7 +46,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from local_aws import faults
-from local_aws.moto_server import emulator_environment
+from local_aws.moto_server import emulator_environment, role_environment
 
 logger = logging.getLogger(__name__)
 
@@ -333,7 +335,9 @@ class LambdaService:
             # No X-Ray daemon runs here: Powertools' Tracer becomes a no-op instead of
             # importing the X-Ray SDK and discarding every segment it records.
             "POWERTOOLS_TRACE_DISABLED": "true",
-            **emulator_environment(self._endpoint),
+            # As Lambda does: the execution role's temporary credentials, session named after
+            # the function, so every call the function makes is authorised as its role.
+            **role_environment(self._endpoint, config.role, config.name),
             "AWS_REGION": self._region,
             "AWS_DEFAULT_REGION": self._region,
         }

@@ -58,7 +58,7 @@ from local_aws.event_source_mapping import KinesisEventSourceMapping, mappings_f
 from local_aws.eventbridge import EventBridgeScheduler
 from local_aws.firehose import FirehoseDeliveryStream, describe_delivery_stream
 from local_aws.lambda_service import LambdaService, ServiceStoppedError
-from local_aws.moto_server import emulator_environment
+from local_aws.moto_server import emulator_environment, role_environment
 
 logger = logging.getLogger(__name__)
 
@@ -82,12 +82,18 @@ _ZIP_NAMES = {
 }
 
 
-def client_factory(endpoint: str, region: str = REGION) -> Callable[[str], Any]:
-    """boto3 clients for the emulator, one per service (low-level clients are thread safe)."""
-    environment = emulator_environment(endpoint)
+def client_factory(
+    endpoint: str, region: str = REGION, environment: Mapping[str, str] | None = None
+) -> Callable[[str], Any]:
+    """boto3 clients for the emulator, one per service (low-level clients are thread safe).
+
+    With the admin's credentials unless ``environment`` holds others (``role_environment``).
+    """
+    environment = environment or emulator_environment(endpoint)
     session = boto3.session.Session(
         aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=environment.get("AWS_SESSION_TOKEN"),
         region_name=region,
     )
     lock = threading.Lock()
@@ -248,11 +254,14 @@ class LocalRuntime:
             ).start()
         consumer = self._outputs.get("consumer_function_name")
         if consumer:
+            # As AWS does, the mapping reads the stream and sends to its on-failure
+            # destination with the function's execution role.
+            consumer_role = self.lambda_service.config(str(consumer)).role
             for mapping_config in mappings_for_function(self._clients("lambda"), str(consumer)):
                 mapping = KinesisEventSourceMapping(
                     mapping_config,
                     self.lambda_service,
-                    self._clients,
+                    self._role_clients(consumer_role, f"esm-{mapping_config.uuid}"),
                     state_dir=self._state_dir,
                     clock=self.clock,
                     region=REGION,
@@ -261,10 +270,15 @@ class LocalRuntime:
                 self.mappings.append(mapping)
         stream_name = self._outputs.get("delivery_stream_name")
         if stream_name:
+            # Firehose reads the stream, invokes the transformer and writes the lake with the
+            # delivery stream's role.
             self.firehose = FirehoseDeliveryStream(
                 describe_delivery_stream(self._clients("firehose"), str(stream_name)),
                 self.lambda_service,
-                self._clients,
+                self._role_clients(
+                    _delivery_role(self._clients("firehose"), str(stream_name)),
+                    f"firehose-{stream_name}",
+                ),
                 state_dir=self._state_dir,
                 clock=self.clock,
                 region=REGION,
@@ -281,6 +295,10 @@ class LocalRuntime:
                 REGION,
                 rule_filter=lambda rule: _targets(events, rule["Name"], producer_arn),
             )
+
+    def _role_clients(self, role_arn: str, session_name: str) -> Callable[[str], Any]:
+        environment = role_environment(self._endpoint, role_arn, session_name)
+        return client_factory(self._endpoint, REGION, environment)
 
     def _spawn(
         self, name: str, step: Callable[[], bool], delay: Callable[[], float] | None = None
@@ -487,6 +505,16 @@ class LocalRuntime:
             Statistics=["Sum"],
         )
         return int(sum(point.get("Sum", 0) for point in response.get("Datapoints", [])))
+
+
+def _delivery_role(firehose: Any, name: str) -> str:
+    """The role of the delivery stream's S3 destination (Terraform gives its source the same)."""
+    description = firehose.describe_delivery_stream(DeliveryStreamName=name)
+    destination = description["DeliveryStreamDescription"]["Destinations"][0]
+    s3 = destination.get("ExtendedS3DestinationDescription") or destination.get(
+        "S3DestinationDescription", {}
+    )
+    return str(s3["RoleARN"])
 
 
 def _targets(events: Any, rule_name: str, function_arn: str) -> bool:

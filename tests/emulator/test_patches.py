@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
+import subprocess
 import threading
 import uuid
 import zipfile
+from pathlib import Path
 
+import moto
 import pytest
 from botocore.exceptions import ClientError
 from tests.emulator.support import Aws
 from tests.event_table import create_event_table
+
+from local_aws.moto_patches import MotoVersionError, apply_all
+from local_aws.moto_patches.awslambda import ACCOUNT_CONCURRENCY_VARIABLE
+from local_aws.moto_server import emulator_environment, start_emulator, stop_emulator
 
 pytestmark = pytest.mark.emulator
 
@@ -406,3 +415,127 @@ def test_paged_get_records_returns_every_record_once_in_order(patched: Aws) -> N
     )["ShardIterator"]
     rest = kinesis.get_records(ShardIterator=after, Limit=10_000)["Records"]
     assert [record["Data"] for record in rest] == sent[701:]
+
+
+# --- SSM key semantics ----------------------------------------------------------------------
+
+
+def key_id_of(aws: Aws, name: str) -> str:
+    parameters = aws.client("ssm").describe_parameters(
+        ParameterFilters=[{"Key": "Name", "Values": [name]}]
+    )["Parameters"]
+    return str(parameters[0]["KeyId"])
+
+
+def stock_cli(aws: Aws, *arguments: str) -> None:
+    """The AWS CLI as a user runs it, pointed at the emulator with the admin's credentials."""
+    cli = shutil.which("aws")
+    if cli is None:
+        pytest.skip("the stock AWS CLI (`aws`) is not installed")
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        **emulator_environment(aws.endpoint),
+    }
+    environment.pop("AWS_ENDPOINT_URL")
+    subprocess.run(  # noqa: S603 - the installed CLI with fixed arguments
+        [cli, "--endpoint-url", aws.endpoint, *arguments],
+        env=environment,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_secure_string_overwritten_without_key_id_is_rekeyed_to_the_default_key(aws: Aws) -> None:
+    """SSM API reference, PutParameter `KeyId`: "If you don't specify a key ID, the system uses
+    the default key associated with your Amazon Web Services account" (alias/aws/ssm), on an
+    overwrite as on a create: the CLI command the README gives operators re-keys a parameter
+    Terraform created with the stack's key."""
+    key = aws.client("kms").create_key()["KeyMetadata"]["Arn"]
+    name = f"/{unique('twitter')}/bearer_token"
+    aws.client("ssm").put_parameter(Name=name, Value="placeholder", Type="SecureString", KeyId=key)
+
+    stock_cli(
+        aws, "ssm", "put-parameter", "--name", name, "--type", "SecureString", "--value",
+        "secret", "--overwrite",
+    )  # fmt: skip
+
+    assert key_id_of(aws, name) == "alias/aws/ssm"
+    value = aws.client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    assert value == "secret"
+
+
+def test_secure_string_put_with_key_id_uses_that_key(patched: Aws) -> None:
+    key = patched.client("kms").create_key()["KeyMetadata"]["Arn"]
+    name = f"/{unique('twitter')}/bearer_token"
+    patched.client("ssm").put_parameter(Name=name, Value="a", Type="SecureString")
+
+    stock_cli(
+        patched, "ssm", "put-parameter", "--name", name, "--type", "SecureString", "--value",
+        "b", "--key-id", key, "--overwrite",
+    )  # fmt: skip
+
+    assert key_id_of(patched, name) == key
+
+
+# --- Lambda concurrency and DryRun -----------------------------------------------------------
+
+NEW_ACCOUNT_REFUSAL = (
+    "Specified ReservedConcurrentExecutions for function decreases account's "
+    "UnreservedConcurrentExecution below its minimum value of [10]."
+)
+
+
+def test_a_new_account_refuses_any_reserved_concurrency(aws: Aws) -> None:
+    """Lambda Developer Guide, "Configuring reserved concurrency": an account keeps at least 100
+    units (all of them where its quota is lower: new accounts start at 10) unreserved; AWS
+    answers InvalidParameterValueException with the text below (the producer's former
+    `reserved_concurrent_executions = 1` met it on new accounts)."""
+    function = create_function(aws, unique("fn"))
+
+    with pytest.raises(ClientError) as refused:
+        aws.client("lambda").put_function_concurrency(
+            FunctionName=function, ReservedConcurrentExecutions=1
+        )
+
+    assert refused.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert refused.value.response["Error"]["Message"] == NEW_ACCOUNT_REFUSAL
+
+
+def test_the_modelled_account_concurrency_is_configurable(tmp_path: Path) -> None:
+    """With a 1,000 quota, 900 can be reserved and the 100 left stay unreserved."""
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv(ACCOUNT_CONCURRENCY_VARIABLE, "1000")
+        handle = start_emulator(0, log_file=tmp_path / "emulator.log")
+    try:
+        aws = Aws(handle.endpoint)
+        first, second = create_function(aws, "first"), create_function(aws, "second")
+        lambda_client = aws.client("lambda")
+        lambda_client.put_function_concurrency(FunctionName=first, ReservedConcurrentExecutions=900)
+        with pytest.raises(ClientError, match=r"below its minimum value of \[100\]"):
+            lambda_client.put_function_concurrency(
+                FunctionName=second, ReservedConcurrentExecutions=1
+            )
+    finally:
+        stop_emulator(handle)
+
+
+def test_dry_run_invocation_runs_nothing(aws: Aws) -> None:
+    """Lambda API reference, Invoke `InvocationType`: "DryRun - Validate parameter values and
+    verify that the user or role has permission to invoke the function." Status 204."""
+    name = unique("fn")
+    create_function(aws, name)
+
+    response = aws.client("lambda").invoke(FunctionName=name, InvocationType="DryRun")
+
+    assert response["StatusCode"] == 204
+    assert log_events_of(aws, name) == []
+
+
+# --- moto version --------------------------------------------------------------------------
+
+
+def test_patches_refuse_a_moto_they_were_not_written_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(moto, "__version__", "5.3.0")
+
+    with pytest.raises(MotoVersionError, match=r"moto 5\.2\.5.*moto 5\.3\.0 is installed"):
+        apply_all()

@@ -36,6 +36,18 @@ def _test_role(clients: Callable[[str], Any]) -> None:
             RoleName="local-runtime-test",
             AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
         )
+    # The runtime runs every function, mapping and delivery stream as its role; these tests are
+    # about the runtime's semantics, so the role may do anything (IAM: tests/emulator/test_iam*).
+    iam.put_role_policy(
+        RoleName="local-runtime-test",
+        PolicyName="anything",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+            }
+        ),
+    )
 
 
 def unique(prefix: str) -> str:

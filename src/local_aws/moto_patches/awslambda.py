@@ -18,16 +18,32 @@ they are only detached from the source object moto would fan out from.
 Listing: moto 5.2.5 filters `ListEventSourceMappings` by comparing `FunctionName` with the string
 the mapping was created with, so a mapping created with the function's ARN (as Terraform does) is
 not found by the function's name. AWS accepts a name, an ARN or a partial ARN for either.
+
+Concurrency: AWS refuses a reservation (`PutFunctionConcurrency`, Terraform's
+`reserved_concurrent_executions`) that leaves the account's unreserved concurrency below its
+minimum: 100, or the whole account concurrency where that is lower, as in a new account (10).
+moto 5.2.5 accepts any reservation unless `MOTO_LAMBDA_CONCURRENCY_QUOTA` is set, and then
+always keeps 100 free. Here the account concurrency is `LOCAL_AWS_LAMBDA_CONCURRENCY`
+(default 10, a new account's), so a stack that reserves concurrency fails locally where it
+would fail on a new account.
+
+DryRun: an `Invoke` with `InvocationType=DryRun` checks the parameters and the caller's
+permission and runs nothing (answer 204); moto 5.2.5 runs the function. Firehose checks its
+role's `lambda:InvokeFunction` that way before the local runtime invokes the transformer.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
+from urllib.parse import unquote
 
 import moto.events.notifications
 import moto.s3.notifications
+from moto.awslambda.exceptions import InvalidParameterValueException
 from moto.awslambda.models import EventSourceMapping, LambdaBackend, LambdaFunction
+from moto.awslambda.responses import LambdaResponse
 from moto.dynamodb.models import dynamodb_backends
 from moto.kinesis.models import kinesis_backends
 from moto.sqs.models import sqs_backends
@@ -39,6 +55,13 @@ _original_list_event_source_mappings = LambdaBackend.list_event_source_mappings
 _original_init = LambdaFunction.__init__
 _original_get_configuration = LambdaFunction.get_configuration
 _original_update_configuration = LambdaFunction.update_configuration
+_original_put_function_concurrency = LambdaBackend.put_function_concurrency
+_original_invoke = LambdaResponse.invoke
+
+ACCOUNT_CONCURRENCY_VARIABLE = "LOCAL_AWS_LAMBDA_CONCURRENCY"
+NEW_ACCOUNT_CONCURRENCY = 10
+"""A new account's Lambda concurrency quota, the local default."""
+MINIMUM_UNRESERVED_CONCURRENCY = 100
 _UPDATABLE_SETTINGS = {
     "DeadLetterConfig": "dead_letter_config",
     "KMSKeyArn": "kms_key_arn",
@@ -95,6 +118,40 @@ def list_event_source_mappings(
     return mappings
 
 
+def account_concurrency() -> int:
+    """The modelled account's concurrent executions quota."""
+    configured = os.environ.get(ACCOUNT_CONCURRENCY_VARIABLE, "").strip()
+    return int(configured) if configured else NEW_ACCOUNT_CONCURRENCY
+
+
+def put_function_concurrency(
+    self: LambdaBackend, function_name: str, reserved_concurrency: str
+) -> str:
+    quota = account_concurrency()
+    minimum = min(MINIMUM_UNRESERVED_CONCURRENCY, quota)
+    target = self.get_function(function_name)
+    reserved_elsewhere = sum(
+        int(function.reserved_concurrency)
+        for function in self.list_functions()
+        if function.reserved_concurrency and function.function_name != target.function_name
+    )
+    if quota - reserved_elsewhere - int(reserved_concurrency) < minimum:
+        raise InvalidParameterValueException(
+            "Specified ReservedConcurrentExecutions for function decreases account's "
+            f"UnreservedConcurrentExecution below its minimum value of [{minimum}]."
+        )
+    target.reserved_concurrency = reserved_concurrency
+    return target.reserved_concurrency
+
+
+def invoke(self: LambdaResponse) -> Any:
+    if self.headers.get("X-Amz-Invocation-Type") != "DryRun":
+        return _original_invoke(self)
+    function_name = unquote(self.path.rsplit("/", 2)[-2])
+    self.backend.get_function(function_name, self._get_param("qualifier"))
+    return 204, {"status": "204"}, ""
+
+
 def _fan_out_registries(account_id: str, region: str) -> list[dict[str, Any]]:
     """The per-source mapping tables moto walks to invoke functions on new data."""
     sources: list[Any] = [
@@ -116,6 +173,8 @@ def apply() -> None:
     LambdaFunction.update_configuration = update_configuration  # type: ignore[method-assign]
     LambdaBackend.create_event_source_mapping = create_event_source_mapping  # type: ignore[method-assign]
     LambdaBackend.list_event_source_mappings = list_event_source_mappings  # type: ignore[method-assign]
+    LambdaBackend.put_function_concurrency = put_function_concurrency  # type: ignore[method-assign]
+    LambdaResponse.invoke = invoke  # type: ignore[method-assign]
     LambdaBackend.send_sns_message = _not_delivered  # type: ignore[method-assign]
     LambdaBackend.send_log_event = _not_delivered  # type: ignore[method-assign]
     moto.s3.notifications._invoke_awslambda = _not_delivered

@@ -1,0 +1,305 @@
+"""The deployed stack runs as its roles: one action taken from a role fails exactly that call.
+
+IAM User Guide, "Policy evaluation logic": a request from a role session is allowed only when
+an identity-based policy of the role allows the action on the resource; "AccessDenied" names
+both. Lambda Developer Guide, "Defining Lambda function permissions with an execution role":
+the function's code gets the execution role's temporary credentials; the Kinesis event source
+mapping reads the stream with that role. Firehose Developer Guide, "Controlling access with
+Amazon Data Firehose": the delivery stream's role reads the source stream, invokes the
+transformation function and writes the destination bucket.
+
+The whole Terraform stack (the real zips, the replay source) is applied once to the emulator;
+each test removes one action from one role's policy, runs the local pipeline, and restores it.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from local_aws.clock import ManualClock
+from local_aws.eventbridge import scheduled_event
+from local_aws.moto_server import ACCOUNT_ID, REGION, EmulatorHandle
+from local_aws.runtime import LocalRuntime
+from trendstream_cli import stack
+
+pytestmark = [
+    pytest.mark.emulator,
+    pytest.mark.terraform,
+    pytest.mark.slow,
+    pytest.mark.xdist_group("terraform-apply"),
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / "build"
+ENVIRONMENT = "roles"
+EVENTS = ROOT / "tests" / "events"
+_DENIAL = re.compile(r"AccessDenied: .* is not authorized to perform: (\S+) on resource: (\S+)")
+
+
+def admin(endpoint: str, service: str) -> Any:
+    return boto3.client(
+        service,  # type: ignore[call-overload]
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+@pytest.fixture(scope="module")
+def deployed(emulator: EmulatorHandle, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    if not (BUILD / "producer.zip").is_file():
+        pytest.fail("build/*.zip missing: run `make build` (make test does)")
+    paths = stack.StackPaths(tmp_path_factory.mktemp("roles-stack"))
+    return stack.apply_stack(
+        emulator.endpoint,
+        paths,
+        extra_vars={
+            "environment": ENVIRONMENT,
+            "twitter_ssm_prefix": f"/twitter-{ENVIRONMENT}/",
+            "tweet_source": "replay",
+            "lambda_artifacts_dir": str(BUILD),
+        },
+    )
+    # Not destroyed: its names are its own, and the session's emulator goes with the session.
+
+
+class Denials:
+    """The refusals the emulator logged (one line each, with action and resource) since `mark`."""
+
+    def __init__(self, log: Path) -> None:
+        self._log = log
+        self._offset = 0
+
+    def mark(self) -> None:
+        self._offset = self._log.stat().st_size
+
+    def since_mark(self) -> set[tuple[str, str]]:
+        with self._log.open(encoding="utf-8", errors="replace") as log:
+            log.seek(self._offset)
+            return {match.groups() for match in _DENIAL.finditer(log.read())}
+
+
+@pytest.fixture
+def denials(emulator: EmulatorHandle, tmp_path_factory: pytest.TempPathFactory) -> Denials:
+    """The session emulator's log (tests/conftest.py keeps it as emulator0/emulator.log)."""
+    log = tmp_path_factory.getbasetemp() / "emulator0" / "emulator.log"
+    assert log.is_file(), f"no emulator log at {log}"
+    recorder = Denials(log)
+    recorder.mark()
+    return recorder
+
+
+@contextlib.contextmanager
+def without_action(endpoint: str, role: str, action: str) -> Iterator[None]:
+    """The role's inline policies minus one action; restored afterwards."""
+    iam = admin(endpoint, "iam")
+    originals = {
+        name: iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        for name in iam.list_role_policies(RoleName=role)["PolicyNames"]
+    }
+    removed = False
+    for name, document in originals.items():
+        statements = []
+        for statement in document["Statement"]:
+            actions = statement["Action"]
+            actions = [actions] if isinstance(actions, str) else actions
+            kept = [a for a in actions if a != action]
+            removed = removed or len(kept) < len(actions)
+            if kept:
+                statements.append({**statement, "Action": kept})
+        iam.put_role_policy(
+            RoleName=role,
+            PolicyName=name,
+            PolicyDocument=json.dumps({**document, "Statement": statements}),
+        )
+    assert removed, f"{role} has no {action} to remove"
+    try:
+        yield
+    finally:
+        for name, document in originals.items():
+            iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(document))
+
+
+def denial(action: str, resource: str) -> str:
+    return f"is not authorized to perform: {action} on resource: {resource}"
+
+
+def runtime_for(
+    deployed: dict[str, Any], endpoint: str, state: Path, *names: str
+) -> tuple[LocalRuntime, ManualClock]:
+    """The local runtime over part of the stack (no schedule: tests invoke the producer)."""
+    clock = ManualClock(time.time())
+    outputs = {name: deployed[name] for name in names}
+    return LocalRuntime(outputs, endpoint, BUILD, state, clock=clock), clock
+
+
+def wait_for(condition: Callable[[], bool], describe: Callable[[], str], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(describe())
+        time.sleep(0.05)
+
+
+def tweet_record() -> bytes:
+    event = json.loads((EVENTS / "kinesis_tweets.json").read_text(encoding="utf-8"))
+    return base64.b64decode(event["Records"][0]["kinesis"]["data"])
+
+
+def role_name(endpoint: str, function_name: str) -> str:
+    configuration = admin(endpoint, "lambda").get_function_configuration(FunctionName=function_name)
+    return str(configuration["Role"].rsplit("/", 1)[-1])
+
+
+def test_producer_without_put_records_is_denied_exactly_that(
+    deployed: dict[str, Any], emulator: EmulatorHandle, tmp_path: Path, denials: Denials
+) -> None:
+    endpoint = emulator.endpoint
+    producer = deployed["producer_function_name"]
+    runtime, _ = runtime_for(deployed, endpoint, tmp_path, "producer_function_name")
+    event = scheduled_event(
+        f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/x", ACCOUNT_ID, REGION, time.time()
+    )
+    with without_action(endpoint, role_name(endpoint, producer), "kinesis:PutRecords"), runtime:
+        assert runtime.lambda_service is not None
+        result = runtime.lambda_service.invoke(producer, event)
+
+    assert denials.since_mark() == {("kinesis:PutRecords", deployed["stream_arn"])}
+    assert "not delivered to Kinesis: {'AccessDeniedException'" in json.dumps(result.payload)
+
+
+def test_producer_with_its_whole_role_puts_tweets(
+    deployed: dict[str, Any], emulator: EmulatorHandle, tmp_path: Path, denials: Denials
+) -> None:
+    """The same run with the role as Terraform deployed it: nothing is denied."""
+    producer = deployed["producer_function_name"]
+    runtime, _ = runtime_for(deployed, emulator.endpoint, tmp_path, "producer_function_name")
+    event = scheduled_event(
+        f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/x", ACCOUNT_ID, REGION, time.time()
+    )
+    with runtime:
+        assert runtime.lambda_service is not None
+        result = runtime.lambda_service.invoke(producer, event)
+        log = (tmp_path / "logs" / f"{producer}.log").read_text(encoding="utf-8")
+
+    assert result.function_error is None, result.payload
+    assert "AccessDenied" not in log + json.dumps(result.payload)
+    assert denials.since_mark() == set()
+
+
+def test_consumer_without_batch_write_is_denied_exactly_that(
+    deployed: dict[str, Any], emulator: EmulatorHandle, tmp_path: Path, denials: Denials
+) -> None:
+    endpoint = emulator.endpoint
+    consumer = deployed["consumer_function_name"]
+    table_arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{deployed['table_name']}"
+    runtime, _ = runtime_for(deployed, endpoint, tmp_path, "consumer_function_name")
+    log_path = tmp_path / "logs" / f"{consumer}.log"
+    action = "dynamodb:BatchWriteItem"
+    with without_action(endpoint, role_name(endpoint, consumer), action), runtime:
+        admin(endpoint, "kinesis").put_record(
+            StreamName=deployed["stream_name"], Data=tweet_record(), PartitionKey="1"
+        )
+        wait_for(
+            lambda: bool(denials.since_mark()),
+            lambda: f"nothing denied: {runtime.stats()}",
+            timeout=60,
+        )
+        consumed = runtime.stats()["consumed"]
+
+    assert denials.since_mark() == {(action, table_arn)}
+    assert consumed == 0
+    assert "AccessDeniedException" in log_path.read_text(encoding="utf-8")
+
+
+def test_event_source_mapping_reads_with_the_consumer_role(
+    deployed: dict[str, Any], emulator: EmulatorHandle, tmp_path: Path, denials: Denials
+) -> None:
+    endpoint = emulator.endpoint
+    consumer = deployed["consumer_function_name"]
+    runtime, _ = runtime_for(deployed, endpoint, tmp_path, "consumer_function_name")
+    with without_action(endpoint, role_name(endpoint, consumer), "kinesis:GetRecords"):
+        runtime.start()
+        try:
+            with pytest.raises(Exception, match="AccessDenied") as denied:
+                runtime.mappings[0].pollers[0].poll_once()
+        finally:
+            runtime.stop()
+
+    assert denial("kinesis:GetRecords", deployed["stream_arn"]) in str(denied.value)
+    assert denials.since_mark() == {("kinesis:GetRecords", deployed["stream_arn"])}
+
+
+def delivery_role(endpoint: str, delivery_stream: str) -> str:
+    description = admin(endpoint, "firehose").describe_delivery_stream(
+        DeliveryStreamName=delivery_stream
+    )["DeliveryStreamDescription"]
+    destination = description["Destinations"][0]["ExtendedS3DestinationDescription"]
+    return str(destination["RoleARN"].rsplit("/", 1)[-1])
+
+
+def test_firehose_without_invoke_fails_processing_as_firehose_does(
+    deployed: dict[str, Any], emulator: EmulatorHandle, tmp_path: Path, denials: Denials
+) -> None:
+    """Firehose Developer Guide, "Data transformation failure handling": a record the function
+    could not be invoked for is written under the error prefix with its error code."""
+    endpoint = emulator.endpoint
+    bucket = deployed["lake_bucket"]
+    transformer_arn = admin(endpoint, "lambda").get_function_configuration(
+        FunctionName=deployed["transformer_function_name"]
+    )["FunctionArn"]
+    runtime, _ = runtime_for(
+        deployed, endpoint, tmp_path, "transformer_function_name", "delivery_stream_name"
+    )
+    role = delivery_role(endpoint, deployed["delivery_stream_name"])
+    s3 = admin(endpoint, "s3")
+    before = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
+    with without_action(endpoint, role, "lambda:InvokeFunction"), runtime:
+        admin(endpoint, "kinesis").put_record(
+            StreamName=deployed["stream_name"], Data=tweet_record(), PartitionKey="1"
+        )
+        runtime.flush()
+
+    written = [
+        o["Key"]
+        for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])
+        if o["Key"] not in before
+    ]
+    assert [key.split("/")[0:2] for key in written] == [["errors", "processing-failed"]]
+    body = s3.get_object(Bucket=bucket, Key=written[0])["Body"].read()
+    failure = json.loads(body.splitlines()[0])
+    assert failure["errorCode"] == "Lambda.InvokeAccessDenied"
+    assert denial("lambda:InvokeFunction", transformer_arn) in failure["errorMessage"]
+    assert denials.since_mark() == {("lambda:InvokeFunction", transformer_arn)}
+
+
+def test_firehose_without_put_object_cannot_write_the_lake(
+    deployed: dict[str, Any], emulator: EmulatorHandle, tmp_path: Path, denials: Denials
+) -> None:
+    endpoint = emulator.endpoint
+    runtime, _ = runtime_for(
+        deployed, endpoint, tmp_path, "transformer_function_name", "delivery_stream_name"
+    )
+    role = delivery_role(endpoint, deployed["delivery_stream_name"])
+    with without_action(endpoint, role, "s3:PutObject"), runtime:
+        admin(endpoint, "kinesis").put_record(
+            StreamName=deployed["stream_name"], Data=tweet_record(), PartitionKey="1"
+        )
+        with pytest.raises(Exception, match="AccessDenied") as denied:
+            runtime.flush()
+
+    resource = f"arn:aws:s3:::{deployed['lake_bucket']}/tweets/"
+    assert denial("s3:PutObject", resource) in str(denied.value)
+    assert {action for action, _ in denials.since_mark()} == {"s3:PutObject"}
+    assert all(key.startswith(resource) for _, key in denials.since_mark())
