@@ -1,8 +1,9 @@
 """Firehose transformer Lambda: stream record → one flattened lake line per tweet.
 
 Every ``recordId`` of the event is answered exactly once: ``Ok`` (the lake line), ``Dropped``
-(configured filters) or ``ProcessingFailed`` (raw data returned for ``errors/``). Sentiment comes
-from the same engine as the consumer (``SENTIMENT_ENGINE``) so the lake agrees with the table.
+(configured filters) or ``ProcessingFailed`` (raw data returned for ``errors/``). Sentiment is the
+producer's label (version 2 records); version 1 records are scored with the same engine as the
+consumer (``SENTIMENT_ENGINE``) so the lake agrees with the table.
 """
 
 from __future__ import annotations

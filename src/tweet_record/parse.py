@@ -15,7 +15,8 @@ from base64 import b64decode
 from enum import StrEnum
 from typing import Any, NamedTuple, NoReturn
 
-from tweet_record.schema import SCHEMA_VERSION, TOPIC_KINDS
+from tweet_record.schema import ACCEPTED_SCHEMAS, SCHEMA_VERSION, TOPIC_KINDS
+from tweet_record.sentiment import LABELS
 from tweet_record.timestamps import InvalidTimestamp, normalize_utc
 
 MAX_RECORD_BYTES = 300_000
@@ -48,6 +49,7 @@ class RejectReason(StrEnum):
     BAD_TOPIC_KIND = "BAD_TOPIC_KIND"
     BAD_COUNT = "BAD_COUNT"
     AUTHOR_MISMATCH = "AUTHOR_MISMATCH"
+    BAD_SENTIMENT = "BAD_SENTIMENT"
 
 
 class RecordRejected(ValueError):
@@ -81,6 +83,8 @@ class ParsedTweet(NamedTuple):
     quote_count: int | None
     fetched_at: str
     is_retweet: bool
+    sentiment: str | None = None
+    """The producer's label (version 2 records); ``None``: the reader scores the tweet."""
 
 
 def _reject(reason: RejectReason, detail: str) -> NoReturn:
@@ -206,11 +210,16 @@ def decode_json_object(data: bytes | str) -> dict[str, Any]:
 
 
 def parse_stream_record(data: bytes | str) -> ParsedTweet:
-    """Validate a ``trendstream.tweet/1`` record and flatten it; raise ``RecordRejected``."""
+    """Validate a ``trendstream.tweet/2`` or ``/1`` record and flatten it, or reject it."""
     document = decode_json_object(data)
     schema = document.get("schema")
-    if schema != SCHEMA_VERSION:
+    if not isinstance(schema, str) or schema not in ACCEPTED_SCHEMAS:
         _reject(RejectReason.WRONG_SCHEMA, f"schema is {schema!r:.64}, not {SCHEMA_VERSION!r}")
+    sentiment = None
+    if schema == SCHEMA_VERSION:
+        sentiment = document.get("sentiment")
+        if not isinstance(sentiment, str) or sentiment not in LABELS:
+            _reject(RejectReason.BAD_SENTIMENT, f"sentiment is {sentiment!r:.64}")
 
     topic = _object(document, "topic", "topic", required=True)
     topic_name = _required_string(topic, "name", "topic.name", max_chars=MAX_TOPIC_CHARS)
@@ -262,6 +271,7 @@ def parse_stream_record(data: bytes | str) -> ParsedTweet:
         quote_count=_count(metrics, "quote_count", "tweet.public_metrics"),
         fetched_at=fetched_at,
         is_retweet=_is_retweet(tweet, text),
+        sentiment=sentiment,
     )
     if _may_hold_surrogates(data):
         _check_no_lone_surrogates(parsed)

@@ -14,7 +14,9 @@
   response's ``ErrorList`` are labelled ``ERROR``. Both only count towards ``tweet_count``.
 - ``off``: every tweet is ``NONE``.
 
-Engines take whole batches so Comprehend can batch; the per-record path never calls AWS.
+Engines take whole batches so Comprehend can batch; the per-record path never calls AWS. The
+producer scores each tweet once (stream records of version 2 carry the label); the consumer and
+the transformer only score version 1 records, with ``sentiment_labels``.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ class Sentiment(StrEnum):
     UNSUPPORTED_LANGUAGE = "UNSUPPORTED_LANGUAGE"
     ERROR = "ERROR"
 
+
+LABELS: frozenset[str] = frozenset(str(label) for label in Sentiment)
+"""Every label a stream record may carry."""
 
 VADER_POSITIVE_MIN = 0.05
 VADER_NEGATIVE_MAX = -0.05
@@ -78,6 +83,12 @@ class SentimentUnavailable(RuntimeError):
 
 class SentimentEngine(Protocol):
     name: str
+    batch_size: int
+    """Documents one service call takes; 1 for local engines (nothing gained by waiting)."""
+
+    def group(self, document: SentimentDocument) -> str | None:
+        """Documents of one group may share a call; ``None``: labelled without any call."""
+        ...
 
     def classify(self, documents: Sequence[SentimentDocument]) -> list[Sentiment]:
         """One label per document, index-aligned."""
@@ -86,6 +97,10 @@ class SentimentEngine(Protocol):
 
 class OffEngine:
     name = "off"
+    batch_size = 1
+
+    def group(self, document: SentimentDocument) -> str | None:
+        return None
 
     def classify(self, documents: Sequence[SentimentDocument]) -> list[Sentiment]:
         return [Sentiment.NONE] * len(documents)
@@ -93,6 +108,10 @@ class OffEngine:
 
 class VaderEngine:
     name = "vader"
+    batch_size = 1
+
+    def group(self, document: SentimentDocument) -> str | None:
+        return ""
 
     def __init__(self) -> None:
         self._polarity_scores: Callable[[str], dict[str, float]] | None = None
@@ -143,6 +162,11 @@ def truncate_utf8(text: str, max_bytes: int) -> str:
 
 class ComprehendEngine:
     name = "comprehend"
+    batch_size = COMPREHEND_BATCH_SIZE
+
+    def group(self, document: SentimentDocument) -> str | None:
+        """One call per language; unsupported languages are labelled without a call."""
+        return comprehend_language(document.lang)
 
     def __init__(self, client_factory: Callable[[], ComprehendClient] | None = None) -> None:
         self._client_factory = client_factory or _default_comprehend_client
@@ -237,7 +261,28 @@ def score(engine: SentimentEngine, documents: Sequence[SentimentDocument]) -> li
     return [str(label) for label in engine.classify(documents)]
 
 
+class Scorable(Protocol):
+    @property
+    def text(self) -> str: ...
+    @property
+    def lang(self) -> str | None: ...
+    @property
+    def sentiment(self) -> str | None: ...
+
+
+def sentiment_labels(engine: SentimentEngine, tweets: Sequence[Scorable]) -> list[str]:
+    """The label each tweet carries, scoring only the version 1 tweets that carry none."""
+    labels = [tweet.sentiment for tweet in tweets]
+    missing = [index for index, label in enumerate(labels) if label is None]
+    if missing:
+        documents = [SentimentDocument(tweets[i].text, tweets[i].lang) for i in missing]
+        for index, label in zip(missing, score(engine, documents), strict=True):
+            labels[index] = label
+    return [label or str(Sentiment.NONE) for label in labels]
+
+
 __all__ = [
+    "LABELS",
     "ComprehendEngine",
     "OffEngine",
     "Sentiment",
@@ -248,5 +293,6 @@ __all__ = [
     "engine_from_env",
     "get_engine",
     "score",
+    "sentiment_labels",
     "vader_label",
 ]

@@ -6,7 +6,7 @@ from tests.tweet_record.tweet_samples import record_bytes, record_dict
 from tweet_record import parse_stream_record
 from tweet_record.items import (
     STATS_COUNTERS,
-    marker_item,
+    item_size,
     stats_increments,
     stats_key,
     ttl_days_from_env,
@@ -49,16 +49,23 @@ def test_tweet_item_omits_absent_optional_fields() -> None:
     assert all(len(value) == 1 for value in item.values())  # one AttributeValue type each
 
 
-def test_stats_and_marker_keys() -> None:
+def test_stats_keys() -> None:
     assert stats_key("#Europe", "2026-11-22T10:59:58.000Z") == (
         "TOPIC##Europe",
         "MINUTE#2026-11-22T10:59",
     )
-    assert marker_item("#Europe", "42", 100) == {
-        "pk": {"S": "TOPIC##Europe"},
-        "sk": {"S": "COUNTED#42"},
-        "expires_at": {"N": "100"},
-    }
+
+
+def test_item_size_follows_dynamodbs_sizing_rules() -> None:
+    """Item size = attribute name lengths + value sizes; a number takes about one byte per two
+    significant digits plus one; a list 3 bytes plus one per element (DynamoDB developer
+    guide, "Item sizes and formats")."""
+    assert item_size({"pk": {"S": "TOPIC#é"}}) == 2 + 8
+    assert item_size({"n": {"N": "1795345203"}}) == 1 + 6
+    assert item_size({"n": {"N": "-0.0500"}}) == 1 + 2
+    assert item_size({"tags": {"L": [{"S": "ab"}, {"S": "c"}]}}) == 4 + 3 + 2 + 3
+    item = tweet_item(parse_stream_record(record_bytes()), "POSITIVE", ttl_days=30)
+    assert 300 < item_size(item) < 1024  # a typical tweet item: one write unit per KB
 
 
 def test_stats_increments_count_every_label_and_keep_zeroes() -> None:
