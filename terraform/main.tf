@@ -121,9 +121,10 @@ module "producer" {
     TABLE_NAME              = module.event_table.table_name
     TWEET_SOURCE            = var.tweet_source
     TWITTER_SSM_PREFIX      = var.twitter_ssm_prefix
+    SENTIMENT_ENGINE        = var.sentiment_engine
   })
 
-  policy_statements = [
+  policy_statements = concat([
     {
       sid       = "PutTweetsOnStream"
       actions   = ["kinesis:PutRecords"]
@@ -145,7 +146,7 @@ module "producer" {
       actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
       resources = [module.event_table.table_arn]
     },
-  ]
+  ], local.comprehend_statements)
 }
 
 module "consumer" {

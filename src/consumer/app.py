@@ -23,6 +23,7 @@ from consumer.processor import BulkStoreProcessor
 from consumer.quarantine import Quarantine, RawRecord, shard_of
 from consumer.store import TweetStore
 from tweet_record.backoff import client_config
+from tweet_record.collector import collect_less_often
 from tweet_record.items import ttl_days_from_env
 from tweet_record.parse import ParsedTweet, RecordRejected, decode_base64, parse_stream_record
 from tweet_record.sentiment import engine_from_env
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 RECORD_KEYS = ("sequence_number", "tweet_id")
 
+collect_less_often()
 logger = Logger()
 tracer = lambda_tracer()
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "trendstream"))

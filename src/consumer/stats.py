@@ -66,6 +66,7 @@ class TweetWrite(NamedTuple):
     expires_at: int
     item: Item
     size: int
+    """At least the item's size (an upper bound is enough for the 4 MB limit)."""
 
 
 Pair = tuple[str, str]

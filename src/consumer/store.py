@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from consumer.stats import TweetTransactions, TweetWrite
 from tweet_record.backoff import Backoff
-from tweet_record.items import item_size, tweet_item
+from tweet_record.items import tweet_item, tweet_item_bytes_bound
 from tweet_record.parse import ParsedTweet
 from tweet_record.sentiment import SentimentEngine, SentimentUnavailable, sentiment_labels
 from tweet_record.timestamps import expiry_epoch
@@ -71,7 +71,7 @@ class TweetStore:
                     label,
                     expires_at,
                     item,
-                    item_size(item),
+                    tweet_item_bytes_bound(tweet),
                 )
             )
         client = self._client_factory()

@@ -118,24 +118,28 @@ def stats_increments(sentiments: list[str]) -> dict[str, int]:
     return increments
 
 
+def _utf8_bytes(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
 def attribute_size(value: AttributeValue) -> int:
     """Bytes DynamoDB counts for one attribute value (its item-size rules)."""
     ((kind, inner),) = value.items()
-    if kind == "N":
+    if kind == "S":
+        size = _utf8_bytes(inner)
+    elif kind == "N":
         digits = inner.lstrip("-").replace(".", "").strip("0") or "0"
         size = (len(digits) + 1) // 2 + 1
     elif kind == "L":
         size = 3 + sum(1 + attribute_size(element) for element in inner)
     elif kind == "M":
         size = 3 + sum(
-            1 + len(name.encode("utf-8")) + attribute_size(element)
-            for name, element in inner.items()
+            1 + _utf8_bytes(name) + attribute_size(element) for name, element in inner.items()
         )
     elif kind in ("BOOL", "NULL"):
         size = 1
-    elif kind in ("S", "SS"):
-        strings = [inner] if kind == "S" else inner
-        size = sum(len(string.encode("utf-8")) for string in strings)
+    elif kind == "SS":
+        size = sum(_utf8_bytes(element) for element in inner)
     else:
         raise ValueError(f"no size rule for attribute type {kind}")
     return size
@@ -143,4 +147,23 @@ def attribute_size(value: AttributeValue) -> int:
 
 def item_size(item: Item) -> int:
     """Attribute names plus values, as DynamoDB sizes an item for capacity and its 400 KB limit."""
-    return sum(len(name.encode("utf-8")) + attribute_size(value) for name, value in item.items())
+    return sum(_utf8_bytes(name) + attribute_size(value) for name, value in item.items())
+
+
+TWEET_ITEM_FIXED_BYTES = 512
+"""More than a tweet item's attribute names, key prefixes, ids, timestamps and numbers take."""
+
+
+def tweet_item_bytes_bound(tweet: ParsedTweet) -> int:
+    """An upper bound of ``item_size(tweet_item(tweet, …))``, cheap enough for every record.
+
+    Characters count 4 bytes (UTF-8's longest); the topic counts twice (``topic`` and ``pk``).
+    """
+    characters = (
+        len(tweet.text)
+        + 2 * len(tweet.topic)
+        + len(tweet.author_username or "")
+        + len(tweet.lang or "")
+        + sum(len(tag) + 1 for tag in tweet.hashtags)
+    )
+    return TWEET_ITEM_FIXED_BYTES + 4 * characters

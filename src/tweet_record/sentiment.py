@@ -28,6 +28,8 @@ from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
+from tweet_record.backoff import BOTOCORE_MAX_ATTEMPTS, client_config
+
 if TYPE_CHECKING:
     from mypy_boto3_comprehend import ComprehendClient
     from mypy_boto3_comprehend.literals import LanguageCodeType
@@ -54,6 +56,12 @@ VADER_MIXED_MAX_COMPOUND = 0.5
 COMPREHEND_LABELS = frozenset({"POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED"})
 COMPREHEND_BATCH_SIZE = 25
 COMPREHEND_MAX_BYTES = 5_000
+COMPREHEND_CONNECT_TIMEOUT_SECONDS = 2.0
+COMPREHEND_READ_TIMEOUT_SECONDS = 5.0
+COMPREHEND_CALL_SECONDS = BOTOCORE_MAX_ATTEMPTS * (
+    COMPREHEND_CONNECT_TIMEOUT_SECONDS + COMPREHEND_READ_TIMEOUT_SECONDS + 1.0
+)
+"""Worst case of one call: every botocore attempt times out, plus its backoff between them."""
 COMPREHEND_LANGUAGES: Mapping[str, str] = {
     "en": "en",
     "es": "es",
@@ -85,6 +93,8 @@ class SentimentEngine(Protocol):
     name: str
     batch_size: int
     """Documents one service call takes; 1 for local engines (nothing gained by waiting)."""
+    call_seconds: float
+    """Worst-case seconds of one call (0 for local engines): callers check their deadline."""
 
     def group(self, document: SentimentDocument) -> str | None:
         """Documents of one group may share a call; ``None``: labelled without any call."""
@@ -98,6 +108,7 @@ class SentimentEngine(Protocol):
 class OffEngine:
     name = "off"
     batch_size = 1
+    call_seconds = 0.0
 
     def group(self, document: SentimentDocument) -> str | None:
         return None
@@ -109,6 +120,7 @@ class OffEngine:
 class VaderEngine:
     name = "vader"
     batch_size = 1
+    call_seconds = 0.0
 
     def group(self, document: SentimentDocument) -> str | None:
         return ""
@@ -163,6 +175,7 @@ def truncate_utf8(text: str, max_bytes: int) -> str:
 class ComprehendEngine:
     name = "comprehend"
     batch_size = COMPREHEND_BATCH_SIZE
+    call_seconds = COMPREHEND_CALL_SECONDS
 
     def group(self, document: SentimentDocument) -> str | None:
         """One call per language; unsupported languages are labelled without a call."""
@@ -225,11 +238,12 @@ def _language_literal(language: str) -> LanguageCodeType:
 
 def _default_comprehend_client() -> ComprehendClient:
     import boto3  # noqa: PLC0415
-    from botocore.config import Config  # noqa: PLC0415
 
-    return boto3.client(
-        "comprehend", config=Config(retries={"mode": "standard", "max_attempts": 5})
+    config = client_config(
+        connect_timeout=COMPREHEND_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=COMPREHEND_READ_TIMEOUT_SECONDS,
     )
+    return boto3.client("comprehend", config=config)
 
 
 ENGINES: Mapping[str, Callable[[], SentimentEngine]] = {
