@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from consumer.limits import MAX_TRANSACTION_ACTIONS, MAX_TRANSACTION_BYTES
 from tweet_record.backoff import Backoff
 from tweet_record.items import Item, stats_increments, stats_key
 from tweet_record.timestamps import minute_of
@@ -41,9 +42,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
-MAX_TRANSACTION_ACTIONS = 100
-MAX_TRANSACTION_BYTES = 4_000_000
-"""TransactWriteItems takes at most 100 actions and 4 MB of items."""
 STATS_ITEM_BYTES_BOUND = 300
 """More than a stats update's key, counters and expiry ever take."""
 RETRYABLE_CANCELLATION_CODES = frozenset(
