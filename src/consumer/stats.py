@@ -31,14 +31,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from consumer.limits import MAX_TRANSACTION_ACTIONS, MAX_TRANSACTION_BYTES
 from tweet_record.backoff import Backoff
 from tweet_record.items import Item, stats_increments, stats_key
 from tweet_record.timestamps import minute_of
 
 if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
@@ -166,6 +165,9 @@ class TweetTransactions:
         return outcome
 
     def _write_chunk(self, chunk: list[TweetWrite], outcome: WriteOutcome) -> None:
+        # botocore is imported with the first client, not with the handler (cold start budget).
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
         pending = chunk
         attempts = 0
         while pending:
