@@ -24,7 +24,7 @@ from moto.dynamodb.parsing.validators import Validator
 from tests.emulator.support import Aws
 from tests.event_table import EVENT_TABLE_SCHEMA, create_event_table
 
-from consumer.stats import CountRequest, transaction_actions
+from consumer.stats import TweetWrite, transaction_actions
 from local_aws.moto_patches import dynamodb_fast_paths
 from local_aws.moto_server import EmulatorHandle
 
@@ -545,19 +545,29 @@ def test_tree_copy_equals_deepcopy_and_shares_nothing(expression: str) -> None:
 # --- The stats update ---------------------------------------------------------------------
 
 
-def count_requests(first_id: int, count: int, expires_at: int) -> list[CountRequest]:
+def count_requests(first_id: int, count: int, expires_at: int) -> list[TweetWrite]:
     """Tweets over two minutes and all sentiments, so each chunk updates two stats items."""
     sentiments = ["positive", "negative", "neutral"]
-    return [
-        CountRequest(
-            topic="python",
-            tweet_id=str(first_id + n),
-            created_at=f"2024-05-01T12:0{n % 2}:{n % 60:02d}Z",
-            sentiment=sentiments[n % 3],
-            expires_at=expires_at + n,
+    writes = []
+    for n in range(count):
+        created_at = f"2024-05-01T12:0{n % 2}:{n % 60:02d}Z"
+        item = {
+            "pk": {"S": "TOPIC#python"},
+            "sk": {"S": f"TWEET#{created_at}#{first_id + n}"},
+            "expires_at": {"N": str(expires_at + n)},
+        }
+        writes.append(
+            TweetWrite(
+                "python",
+                str(first_id + n),
+                created_at,
+                sentiments[n % 3],
+                expires_at + n,
+                item,
+                100,
+            )
         )
-        for n in range(count)
-    ]
+    return writes
 
 
 def stats_update(
