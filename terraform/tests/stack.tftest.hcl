@@ -68,6 +68,7 @@ run "functions_get_the_contract_environment" {
       TABLE_NAME                   = "trendstream-test-EventData"
       TWEET_SOURCE                 = "x"
       TWITTER_SSM_PREFIX           = "/twitter/"
+      SENTIMENT_ENGINE             = "vader"
       POWERTOOLS_SERVICE_NAME      = "producer"
       POWERTOOLS_METRICS_NAMESPACE = "trendstream"
       POWERTOOLS_LOG_LEVEL         = "INFO"
@@ -142,6 +143,13 @@ run "iam_policies_are_scoped" {
       ]
     ]))
     error_message = "Resource \"*\" is allowed only for actions AWS cannot scope (X-Ray, Comprehend)."
+  }
+
+  assert {
+    condition = contains(flatten([
+      for statement in jsondecode(module.producer.policy_document).Statement : statement.Action
+    ]), "comprehend:BatchDetectSentiment")
+    error_message = "The producer scores sentiment once per tweet: with Comprehend it may call it."
   }
 
   assert {
