@@ -27,9 +27,9 @@ class Measured:
 
 
 MEASURED_DEFAULTS: Final = Measured(
-    consumer_cpu_us_per_record=41.3,
-    transformer_cpu_us_per_record=30.1,
-    producer_cpu_us_per_tweet=51.4,
+    consumer_cpu_us_per_record=34.3,
+    transformer_cpu_us_per_record=24.9,
+    producer_cpu_us_per_tweet=45.0,
     tweet_item_wru=2.0,
     source="defaults = the last make bench (2026-11-29, docs/performance.md)",
 )
