@@ -23,7 +23,7 @@ from bench.api_bench import api_figures
 from bench.cold_import import cold_import_figures
 from bench.consumer_bench import consumer_figures, prepare_environment
 from bench.dataset import replay_records
-from bench.figures import Figure, load_average, machine, markdown, print_table
+from bench.figures import Figure, load_average, machine, markdown, print_table, with_previous
 from bench.producer_bench import producer_figures
 from bench.transformer_bench import transformer_figures
 
@@ -81,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         LOGGER.info("%s done in %.1f s", name, time.monotonic() - step_started)
 
     host = machine(load_before)
+    with_previous(figures, args.json)
     print_table(figures, host)
     if args.markdown:
         print(markdown(figures, host))

@@ -8,6 +8,7 @@ way, never as a ratio of two medians.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import statistics
@@ -69,6 +70,8 @@ class Figure:
     unavailable: str = ""
     """Why there is no value ("n/a (reason)")."""
     details: dict[str, Any] = field(default_factory=dict)
+    previous: float | None = None
+    """The median of the same figure in the previous ``build/bench.json``, when there was one."""
 
     @property
     def met(self) -> bool | None:
@@ -86,6 +89,7 @@ class Figure:
             "baseline": self.baseline,
             "unavailable": self.unavailable,
             "details": self.details,
+            "previous": self.previous,
         }
 
 
@@ -116,6 +120,29 @@ def spread_text(figure: Figure) -> str:
         return ""
     spread = figure.spread
     return f"{number(spread.low)}-{number(spread.high)}, n={spread.runs}"
+
+
+def previous_text(figure: Figure) -> str:
+    if figure.previous is None:
+        return ""
+    return f"{number(figure.previous)} {figure.unit}".strip()
+
+
+def with_previous(figures: Sequence[Figure], report: Path) -> None:
+    """Fill ``previous`` from an earlier report's medians, matched by figure name."""
+    try:
+        earlier = json.loads(report.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    medians = {
+        entry.get("name"): (entry.get("spread") or {}).get("median")
+        for entry in earlier.get("figures", [])
+        if isinstance(entry, dict)
+    }
+    for figure in figures:
+        value = medians.get(figure.name)
+        if isinstance(value, int | float):
+            figure.previous = float(value)
 
 
 def met_text(figure: Figure) -> str:
@@ -177,6 +204,7 @@ def table(figures: Sequence[Figure], host: Machine) -> Table:
     grid.add_column("spread (min-max, runs)", justify="right")
     grid.add_column("goal", justify="right")
     grid.add_column("met?", justify="center")
+    grid.add_column("previous", justify="right")
     grid.add_column("naive baseline (same runs)")
     for figure in figures:
         goal = figure.goal.describe(figure.unit) if figure.goal is not None else ""
@@ -186,6 +214,7 @@ def table(figures: Sequence[Figure], host: Machine) -> Table:
             spread_text(figure),
             goal,
             met_text(figure),
+            previous_text(figure),
             figure.baseline,
         )
     return grid
@@ -194,8 +223,9 @@ def table(figures: Sequence[Figure], host: Machine) -> Table:
 def markdown(figures: Sequence[Figure], host: Machine) -> str:
     """The same table as Markdown, for docs/performance.md."""
     lines = [
-        "| figure | value | spread (min-max, runs) | goal | met? | naive baseline (same runs) |",
-        "|---|---:|---:|---:|:-:|---|",
+        "| figure | value | spread (min-max, runs) | goal | met? | previous "
+        "| naive baseline (same runs) |",
+        "|---|---:|---:|---:|:-:|---:|---|",
     ]
     for figure in figures:
         goal = figure.goal.describe(figure.unit) if figure.goal is not None else ""
@@ -205,6 +235,7 @@ def markdown(figures: Sequence[Figure], host: Machine) -> str:
             spread_text(figure),
             goal,
             met_text(figure),
+            previous_text(figure),
             figure.baseline,
         )
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")

@@ -172,6 +172,7 @@ module "producer" {
     TWITTER_SECRET_PLACEHOLDER = var.twitter_secret_placeholder
     SEARCH_QUERIES             = jsonencode(var.search_queries)
     TREND_WOEIDS               = length(var.trend_woeids) == 0 ? "none" : join(",", var.trend_woeids)
+    SENTIMENT_ENGINE           = var.sentiment_engine
   })
 
   policy_statements = concat([
@@ -212,7 +213,7 @@ module "producer" {
       resources  = [module.event_table.table_arn]
       conditions = []
     },
-  ], local.replay_statements)
+  ], local.replay_statements, local.comprehend_statements)
 }
 
 module "consumer" {
@@ -261,14 +262,10 @@ module "consumer" {
       ]
     },
     {
-      # BatchWriteItem puts tweets; a TransactWriteItems is authorised per action it holds
-      # (Put of the COUNTED# marker, Update of the minute), so it needs no action of its own.
-      sid = "WriteEventData"
-      actions = [
-        "dynamodb:BatchWriteItem",
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-      ]
+      # One TransactWriteItems per (topic, minute) group, authorised per action it holds: the
+      # conditional Put of each new tweet item and the Update of the minute's stats.
+      sid        = "WriteEventData"
+      actions    = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
       resources  = [module.event_table.table_arn]
       conditions = []
     },

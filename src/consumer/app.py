@@ -1,9 +1,10 @@
 """Consumer Lambda: Kinesis event source → DynamoDB EventData (tweets + per-minute stats).
 
 Per record (cheap, in the Powertools record handler): base64 → parse/validate; a record that can
-never succeed is quarantined to S3 and not reported as failed. Per batch (in bulk): sentiment,
-exactly-once stats transactions, then ``BatchWriteItem`` of the tweet items; records whose
-writes ultimately fail are reported in ``batchItemFailures``. Cost figures: ``consumer.store``.
+never succeed is quarantined to S3 and not reported as failed. Per batch (in bulk): sentiment
+for version 1 records only (version 2 records carry the producer's label), then transactions
+that create each tweet item and count it in its minute's stats exactly once; records whose
+writes ultimately fail are reported in ``batchItemFailures``. Cost figures: docs/capacity.md.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 
-from consumer.processor import BulkStoreBatchProcessor
+from consumer.processor import BulkStoreProcessor
 from consumer.quarantine import Quarantine, RawRecord, shard_of
 from consumer.store import TweetStore
+from tweet_record.backoff import client_config
+from tweet_record.collector import collect_less_often
 from tweet_record.items import ttl_days_from_env
 from tweet_record.parse import ParsedTweet, RecordRejected, decode_base64, parse_stream_record
 from tweet_record.sentiment import engine_from_env
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 
 RECORD_KEYS = ("sequence_number", "tweet_id")
 
+collect_less_often()
 logger = Logger()
 tracer = lambda_tracer()
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "trendstream"))
@@ -43,18 +46,10 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "tren
 def _client_config() -> Config:
     # boto3 is imported when the first client is built (first invocation), keeping the handler
     # import within its 200 ms budget. The cost moves to the first batch; it does not vanish.
-    from botocore.config import Config  # noqa: PLC0415
-
     # No client-side parameter validation: every request is built by `tweet_record.items` and
     # `consumer.stats` in shapes the tests check against the service model, DynamoDB validates
-    # them again anyway, and re-walking 100 items per call was a third of the function's CPU
-    # per record (~240 µs of ~740 µs measured against the emulator).
-    return Config(
-        retries={"mode": "standard", "max_attempts": 3},
-        connect_timeout=2,
-        read_timeout=10,
-        parameter_validation=False,
-    )
+    # them again anyway, and re-walking every item per call was a third of the function's CPU.
+    return client_config(connect_timeout=2, read_timeout=10, validate=False)
 
 
 @cache
@@ -144,10 +139,11 @@ def store_batch(tweets: Sequence[ParsedTweet]) -> list[Exception | None]:
         name="DuplicatesSkipped", unit=MetricUnit.Count, value=report.duplicates_skipped
     )
     metrics.add_metric(name="WriteRetries", unit=MetricUnit.Count, value=report.write_retries)
+    metrics.add_metric(name="WriteUnits", unit=MetricUnit.Count, value=report.write_units)
     return report.failures
 
 
-processor = BulkStoreBatchProcessor(bulk_handler=store_batch)
+processor = BulkStoreProcessor(bulk_handler=store_batch)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -155,17 +151,18 @@ processor = BulkStoreBatchProcessor(bulk_handler=store_batch)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     figures.quarantined = 0
-    records_in = len(event.get("Records", []))
-    metrics.add_metric(name="RecordsIn", unit=MetricUnit.Count, value=records_in)
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    records = event.get("Records") or []
+    metrics.add_metric(name="RecordsIn", unit=MetricUnit.Count, value=len(records))
+    # An empty batch is valid (a tumbling window closing with no new records): nothing failed.
+    with processor(records, record_handler, context):
+        processor.process()
+    response = processor.response()
     logger.remove_keys(list(RECORD_KEYS))
     metrics.add_metric(name="RecordsQuarantined", unit=MetricUnit.Count, value=figures.quarantined)
     failed = len(response.get("batchItemFailures", []))
     metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=failed)
     logger.info(
         "batch done",
-        extra={"records": records_in, "quarantined": figures.quarantined, "failed": failed},
+        extra={"records": len(records), "quarantined": figures.quarantined, "failed": failed},
     )
     return dict(response)

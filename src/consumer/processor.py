@@ -1,57 +1,77 @@
-"""A Powertools ``BatchProcessor`` that stores the batch in bulk after the per-record pass.
+"""A Powertools batch processor that parses record by record, then stores the batch in bulk.
 
-Powertools processes records one by one; storing them one by one would cost one DynamoDB call
-per tweet. Here the record handler only decodes, validates and quarantines; whatever it returns
-(parsed tweets) is handed to one bulk call, and the records whose bulk write failed are moved
-from the successes to the failures, so ``batchItemFailures`` still names exactly the records
-that must be redelivered (the documented way to extend the processor is to subclass it).
+Storing records one by one would cost one DynamoDB call per tweet. Here the record handler only
+decodes, validates and quarantines; what it returns (parsed tweets) goes to one bulk call, whose
+per-tweet failures become record failures, so ``batchItemFailures`` names exactly the records
+that must be redelivered. It subclasses ``BasePartialProcessor``, the extension point Powertools
+documents for custom processors, and relies only on its public members: ``records`` and
+``handler`` (set by ``__call__``), ``success_handler``/``failure_handler`` and the
+``success_messages``/``fail_messages`` they fill. ``tests/consumer/test_processor.py`` pins them.
 """
 
 from __future__ import annotations
 
-import logging
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.batch import BasePartialProcessor
+from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 
 BulkHandler = Callable[[Sequence[Any]], Sequence[Exception | None]]
 """Stores the handler results of a batch; returns an index-aligned failure per result."""
 
 
-class BulkStoreBatchProcessor(BatchProcessor):
-    def __init__(self, bulk_handler: BulkHandler, logger: logging.Logger | None = None) -> None:
-        # A batch that failed entirely is reported through batchItemFailures like any other
-        # (the default raises instead, which makes Lambda retry it the same way but noisily).
-        super().__init__(
-            event_type=EventType.KinesisDataStreams,
-            raise_on_entire_batch_failure=False,
-            logger=logger,
-        )
+class BulkStoreProcessor(BasePartialProcessor):
+    def __init__(self, bulk_handler: BulkHandler) -> None:
+        super().__init__()
         self._bulk_handler = bulk_handler
 
+    def _prepare(self) -> None:
+        self.success_messages.clear()
+        self.fail_messages.clear()
+        self.exceptions.clear()
+
+    def _clean(self) -> None:
+        """The response is read after the context closes; nothing to release."""
+
+    def _process_record(self, record: dict[str, Any]) -> tuple[Any, ...]:
+        raise NotImplementedError("records are processed together in process()")
+
+    async def _async_process_record(self, record: dict[str, Any]) -> tuple[Any, ...]:
+        raise NotImplementedError("the consumer is synchronous")
+
     def process(self) -> list[tuple[Any, ...]]:
-        results: list[tuple[Any, ...]] = super().process()
-        staged = [
-            index
-            for index, (status, result, _record) in enumerate(results)
-            if status == "success" and result is not None
-        ]
-        if not staged:
-            return results
-        failures = self._bulk_handler([results[index][1] for index in staged])
-        failed_records: set[int] = set()
-        for index, failure in zip(staged, failures, strict=True):
-            if failure is None:
+        outcomes: list[tuple[Any, ...] | None] = []
+        staged: list[tuple[int, KinesisStreamRecord, Any]] = []
+        for record in self.records:
+            kinesis_record = KinesisStreamRecord(record)
+            try:
+                result = self.handler(kinesis_record)
+            except Exception:  # noqa: BLE001 - as in Powertools: the handler's error fails its record
+                outcomes.append(self.failure_handler(kinesis_record, sys.exc_info()))
                 continue
-            record = results[index][2]  # successes keep the raw dict, failures the data class
-            failed_records.add(id(record))
-            results[index] = self.failure_handler(
-                self._to_batch_type(record, self.event_type),
-                (type(failure), failure, failure.__traceback__),
-            )
-        if failed_records:
-            self.success_messages = [
-                message for message in self.success_messages if id(message) not in failed_records
+            if result is None:  # quarantined: processed, nothing to store
+                outcomes.append(self.success_handler(kinesis_record, result))
+            else:
+                staged.append((len(outcomes), kinesis_record, result))
+                outcomes.append(None)
+        if staged:
+            failures = self._bulk_handler([result for _, _, result in staged])
+            for (index, kinesis_record, result), failure in zip(staged, failures, strict=True):
+                if failure is None:
+                    outcomes[index] = self.success_handler(kinesis_record, result)
+                else:
+                    info = (type(failure), failure, failure.__traceback__)
+                    outcomes[index] = self.failure_handler(kinesis_record, info)
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    def response(self) -> dict[str, list[dict[str, str]]]:
+        """The partial batch response: the sequence number of every failed record."""
+        return {
+            "batchItemFailures": [
+                {"itemIdentifier": record.kinesis.sequence_number}
+                for record in self.fail_messages
+                if isinstance(record, KinesisStreamRecord)
             ]
-        return results
+        }

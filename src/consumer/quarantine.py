@@ -1,9 +1,10 @@
 """Quarantine: records the consumer can never process, kept in the lake instead of retried.
 
 A poison record retried forever would block its shard (Kinesis delivers a shard in order), so
-it is written to ``quarantine/consumer/year=…/month=…/day=…/hour=…/<shard>-<sequence>.json``
+it is written to ``quarantine/consumer/year=…/month=…/day=…/hour=…/<stream>/<shard>-<seq>.json``
 and reported as processed. The key is a function of the record alone, so a redelivered poison
-record overwrites its own object instead of duplicating it. If the write fails, the caller
+record overwrites its own object instead of duplicating it; it names the stream because shard
+ids and sequence numbers are only unique within one stream. If the write fails, the caller
 reports the record as failed: a record is never dropped without a trace.
 """
 
@@ -41,11 +42,19 @@ def shard_of(event_id: str) -> str:
     return event_id.split(":", 1)[0] or "unknown-shard"
 
 
+def stream_of(event_source_arn: str) -> str:
+    """``trendstream-dev-tweets`` from ``arn:aws:kinesis:<region>:<account>:stream/<name>``."""
+    _, _, name = event_source_arn.partition(":stream/")
+    name = name.split("/", 1)[0]
+    return name or "unknown-stream"
+
+
 def quarantine_key(record: RawRecord) -> str:
     arrived = datetime.fromtimestamp(record.arrival_epoch, tz=UTC)
     return (
         f"{QUARANTINE_PREFIX}/year={arrived:%Y}/month={arrived:%m}/day={arrived:%d}"
-        f"/hour={arrived:%H}/{record.shard_id}-{record.sequence_number}.json"
+        f"/hour={arrived:%H}/{stream_of(record.event_source_arn)}"
+        f"/{record.shard_id}-{record.sequence_number}.json"
     )
 
 

@@ -1,8 +1,9 @@
 """Firehose transformer Lambda: stream record → one flattened lake line per tweet.
 
 Every ``recordId`` of the event is answered exactly once: ``Ok`` (the lake line), ``Dropped``
-(configured filters) or ``ProcessingFailed`` (raw data returned for ``errors/``). Sentiment comes
-from the same engine as the consumer (``SENTIMENT_ENGINE``) so the lake agrees with the table.
+(configured filters) or ``ProcessingFailed`` (raw data returned for ``errors/``). Sentiment is the
+producer's label (version 2 records); version 1 records are scored with the same engine as the
+consumer (``SENTIMENT_ENGINE``) so the lake agrees with the table.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_firehose_event import 
 )
 
 from firehose_transformer.transform import Filters, Transformation, transform
+from tweet_record.collector import collect_less_often
 from tweet_record.sentiment import engine_from_env
 from tweet_record.tracing import lambda_tracer
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+collect_less_often()
 logger = Logger()
 tracer = lambda_tracer()
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "trendstream"))

@@ -13,6 +13,7 @@ metadata than its request entry. If a batch of unusual records would still push 
 past the limit, the records that grew the most are answered ``ProcessingFailed`` with their
 original data (kept in ``errors/``, never lost) until it fits.
 
+Version 2 records carry the producer's sentiment label; only version 1 records are scored here.
 A sentiment service outage (``SentimentUnavailable``, Comprehend engine only) is not a verdict
 on any record: it propagates, the invocation fails, and Firehose retries it (then, after its
 configured retry duration, delivers the records to ``errors/`` itself).
@@ -28,7 +29,7 @@ from typing import Literal
 
 from tweet_record.lake import encode_lake_line, lake_row
 from tweet_record.parse import ParsedTweet, RecordRejected, decode_base64, parse_stream_record
-from tweet_record.sentiment import SentimentDocument, SentimentEngine, score
+from tweet_record.sentiment import SentimentEngine, sentiment_labels
 
 RESPONSE_LIMIT_BYTES = 6 * 1024 * 1024
 RESPONSE_MARGIN_BYTES = 64 * 1024
@@ -100,7 +101,7 @@ def transform(
                 verdict = Verdict(record_id, "Dropped", "", data)
         outcome.verdicts.append(verdict)
 
-    labels = score(engine, [SentimentDocument(tweet.text, tweet.lang) for _, tweet in kept])
+    labels = sentiment_labels(engine, [tweet for _, tweet in kept])
     for (index, tweet), label in zip(kept, labels, strict=True):
         line = encode_lake_line(lake_row(tweet, label))
         outcome.verdicts[index].data = b64encode(line).decode("ascii")

@@ -1,9 +1,11 @@
 """PutRecords with full batches, resending only the entries Kinesis rejected.
 
 Records are buffered across topics and sent in batches of up to 500 records / 5 MiB (key + data
-bytes), so 1,000 tweets cost 2 calls however many topics they came from. Each record carries a
-tag (its topic) so the caller learns when all of a topic's records have landed and only then
-moves that topic's checkpoint.
+bytes), so 1,000 tweets cost 2 calls however many topics they came from. Only the entries a
+successful call reports in ``FailedRecordCount`` are resent here; a call that fails outright was
+already retried by botocore (``tweet_record.backoff``), so its records are given up at once.
+Each record carries a tag (its topic) so the caller learns when all of a topic's records have
+landed and only then moves that topic's checkpoint.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from producer.deadline import Deadline, unlimited
+from tweet_record.backoff import APP_MAX_ATTEMPTS
 
 if TYPE_CHECKING:
     from mypy_boto3_kinesis import KinesisClient
@@ -56,7 +59,7 @@ class KinesisWriter:
         stream_name: str,
         client: Callable[[], KinesisClient],
         *,
-        max_attempts: int = 4,
+        max_attempts: int = APP_MAX_ATTEMPTS,
         backoff_base_seconds: float = 0.1,
         backoff_cap_seconds: float = 2.0,
         deadline: Deadline | None = None,
@@ -115,7 +118,7 @@ class KinesisWriter:
         attempt = 0
         while batch:
             attempt += 1
-            failed = self._put(batch)
+            failed, call_failed = self._put(batch)
             delivered = len(batch) - len(failed)
             self.stats.put += delivered
             for record in _without(batch, failed):
@@ -124,7 +127,11 @@ class KinesisWriter:
                 return
             codes = Counter(code for _, code in failed)
             delay = self._jitter() * min(self._backoff_cap, self._backoff_base * 2 ** (attempt - 1))
-            if attempt >= self._max_attempts or not self._deadline.allows_wait(delay):
+            if (
+                call_failed
+                or attempt >= self._max_attempts
+                or not self._deadline.allows_wait(delay)
+            ):
                 for record, code in failed:
                     self._give_up([record], code)
                 logger.error(
@@ -140,9 +147,9 @@ class KinesisWriter:
             self._sleep(delay)
             batch = [record for record, _ in failed]
 
-    def _put(self, batch: list[OutgoingRecord]) -> list[tuple[OutgoingRecord, str]]:
-        """One PutRecords call; returns the entries to resend with their ErrorCode. A call that
-        fails outright (after botocore's own retries) counts as every entry failing."""
+    def _put(self, batch: list[OutgoingRecord]) -> tuple[list[tuple[OutgoingRecord, str]], bool]:
+        """One PutRecords call; returns the entries not stored with their ErrorCode, and whether
+        the call failed outright (after botocore's own retries: not to be retried again)."""
         from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - lazy
 
         entries: list[PutRecordsRequestEntryTypeDef] = [
@@ -155,16 +162,17 @@ class KinesisWriter:
             )
         except ClientError as error:
             code = str(error.response.get("Error", {}).get("Code", "ClientError"))
-            return [(record, code) for record in batch]
+            return [(record, code) for record in batch], True
         except BotoCoreError as error:
-            return [(record, type(error).__name__) for record in batch]
+            return [(record, type(error).__name__) for record in batch], True
         if not response.get("FailedRecordCount"):
-            return []
-        return [
+            return [], False
+        failed = [
             (record, str(result.get("ErrorCode")))
             for record, result in zip(batch, response["Records"], strict=True)
             if result.get("ErrorCode")
         ]
+        return failed, False
 
     def _give_up(self, records: list[OutgoingRecord], code: str) -> None:
         for record in records:

@@ -26,8 +26,10 @@ from producer.pages import (
     parse_trends,
     search_query,
 )
+from producer.scoring import ScoringWriter
 from producer.sources import RateLimited, SourceUnavailable, TweetSource
-from tweet_record import Topic, encode_stream_record, utc_now
+from tweet_record import Topic, utc_now
+from tweet_record.sentiment import SentimentEngine, engine_from_env
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +54,9 @@ class RunSummary:
     """Trend lookups and topic searches started (pages of one topic count once)."""
     fetches_failed: int = 0
     put_records_calls: int = 0
+    tweets_scored: int = 0
+    sentiment_calls: int = 0
+    records_unscored: int = 0
     checkpoints_advanced: int = 0
     stopped_for_time: bool = False
     credentials_not_set: bool = False
@@ -84,10 +89,11 @@ class ProducerRun:
         checkpoints: CheckpointStore,
         deadline: Deadline,
         now: Callable[[], float] = time.time,
+        engine: SentimentEngine | None = None,
     ) -> None:
         self._config = config
         self._source = source
-        self._writer = writer
+        self._writer = ScoringWriter(writer, engine or engine_from_env(), deadline)
         self._checkpoints = checkpoints
         self._deadline = deadline
         self._now = now
@@ -118,6 +124,12 @@ class ProducerRun:
         self._summary.records_retried = stats.retried
         self._summary.records_failed = stats.failed
         self._summary.put_records_calls = stats.calls
+        scoring = self._writer.figures
+        self._summary.tweets_scored = scoring.scored
+        self._summary.sentiment_calls = scoring.calls
+        self._summary.records_unscored = scoring.unscored
+        if self._writer.unavailable is not None:
+            self._summary.errors.append(f"sentiment not scored: {self._writer.unavailable}")
         if stats.failed:
             self._summary.errors.append(
                 f"{stats.failed} record(s) not delivered to Kinesis: {dict(stats.failures_by_code)}"
@@ -173,8 +185,7 @@ class ProducerRun:
                 self._summary.tweets_fetched += len(parsed.records)
                 self._summary.tweets_skipped += parsed.skipped
                 for record in parsed.records:
-                    data = encode_stream_record(record)
-                    self._writer.add(OutgoingRecord(record["tweet"]["id"], data, name))
+                    self._writer.add_record(record, name)
                 ids.extend(parsed.tweet_ids)
                 token = parsed.next_token
                 if token is None or pages >= self._config.max_pages_per_topic:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,9 @@ from producer.credentials import CredentialsError, forget_cached_credentials, lo
 from producer.deadline import Deadline
 from producer.kinesis_writer import KinesisWriter
 from producer.run import ProducerRun, RunSummary
+from producer.scoring import engine_from_config
 from producer.sources import ReplaySource, TweetSource, XApiSource, XAuthError, open_dataset
+from tweet_record.backoff import client_config
 
 if TYPE_CHECKING:
     from botocore.config import Config
@@ -30,11 +33,7 @@ logger = logging.getLogger(__name__)
 
 def _client_config() -> Config:
     """Short timeouts and botocore's standard retries: a stuck call must not eat the invocation."""
-    from botocore.config import Config  # noqa: PLC0415
-
-    return Config(
-        connect_timeout=5, read_timeout=15, retries={"mode": "standard", "max_attempts": 3}
-    )
+    return client_config(connect_timeout=5, read_timeout=15)
 
 
 @functools.cache
@@ -78,6 +77,7 @@ def produce(
     retry or the dead-letter queue would not help); per-topic problems are collected in the
     summary and the other topics go on."""
     config = ProducerConfig.from_env(env)
+    engine = engine_from_config(os.environ if env is None else env)
     deadline = Deadline(remaining_millis, config.safety_margin_seconds)
     try:
         source = make_source(config, deadline)
@@ -87,7 +87,12 @@ def produce(
     writer = KinesisWriter(config.stream_name, kinesis_client, deadline=deadline)
     checkpoints = CheckpointStore(config.table_name, dynamodb_client)
     run = ProducerRun(
-        config, source=source, writer=writer, checkpoints=checkpoints, deadline=deadline
+        config,
+        source=source,
+        writer=writer,
+        checkpoints=checkpoints,
+        deadline=deadline,
+        engine=engine,
     )
     try:
         return run.execute()

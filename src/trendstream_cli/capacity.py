@@ -1,10 +1,4 @@
-"""`trendstream plan`: capacity and monthly AWS cost of the stack for a given tweet rate.
-
-The model is a chain of small pure functions, one per limit or price, each saying where its number
-comes from, so a reviewer can check a figure against the AWS page it cites and a test can check
-it against a hand computation. `build_plan` wires them together for one load; `render_text` and
-`plan_to_dict` present the result. Nothing here talks to AWS.
-"""
+"""`trendstream plan`: parse the load, build the plan (``capacity_plan``), render it with rich."""
 
 from __future__ import annotations
 
@@ -12,1100 +6,55 @@ import argparse
 import json
 import math
 import sys
-import textwrap
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Final, Literal
-
-PLAN_SCHEMA: Final = "trendstream.plan/1"
-REGION: Final = "us-east-1"
-PRICES_READ: Final = "2026-11"
-TEXT_WIDTH: Final = 100
-
-KIB: Final = 1024
-MIB: Final = 1024 * 1024
-GIB: Final = 1024**3
-TIB: Final = 1024**4
-HOURS_PER_MONTH: Final = 730
-"""AWS pricing pages and the pricing calculator bill a month as 730 hours."""
-SECONDS_PER_MONTH: Final = HOURS_PER_MONTH * 3600
-DAYS_PER_MONTH: Final = HOURS_PER_MONTH / 24
-
-Architecture = Literal["arm64", "x86_64"]
-
-
-@dataclass(frozen=True)
-class Price:
-    """One public on-demand price and how far it was checked when the model was written.
-
-    ``confirmed`` means the figure was seen in 2026-11, on the AWS page or on a page quoting it
-    (``note`` says which); unconfirmed figures come from earlier reading and are checked first.
-    """
-
-    usd: float
-    unit: str
-    source: str
-    confirmed: bool = True
-    note: str = ""
-
-
-SECONDARY = "figure seen quoted by secondary sources, not on the AWS page itself"
-
-PRICES: Final[dict[str, Price]] = {
-    "kinesis_shard_hour": Price(
-        0.015,
-        "shard-hour",
-        "aws.amazon.com/kinesis/data-streams/pricing (provisioned)",
-        note=SECONDARY,
-    ),
-    "kinesis_put_payload_unit": Price(
-        0.014 / 1e6,
-        "PUT payload unit (25 KB)",
-        "aws.amazon.com/kinesis/data-streams/pricing (provisioned)",
-        note="25 KB unit seen on the AWS page; " + SECONDARY,
-    ),
-    "kinesis_on_demand_stream_hour": Price(
-        0.04,
-        "stream-hour",
-        "aws.amazon.com/kinesis/data-streams/pricing (on-demand standard)",
-        confirmed=False,
-        note="the per-stream-hour charge is on the AWS page; the figure was not seen",
-    ),
-    "kinesis_on_demand_ingest_gb": Price(
-        0.08,
-        "GB written (records rounded up to 1 KB)",
-        "aws.amazon.com/kinesis/data-streams/pricing (on-demand standard)",
-        confirmed=False,
-        note="1 KB rounding seen on the AWS page; secondary sources disagree (0.08 vs 0.04)",
-    ),
-    "kinesis_on_demand_retrieval_gb": Price(
-        0.04,
-        "GB read, per consumer",
-        "aws.amazon.com/kinesis/data-streams/pricing (on-demand standard)",
-        confirmed=False,
-        note="one secondary source only",
-    ),
-    "kinesis_efo_consumer_shard_hour": Price(
-        0.015,
-        "consumer-shard-hour",
-        "aws.amazon.com/kinesis/data-streams/pricing (enhanced fan-out)",
-        note=SECONDARY,
-    ),
-    "kinesis_efo_retrieval_gb": Price(
-        0.013,
-        "GB pushed to an enhanced fan-out consumer",
-        "aws.amazon.com/kinesis/data-streams/pricing (enhanced fan-out)",
-        note=SECONDARY,
-    ),
-    "lambda_request": Price(0.20 / 1e6, "request", "aws.amazon.com/lambda/pricing", note=SECONDARY),
-    "lambda_gb_second_x86_64": Price(
-        0.0000166667,
-        "GB-second (first 6 B GB-s/month)",
-        "aws.amazon.com/lambda/pricing",
-        note=SECONDARY,
-    ),
-    "lambda_gb_second_arm64": Price(
-        0.0000133334,
-        "GB-second (first 7.5 B GB-s/month)",
-        "aws.amazon.com/lambda/pricing",
-        note=SECONDARY,
-    ),
-    "dynamodb_write_request_unit": Price(
-        0.625 / 1e6,
-        "write request unit (on-demand, after the Nov 2024 cut)",
-        "aws.amazon.com/dynamodb/pricing/on-demand",
-        note=SECONDARY,
-    ),
-    "dynamodb_storage_gb_month": Price(
-        0.25,
-        "GB-month (Standard table class, past the first 25 GB)",
-        "aws.amazon.com/dynamodb/pricing/on-demand",
-        confirmed=False,
-    ),
-    "firehose_ingest_gb": Price(
-        0.029,
-        "GB ingested, each record rounded up to 5 KB (first 500 TB/month)",
-        "aws.amazon.com/firehose/pricing (Kinesis Data Streams or Direct PUT source)",
-        note="5 KB rounding seen in AWS's own wording; " + SECONDARY,
-    ),
-    "s3_standard_gb_month": Price(
-        0.023, "GB-month (first 50 TB)", "aws.amazon.com/s3/pricing", confirmed=False
-    ),
-    "s3_put_request": Price(
-        0.005 / 1000, "PUT/COPY/POST/LIST request", "aws.amazon.com/s3/pricing", confirmed=False
-    ),
-    "athena_tb_scanned": Price(
-        5.00,
-        "TB scanned (10 MB minimum per query)",
-        "aws.amazon.com/athena/pricing",
-        note=SECONDARY,
-    ),
-    "eventbridge_scheduled_invocation": Price(
-        1.00 / 1e6,
-        "scheduled invocation (upper bound: Scheduler's price, its 14 M/month free not applied)",
-        "aws.amazon.com/eventbridge/pricing",
-        note=SECONDARY,
-    ),
-}
-"""us-east-1 public on-demand prices as published on aws.amazon.com/…/pricing, read 2026-11;
-check before relying. Free tiers, taxes, savings plans and reserved capacity are not applied."""
-
-# --- limits (each named at the function that uses it) ---------------------------------------
-KINESIS_SHARD_WRITE_RECORDS_PER_S: Final = 1000
-KINESIS_SHARD_WRITE_BYTES_PER_S: Final = 1 * MIB
-KINESIS_SHARD_READ_BYTES_PER_S: Final = 2 * MIB
-KINESIS_PUT_PAYLOAD_UNIT_BYTES: Final = 25 * KIB
-KINESIS_SHARD_QUOTA_CURRENT: Final = 20_000
-KINESIS_SHARD_QUOTA_LEGACY: Final = 500
-KINESIS_SHARD_QUOTA_LEGACY_SMALL_REGIONS: Final = 200
-PUT_RECORDS_MAX_RECORDS: Final = 500
-LAMBDA_MAX_PARALLELIZATION_FACTOR: Final = 10
-LAMBDA_CONCURRENCY_QUOTA: Final = 1000
-DYNAMODB_PARTITION_WCU_PER_S: Final = 1000
-DYNAMODB_TABLE_WRU_QUOTA: Final = 40_000
-DYNAMODB_ON_DEMAND_WARM_WRU: Final = 4000
-DYNAMODB_WRITE_UNIT_BYTES: Final = 1 * KIB
-DYNAMODB_TRANSACT_MAX_ITEMS: Final = 100
-DYNAMODB_BATCH_WRITE_MAX_ITEMS: Final = 25
-DYNAMODB_ITEM_OVERHEAD_BYTES: Final = 100
-FIREHOSE_BILLING_INCREMENT_BYTES: Final = 5 * KIB
-FIREHOSE_DIRECT_PUT_BYTES_PER_S_SMALL_REGIONS: Final = 1 * MIB
-FIREHOSE_DIRECT_PUT_RECORDS_PER_S_SMALL_REGIONS: Final = 1000
-ATHENA_MIN_SCAN_BYTES: Final = 10 * 1000 * 1000
-X_SEARCH_RECENT_REQUESTS_PER_WINDOW: Final = 450
-X_RATE_WINDOW_S: Final = 15 * 60
-X_TWEETS_PER_PAGE: Final = 100
-SHARED_CONSUMERS: Final = 2
-"""The consumer Lambda's event source mapping and Firehose both read the stream (shared reads)."""
-
-
-def _ceil_div(numerator: float, denominator: float) -> int:
-    """Ceiling of a quotient, tolerant of float noise so 1000/1000 stays 1."""
-    return max(0, math.ceil(numerator / denominator - 1e-9))
-
-
-# --- Kinesis ----------------------------------------------------------------------------------
-def shards_for_write_records(records_per_s: float, utilisation: float = 1.0) -> int:
-    """A shard takes 1,000 records/s of writes (Kinesis Data Streams quotas and limits page)."""
-    return _ceil_div(records_per_s, KINESIS_SHARD_WRITE_RECORDS_PER_S * utilisation)
-
-
-def shards_for_write_bytes(bytes_per_s: float, utilisation: float = 1.0) -> int:
-    """A shard takes 1 MiB/s of writes (Kinesis Data Streams quotas and limits page)."""
-    return _ceil_div(bytes_per_s, KINESIS_SHARD_WRITE_BYTES_PER_S * utilisation)
-
-
-def shards_for_shared_read(bytes_per_s: float, consumers: int, utilisation: float = 1.0) -> int:
-    """A shard serves 2 MiB/s of reads split among all shared-throughput consumers.
-
-    Every shared consumer reads the whole stream, so reads are ``consumers`` times the ingest
-    (Kinesis "Develop shared-throughput consumers": 2 MB/s per shard, shared).
-    """
-    return _ceil_div(bytes_per_s * consumers, KINESIS_SHARD_READ_BYTES_PER_S * utilisation)
-
-
-def shared_read_catch_up_factor(bytes_per_s_per_shard: float, consumers: int) -> float:
-    """How much faster than real time a lagging shared consumer drains its backlog.
-
-    The others keep reading at the ingest rate; the laggard gets the rest of the shard's 2 MiB/s.
-    0 means it never catches up; 1 means a one-hour backlog drains in one hour.
-    """
-    if bytes_per_s_per_shard <= 0:
-        return math.inf
-    spare = KINESIS_SHARD_READ_BYTES_PER_S - (consumers - 1) * bytes_per_s_per_shard
-    return max(0.0, spare / bytes_per_s_per_shard - 1.0)
-
-
-def shards_for_catch_up(bytes_per_s: float, consumers: int, catch_up: float = 1.0) -> int:
-    """Shards so a lagging shared consumer drains backlog at ``catch_up`` x real time.
-
-    It needs ``(1 + catch_up) x ingest`` while the others take ``ingest`` each, all within the
-    shard's 2 MiB/s: ingest per shard <= 2 MiB/s / (consumers + catch_up).
-    """
-    return _ceil_div(bytes_per_s * (consumers + catch_up), KINESIS_SHARD_READ_BYTES_PER_S)
-
-
-def put_payload_units(record_bytes: int) -> int:
-    """Provisioned mode bills each record in 25 KB PUT payload units (a 5 KB record is one unit)."""
-    return max(1, _ceil_div(record_bytes, KINESIS_PUT_PAYLOAD_UNIT_BYTES))
-
-
-def on_demand_billed_bytes(record_bytes: int) -> int:
-    """On-demand mode bills each record rounded up to the next 1 KB (1,024 bytes)."""
-    return max(1, _ceil_div(record_bytes, KIB)) * KIB
-
-
-def kinesis_provisioned_monthly_usd(shards: int, records_per_s: float, record_bytes: int) -> float:
-    """Shard-hours plus PUT payload units (Kinesis Data Streams pricing, provisioned mode)."""
-    shard_hours = shards * HOURS_PER_MONTH * PRICES["kinesis_shard_hour"].usd
-    units = records_per_s * SECONDS_PER_MONTH * put_payload_units(record_bytes)
-    return shard_hours + units * PRICES["kinesis_put_payload_unit"].usd
-
-
-def kinesis_on_demand_monthly_usd(records_per_s: float, record_bytes: int, consumers: int) -> float:
-    """Stream-hours plus GB written plus GB read per consumer (on-demand standard pricing)."""
-    gb = records_per_s * SECONDS_PER_MONTH * on_demand_billed_bytes(record_bytes) / GIB
-    return (
-        HOURS_PER_MONTH * PRICES["kinesis_on_demand_stream_hour"].usd
-        + gb * PRICES["kinesis_on_demand_ingest_gb"].usd
-        + gb * consumers * PRICES["kinesis_on_demand_retrieval_gb"].usd
-    )
-
-
-def efo_monthly_usd(shards: int, bytes_per_s: float) -> float:
-    """One enhanced fan-out consumer: consumer-shard-hours plus GB pushed to it (EFO pricing)."""
-    gb = bytes_per_s * SECONDS_PER_MONTH / GIB
-    return (
-        shards * HOURS_PER_MONTH * PRICES["kinesis_efo_consumer_shard_hour"].usd
-        + gb * PRICES["kinesis_efo_retrieval_gb"].usd
-    )
-
-
-# --- Lambda -----------------------------------------------------------------------------------
-def records_per_batch(rate_per_shard: float, batch_size: int, batching_window_s: float) -> float:
-    """Records in one event-source-mapping batch from one shard.
-
-    Lambda polls each shard about once a second and waits up to the batching window to fill the
-    batch (Lambda "Using Lambda with Kinesis": base polling rate once per second per shard).
-    """
-    collected = rate_per_shard * max(batching_window_s, 1.0)
-    return max(1.0, min(float(batch_size), collected))
-
-
-def lambda_monthly_usd(
-    invocations_per_month: float, billed_seconds_each: float, memory_mb: int, arch: Architecture
-) -> float:
-    """Requests plus GB-seconds (AWS Lambda pricing; arm64 is 20 % cheaper per GB-s)."""
-    gb_seconds = invocations_per_month * billed_seconds_each * memory_mb / 1024
-    return (
-        invocations_per_month * PRICES["lambda_request"].usd
-        + gb_seconds * PRICES[f"lambda_gb_second_{arch}"].usd
-    )
-
-
-def billed_seconds(duration_ms: float) -> float:
-    """Lambda bills duration rounded up to the next millisecond."""
-    return math.ceil(duration_ms) / 1000
-
-
-def parallelization_factor_needed(busy_fraction_per_shard: float, utilisation: float) -> int:
-    """Concurrent batches per shard so the shard's consumer keeps up (ESM ParallelizationFactor).
-
-    ``busy_fraction_per_shard`` is batches/s times seconds per batch; above ``utilisation`` one
-    batch at a time falls behind. The ESM allows 1 to 10.
-    """
-    return max(1, _ceil_div(busy_fraction_per_shard, utilisation))
-
-
-# --- DynamoDB ---------------------------------------------------------------------------------
-def write_units_for_item(item_bytes: int, transactional: bool = False) -> int:
-    """1 WRU per started KB; a transactional write costs twice (DynamoDB read/write units)."""
-    units = max(1, _ceil_div(item_bytes, DYNAMODB_WRITE_UNIT_BYTES))
-    return 2 * units if transactional else units
-
-
-def expected_distinct_topics(records: float, topics: int) -> float:
-    """Expected distinct topics among ``records`` tweets spread uniformly over ``topics``."""
-    if topics <= 1:
-        return 1.0
-    return topics * (1.0 - math.pow(1.0 - 1.0 / topics, records))
-
-
-def stats_transactions_per_batch(records: float, topics: int) -> int:
-    """TransactWriteItems calls the consumer makes for one batch.
-
-    ``consumer.stats`` packs one marker Put per tweet plus one Update per (topic, minute) into
-    transactions of at most 100 actions (DynamoDB's TransactWriteItems limit), so a batch needs
-    ``ceil((records + distinct topics) / 100)`` of them.
-    """
-    actions = records + expected_distinct_topics(records, topics)
-    return max(1, _ceil_div(actions, DYNAMODB_TRANSACT_MAX_ITEMS))
-
-
-def stats_updates_per_batch(records: float, topics: int) -> float:
-    """Minute-stats Updates in one batch: one per (topic, minute), plus one per chunk boundary.
-
-    A (topic, minute) split across two transactions is updated in each of them.
-    """
-    transactions = stats_transactions_per_batch(records, topics)
-    return expected_distinct_topics(records, topics) + transactions - 1
-
-
-def hot_topic_saturation_tweets_per_s(wru_per_tweet_on_key: int, stats_wru_per_s: float) -> float:
-    """Tweets/s on one topic at which its ``TOPIC#<topic>`` partition reaches 1,000 WCU/s.
-
-    A partition serves 1,000 write units/s (DynamoDB partition throughput). Every tweet writes
-    its item and its COUNTED# marker under the topic's key; their sort keys grow with time
-    (``created_at``, snowflake ids), so concurrent writes land at the tail of the key range and
-    adaptive split-for-heat cannot spread them: the topic's partition key is the bound.
-    """
-    return max(0.0, (DYNAMODB_PARTITION_WCU_PER_S - stats_wru_per_s) / wru_per_tweet_on_key)
-
-
-def write_shards_for_key(wru_per_s_on_key: float, utilisation: float = 0.8) -> int:
-    """Suffixes ``TOPIC#<topic>#<n>`` needed to keep each sharded key under the partition limit."""
-    return max(1, _ceil_div(wru_per_s_on_key, DYNAMODB_PARTITION_WCU_PER_S * utilisation))
-
-
-# --- Firehose, S3, Athena ---------------------------------------------------------------------
-def firehose_billed_bytes(record_bytes: int) -> int:
-    """Firehose bills ingestion per record rounded up to the next 5 KB (Firehose pricing)."""
-    return max(1, _ceil_div(record_bytes, FIREHOSE_BILLING_INCREMENT_BYTES)) * (
-        FIREHOSE_BILLING_INCREMENT_BYTES
-    )
-
-
-def flushes_per_s(bytes_per_s: float, buffer_bytes: float, interval_s: float) -> float:
-    """Buffer flushes per second: whichever of size and interval is reached first.
-
-    Firehose buffering hints and processor BufferSizeInMBs/BufferIntervalInSeconds both work
-    this way ("the first buffer condition that is satisfied triggers delivery").
-    """
-    return max(bytes_per_s / buffer_bytes, 1.0 / interval_s)
-
-
-def athena_query_usd(scanned_bytes: float) -> float:
-    """$5 per TB scanned with a 10 MB minimum per query (Athena pricing)."""
-    return max(scanned_bytes, ATHENA_MIN_SCAN_BYTES) / TIB * PRICES["athena_tb_scanned"].usd
-
-
-# --- Producer ---------------------------------------------------------------------------------
-def x_api_max_tweets_per_s(
-    requests_per_window: int = X_SEARCH_RECENT_REQUESTS_PER_WINDOW,
-    window_s: int = X_RATE_WINDOW_S,
-    tweets_per_page: int = X_TWEETS_PER_PAGE,
-) -> float:
-    """Ceiling of recent search: 450 requests / 15 min (app auth) x 100 tweets per page = 50/s."""
-    return requests_per_window * tweets_per_page / window_s
-
-
-# --- the plan ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class PlanInputs:
-    """The load and the assumptions; every default is stated in docs/capacity.md."""
-
-    tweets_per_second: float
-    avg_record_bytes: int = 1200
-    stats_topics: int = 50
-    hot_topic_share: float = 0.2
-    tweet_item_bytes: int = 500
-    marker_item_bytes: int = 55
-    stats_item_bytes: int = 150
-    consumer_batch_size: int = 100
-    consumer_batching_window_s: float = 1.0
-    consumer_cpu_us_per_record: float = 50.0
-    dynamodb_ms_per_call: float = 10.0
-    invocation_overhead_ms: float = 5.0
-    consumer_memory_mb: int = 512
-    transformer_memory_mb: int = 256
-    transformer_cpu_us_per_record: float = 50.0
-    producer_memory_mb: int = 256
-    architecture: Architecture = "x86_64"
-    ttl_days: int = 7
-    processor_buffer_mb: float = 1.0
-    processor_interval_s: float = 60.0
-    s3_buffer_mb: float = 5.0
-    s3_interval_s: float = 300.0
-    lake_bytes_ratio: float = 0.6
-    lake_gzip_ratio: float = 0.25
-    lake_retention_days: int = 90
-    athena_queries_per_day: int = 24
-    shard_utilisation: float = 0.8
-    producer_interval_s: float = 300.0
-    x_page_latency_ms: float = 400.0
-    kinesis_put_latency_ms: float = 50.0
-
-    def __post_init__(self) -> None:
-        rate = self.tweets_per_second
-        if not math.isfinite(rate) or rate <= 0:
-            raise ValueError(f"--tweets-per-second must be a positive number, got {rate}")
-        if self.avg_record_bytes <= 0 or self.avg_record_bytes > MIB:
-            raise ValueError("--avg-record-bytes must be between 1 and 1,048,576 (Kinesis limit)")
-        if self.stats_topics < 1:
-            raise ValueError("--stats-topics must be at least 1")
-        if not 0 < self.hot_topic_share <= 1:
-            raise ValueError("--hot-topic-share must be in (0, 1]")
-        if not 1 <= self.consumer_batch_size <= 10_000:
-            raise ValueError("--consumer-batch-size must be between 1 and 10,000 (ESM limit)")
-        if self.consumer_cpu_us_per_record < 0:
-            raise ValueError("--cpu-us-per-record must not be negative")
-        if self.ttl_days < 1:
-            raise ValueError("--ttl-days must be at least 1")
-        if self.architecture not in ("x86_64", "arm64"):
-            raise ValueError("--architecture must be x86_64 or arm64")
-
-
-@dataclass(frozen=True)
-class KinesisPlan:
-    bytes_per_s: float
-    shards_min_by_records: int
-    shards_min_by_write_bytes: int
-    shards_min_by_shared_read: int
-    shards: int
-    binding_limit: str
-    write_utilisation: float
-    shared_read_utilisation: float
-    catch_up_factor: float
-    shards_for_catch_up: int
-    catch_up_shards_monthly_usd: float
-    provisioned_monthly_usd: float
-    on_demand_monthly_usd: float
-    cheaper_mode: str
-    efo_consumer_monthly_usd: float
-
-
-@dataclass(frozen=True)
-class LambdaPlan:
-    invocations_per_s: float
-    invocations_per_month: float
-    records_per_invocation: float
-    duration_ms: float
-    gb_seconds_per_month: float
-    concurrency_steady: float
-    monthly_usd: float
-    monthly_usd_x86_64: float
-    monthly_usd_arm64: float
-
-
-@dataclass(frozen=True)
-class ConsumerPlan(LambdaPlan):
-    batch_size: int
-    batching_window_s: float
-    dynamodb_calls_per_batch: float
-    parallelization_factor: int
-    max_concurrency: int
-    shards_added_for_consumer: int
-
-
-@dataclass(frozen=True)
-class DynamoPlan:
-    wru_per_tweet: float
-    stats_updates_per_s: float
-    wru_per_s: float
-    wru_per_month: float
-    request_monthly_usd: float
-    storage_gb: float
-    storage_monthly_usd: float
-    hot_topic_tweets_per_s: float
-    hot_topic_wru_per_s: float
-    stats_item_wru_per_s: float
-    hot_topic_saturation_tweets_per_s: float
-    hot_topic_write_shards: int
-
-
-@dataclass(frozen=True)
-class FirehosePlan:
-    ingest_billed_gb_per_month: float
-    billed_to_actual_ratio: float
-    ingest_monthly_usd: float
-    transformer: LambdaPlan
-    s3_objects_per_month: float
-    s3_object_mb: float
-    s3_put_monthly_usd: float
-    lake_gb_per_day: float
-    lake_stored_gb: float
-    s3_storage_monthly_usd: float
-    athena_scan_gb_per_query: float
-    athena_usd_per_query: float
-    athena_monthly_usd: float
-
-
-@dataclass(frozen=True)
-class ProducerPlan:
-    x_api_max_tweets_per_s: float
-    source_bound: bool
-    pages_per_15_min: float
-    put_records_calls_per_run: int
-    lambda_plan: LambdaPlan
-    schedule_monthly_usd: float
-
-
-@dataclass(frozen=True)
-class Note:
-    """Something that binds at a load; ``id`` lets the 10x/100x/1,000x view show what is new."""
-
-    id: str
-    text: str
-
-
-@dataclass(frozen=True)
-class CostLine:
-    service: str
-    item: str
-    monthly_usd: float
-
-
-@dataclass(frozen=True)
-class Plan:
-    inputs: PlanInputs
-    kinesis: KinesisPlan
-    consumer: ConsumerPlan
-    dynamodb: DynamoPlan
-    firehose: FirehosePlan
-    producer: ProducerPlan
-    costs: list[CostLine]
-    total_monthly_usd: float
-    tweets_per_month: float
-    usd_per_million_tweets: float
-    notes: list[Note] = field(default_factory=list)
-
-
-def _kinesis_shards(inputs: PlanInputs) -> tuple[int, int, int, int, str]:
-    rate, size, target = inputs.tweets_per_second, inputs.avg_record_bytes, inputs.shard_utilisation
-    bytes_per_s = rate * size
-    by_records = shards_for_write_records(rate)
-    by_bytes = shards_for_write_bytes(bytes_per_s)
-    by_read = shards_for_shared_read(bytes_per_s, SHARED_CONSUMERS)
-    planned = {
-        "write records/s": shards_for_write_records(rate, target),
-        "write bytes/s": shards_for_write_bytes(bytes_per_s, target),
-        "shared read bytes/s": shards_for_shared_read(bytes_per_s, SHARED_CONSUMERS, target),
-    }
-    # On a tie in whole shards, the limit closest to its ceiling is the one that binds.
-    pressure = {
-        "write records/s": rate / KINESIS_SHARD_WRITE_RECORDS_PER_S,
-        "write bytes/s": bytes_per_s / KINESIS_SHARD_WRITE_BYTES_PER_S,
-        "shared read bytes/s": SHARED_CONSUMERS * bytes_per_s / KINESIS_SHARD_READ_BYTES_PER_S,
-    }
-    binding = max(planned, key=lambda name: (planned[name], pressure[name]))
-    return by_records, by_bytes, by_read, max(1, planned[binding]), binding
-
-
-def _consumer(inputs: PlanInputs, shards: int) -> tuple[ConsumerPlan, int]:
-    """Consumer batches per shard; adds shards when 10 concurrent batches per shard fall behind."""
-    rate = inputs.tweets_per_second
-    added = 0
-    while True:
-        per_shard = rate / shards
-        batch = records_per_batch(
-            per_shard, inputs.consumer_batch_size, inputs.consumer_batching_window_s
-        )
-        calls = _ceil_div(batch, DYNAMODB_BATCH_WRITE_MAX_ITEMS) + stats_transactions_per_batch(
-            batch, inputs.stats_topics
-        )
-        duration_ms = (
-            inputs.invocation_overhead_ms
-            + batch * inputs.consumer_cpu_us_per_record / 1000
-            + calls * inputs.dynamodb_ms_per_call
-        )
-        batches_per_shard = per_shard / batch
-        busy = batches_per_shard * billed_seconds(duration_ms)
-        factor = parallelization_factor_needed(busy, inputs.shard_utilisation)
-        if factor <= LAMBDA_MAX_PARALLELIZATION_FACTOR:
-            break
-        needed = _ceil_div(
-            shards * busy, LAMBDA_MAX_PARALLELIZATION_FACTOR * inputs.shard_utilisation
-        )
-        added += needed - shards
-        shards = needed
-    invocations_per_s = batches_per_shard * shards
-    per_month = invocations_per_s * SECONDS_PER_MONTH
-    seconds_each = billed_seconds(duration_ms)
-    plan = ConsumerPlan(
-        invocations_per_s=invocations_per_s,
-        invocations_per_month=per_month,
-        records_per_invocation=batch,
-        duration_ms=duration_ms,
-        gb_seconds_per_month=per_month * seconds_each * inputs.consumer_memory_mb / 1024,
-        concurrency_steady=invocations_per_s * seconds_each,
-        monthly_usd=lambda_monthly_usd(
-            per_month, seconds_each, inputs.consumer_memory_mb, inputs.architecture
-        ),
-        monthly_usd_x86_64=lambda_monthly_usd(
-            per_month, seconds_each, inputs.consumer_memory_mb, "x86_64"
-        ),
-        monthly_usd_arm64=lambda_monthly_usd(
-            per_month, seconds_each, inputs.consumer_memory_mb, "arm64"
-        ),
-        batch_size=inputs.consumer_batch_size,
-        batching_window_s=inputs.consumer_batching_window_s,
-        dynamodb_calls_per_batch=calls,
-        parallelization_factor=factor,
-        max_concurrency=shards * factor,
-        shards_added_for_consumer=added,
-    )
-    return plan, shards
-
-
-def _kinesis(
-    inputs: PlanInputs, shards: int, minimums: tuple[int, int, int], binding: str
-) -> KinesisPlan:
-    rate, size = inputs.tweets_per_second, inputs.avg_record_bytes
-    bytes_per_s = rate * size
-    provisioned = kinesis_provisioned_monthly_usd(shards, rate, size)
-    catch_up_shards = shards_for_catch_up(bytes_per_s, SHARED_CONSUMERS)
-    on_demand = kinesis_on_demand_monthly_usd(rate, size, SHARED_CONSUMERS)
-    write_util = max(
-        rate / (shards * KINESIS_SHARD_WRITE_RECORDS_PER_S),
-        bytes_per_s / (shards * KINESIS_SHARD_WRITE_BYTES_PER_S),
-    )
-    return KinesisPlan(
-        bytes_per_s=bytes_per_s,
-        shards_min_by_records=minimums[0],
-        shards_min_by_write_bytes=minimums[1],
-        shards_min_by_shared_read=minimums[2],
-        shards=shards,
-        binding_limit=binding,
-        write_utilisation=write_util,
-        shared_read_utilisation=SHARED_CONSUMERS
-        * bytes_per_s
-        / (shards * KINESIS_SHARD_READ_BYTES_PER_S),
-        catch_up_factor=shared_read_catch_up_factor(bytes_per_s / shards, SHARED_CONSUMERS),
-        shards_for_catch_up=catch_up_shards,
-        catch_up_shards_monthly_usd=(
-            max(0, catch_up_shards - shards) * HOURS_PER_MONTH * PRICES["kinesis_shard_hour"].usd
-        ),
-        provisioned_monthly_usd=provisioned,
-        on_demand_monthly_usd=on_demand,
-        cheaper_mode="provisioned" if provisioned <= on_demand else "on-demand",
-        efo_consumer_monthly_usd=efo_monthly_usd(shards, bytes_per_s),
-    )
-
-
-def _dynamodb(inputs: PlanInputs, consumer: ConsumerPlan) -> DynamoPlan:
-    rate = inputs.tweets_per_second
-    tweet_wru = write_units_for_item(inputs.tweet_item_bytes)
-    marker_wru = write_units_for_item(inputs.marker_item_bytes, transactional=True)
-    stats_wru = write_units_for_item(inputs.stats_item_bytes, transactional=True)
-    stats_updates_per_s = consumer.invocations_per_s * stats_updates_per_batch(
-        consumer.records_per_invocation, inputs.stats_topics
-    )
-    wru_per_s = rate * (tweet_wru + marker_wru) + stats_updates_per_s * stats_wru
-    per_month = wru_per_s * SECONDS_PER_MONTH
-    day = rate * 86_400
-    stored_bytes = inputs.ttl_days * (
-        day
-        * (inputs.tweet_item_bytes + inputs.marker_item_bytes + 2 * DYNAMODB_ITEM_OVERHEAD_BYTES)
-        + inputs.stats_topics * 1440 * (inputs.stats_item_bytes + DYNAMODB_ITEM_OVERHEAD_BYTES)
-    )
-    storage_gb = stored_bytes / GIB
-    hot_rate = rate * inputs.hot_topic_share
-    topic_in_batch = 1.0 - math.pow(1.0 - inputs.hot_topic_share, consumer.records_per_invocation)
-    stats_item_wru_per_s = consumer.invocations_per_s * topic_in_batch * stats_wru
-    hot_wru = hot_rate * (tweet_wru + marker_wru) + stats_item_wru_per_s
-    return DynamoPlan(
-        wru_per_tweet=wru_per_s / rate,
-        stats_updates_per_s=stats_updates_per_s,
-        wru_per_s=wru_per_s,
-        wru_per_month=per_month,
-        request_monthly_usd=per_month * PRICES["dynamodb_write_request_unit"].usd,
-        storage_gb=storage_gb,
-        storage_monthly_usd=storage_gb * PRICES["dynamodb_storage_gb_month"].usd,
-        hot_topic_tweets_per_s=hot_rate,
-        hot_topic_wru_per_s=hot_wru,
-        stats_item_wru_per_s=stats_item_wru_per_s,
-        hot_topic_saturation_tweets_per_s=hot_topic_saturation_tweets_per_s(
-            tweet_wru + marker_wru, stats_item_wru_per_s
-        ),
-        hot_topic_write_shards=write_shards_for_key(hot_wru),
-    )
-
-
-def _firehose(inputs: PlanInputs) -> FirehosePlan:
-    rate, size = inputs.tweets_per_second, inputs.avg_record_bytes
-    bytes_per_s = rate * size
-    billed = firehose_billed_bytes(size)
-    ingest_gb = rate * SECONDS_PER_MONTH * billed / GIB
-    invocations_per_s = flushes_per_s(
-        bytes_per_s, inputs.processor_buffer_mb * MIB, inputs.processor_interval_s
-    )
-    per_invocation = rate / invocations_per_s
-    duration_ms = (
-        inputs.invocation_overhead_ms + per_invocation * inputs.transformer_cpu_us_per_record / 1000
-    )
-    seconds_each = billed_seconds(duration_ms)
-    per_month = invocations_per_s * SECONDS_PER_MONTH
-    transformer = LambdaPlan(
-        invocations_per_s=invocations_per_s,
-        invocations_per_month=per_month,
-        records_per_invocation=per_invocation,
-        duration_ms=duration_ms,
-        gb_seconds_per_month=per_month * seconds_each * inputs.transformer_memory_mb / 1024,
-        concurrency_steady=invocations_per_s * seconds_each,
-        monthly_usd=lambda_monthly_usd(
-            per_month, seconds_each, inputs.transformer_memory_mb, inputs.architecture
-        ),
-        monthly_usd_x86_64=lambda_monthly_usd(
-            per_month, seconds_each, inputs.transformer_memory_mb, "x86_64"
-        ),
-        monthly_usd_arm64=lambda_monthly_usd(
-            per_month, seconds_each, inputs.transformer_memory_mb, "arm64"
-        ),
-    )
-    lake_bytes_per_s = bytes_per_s * inputs.lake_bytes_ratio
-    # Firehose applies the buffering hint before compression; objects land GZIP-compressed.
-    objects_per_s = flushes_per_s(lake_bytes_per_s, inputs.s3_buffer_mb * MIB, inputs.s3_interval_s)
-    objects = objects_per_s * SECONDS_PER_MONTH
-    stored_bytes_per_s = lake_bytes_per_s * inputs.lake_gzip_ratio
-    lake_gb_per_day = stored_bytes_per_s * 86_400 / GIB
-    stored_gb = lake_gb_per_day * inputs.lake_retention_days
-    athena_each = athena_query_usd(lake_gb_per_day * GIB)
-    return FirehosePlan(
-        ingest_billed_gb_per_month=ingest_gb,
-        billed_to_actual_ratio=billed / size,
-        ingest_monthly_usd=ingest_gb * PRICES["firehose_ingest_gb"].usd,
-        transformer=transformer,
-        s3_objects_per_month=objects,
-        s3_object_mb=stored_bytes_per_s / objects_per_s / MIB,
-        s3_put_monthly_usd=objects * PRICES["s3_put_request"].usd,
-        lake_gb_per_day=lake_gb_per_day,
-        lake_stored_gb=stored_gb,
-        s3_storage_monthly_usd=stored_gb * PRICES["s3_standard_gb_month"].usd,
-        athena_scan_gb_per_query=max(lake_gb_per_day * GIB, ATHENA_MIN_SCAN_BYTES) / GIB,
-        athena_usd_per_query=athena_each,
-        athena_monthly_usd=athena_each * inputs.athena_queries_per_day * DAYS_PER_MONTH,
-    )
-
-
-def _producer(inputs: PlanInputs) -> ProducerPlan:
-    """The scheduled X API producer, costed at what the API can deliver (at most ~50 tweets/s)."""
-    ceiling = x_api_max_tweets_per_s()
-    rate = min(inputs.tweets_per_second, ceiling)
-    runs_per_s = 1 / inputs.producer_interval_s
-    tweets_per_run = rate / runs_per_s
-    pages = _ceil_div(tweets_per_run, X_TWEETS_PER_PAGE)
-    puts = _ceil_div(tweets_per_run, PUT_RECORDS_MAX_RECORDS)
-    duration_ms = (
-        inputs.invocation_overhead_ms
-        + pages * inputs.x_page_latency_ms
-        + puts * inputs.kinesis_put_latency_ms
-    )
-    seconds_each = billed_seconds(duration_ms)
-    per_month = runs_per_s * SECONDS_PER_MONTH
-    lambda_plan = LambdaPlan(
-        invocations_per_s=runs_per_s,
-        invocations_per_month=per_month,
-        records_per_invocation=tweets_per_run,
-        duration_ms=duration_ms,
-        gb_seconds_per_month=per_month * seconds_each * inputs.producer_memory_mb / 1024,
-        concurrency_steady=runs_per_s * seconds_each,
-        monthly_usd=lambda_monthly_usd(
-            per_month, seconds_each, inputs.producer_memory_mb, inputs.architecture
-        ),
-        monthly_usd_x86_64=lambda_monthly_usd(
-            per_month, seconds_each, inputs.producer_memory_mb, "x86_64"
-        ),
-        monthly_usd_arm64=lambda_monthly_usd(
-            per_month, seconds_each, inputs.producer_memory_mb, "arm64"
-        ),
-    )
-    return ProducerPlan(
-        x_api_max_tweets_per_s=ceiling,
-        source_bound=inputs.tweets_per_second > ceiling,
-        pages_per_15_min=pages * runs_per_s * X_RATE_WINDOW_S,
-        put_records_calls_per_run=puts,
-        lambda_plan=lambda_plan,
-        schedule_monthly_usd=per_month * PRICES["eventbridge_scheduled_invocation"].usd,
-    )
-
-
-def build_plan(inputs: PlanInputs) -> Plan:
-    """The capacity plan and monthly cost for one load."""
-    by_records, by_bytes, by_read, shards, binding = _kinesis_shards(inputs)
-    consumer, shards_after = _consumer(inputs, shards)
-    if shards_after > shards:
-        binding = "consumer Lambda (10 concurrent batches per shard)"
-    kinesis = _kinesis(inputs, shards_after, (by_records, by_bytes, by_read), binding)
-    dynamodb = _dynamodb(inputs, consumer)
-    firehose = _firehose(inputs)
-    producer = _producer(inputs)
-    kinesis_cost = min(kinesis.provisioned_monthly_usd, kinesis.on_demand_monthly_usd)
-    costs = [
-        CostLine("Kinesis Data Streams", f"{kinesis.cheaper_mode} mode", kinesis_cost),
-        CostLine("Lambda", f"consumer ({inputs.architecture})", consumer.monthly_usd),
-        CostLine("DynamoDB", "on-demand writes", dynamodb.request_monthly_usd),
-        CostLine("DynamoDB", f"storage ({inputs.ttl_days} d TTL)", dynamodb.storage_monthly_usd),
-        CostLine("Firehose", "ingestion (5 KB rounding)", firehose.ingest_monthly_usd),
-        CostLine(
-            "Lambda", f"transformer ({inputs.architecture})", firehose.transformer.monthly_usd
-        ),
-        CostLine("S3", "PUT requests", firehose.s3_put_monthly_usd),
-        CostLine(
-            "S3", f"storage ({inputs.lake_retention_days} d kept)", firehose.s3_storage_monthly_usd
-        ),
-        CostLine(
-            "Athena", f"{inputs.athena_queries_per_day} queries/day", firehose.athena_monthly_usd
-        ),
-        CostLine(
-            "Lambda",
-            f"producer ({inputs.architecture})"
-            + (", at the X API ceiling" if producer.source_bound else ""),
-            producer.lambda_plan.monthly_usd,
-        ),
-        CostLine("EventBridge", "schedule", producer.schedule_monthly_usd),
-    ]
-    total = sum(line.monthly_usd for line in costs)
-    tweets = inputs.tweets_per_second * SECONDS_PER_MONTH
-    plan = Plan(
-        inputs=inputs,
-        kinesis=kinesis,
-        consumer=consumer,
-        dynamodb=dynamodb,
-        firehose=firehose,
-        producer=producer,
-        costs=costs,
-        total_monthly_usd=total,
-        tweets_per_month=tweets,
-        usd_per_million_tweets=total / (tweets / 1e6),
-    )
-    return replace(plan, notes=scaling_notes(plan))
-
-
-def _source_and_stream_notes(plan: Plan) -> list[Note]:
-    """The X API ceiling, shard quotas, shared reads and the cheaper Kinesis mode."""
-    kin = plan.kinesis
-    notes: list[Note] = []
-    if plan.producer.source_bound:
-        notes.append(
-            Note(
-                "x-api-ceiling",
-                "Source: X API recent search tops out at"
-                f" ~{plan.producer.x_api_max_tweets_per_s:.0f} tweets/s per app"
-                " (450 requests/15 min, 100 tweets/page), before any monthly post cap. Above"
-                " that the source must be a firehose-style feed (the producer is costed at the"
-                " ceiling); the stack downstream still scales.",
-            )
-        )
-    if kin.shards > KINESIS_SHARD_QUOTA_CURRENT:
-        notes.append(
-            Note(
-                "kinesis-shard-quota",
-                f"Kinesis: {kin.shards:,} shards exceeds the default account quota of"
-                f" {KINESIS_SHARD_QUOTA_CURRENT:,} (us-east-1); request an increase or split"
-                " the stream.",
-            )
-        )
-    elif kin.shards > KINESIS_SHARD_QUOTA_LEGACY_SMALL_REGIONS:
-        notes.append(
-            Note(
-                "kinesis-legacy-shard-quota",
-                f"Kinesis: {kin.shards:,} shards is above the older default account quotas"
-                f" ({KINESIS_SHARD_QUOTA_LEGACY} in us-east-1/us-west-2/eu-west-1,"
-                f" {KINESIS_SHARD_QUOTA_LEGACY_SMALL_REGIONS} elsewhere); current docs say"
-                f" {KINESIS_SHARD_QUOTA_CURRENT:,} in us-east-1: check Service Quotas.",
-            )
-        )
-    if kin.catch_up_factor < 1.0:
-        notes.append(
-            Note(
-                "kinesis-efo",
-                f"Kinesis read: two shared consumers use {kin.shared_read_utilisation:.0%} of the"
-                " 2 MiB/s per shard, so a lagging consumer drains its backlog at only"
-                f" {kin.catch_up_factor:.1f}x real time. For 1x: provision"
-                f" {_shards(kin.shards_for_catch_up)}"
-                f" (+{_usd(kin.catch_up_shards_monthly_usd)}/month), or register the consumer"
-                " Lambda as an enhanced fan-out consumer with its own 2 MiB/s per shard"
-                f" (+{_usd(kin.efo_consumer_monthly_usd)}/month, and ~70 ms delivery).",
-            )
-        )
-    if kin.cheaper_mode == "on-demand":
-        notes.append(
-            Note(
-                "kinesis-on-demand",
-                "Kinesis: on-demand is cheaper than provisioned at this load (the stream-hour"
-                " and per-GB charges undercut the planned shards' hours).",
-            )
-        )
-    else:
-        notes.append(
-            Note(
-                "kinesis-provisioned",
-                f"Kinesis: provisioned ({_shards(kin.shards)}) is cheaper than on-demand (the"
-                " Terraform default stream_mode); on-demand still suits spiky or unknown load.",
-            )
-        )
-    return notes
-
-
-def _lambda_notes(plan: Plan) -> list[Note]:
-    """Parallelization factor, shards added for the consumer, the concurrency quota."""
-    con, fh = plan.consumer, plan.firehose
-    notes: list[Note] = []
-    if con.shards_added_for_consumer:
-        notes.append(
-            Note(
-                "consumer-shards",
-                f"Consumer: {con.shards_added_for_consumer:,} shards added only so 10 concurrent"
-                " batches per shard keep up; cut DynamoDB calls per batch before paying for them.",
-            )
-        )
-    elif con.parallelization_factor > 1:
-        notes.append(
-            Note(
-                "consumer-parallelization",
-                f"Consumer: ParallelizationFactor {con.parallelization_factor} (max 10) needed;"
-                " stats transactions on one topic then race: expect TransactionConflict retries.",
-            )
-        )
-    concurrency = con.max_concurrency + math.ceil(fh.transformer.concurrency_steady)
-    if concurrency > LAMBDA_CONCURRENCY_QUOTA:
-        notes.append(
-            Note(
-                "lambda-concurrency-quota",
-                f"Lambda: up to {concurrency:,} concurrent executions exceeds the default"
-                f" regional quota of {LAMBDA_CONCURRENCY_QUOTA:,}; request an increase first.",
-            )
-        )
-    return notes
-
-
-def _dynamodb_notes(plan: Plan) -> list[Note]:
-    """The hot partition key, the hot stats item, table quota and cost."""
-    inputs, ddb = plan.inputs, plan.dynamodb
-    notes: list[Note] = []
-    if ddb.hot_topic_wru_per_s > DYNAMODB_PARTITION_WCU_PER_S * inputs.shard_utilisation:
-        notes.append(
-            Note(
-                "dynamodb-hot-key",
-                f"DynamoDB hot key: a topic with {inputs.hot_topic_share:.0%} of tweets writes"
-                f" {ddb.hot_topic_wru_per_s:,.0f} WRU/s to TOPIC#<topic>; a partition takes"
-                " 1,000. Write-shard the key as TOPIC#<topic>#<n>,"
-                f" n = 0..{ddb.hot_topic_write_shards - 1} (hash of the tweet id), and query"
-                " every suffix when reading.",
-            )
-        )
-    if ddb.stats_item_wru_per_s > DYNAMODB_PARTITION_WCU_PER_S * inputs.shard_utilisation:
-        notes.append(
-            Note(
-                "dynamodb-stats-item",
-                f"DynamoDB stats: the hot topic's MINUTE# item takes"
-                f" {ddb.stats_item_wru_per_s:,.0f} WRU/s (2 WRU per batch that holds the topic);"
-                " one item cannot pass 1,000. Use bigger batches/windows, or shard the stats"
-                " item and sum on read.",
-            )
-        )
-    if ddb.wru_per_s > DYNAMODB_TABLE_WRU_QUOTA:
-        notes.append(
-            Note(
-                "dynamodb-table-quota",
-                f"DynamoDB table: {ddb.wru_per_s:,.0f} WRU/s exceeds the default per-table quota"
-                f" of {DYNAMODB_TABLE_WRU_QUOTA:,}; request an increase and pre-warm (a new"
-                f" on-demand table starts warm at {DYNAMODB_ON_DEMAND_WARM_WRU:,} WRU/s).",
-            )
-        )
-    elif ddb.wru_per_s > DYNAMODB_ON_DEMAND_WARM_WRU:
-        notes.append(
-            Note(
-                "dynamodb-warm-throughput",
-                f"DynamoDB table: {ddb.wru_per_s:,.0f} WRU/s is above the"
-                f" {DYNAMODB_ON_DEMAND_WARM_WRU:,} WRU/s a new on-demand table starts warm at;"
-                " set warm throughput before launch.",
-            )
-        )
-    if ddb.request_monthly_usd > 0.5 * plan.total_monthly_usd:
-        notes.append(
-            Note(
-                "dynamodb-cost",
-                f"Cost: DynamoDB writes are {ddb.request_monthly_usd / plan.total_monthly_usd:.0%}"
-                " of the bill, 2 WRU a tweet of it for the COUNTED# marker. A coarser"
-                " exactly-once marker (per shard sequence range, still right when a bisected batch"
-                " is redelivered) would save most of that; steady load is cheaper on provisioned"
-                " capacity.",
-            )
-        )
-    return notes
-
-
-def _lake_notes(plan: Plan) -> list[Note]:
-    """Firehose source quotas and the lake format at volume."""
-    kin = plan.kinesis
-    notes: list[Note] = []
-    direct_put_bound = (
-        kin.bytes_per_s > FIREHOSE_DIRECT_PUT_BYTES_PER_S_SMALL_REGIONS
-        or plan.inputs.tweets_per_second > FIREHOSE_DIRECT_PUT_RECORDS_PER_S_SMALL_REGIONS
-    )
-    if direct_put_bound:
-        notes.append(
-            Note(
-                "firehose-direct-put",
-                "Firehose: it reads the Kinesis stream, so the Direct PUT quotas do not apply;"
-                " fed by Direct PUT instead, 1 MiB/s or 1,000 records/s per delivery stream"
-                " (default in some regions) would bind.",
-            )
-        )
-    if plan.firehose.lake_gb_per_day > 10:
-        notes.append(
-            Note(
-                "lake-format",
-                f"Lake: {plan.firehose.lake_gb_per_day:,.0f} GB/day even GZIP-compressed, so each"
-                f" one-day Athena query costs {_usd(plan.firehose.athena_usd_per_query)}; Parquet"
-                " (Firehose record format conversion) lets queries read only their columns.",
-            )
-        )
-    return notes
-
-
-def scaling_notes(plan: Plan) -> list[Note]:
-    """What binds at this load, in the order a reader should act on it."""
-    return (
-        _source_and_stream_notes(plan)
-        + _lambda_notes(plan)
-        + _dynamodb_notes(plan)
-        + _lake_notes(plan)
-    )
-
-
-# --- presentation -----------------------------------------------------------------------------
-def plan_to_dict(plan: Plan) -> dict[str, Any]:
-    """The plan as JSON-ready data with a schema tag, prices and their provenance."""
-    data = asdict(plan)
-    data["costs"] = [asdict(line) for line in plan.costs]
-    return {
-        "schema": PLAN_SCHEMA,
-        "region": REGION,
-        "prices_read": PRICES_READ,
-        **data,
-        "prices": {name: asdict(price) for name, price in PRICES.items()},
-    }
-
-
-def _usd(amount: float) -> str:
-    if amount >= 100:
-        return f"${amount:,.0f}"
-    if amount >= 0.01 or amount == 0:
-        return f"${amount:,.2f}"
-    return f"${amount:.4f}"
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Final
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from capacity_plan.measured import BENCH_REPORT, load_measured
+from capacity_plan.model import (
+    MAX_TWEETS_PER_SECOND,
+    MIB,
+    PLAN_SCHEMA,
+    REGION,
+    SENTIMENT_ENGINES,
+    Architecture,
+    Plan,
+    PlanInputs,
+    build_plan,
+    format_shards,
+    format_usd,
+    plan_to_dict,
+    scale_plans,
+    scale_to_dict,
+)
+from capacity_plan.prices import PRICES_READ
+
+WIDTH: Final = 100
 
 
 def _rate(tweets_per_second: float) -> str:
     if tweets_per_second >= 1:
-        return (
-            f"{tweets_per_second:,.0f}"
-            if tweets_per_second.is_integer()
-            else (f"{tweets_per_second:,.1f}")
-        )
+        if tweets_per_second.is_integer():
+            return f"{tweets_per_second:,.0f}"
+        return f"{tweets_per_second:,.1f}"
     return f"{tweets_per_second:g}"
 
 
-def _shards(count: int) -> str:
-    return f"{count:,} shard" if count == 1 else f"{count:,} shards"
-
-
-def _rows(rows: list[tuple[str, str]]) -> list[str]:
-    width = max(len(label) for label, _ in rows)
-    lines: list[str] = []
+def _rows(rows: list[tuple[str, str]]) -> Table:
+    grid = Table(box=None, show_header=False, padding=(0, 1, 0, 2), expand=False)
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
     for label, value in rows:
-        lines += textwrap.wrap(
-            value,
-            width=TEXT_WIDTH,
-            initial_indent=f"  {label:<{width}}  ",
-            subsequent_indent=" " * (width + 4),
-            break_on_hyphens=False,
-        )
-    return lines
+        grid.add_row(label, value)
+    return grid
 
 
-def _bullet(text: str, indent: int) -> list[str]:
-    return textwrap.wrap(
-        text,
-        width=TEXT_WIDTH,
-        initial_indent=" " * indent + "- ",
-        subsequent_indent=" " * (indent + 2),
-        break_on_hyphens=False,
-    )
-
-
-def render_text(plan: Plan, scale: list[Plan]) -> str:
-    """The human report: capacity per resource, the cost table, then 10x/100x/1,000x."""
+def _capacity(plan: Plan) -> Table:
     inputs, kin, con, ddb, fh, prod = (
         plan.inputs,
         plan.kinesis,
@@ -1119,33 +68,32 @@ def render_text(plan: Plan, scale: list[Plan]) -> str:
         if ddb.hot_topic_saturation_tweets_per_s > 0
         else "saturated by its stats updates alone"
     )
-    out = [
-        f"trendstream plan: {_rate(inputs.tweets_per_second)} tweets/s"
-        f" x {inputs.avg_record_bytes:,} B/record ({kin.bytes_per_s / MIB:,.3f} MiB/s),"
-        f" {inputs.stats_topics} topics, hottest {inputs.hot_topic_share:.0%}",
-        f"prices: {REGION} on-demand, read {PRICES_READ}; check before relying",
-        "",
-        "Capacity",
-    ]
-    out += _rows(
+    sentiment = plan.sentiment
+    scoring = (
+        f"Comprehend, {sentiment.units_per_document} units/tweet (3-unit minimum),"
+        f" {sentiment.calls_per_month / 1e6:,.1f} M calls/mo of 25 documents"
+        if sentiment.engine == "comprehend"
+        else f"{sentiment.engine}, in the producer, once per tweet"
+    )
+    return _rows(
         [
             (
                 "Kinesis shards",
                 f"{kin.shards:,} (min by records {kin.shards_min_by_records:,}, by write bytes"
                 f" {kin.shards_min_by_write_bytes:,}, by shared read"
-                f" {kin.shards_min_by_shared_read:,};"
-                f" planned at {inputs.shard_utilisation:.0%}; binds: {kin.binding_limit})",
+                f" {kin.shards_min_by_shared_read:,}; planned at {inputs.shard_utilisation:.0%};"
+                f" binds: {kin.binding_limit})",
             ),
             (
                 "Kinesis mode",
-                f"{kin.cheaper_mode} (provisioned {_usd(kin.provisioned_monthly_usd)}/mo,"
-                f" on-demand {_usd(kin.on_demand_monthly_usd)}/mo)",
+                f"{kin.cheaper_mode} (provisioned {format_usd(kin.provisioned_monthly_usd)}/mo,"
+                f" on-demand {format_usd(kin.on_demand_monthly_usd)}/mo)",
             ),
             (
                 "Shared read",
                 f"{kin.shared_read_utilisation:.0%} of 2 MiB/s/shard by 2 consumers; catch-up"
                 f" {kin.catch_up_factor:,.1f}x real time; EFO option"
-                f" {_usd(kin.efo_consumer_monthly_usd)}/mo",
+                f" {format_usd(kin.efo_consumer_monthly_usd)}/mo",
             ),
             (
                 "Consumer Lambda",
@@ -1170,11 +118,11 @@ def render_text(plan: Plan, scale: list[Plan]) -> str:
                 f" WRU/s on TOPIC#<topic>; {saturation}; write shards needed:"
                 f" {ddb.hot_topic_write_shards}",
             ),
+            ("Sentiment", scoring),
             (
                 "Firehose",
                 f"{fh.ingest_billed_gb_per_month:,.1f} GB/mo billed"
-                f" ({fh.billed_to_actual_ratio:.1f}x"
-                f" actual bytes: 5 KB rounding)",
+                f" ({fh.billed_to_actual_ratio:.1f}x actual bytes: 5 KB rounding)",
             ),
             (
                 "  transformer",
@@ -1189,7 +137,7 @@ def render_text(plan: Plan, scale: list[Plan]) -> str:
             (
                 "Athena",
                 f"{fh.athena_scan_gb_per_query:,.2f} GB/query (one day) ->"
-                f" {_usd(fh.athena_usd_per_query)}/query",
+                f" {format_usd(fh.athena_usd_per_query)}/query",
             ),
             (
                 "Producer",
@@ -1200,53 +148,120 @@ def render_text(plan: Plan, scale: list[Plan]) -> str:
             ),
         ]
     )
-    out += ["", "Monthly cost"]
-    width = max(len(f"{line.service}: {line.item}") for line in plan.costs)
+
+
+def _bullets(texts: list[str], indent: int) -> Table:
+    grid = Table(box=None, show_header=False, padding=(0, 0, 0, 0), pad_edge=False)
+    grid.add_column(width=indent + 2, no_wrap=True)
+    grid.add_column(overflow="fold")
+    for text in texts:
+        grid.add_row(" " * indent + "- ", text)
+    return grid
+
+
+def _costs(plan: Plan) -> Table:
+    grid = Table(box=None, show_header=False, padding=(0, 1, 0, 2))
+    grid.add_column(no_wrap=True)
+    grid.add_column(justify="right", no_wrap=True)
     for line in plan.costs:
-        label = f"{line.service}: {line.item}"
-        out.append(f"  {label:<{width}}  {_usd(line.monthly_usd):>12}")
-    out.append(f"  {'total':<{width}}  {_usd(plan.total_monthly_usd):>12}")
-    out.append(
-        f"  {plan.tweets_per_month / 1e6:,.1f} M tweets/month ->"
-        f" {_usd(plan.usd_per_million_tweets)} per million tweets"
+        grid.add_row(f"{line.service}: {line.item}", format_usd(line.monthly_usd))
+    grid.add_row("total", format_usd(plan.total_monthly_usd))
+    return grid
+
+
+def _engines(plan: Plan) -> str:
+    others = {
+        engine: build_plan(replace(plan.inputs, sentiment_engine=engine))
+        for engine in SENTIMENT_ENGINES
+    }
+    per_engine = ", ".join(
+        f"{format_usd(other.usd_per_million_tweets)} with {engine}"
+        for engine, other in others.items()
     )
-    lambdas = (con, fh.transformer, prod.lambda_plan)
+    return f"  per million tweets by sentiment engine: {per_engine}"
+
+
+def render(plan: Plan, scale: list[Plan], console: Console) -> None:
+    """The human report: capacity per resource, the cost table, then 10x/100x/1,000x."""
+    inputs, kin = plan.inputs, plan.kinesis
+    console.print(
+        f"trendstream plan: {_rate(inputs.tweets_per_second)} tweets/s"
+        f" x {inputs.avg_record_bytes:,} B/record ({kin.bytes_per_s / MIB:,.3f} MiB/s),"
+        f" {inputs.stats_topics} topics, hottest {inputs.hot_topic_share:.0%}"
+    )
+    console.print(f"sentiment: {inputs.sentiment_engine}, scored once per tweet by the producer")
+    console.print(f"prices: {REGION} on-demand, pages read {PRICES_READ}; check before relying")
+    console.print("  (--json gives each price's page, date read and whether it was confirmed)")
+    console.print(f"measured figures: {inputs.measured_source}")
+    console.print()
+    console.print("Capacity")
+    console.print(_capacity(plan))
+    console.print()
+    console.print("Monthly cost")
+    console.print(_costs(plan))
+    console.print(
+        f"  {plan.tweets_per_month / 1e6:,.1f} M tweets/month ->"
+        f" {format_usd(plan.usd_per_million_tweets)} per million tweets"
+    )
+    console.print(_engines(plan))
+    lambdas = (plan.consumer, plan.firehose.transformer, plan.producer.lambda_plan)
     other: Architecture = "x86_64" if inputs.architecture == "arm64" else "arm64"
     delta = sum(getattr(item, f"monthly_usd_{other}") - item.monthly_usd for item in lambdas)
-    out.append(
-        f"  (Lambdas on {other} instead: {'+' if delta >= 0 else '-'}{_usd(abs(delta))}/month)"
-    )
+    sign = "+" if delta >= 0 else "-"
+    console.print(f"  (Lambdas on {other} instead: {sign}{format_usd(abs(delta))}/month)")
     if plan.notes:
-        out += ["", "At this load"]
-        for note in plan.notes:
-            out += _bullet(note.text, indent=2)
+        console.print()
+        console.print("At this load")
+        console.print(_bullets([note.text for note in plan.notes], indent=2))
     if scale:
-        out += ["", "What changes at 10x, 100x, 1,000x"]
+        console.print()
+        console.print("What changes at 10x, 100x, 1,000x")
         seen = {note.id for note in plan.notes}
         for bigger in scale:
             factor = bigger.inputs.tweets_per_second / inputs.tweets_per_second
-            out += textwrap.wrap(
-                f"  {factor:,.0f}x = {_rate(bigger.inputs.tweets_per_second)} tweets/s:"
-                f" {_shards(bigger.kinesis.shards)} ({bigger.kinesis.cheaper_mode}),"
-                f" consumer concurrency up to {bigger.consumer.max_concurrency:,},"
-                f" {bigger.dynamodb.wru_per_s:,.0f} WRU/s, {_usd(bigger.total_monthly_usd)}/month,"
-                f" {_usd(bigger.usd_per_million_tweets)}/M tweets",
-                width=TEXT_WIDTH,
-                subsequent_indent="      ",
+            console.print(
+                Text(
+                    f"  {factor:,.0f}x = {_rate(bigger.inputs.tweets_per_second)} tweets/s:"
+                    f" {format_shards(bigger.kinesis.shards)} ({bigger.kinesis.cheaper_mode}),"
+                    f" consumer concurrency up to {bigger.consumer.max_concurrency:,},"
+                    f" {bigger.dynamodb.wru_per_s:,.0f} WRU/s,"
+                    f" {format_usd(bigger.total_monthly_usd)}/month,"
+                    f" {format_usd(bigger.usd_per_million_tweets)}/M tweets"
+                ),
+                overflow="fold",
             )
             fresh = [note for note in bigger.notes if note.id not in seen]
-            for note in fresh:
-                out += _bullet(note.text, indent=6)
+            if fresh:
+                console.print(_bullets([note.text for note in fresh], indent=6))
             seen.update(note.id for note in fresh)
-    out += [
-        "",
-        "Not modelled: free tiers, CloudWatch logs/metrics, X-Ray, KMS requests, PITR backups,",
-        "data transfer, retries.",
-    ]
-    return "\n".join(out) + "\n"
+    console.print()
+    console.print(
+        "Not modelled: free tiers, CloudWatch logs/metrics, X-Ray, KMS requests, PITR backups,"
+        " data transfer, retries."
+    )
 
 
-SCALE_FACTORS: Final = (10, 100, 1000)
+def _plain(number: float) -> str:
+    return f"{number:,.0f}" if float(number).is_integer() else f"{number:,g}"
+
+
+def _bounded(kind: type[int] | type[float], low: float, high: float) -> Callable[[str], float]:
+    """An argparse type: a finite number within [low, high], or a one-line error."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"must be a {'whole ' if kind is int else ''}number, got {text!r}"
+            ) from None
+        if not (math.isfinite(value) and low <= value <= high):
+            raise argparse.ArgumentTypeError(
+                f"must be between {_plain(low)} and {_plain(high)}, got {text}"
+            )
+        return value
+
+    return parse
 
 
 def _positive_rate(text: str) -> float:
@@ -1256,6 +271,10 @@ def _positive_rate(text: str) -> float:
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}") from None
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    if value > MAX_TWEETS_PER_SECOND:
+        raise argparse.ArgumentTypeError(
+            f"must be at most {MAX_TWEETS_PER_SECOND:,.0f} tweets/s, got {text}"
+        )
     return value
 
 
@@ -1266,30 +285,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--avg-record-bytes",
-        type=int,
+        type=_bounded(int, 1, 1024 * 1024),
         default=1200,
         help="stream record size (default 1200: a measured 1,126-byte record with entities)",
     )
     parser.add_argument(
-        "--stats-topics", type=int, default=50, help="distinct topics per minute (default 50)"
+        "--avg-text-chars",
+        type=_bounded(int, 1, 25_000),
+        default=140,
+        help="characters per tweet text, for Comprehend's units (default 140)",
+    )
+    parser.add_argument(
+        "--stats-topics",
+        type=_bounded(int, -1e9, 1_000_000),
+        default=50,
+        help="distinct topics per minute (default 50)",
     )
     parser.add_argument(
         "--hot-topic-share",
-        type=float,
+        type=_bounded(float, -1e9, 1e9),
         default=0.2,
         help="share of tweets on the busiest topic (default 0.2)",
     )
     parser.add_argument(
-        "--consumer-batch-size", type=int, default=100, help="ESM BatchSize (default 100)"
+        "--consumer-batch-size",
+        type=_bounded(int, -1e9, 1e9),
+        default=100,
+        help="ESM BatchSize (default 100)",
     )
     parser.add_argument(
         "--cpu-us-per-record",
-        type=float,
-        default=50.0,
-        help="consumer CPU per record in microseconds (default 50)",
+        type=_bounded(float, 0, 1e6),
+        default=None,
+        help="consumer CPU per record in microseconds (default: build/bench.json, else the last"
+        " measured figure)",
     )
     parser.add_argument(
-        "--ttl-days", type=int, default=7, help="DynamoDB item TTL in days (default 7)"
+        "--ttl-days", type=_bounded(int, 1, 36_500), default=7, help="DynamoDB TTL (default 7)"
     )
     parser.add_argument(
         "--architecture",
@@ -1298,19 +330,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Lambda architecture (default x86_64, as the Terraform function module sets)",
     )
     parser.add_argument(
-        "--json", action="store_true", help="print the plan as JSON (schema trendstream.plan/1)"
+        "--sentiment-engine",
+        choices=SENTIMENT_ENGINES,
+        default="vader",
+        help="SENTIMENT_ENGINE of the stack (default vader)",
+    )
+    parser.add_argument(
+        "--bench",
+        type=Path,
+        default=BENCH_REPORT,
+        help="benchmark report with the measured per-record figures (default build/bench.json)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help=f"print the plan as JSON (schema {PLAN_SCHEMA})"
     )
 
 
 def inputs_from_args(args: argparse.Namespace) -> PlanInputs:
     """Validated model inputs from parsed options; raises ValueError with the operator's message."""
+    measured = load_measured(args.bench)
     return PlanInputs(
         tweets_per_second=args.tweets_per_second,
         avg_record_bytes=args.avg_record_bytes,
+        avg_text_chars=args.avg_text_chars,
         stats_topics=args.stats_topics,
         hot_topic_share=args.hot_topic_share,
         consumer_batch_size=args.consumer_batch_size,
-        consumer_cpu_us_per_record=args.cpu_us_per_record,
+        consumer_cpu_us_per_record=(
+            measured.consumer_cpu_us_per_record
+            if args.cpu_us_per_record is None
+            else args.cpu_us_per_record
+        ),
+        transformer_cpu_us_per_record=measured.transformer_cpu_us_per_record,
+        producer_cpu_us_per_tweet=measured.producer_cpu_us_per_tweet,
+        tweet_item_wru=measured.tweet_item_wru,
+        measured_source=measured.source,
+        sentiment_engine=args.sentiment_engine,
         ttl_days=args.ttl_days,
         architecture=args.architecture,
     )
@@ -1324,27 +379,20 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"trendstream plan: error: {error}\n")
         return 2
     plan = build_plan(inputs)
-    scale = [
-        build_plan(replace(inputs, tweets_per_second=inputs.tweets_per_second * factor))
-        for factor in SCALE_FACTORS
-    ]
+    scale = scale_plans(inputs)
     if args.json:
         document = plan_to_dict(plan)
-        document["scale"] = [
-            {
-                "factor": factor,
-                "tweets_per_second": bigger.inputs.tweets_per_second,
-                "shards": bigger.kinesis.shards,
-                "kinesis_mode": bigger.kinesis.cheaper_mode,
-                "consumer_max_concurrency": bigger.consumer.max_concurrency,
-                "wru_per_s": bigger.dynamodb.wru_per_s,
-                "total_monthly_usd": bigger.total_monthly_usd,
-                "usd_per_million_tweets": bigger.usd_per_million_tweets,
-                "notes": [asdict(note) for note in bigger.notes],
-            }
-            for factor, bigger in zip(SCALE_FACTORS, scale, strict=True)
-        ]
-        sys.stdout.write(json.dumps(document, indent=2, allow_nan=False) + "\n")
+        document["scale"] = scale_to_dict(plan, scale)
+        try:
+            text = json.dumps(document, indent=2, allow_nan=False)
+        except ValueError as error:  # a figure the model could not bound: say so, print nothing
+            sys.stderr.write(f"trendstream plan: error: the plan has no finite value: {error}\n")
+            return 2
+        sys.stdout.write(text + "\n")
     else:
-        sys.stdout.write(render_text(plan, scale))
+        console = Console(width=WIDTH, highlight=False, color_system=None)
+        with console.capture() as captured:
+            render(plan, scale, console)
+        lines = [line.rstrip() for line in captured.get().splitlines()]
+        sys.stdout.write("\n".join(lines) + "\n")
     return 0

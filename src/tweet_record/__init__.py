@@ -4,13 +4,14 @@ Producer side::
 
     from tweet_record import build_stream_record, encode_stream_record, make_topic, utc_now
     record = build_stream_record(make_topic("#Europe", "trend", woeid=1), tweet, author, utc_now())
+    record = with_sentiment(record, "POSITIVE")  # version 2: scored once, by the producer
     data = encode_stream_record(record)          # Kinesis Data; partition key = tweet["id"]
 
 Consumer / transformer side::
 
     from tweet_record import parse_stream_record, RecordRejected
     try:
-        tweet = parse_stream_record(data)        # ParsedTweet, validated and flattened
+        tweet = parse_stream_record(data)        # ParsedTweet; .sentiment None for version 1
     except RecordRejected as rejected:           # .reason (RejectReason), .detail
         ...
 
@@ -29,8 +30,9 @@ from tweet_record.record import (
     build_stream_record,
     encode_stream_record,
     make_topic,
+    with_sentiment,
 )
-from tweet_record.schema import SCHEMA_VERSION, StreamRecord, Topic, XObject
+from tweet_record.schema import SCHEMA_VERSION, SCHEMA_VERSION_1, StreamRecord, Topic, XObject
 from tweet_record.timestamps import (
     InvalidTimestamp,
     format_utc,
@@ -43,6 +45,7 @@ from tweet_record.timestamps import (
 __all__ = [
     "MAX_RECORD_BYTES",
     "SCHEMA_VERSION",
+    "SCHEMA_VERSION_1",
     "InvalidTimestamp",
     "ParsedTweet",
     "RecordRejected",
@@ -60,4 +63,5 @@ __all__ = [
     "parse_stream_record",
     "parse_utc",
     "utc_now",
+    "with_sentiment",
 ]

@@ -5,7 +5,9 @@ item per record inside its per-record CPU budget. Keys follow CONTRACT.md:
 
 - tweet under a topic: ``pk=TOPIC#<topic>``, ``sk=TWEET#<created_at>#<tweet_id>``
 - per-minute stats:    ``pk=TOPIC#<topic>``, ``sk=MINUTE#<YYYY-MM-DDTHH:MM>``
-- "already counted" marker (exactly-once stats): ``pk=TOPIC#<topic>``, ``sk=COUNTED#<tweet_id>``
+
+The tweet item is also the proof that its tweet is counted in the minute stats: the consumer
+creates it (only if absent) in the same transaction that adds it to the stats.
 
 ``expires_at`` is ``fetched_at + TTL_DAYS``, not "now + TTL_DAYS": a redelivered record then
 produces a byte-identical item, and replayed old tweets still live ``TTL_DAYS`` in the table.
@@ -64,10 +66,6 @@ def stats_key(topic: str, created_at: str) -> Key:
     return topic_pk(topic), f"MINUTE#{minute_of(created_at)}"
 
 
-def marker_key(topic: str, tweet_id: str) -> Key:
-    return topic_pk(topic), f"COUNTED#{tweet_id}"
-
-
 def tweet_item(
     tweet: ParsedTweet, sentiment: str, ttl_days: int, expires_at: int | None = None
 ) -> Item:
@@ -105,12 +103,6 @@ def tweet_item(
     return item
 
 
-def marker_item(topic: str, tweet_id: str, expires_at: int) -> Item:
-    """Proof that (topic, tweet) is already in the minute stats; lives as long as the tweet."""
-    pk, sk = marker_key(topic, tweet_id)
-    return {"pk": {"S": pk}, "sk": {"S": sk}, "expires_at": {"N": str(expires_at)}}
-
-
 def stats_increments(sentiments: list[str]) -> dict[str, int]:
     """Counter increments for a group of tweets in one (topic, minute).
 
@@ -124,3 +116,54 @@ def stats_increments(sentiments: list[str]) -> dict[str, int]:
         if counter is not None:
             increments[counter] += 1
     return increments
+
+
+def _utf8_bytes(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
+def attribute_size(value: AttributeValue) -> int:
+    """Bytes DynamoDB counts for one attribute value (its item-size rules)."""
+    ((kind, inner),) = value.items()
+    if kind == "S":
+        size = _utf8_bytes(inner)
+    elif kind == "N":
+        digits = inner.lstrip("-").replace(".", "").strip("0") or "0"
+        size = (len(digits) + 1) // 2 + 1
+    elif kind == "L":
+        size = 3 + sum(1 + attribute_size(element) for element in inner)
+    elif kind == "M":
+        size = 3 + sum(
+            1 + _utf8_bytes(name) + attribute_size(element) for name, element in inner.items()
+        )
+    elif kind in ("BOOL", "NULL"):
+        size = 1
+    elif kind == "SS":
+        size = sum(_utf8_bytes(element) for element in inner)
+    else:
+        raise ValueError(f"no size rule for attribute type {kind}")
+    return size
+
+
+def item_size(item: Item) -> int:
+    """Attribute names plus values, as DynamoDB sizes an item for capacity and its 400 KB limit."""
+    return sum(_utf8_bytes(name) + attribute_size(value) for name, value in item.items())
+
+
+TWEET_ITEM_FIXED_BYTES = 512
+"""More than a tweet item's attribute names, key prefixes, ids, timestamps and numbers take."""
+
+
+def tweet_item_bytes_bound(tweet: ParsedTweet) -> int:
+    """An upper bound of ``item_size(tweet_item(tweet, …))``, cheap enough for every record.
+
+    Characters count 4 bytes (UTF-8's longest); the topic counts twice (``topic`` and ``pk``).
+    """
+    characters = (
+        len(tweet.text)
+        + 2 * len(tweet.topic)
+        + len(tweet.author_username or "")
+        + len(tweet.lang or "")
+        + sum(len(tag) + 1 for tag in tweet.hashtags)
+    )
+    return TWEET_ITEM_FIXED_BYTES + 4 * characters

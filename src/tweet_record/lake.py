@@ -9,7 +9,7 @@ keeps the Firehose transformer's response below its request for any record, even
 
 from __future__ import annotations
 
-import json
+import orjson
 
 from tweet_record.parse import ParsedTweet
 from tweet_record.schema import LakeRow
@@ -43,4 +43,4 @@ def lake_row(tweet: ParsedTweet, sentiment: str) -> LakeRow:
 def encode_lake_line(row: LakeRow) -> bytes:
     """One UTF-8 JSON line ending in ``\\n``; ``None`` columns omitted (read back as NULL)."""
     present = {column: value for column, value in row.items() if value is not None}
-    return (json.dumps(present, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    return orjson.dumps(present, option=orjson.OPT_APPEND_NEWLINE)

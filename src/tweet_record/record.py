@@ -12,7 +12,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from tweet_record.schema import SCHEMA_VERSION, TOPIC_KINDS, StreamRecord, Topic, XObject
+from tweet_record.schema import (
+    SCHEMA_VERSION,
+    SCHEMA_VERSION_1,
+    TOPIC_KINDS,
+    StreamRecord,
+    Topic,
+    XObject,
+)
 from tweet_record.timestamps import format_utc_seconds
 
 
@@ -34,7 +41,9 @@ def build_stream_record(
     author: Mapping[str, Any] | None,
     fetched_at: datetime,
 ) -> StreamRecord:
-    """The contract's stream record for one tweet seen under one topic.
+    """The stream record for one tweet seen under one topic, before scoring (version 1).
+
+    ``with_sentiment`` turns it into the version 2 record the producer puts.
 
     ``tweet`` and ``author`` are X API v2 objects as returned (the author from
     ``includes.users``, matched on ``tweet.author_id``; ``None`` when the expansion was not asked
@@ -44,7 +53,7 @@ def build_stream_record(
         if field not in tweet:
             raise ValueError(f"tweet has no {field!r}: request tweet.fields=created_at")
     record: StreamRecord = {
-        "schema": SCHEMA_VERSION,
+        "schema": SCHEMA_VERSION_1,
         "topic": topic,
         "tweet": XObject(tweet),
         "fetched_at": format_utc_seconds(fetched_at),
@@ -52,6 +61,12 @@ def build_stream_record(
     if author is not None:
         record["author"] = XObject(author)
     return record
+
+
+def with_sentiment(record: StreamRecord, sentiment: str) -> StreamRecord:
+    """The version 2 record: ``record`` with the tweet's sentiment label."""
+    scored: StreamRecord = {**record, "schema": SCHEMA_VERSION, "sentiment": sentiment}
+    return scored
 
 
 def encode_stream_record(record: StreamRecord) -> bytes:

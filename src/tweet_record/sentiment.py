@@ -14,7 +14,9 @@
   response's ``ErrorList`` are labelled ``ERROR``. Both only count towards ``tweet_count``.
 - ``off``: every tweet is ``NONE``.
 
-Engines take whole batches so Comprehend can batch; the per-record path never calls AWS.
+Engines take whole batches so Comprehend can batch; the per-record path never calls AWS. The
+producer scores each tweet once (stream records of version 2 carry the label); the consumer and
+the transformer only score version 1 records, with ``sentiment_labels``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING, NamedTuple, Protocol
+
+from tweet_record.backoff import BOTOCORE_MAX_ATTEMPTS, client_config
 
 if TYPE_CHECKING:
     from mypy_boto3_comprehend import ComprehendClient
@@ -41,6 +45,9 @@ class Sentiment(StrEnum):
     ERROR = "ERROR"
 
 
+LABELS: frozenset[str] = frozenset(str(label) for label in Sentiment)
+"""Every label a stream record may carry."""
+
 VADER_POSITIVE_MIN = 0.05
 VADER_NEGATIVE_MAX = -0.05
 VADER_MIXED_MIN_SHARE = 0.2
@@ -49,6 +56,12 @@ VADER_MIXED_MAX_COMPOUND = 0.5
 COMPREHEND_LABELS = frozenset({"POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED"})
 COMPREHEND_BATCH_SIZE = 25
 COMPREHEND_MAX_BYTES = 5_000
+COMPREHEND_CONNECT_TIMEOUT_SECONDS = 2.0
+COMPREHEND_READ_TIMEOUT_SECONDS = 5.0
+COMPREHEND_CALL_SECONDS = BOTOCORE_MAX_ATTEMPTS * (
+    COMPREHEND_CONNECT_TIMEOUT_SECONDS + COMPREHEND_READ_TIMEOUT_SECONDS + 1.0
+)
+"""Worst case of one call: every botocore attempt times out, plus its backoff between them."""
 COMPREHEND_LANGUAGES: Mapping[str, str] = {
     "en": "en",
     "es": "es",
@@ -78,6 +91,14 @@ class SentimentUnavailable(RuntimeError):
 
 class SentimentEngine(Protocol):
     name: str
+    batch_size: int
+    """Documents one service call takes; 1 for local engines (nothing gained by waiting)."""
+    call_seconds: float
+    """Worst-case seconds of one call (0 for local engines): callers check their deadline."""
+
+    def group(self, document: SentimentDocument) -> str | None:
+        """Documents of one group may share a call; ``None``: labelled without any call."""
+        ...
 
     def classify(self, documents: Sequence[SentimentDocument]) -> list[Sentiment]:
         """One label per document, index-aligned."""
@@ -86,6 +107,11 @@ class SentimentEngine(Protocol):
 
 class OffEngine:
     name = "off"
+    batch_size = 1
+    call_seconds = 0.0
+
+    def group(self, document: SentimentDocument) -> str | None:
+        return None
 
     def classify(self, documents: Sequence[SentimentDocument]) -> list[Sentiment]:
         return [Sentiment.NONE] * len(documents)
@@ -93,6 +119,11 @@ class OffEngine:
 
 class VaderEngine:
     name = "vader"
+    batch_size = 1
+    call_seconds = 0.0
+
+    def group(self, document: SentimentDocument) -> str | None:
+        return ""
 
     def __init__(self) -> None:
         self._polarity_scores: Callable[[str], dict[str, float]] | None = None
@@ -143,6 +174,12 @@ def truncate_utf8(text: str, max_bytes: int) -> str:
 
 class ComprehendEngine:
     name = "comprehend"
+    batch_size = COMPREHEND_BATCH_SIZE
+    call_seconds = COMPREHEND_CALL_SECONDS
+
+    def group(self, document: SentimentDocument) -> str | None:
+        """One call per language; unsupported languages are labelled without a call."""
+        return comprehend_language(document.lang)
 
     def __init__(self, client_factory: Callable[[], ComprehendClient] | None = None) -> None:
         self._client_factory = client_factory or _default_comprehend_client
@@ -201,11 +238,12 @@ def _language_literal(language: str) -> LanguageCodeType:
 
 def _default_comprehend_client() -> ComprehendClient:
     import boto3  # noqa: PLC0415
-    from botocore.config import Config  # noqa: PLC0415
 
-    return boto3.client(
-        "comprehend", config=Config(retries={"mode": "standard", "max_attempts": 5})
+    config = client_config(
+        connect_timeout=COMPREHEND_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=COMPREHEND_READ_TIMEOUT_SECONDS,
     )
+    return boto3.client("comprehend", config=config)
 
 
 ENGINES: Mapping[str, Callable[[], SentimentEngine]] = {
@@ -237,7 +275,28 @@ def score(engine: SentimentEngine, documents: Sequence[SentimentDocument]) -> li
     return [str(label) for label in engine.classify(documents)]
 
 
+class Scorable(Protocol):
+    @property
+    def text(self) -> str: ...
+    @property
+    def lang(self) -> str | None: ...
+    @property
+    def sentiment(self) -> str | None: ...
+
+
+def sentiment_labels(engine: SentimentEngine, tweets: Sequence[Scorable]) -> list[str]:
+    """The label each tweet carries, scoring only the version 1 tweets that carry none."""
+    labels = [tweet.sentiment for tweet in tweets]
+    missing = [index for index, label in enumerate(labels) if label is None]
+    if missing:
+        documents = [SentimentDocument(tweets[i].text, tweets[i].lang) for i in missing]
+        for index, label in zip(missing, score(engine, documents), strict=True):
+            labels[index] = label
+    return [label or str(Sentiment.NONE) for label in labels]
+
+
 __all__ = [
+    "LABELS",
     "ComprehendEngine",
     "OffEngine",
     "Sentiment",
@@ -248,5 +307,6 @@ __all__ = [
     "engine_from_env",
     "get_engine",
     "score",
+    "sentiment_labels",
     "vader_label",
 ]

@@ -81,6 +81,7 @@ run "functions_get_the_contract_environment" {
       TWITTER_SECRET_PLACEHOLDER   = "SET_ME"
       SEARCH_QUERIES               = "[\"aws lambda\",\"#serverless\",\"terraform aws\"]"
       TREND_WOEIDS                 = "1"
+      SENTIMENT_ENGINE             = "vader"
       POWERTOOLS_SERVICE_NAME      = "producer"
       POWERTOOLS_METRICS_NAMESPACE = "trendstream"
       POWERTOOLS_LOG_LEVEL         = "INFO"
@@ -155,6 +156,13 @@ run "iam_policies_are_scoped" {
       ]
     ]))
     error_message = "Resource \"*\" is allowed only for actions AWS cannot scope (X-Ray, Comprehend)."
+  }
+
+  assert {
+    condition = contains(flatten([
+      for statement in jsondecode(module.producer.policy_document).Statement : statement.Action
+    ]), "comprehend:BatchDetectSentiment")
+    error_message = "The producer scores sentiment once per tweet: with Comprehend it may call it."
   }
 
   assert {

@@ -57,38 +57,45 @@ def test_consumer_run_stores_every_tweet_through_the_in_memory_client(
     run = run_consumer(kinesis_event(batch), "off")
     assert run.failures == 0
     assert run.tweet_items == 100
-    assert run.calls["BatchWriteItem"] == 4  # 25 items per call
-    assert run.calls["TransactWriteItems"] >= 2  # ≤ 100 actions: markers + minute updates
+    assert set(run.calls) == {"TransactWriteItems"}
+    assert run.calls["TransactWriteItems"] >= 2  # ≤ 100 actions: tweets + minute updates
+    assert run.write_units >= run.tweet_item_units == 200  # 2 per tweet item of ≤ 1 KB
     assert run.cpu_seconds > 0
 
 
-def test_consumer_figures_count_calls_against_the_put_item_baseline(
+def test_consumer_figures_report_cpu_write_units_and_calls(
     records: list[StreamRecordBytes],
 ) -> None:
     figures = consumer_figures(records[:200], runs=2)
     names = [figure.name for figure in figures]
     assert len(figures) == 4, names
-    for figure in figures:
+    cpu, units, esm_units, calls = figures
+    for figure in (cpu, units, calls):
         assert_measured(figure, runs=2)
-    vader, off, calls, batch_writes = figures
-    assert "vader" in vader.name
-    assert "off" in off.name
-    assert vader.goal == off.goal == Goal("at_most", 50.0)
-    assert batch_writes.spread == Spread(40.0, 40.0, 40.0, 2)  # 200 items / 25 = 8 calls
-    assert batch_writes.met is True
+    assert cpu.goal == Goal("at_most", 50.0)
+    assert units.goal == Goal("at_most", 2.0)
+    assert units.details["tweet_item_units"] == 2.0
+    assert units.spread is not None
+    assert units.spread.median > 2.0  # stats updates come on top of the transactional items
+    assert esm_units.spread is not None
+    assert esm_units.spread.median >= units.spread.median  # smaller batches share less
     assert calls.spread is not None
-    assert calls.spread.median > 40.0  # stats transactions come on top
     ratio = 1000.0 / calls.spread.median
     assert f"{ratio:.1f}x fewer" in calls.baseline
 
 
-def test_producer_figure_is_two_put_records_calls_per_thousand(
+def test_producer_figures_count_put_records_cpu_and_sentiment_calls(
     records: list[StreamRecordBytes],
 ) -> None:
-    (figure,) = producer_figures(records, runs=2)
-    assert figure.spread == Spread(2.0, 2.0, 2.0, 2)
-    assert figure.met is True
-    assert "PutRecord per tweet: 1,000 calls; 500x fewer" in figure.baseline
+    calls, cpu, sentiment = producer_figures(records, runs=2)
+    assert calls.spread == Spread(2.0, 2.0, 2.0, 2)
+    assert calls.met is True
+    assert "PutRecord per tweet: 1,000 calls; 500x fewer" in calls.baseline
+    assert_measured(cpu, runs=2)
+    assert sentiment.spread is not None
+    assert sentiment.goal == Goal("at_most", 40.0)
+    languages = sentiment.details["calls"] - sentiment.details["documents"] // 25
+    assert 0 <= languages <= 12  # one partial call per language at most
 
 
 def test_transformer_events_respect_the_processor_buffer(
@@ -97,11 +104,9 @@ def test_transformer_events_respect_the_processor_buffer(
     events = firehose_events(records)
     assert sum(len(event["records"]) for event in events) == len(records)
     assert len(events) >= 1
-    figures = transformer_figures(records[:100], runs=2)
-    assert [("vader" in f.name, "off" in f.name) for f in figures] == [(True, False), (False, True)]
-    for figure in figures:
-        assert_measured(figure, runs=2)
-        assert figure.goal == Goal("at_least", 30_000.0)
+    (figure,) = transformer_figures(records[:100], runs=2)
+    assert_measured(figure, runs=2)
+    assert figure.goal == Goal("at_least", 30_000.0)
 
 
 def _zip_with_app(path: Path, source: str) -> None:
@@ -155,7 +160,7 @@ def test_figures_render_goal_spread_and_unavailable_rows() -> None:
     assert (measured.met, missed.met, skipped.met) == (True, False, None)
     assert spread_text(measured) == "1.00-3.00, n=3"
     text = markdown([measured, missed, skipped], machine((1.0, 2.0, 3.0)))
-    assert "| x | 2.00 ms | 1.00-3.00, n=3 | ≤ 2.50 ms | yes |" in text
+    assert "| x | 2.00 ms | 1.00-3.00, n=3 | ≤ 2.50 ms | yes |  |" in text
     assert "| y | 10.0 records/s | 10.0-10.0, n=1 | ≥ 30,000 records/s | NO |" in text
     assert "| z | n/a (no emulator) |" in text
     assert "load average (1/5/15 min) 1.00 2.00 3.00 before" in text
@@ -211,3 +216,16 @@ def test_cpu_meter_charges_each_process_what_it_spent() -> None:
     assert split.runtime >= 0.0
     assert stack_bench.process_cpu_seconds(busy.pid) == 0.0  # gone: nothing to charge
     assert "emulator 0.00 ms" in split.per_tweet_ms(1_000)
+
+
+def test_previous_values_come_from_the_last_report(tmp_path: Path) -> None:
+    from bench.figures import previous_text, with_previous
+
+    report = tmp_path / "bench.json"
+    report.write_text(
+        json.dumps({"figures": [{"name": "x", "spread": {"median": 75.0}}, {"name": "y"}]})
+    )
+    figures = [Figure("x", "µs", Spread.of([37.0])), Figure("y", "µs", Spread.of([1.0]))]
+    with_previous(figures, report)
+    assert [previous_text(f) for f in figures] == ["75.0 µs", ""]
+    with_previous(figures, tmp_path / "missing.json")  # no report yet: nothing to compare

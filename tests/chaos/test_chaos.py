@@ -3,10 +3,11 @@
 The stack is the Terraform root applied to a fresh emulator, run by ``LocalRuntime`` with a fast
 clock. The producer replays a generated dataset (9,900 (topic, tweet) pairs) and the test puts the
 dataset's 100 poison records (1 %) on the stream itself once the runtime has started.
-``TRENDSTREAM_FAULTS`` names a plan (see ``local_aws.faults``) that makes the emulator
-throttle DynamoDB writes, hand back ``BatchWriteItem`` items unprocessed and fail ``PutRecords``
-entries, and makes the runtime kill a consumer worker after its writes but before its answer,
-deliver one consumer batch twice and time out one Firehose processor invocation.
+``TRENDSTREAM_FAULTS`` names a plan (see ``local_aws.faults``) that makes the emulator throttle
+DynamoDB writes (the consumer's ``TransactWriteItems``: it makes no ``BatchWriteItem`` call, so
+the unprocessed-items fault has nothing to fire on) and fail ``PutRecords`` entries, and makes the
+runtime kill a consumer worker after its writes but before its answer, deliver one consumer batch
+twice and time out one Firehose processor invocation.
 
 How the producer gets the dataset: the Terraform root has no variable for extra function
 environment, so after the apply the producer's configuration is updated with boto3
@@ -52,7 +53,7 @@ CLOCK_SPEED = 20.0
 period, or two runs would both replay the same topic before either checkpoints it."""
 SETTLE_TIMEOUT = 240.0
 FAULT_PLAN: dict[str, Any] = {
-    "dynamodb": {"batch_write_unprocessed_every": 7, "throttle_every": 11, "max": 40},
+    "dynamodb": {"throttle_every": 11, "max": 40},
     "kinesis": {"put_records_fail_every": 9, "max": 200},
     "lambda": {
         "consumer": {"crash_at_invocations": [5, 30]},
@@ -62,7 +63,6 @@ FAULT_PLAN: dict[str, Any] = {
 }
 EXPECTED_KINDS = (
     faults.DYNAMODB_THROTTLE,
-    faults.DYNAMODB_UNPROCESSED_CALLS,
     faults.KINESIS_FAILED_ENTRIES,
     faults.LAMBDA_CRASH,
     faults.LAMBDA_TIMEOUT,

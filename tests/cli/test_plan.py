@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from trendstream_cli import capacity
-from trendstream_cli.capacity import (
+from capacity_plan import model as capacity
+from capacity_plan.model import (
     KIB,
     MIB,
     PlanInputs,
@@ -37,13 +37,17 @@ from trendstream_cli.capacity import (
     write_units_for_item,
     x_api_max_tweets_per_s,
 )
+from trendstream_cli import capacity as command
 from trendstream_cli.main import main
+
+NO_BENCH = "/nonexistent/bench.json"
+"""The plans below use the model's defaults (the last measured figures), whatever build/ holds."""
 
 
 def run_plan(*argv: str) -> int:
     parser = argparse.ArgumentParser()
-    capacity.add_arguments(parser)
-    return capacity.run(parser.parse_args(list(argv)))
+    command.add_arguments(parser)
+    return command.run(parser.parse_args(["--bench", NO_BENCH, *argv]))
 
 
 def note_ids(inputs: PlanInputs) -> set[str]:
@@ -199,23 +203,30 @@ def test_hot_topic_note_appears_exactly_when_its_key_passes_80_percent_of_1000_w
     )
 
 
-def test_hot_topic_saturation_in_the_plan_counts_item_marker_and_stats_writes() -> None:
+def test_hot_topic_saturation_in_the_plan_counts_transactional_items_and_stats() -> None:
     plan = build_plan(PlanInputs(tweets_per_second=1000))
-    # Tweet item 1 WRU + transactional marker 2 WRU per tweet on the topic's key.
+    # The tweet item, created in the stats transaction: 2 WRU per tweet on the topic's key.
     assert plan.dynamodb.hot_topic_saturation_tweets_per_s == pytest.approx(
-        (1000 - plan.dynamodb.stats_item_wru_per_s) / 3
+        (1000 - plan.dynamodb.stats_item_wru_per_s) / 2
     )
     assert plan.dynamodb.hot_topic_wru_per_s == pytest.approx(
-        200 * 3 + plan.dynamodb.stats_item_wru_per_s
+        200 * 2 + plan.dynamodb.stats_item_wru_per_s
     )
 
 
-def test_wru_per_tweet_is_item_plus_marker_plus_amortised_stats() -> None:
+def test_wru_per_tweet_is_the_transactional_item_plus_amortised_stats() -> None:
     plan = build_plan(PlanInputs(tweets_per_second=1000, stats_topics=1))
-    # One topic: 100 records need 2 transactions (99 + 1 markers), each updating the minute.
+    # One topic: 100 records need 2 transactions (99 + 1 tweets), each updating the minute.
     assert stats_updates_per_batch(100, 1) == pytest.approx(2.0)
     stats_wru_per_tweet = 2 * 2 / 100
-    assert plan.dynamodb.wru_per_tweet == pytest.approx(1 + 2 + stats_wru_per_tweet)
+    assert plan.dynamodb.wru_per_tweet == pytest.approx(2 + stats_wru_per_tweet)
+
+
+def test_bigger_consumer_batches_share_the_stats_updates() -> None:
+    small = build_plan(PlanInputs(tweets_per_second=1000))
+    big = build_plan(PlanInputs(tweets_per_second=1000, consumer_batch_size=500))
+    assert big.dynamodb.wru_per_tweet < small.dynamodb.wru_per_tweet
+    assert big.usd_per_million_tweets < 1.90 < small.usd_per_million_tweets
 
 
 # --- Firehose, S3, Athena, producer --------------------------------------------------------
@@ -298,7 +309,9 @@ def test_slow_consumers_get_shards_not_a_parallelization_factor_above_10() -> No
 def test_quotas_are_flagged_where_they_bind() -> None:
     ids = note_ids(PlanInputs(tweets_per_second=1_000_000))
     assert {"lambda-concurrency-quota", "dynamodb-table-quota", "kinesis-legacy-shard-quota"} <= ids
-    assert "kinesis-shard-quota" in note_ids(PlanInputs(tweets_per_second=100_000_000))
+    assert "kinesis-shard-quota" in note_ids(
+        PlanInputs(tweets_per_second=10_000_000, avg_record_bytes=4000)
+    )
     assert not {"lambda-concurrency-quota", "dynamodb-table-quota"} & note_ids(
         PlanInputs(tweets_per_second=10)
     )
@@ -317,16 +330,18 @@ def test_enhanced_fan_out_is_recommended_once_shared_reads_leave_no_catch_up() -
 def test_every_price_is_positive_and_names_its_page() -> None:
     for name, price in capacity.PRICES.items():
         assert price.usd > 0, name
-        assert "aws.amazon.com" in price.source, name
+        assert price.source.startswith("https://aws.amazon.com/"), name
+        assert price.read.startswith("2026-11"), name
+        assert price.confirmed or price.note, name  # an unconfirmed price says what was seen
 
 
 # --- the command ---------------------------------------------------------------------------
 def test_json_output_has_the_documented_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert run_plan("--tweets-per-second", "10", "--json") == 0
     document = json.loads(capsys.readouterr().out)
-    assert document["schema"] == "trendstream.plan/1"
+    assert document["schema"] == "trendstream.plan/2"
     assert document["region"] == "us-east-1"
-    assert document["prices_read"] == "2026-11"
+    assert document["prices_read"] == "2026-11-29"
     assert document["inputs"]["tweets_per_second"] == 10
     assert isinstance(document["kinesis"]["shards"], int)
     for section in ("kinesis", "consumer", "dynamodb", "firehose", "producer"):
@@ -346,9 +361,12 @@ def test_json_output_has_the_documented_schema(capsys: pytest.CaptureFixture[str
         "usd",
         "unit",
         "source",
+        "read",
         "confirmed",
         "note",
     }
+    assert document["sentiment"]["engine"] == "vader"
+    assert document["inputs"]["measured_source"].startswith("defaults = the last make bench")
 
 
 def test_text_output_has_the_cost_table_and_the_scale_section(
@@ -360,7 +378,8 @@ def test_text_output_has_the_cost_table_and_the_scale_section(
     assert "per million tweets" in out
     assert "What changes at 10x, 100x, 1,000x" in out
     assert "100x = 1,000 tweets/s" in out
-    assert "read 2026-11; check before relying" in out
+    assert "pages read 2026-11-29; check before relying" in out
+    assert "measured figures: defaults = the last make bench" in out
 
 
 @pytest.mark.parametrize("rate", ["0", "-5", "abc", "nan", "inf"])
@@ -378,8 +397,111 @@ def test_other_impossible_inputs_exit_2_with_the_option_named(
 ) -> None:
     assert main(["plan", "--tweets-per-second", "10", "--stats-topics", "0"]) == 2
     assert "--stats-topics must be at least 1" in capsys.readouterr().err
-    assert run_plan("--tweets-per-second", "10", "--avg-record-bytes", "0") == 2
-    assert "--avg-record-bytes" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        run_plan("--tweets-per-second", "10", "--avg-record-bytes", "0")
+    assert exit_info.value.code == 2
+    assert "--avg-record-bytes: must be between 1 and 1,048,576" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--tweets-per-second", "1e306"], "--tweets-per-second: must be at most 10,000,000"),
+        (["--tweets-per-second", "1e400"], "--tweets-per-second: must be a positive number"),
+        (["--cpu-us-per-record", "nan"], "--cpu-us-per-record: must be between 0 and 1,000,000"),
+        (["--cpu-us-per-record", "inf"], "--cpu-us-per-record: must be between 0 and 1,000,000"),
+        (["--cpu-us-per-record", "-1"], "--cpu-us-per-record: must be between 0 and 1,000,000"),
+        (["--hot-topic-share", "nan"], "--hot-topic-share: must be between"),
+        (["--ttl-days", "99999999999999999999"], "--ttl-days: must be between 1 and 36,500"),
+        (["--stats-topics", "1e3"], "--stats-topics: must be a whole number"),
+    ],
+)
+def test_values_that_would_overflow_get_a_one_line_error_and_no_traceback(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arguments = (
+        ["plan", *argv]
+        if argv[0] == "--tweets-per-second"
+        else ["plan", "--tweets-per-second", "10", *argv]
+    )
+    with pytest.raises(SystemExit) as exit_info:
+        main(arguments)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_json_at_the_largest_rate_has_only_finite_numbers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert (
+        run_plan("--tweets-per-second", "10000000", "--json", "--avg-record-bytes", "1048576") == 0
+    )
+    printed = capsys.readouterr().out
+    assert "Infinity" not in printed
+    assert "NaN" not in printed
+    json.loads(printed, parse_constant=lambda name: pytest.fail(f"{name} in the plan"))
+
+
+def test_the_plan_takes_its_per_record_figures_from_the_bench_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "bench.json"
+    report.write_text(
+        json.dumps(
+            {
+                "measured_at": "2026-11-29T12:00:00+00:00",
+                "figures": [
+                    {"name": "consumer CPU per record (10 batch)", "spread": {"median": 40.0}},
+                    {"name": "transformer records/s (CPU; 10)", "spread": {"median": 20_000.0}},
+                    {"name": "producer CPU per tweet, x", "spread": {"median": 60.0}},
+                    {
+                        "name": "consumer write units per new tweet (10-record batch)",
+                        "spread": {"median": 2.1},
+                        "details": {"tweet_item_units": 2.0},
+                    },
+                ],
+            }
+        )
+    )
+    parser = argparse.ArgumentParser()
+    command.add_arguments(parser)
+    args = parser.parse_args(["--tweets-per-second", "10", "--bench", str(report)])
+    inputs = command.inputs_from_args(args)
+    assert inputs.consumer_cpu_us_per_record == 40.0
+    assert inputs.transformer_cpu_us_per_record == pytest.approx(50.0)
+    assert inputs.producer_cpu_us_per_tweet == 60.0
+    assert inputs.measured_source == f"{report} (measured 2026-11-29T12:00:00+00:00)"
+    assert command.run(args) == 0
+    assert f"measured figures: {report}" in capsys.readouterr().out.replace("\n", " ")
+    report.write_text("{not json")
+    assert command.inputs_from_args(args).measured_source.startswith("defaults")
+
+
+def test_comprehend_is_priced_per_unit_with_its_three_unit_minimum() -> None:
+    assert capacity.comprehend_units_per_document(1) == 3
+    assert capacity.comprehend_units_per_document(300) == 3
+    assert capacity.comprehend_units_per_document(301) == 4
+    assert capacity.comprehend_monthly_usd(10e6) == pytest.approx(10e6 * 0.0001)
+    assert capacity.comprehend_monthly_usd(60e6) == pytest.approx(
+        10e6 * 0.0001 + 40e6 * 0.00005 + 10e6 * 0.000025
+    )
+    vader = build_plan(PlanInputs(tweets_per_second=1000))
+    comprehend = build_plan(PlanInputs(tweets_per_second=1000, sentiment_engine="comprehend"))
+    assert comprehend.sentiment.units_per_month == pytest.approx(3 * 1000 * 2_628_000)
+    assert comprehend.sentiment.calls_per_month == pytest.approx(1000 * 2_628_000 / 25)
+    assert comprehend.usd_per_million_tweets > 30 * vader.usd_per_million_tweets
+
+
+def test_the_plan_prints_vader_and_comprehend_per_million(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run_plan("--tweets-per-second", "1000") == 0
+    out = capsys.readouterr().out
+    assert "per million tweets by sentiment engine:" in out
+    assert "with vader" in out
+    assert "with comprehend" in out
 
 
 def test_plan_inputs_reject_a_non_positive_rate_even_without_argparse() -> None:

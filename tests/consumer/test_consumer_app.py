@@ -66,7 +66,7 @@ def test_happy_path_writes_contract_items(
             "mixed": 0,
         }
     }
-    assert len(items_with_prefix("COUNTED#")) == 2
+    assert [item["sk"]["S"][:7] for item in scan_table()] == ["MINUTE#", "TWEET#2", "TWEET#2"]
 
 
 def test_same_record_twice_in_a_batch_is_stored_and_counted_once(
@@ -119,49 +119,53 @@ def test_same_tweet_under_two_topics_counts_once_per_topic(
     assert stats("rust")["MINUTE#2026-11-22T10:59"]["tweet_count"] == 1
 
 
-def test_crash_between_stats_and_tweet_write_then_redelivery_is_exactly_once(
+def test_crash_after_the_transaction_then_redelivery_is_exactly_once(
     consumer_app: Any, lambda_context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from consumer.writer import TweetWriter
+    from consumer.stats import TweetTransactions
 
     event = load_event("kinesis_tweets.json")
+    commit = TweetTransactions.write
 
-    def crash(self: TweetWriter, items: Any) -> Any:
-        raise SystemExit("Lambda sandbox died after the stats transaction")
+    def commit_then_crash(self: Any, writes: Any) -> Any:
+        commit(self, writes)
+        raise SystemExit("Lambda sandbox died after the transaction committed")
 
     with monkeypatch.context() as patch:
-        patch.setattr(TweetWriter, "write", crash)
+        patch.setattr(TweetTransactions, "write", commit_then_crash)
         with pytest.raises(SystemExit):
             consumer_app.lambda_handler(event, lambda_context)
-    assert items_with_prefix("TWEET#") == []
-    assert stats()["MINUTE#2026-11-22T10:59"]["tweet_count"] == 2  # counted, tweets missing
-
+    assert len(items_with_prefix("TWEET#")) == 2
+    stats_of = stats_items()
+    assert stats()["MINUTE#2026-11-22T10:59"]["tweet_count"] == 2
     response = consumer_app.lambda_handler(event, lambda_context)  # Lambda retries the batch
 
     assert failures(response) == []
     assert len(items_with_prefix("TWEET#")) == 2
+    assert stats_items() == stats_of
     assert stats()["MINUTE#2026-11-22T10:59"]["tweet_count"] == 2
 
 
-def test_tweet_write_failure_reports_the_records_and_redelivery_completes(
+def stats_items() -> list[dict[str, Any]]:
+    return items_with_prefix("MINUTE#")
+
+
+def test_write_failure_reports_the_records_and_redelivery_completes(
     consumer_app: Any, lambda_context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from botocore.exceptions import ClientError
 
-    from consumer.retry import Backoff
-
-    monkeypatch.setattr(Backoff, "wait", lambda self, retry: None)
     event = load_event("kinesis_tweets.json")
     client = consumer_app.dynamodb()
 
     def throttled(**_: Any) -> Any:
         raise ClientError(
             {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}},
-            "BatchWriteItem",
+            "TransactWriteItems",
         )
 
     with monkeypatch.context() as patch:
-        patch.setattr(client, "batch_write_item", throttled)
+        patch.setattr(client, "transact_write_items", throttled)
         response = consumer_app.lambda_handler(event, lambda_context)
     sequence_numbers = [record["kinesis"]["sequenceNumber"] for record in event["Records"]]
     assert failures(response) == sequence_numbers
@@ -170,6 +174,37 @@ def test_tweet_write_failure_reports_the_records_and_redelivery_completes(
     assert failures(response) == []
     assert len(items_with_prefix("TWEET#")) == 2
     assert stats()["MINUTE#2026-11-22T10:59"]["tweet_count"] == 2
+
+
+def test_version_2_records_keep_the_producers_label_and_load_no_engine(
+    consumer_app: Any, lambda_context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tweet_record.sentiment import VaderEngine
+
+    def no_scoring(self: Any, documents: Any) -> Any:
+        raise AssertionError("a version 2 record was scored again")
+
+    monkeypatch.setattr(VaderEngine, "classify", no_scoring)
+    event = kinesis_event(
+        [
+            record_bytes(tweet_id="1", sentiment="MIXED"),
+            record_bytes(tweet_id="2", sentiment="NEGATIVE"),
+        ]
+    )
+    assert failures(consumer_app.lambda_handler(event, lambda_context)) == []
+    assert [i["sentiment"]["S"] for i in items_with_prefix("TWEET#")] == ["MIXED", "NEGATIVE"]
+    counts = stats()["MINUTE#2026-11-22T10:59"]
+    assert (counts["mixed"], counts["negative"], counts["positive"]) == (1, 1, 0)
+
+
+def test_an_empty_batch_answers_with_no_failures(
+    consumer_app: Any, lambda_context: FakeLambdaContext
+) -> None:
+    """Lambda invokes with an empty batch when a tumbling window closes with no new records
+    (Lambda developer guide, "Using Kinesis with Lambda", tumbling windows)."""
+    response = consumer_app.lambda_handler(load_event("kinesis_empty.json"), lambda_context)
+    assert response == {"batchItemFailures": []}
+    assert scan_table() == []
 
 
 def quarantined_objects() -> dict[str, dict[str, Any]]:
@@ -199,7 +234,7 @@ def test_poison_records_are_quarantined_not_failed(
         key, document = by_sequence[sequence]
         assert key == (
             "quarantine/consumer/year=2026/month=11/day=22/hour=11/"
-            f"shardId-000000000000-{sequence}.json"
+            f"trendstream-local-tweets/shardId-000000000000-{sequence}.json"
         )
         assert document["reason"] == reason
         assert document["detail"]
@@ -250,6 +285,25 @@ def test_quarantine_write_failure_reports_the_record_as_failed(
 
     assert failures(response) == [event["Records"][1]["kinesis"]["sequenceNumber"]]
     assert len(items_with_prefix("TWEET#")) == 2
+
+
+def test_two_streams_records_with_equal_shard_and_sequence_do_not_overwrite(
+    consumer_app: Any, lambda_context: FakeLambdaContext
+) -> None:
+    first = kinesis_event([b"garbage one"])
+    second = kinesis_event([b"garbage two"])
+    second["Records"][0]["eventSourceARN"] = (
+        "arn:aws:kinesis:us-east-1:123456789012:stream/trendstream-prod-tweets"
+    )
+    consumer_app.lambda_handler(first, lambda_context)
+    consumer_app.lambda_handler(second, lambda_context)
+
+    documents = quarantined_objects()
+    assert len(documents) == 2
+    assert {base64.b64decode(d["data_base64"]) for d in documents.values()} == {
+        b"garbage one",
+        b"garbage two",
+    }
 
 
 def test_quarantined_raw_bytes_round_trip(
@@ -328,7 +382,7 @@ def test_every_request_the_consumer_sends_is_valid_for_the_service_model(
     assert failures(consumer_app.lambda_handler(event, lambda_context)) == []
     assert failures(consumer_app.lambda_handler(event, lambda_context)) == []  # redelivered
 
-    assert set(checked) == {"TransactWriteItems", "BatchWriteItem", "PutObject"}
+    assert set(checked) == {"TransactWriteItems", "PutObject"}
 
 
 def test_the_consumer_clients_leave_validation_to_the_service(consumer_app: Any) -> None:

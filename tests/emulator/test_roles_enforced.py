@@ -198,7 +198,7 @@ def test_producer_with_its_whole_role_puts_tweets(
     assert denials.since_mark() == set()
 
 
-def test_consumer_without_batch_write_is_denied_exactly_that(
+def test_consumer_without_put_item_is_denied_exactly_that(
     deployed: dict[str, Any], emulator: EmulatorHandle, tmp_path: Path, denials: Denials
 ) -> None:
     endpoint = emulator.endpoint
@@ -206,7 +206,7 @@ def test_consumer_without_batch_write_is_denied_exactly_that(
     table_arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{deployed['table_name']}"
     runtime, _ = runtime_for(deployed, endpoint, tmp_path, "consumer_function_name")
     log_path = tmp_path / "logs" / f"{consumer}.log"
-    action = "dynamodb:BatchWriteItem"
+    action = "dynamodb:PutItem"  # the conditional Put of the tweet item in its transaction
     with without_action(endpoint, role_name(endpoint, consumer), action), runtime:
         admin(endpoint, "kinesis").put_record(
             StreamName=deployed["stream_name"], Data=tweet_record(), PartitionKey="1"

@@ -315,3 +315,25 @@ def test_sentiment_outage_fails_the_invocation_for_firehose_to_retry() -> None:
     records = [("r0", base64.b64encode(record_bytes()).decode())]
     with pytest.raises(SentimentUnavailable):
         transform(records, Unavailable(), Filters())
+
+
+def test_version_2_records_keep_the_producers_label_without_scoring() -> None:
+    from tweet_record.sentiment import SentimentUnavailable
+
+    class Unavailable:
+        name = "comprehend"
+        batch_size = 25
+
+        def group(self, document: Any) -> str | None:
+            return "en"
+
+        def classify(self, documents: Any) -> Any:
+            raise SentimentUnavailable("a version 2 record must not be scored again")
+
+    records = [
+        ("r0", base64.b64encode(record_bytes(tweet_id="1", sentiment="MIXED")).decode()),
+        ("r1", base64.b64encode(record_bytes(tweet_id="2", sentiment="NONE")).decode()),
+    ]
+    outcome = transform(records, Unavailable(), Filters())
+    lines = [json.loads(base64.b64decode(v.data)) for v in outcome.verdicts]
+    assert [line["sentiment"] for line in lines] == ["MIXED", "NONE"]

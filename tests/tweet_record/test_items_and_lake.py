@@ -6,11 +6,12 @@ from tests.tweet_record.tweet_samples import record_bytes, record_dict
 from tweet_record import parse_stream_record
 from tweet_record.items import (
     STATS_COUNTERS,
-    marker_item,
+    item_size,
     stats_increments,
     stats_key,
     ttl_days_from_env,
     tweet_item,
+    tweet_item_bytes_bound,
 )
 from tweet_record.lake import encode_lake_line, lake_row
 from tweet_record.schema import LAKE_COLUMNS
@@ -49,16 +50,23 @@ def test_tweet_item_omits_absent_optional_fields() -> None:
     assert all(len(value) == 1 for value in item.values())  # one AttributeValue type each
 
 
-def test_stats_and_marker_keys() -> None:
+def test_stats_keys() -> None:
     assert stats_key("#Europe", "2026-11-22T10:59:58.000Z") == (
         "TOPIC##Europe",
         "MINUTE#2026-11-22T10:59",
     )
-    assert marker_item("#Europe", "42", 100) == {
-        "pk": {"S": "TOPIC##Europe"},
-        "sk": {"S": "COUNTED#42"},
-        "expires_at": {"N": "100"},
-    }
+
+
+def test_item_size_follows_dynamodbs_sizing_rules() -> None:
+    """Item size = attribute name lengths + value sizes; a number takes about one byte per two
+    significant digits plus one; a list 3 bytes plus one per element (DynamoDB developer
+    guide, "Item sizes and formats")."""
+    assert item_size({"pk": {"S": "TOPIC#é"}}) == 2 + 8
+    assert item_size({"n": {"N": "1795345203"}}) == 1 + 6
+    assert item_size({"n": {"N": "-0.0500"}}) == 1 + 2
+    assert item_size({"tags": {"L": [{"S": "ab"}, {"S": "c"}]}}) == 4 + 3 + 2 + 3
+    item = tweet_item(parse_stream_record(record_bytes()), "POSITIVE", ttl_days=30)
+    assert 300 < item_size(item) < 1024  # a typical tweet item: one write unit per KB
 
 
 def test_stats_increments_count_every_label_and_keep_zeroes() -> None:
@@ -121,3 +129,12 @@ def test_lake_line_omits_absent_fields_and_escapes_newlines() -> None:
     )
     assert row["text"] == "line one\nline two"
     assert row["hashtags"] == row["mentions"] == row["urls"] == []
+
+
+@pytest.mark.parametrize(
+    "text", ["plain ascii", "é" * 300, "\U0001f600" * 280, "x" * 25_000, "#a #b"]
+)
+def test_the_cheap_tweet_item_bound_is_never_below_the_real_size(text: str) -> None:
+    tweet = parse_stream_record(record_bytes(text=text, topic="é" * 100))
+    item = tweet_item(tweet, "UNSUPPORTED_LANGUAGE", ttl_days=30)
+    assert item_size(item) <= tweet_item_bytes_bound(tweet)

@@ -118,7 +118,9 @@ def set_path(document: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
 DELETE = object()
 
 REJECTIONS: list[tuple[str, Any, RejectReason]] = [
-    ("schema", "trendstream.tweet/2", RejectReason.WRONG_SCHEMA),
+    ("schema", "trendstream.tweet/3", RejectReason.WRONG_SCHEMA),
+    ("schema", "trendstream.tweet/2", RejectReason.BAD_SENTIMENT),  # version 2 needs a label
+    ("sentiment", "GLAD", None),  # version 1 records: a stray field is ignored
     ("schema", DELETE, RejectReason.WRONG_SCHEMA),
     ("topic", DELETE, RejectReason.MISSING_FIELD),
     ("topic", "#Europe", RejectReason.BAD_FIELD_TYPE),
@@ -212,6 +214,20 @@ def test_lone_surrogate_escapes_are_rejected() -> None:
 def test_escaped_surrogate_pairs_are_fine() -> None:
     data = record_bytes(text="placeholder").replace(b"placeholder", b"rocket \\ud83d\\ude80")
     assert parse(data).text == "rocket 🚀"
+
+
+@pytest.mark.parametrize("label", ["GLAD", None, 3, ["POSITIVE"], {"POSITIVE": 1}])
+def test_version_2_records_need_a_known_sentiment_label(label: Any) -> None:
+    document = record_dict(sentiment="POSITIVE")
+    document["sentiment"] = label
+    with pytest.raises(RecordRejected) as rejected:
+        parse(encode(document))
+    assert rejected.value.reason is RejectReason.BAD_SENTIMENT
+
+
+def test_version_2_records_carry_their_label_and_version_1_none() -> None:
+    assert parse(record_bytes(sentiment="MIXED")).sentiment == "MIXED"
+    assert parse(record_bytes()).sentiment is None
 
 
 def test_rejection_detail_is_bounded() -> None:

@@ -6,11 +6,13 @@ from tests.tweet_record.tweet_samples import FETCHED_AT, x_author, x_tweet
 
 from tweet_record import (
     SCHEMA_VERSION,
+    SCHEMA_VERSION_1,
     authors_by_id,
     build_stream_record,
     encode_stream_record,
     make_topic,
     parse_stream_record,
+    with_sentiment,
 )
 
 
@@ -18,7 +20,8 @@ def test_build_follows_the_contract_shape() -> None:
     record = build_stream_record(
         make_topic("#Europe", "trend", woeid=1), x_tweet(), x_author(), FETCHED_AT
     )
-    assert record["schema"] == SCHEMA_VERSION
+    assert record["schema"] == SCHEMA_VERSION_1
+    assert "sentiment" not in record
     assert record["topic"] == {"name": "#Europe", "kind": "trend", "woeid": 1}
     assert record["tweet"] == x_tweet()
     assert record["author"] == x_author()
@@ -98,3 +101,12 @@ def test_authors_by_id_indexes_includes_users() -> None:
     assert sorted(authors) == ["1", "2"]
     assert authors_by_id(None) == {}
     assert authors_by_id({}) == {}
+
+
+def test_with_sentiment_makes_the_version_2_record() -> None:
+    record = build_stream_record(make_topic("q", "query"), x_tweet(), None, FETCHED_AT)
+    scored = with_sentiment(record, "NEGATIVE")
+    assert scored["schema"] == SCHEMA_VERSION == "trendstream.tweet/2"
+    assert scored["sentiment"] == "NEGATIVE"
+    assert record["schema"] == SCHEMA_VERSION_1  # the version 1 record is left as it was
+    assert parse_stream_record(encode_stream_record(scored)).sentiment == "NEGATIVE"

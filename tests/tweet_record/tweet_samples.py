@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tweet_record import build_stream_record, encode_stream_record, make_topic
+from tweet_record import build_stream_record, encode_stream_record, make_topic, with_sentiment
 
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 STREAM_ARN = "arn:aws:kinesis:us-east-1:123456789012:stream/trendstream-local-tweets"
@@ -72,15 +72,18 @@ def record_bytes(
     text: str = "What a wonderful day for #Europe with @someone https://t.co/x",
     created_at: str = "2026-11-22T10:59:58.000Z",
     lang: str | None = "en",
+    sentiment: str | None = None,
 ) -> bytes:
-    return encode_stream_record(
-        build_stream_record(
-            make_topic(topic, kind, woeid=1 if kind == "trend" else None),
-            x_tweet(tweet_id=tweet_id, text=text, created_at=created_at, lang=lang),
-            x_author(),
-            FETCHED_AT,
-        )
+    """A version 1 record, or version 2 when ``sentiment`` is given (the producer's label)."""
+    record = build_stream_record(
+        make_topic(topic, kind, woeid=1 if kind == "trend" else None),
+        x_tweet(tweet_id=tweet_id, text=text, created_at=created_at, lang=lang),
+        x_author(),
+        FETCHED_AT,
     )
+    if sentiment is not None:
+        record = with_sentiment(record, sentiment)
+    return encode_stream_record(record)
 
 
 def record_dict(**overrides: Any) -> dict[str, Any]:

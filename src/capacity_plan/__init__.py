@@ -1,0 +1,1 @@
+"""The capacity and cost model behind ``trendstream plan`` (see docs/capacity.md)."""

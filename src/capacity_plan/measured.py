@@ -1,0 +1,79 @@
+"""The per-record figures the plan takes from the benchmarks, or their last measured values.
+
+``make bench`` writes ``build/bench.json``; when it exists the plan uses its medians (and says
+so), else the defaults below, which are the figures of the last run recorded in
+docs/performance.md (and say that instead).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Final
+
+BENCH_REPORT: Final = Path("build") / "bench.json"
+
+
+@dataclass(frozen=True)
+class Measured:
+    consumer_cpu_us_per_record: float
+    transformer_cpu_us_per_record: float
+    producer_cpu_us_per_tweet: float
+    """Labelling with VADER, encoding and batching, per tweet."""
+    tweet_item_wru: float
+    """Write units of one tweet item in the consumer's transaction (2 per started KB)."""
+    source: str
+
+
+MEASURED_DEFAULTS: Final = Measured(
+    consumer_cpu_us_per_record=34.3,
+    transformer_cpu_us_per_record=24.9,
+    producer_cpu_us_per_tweet=45.0,
+    tweet_item_wru=2.0,
+    source="defaults = the last make bench (2026-11-29, docs/performance.md)",
+)
+
+FIGURE_PREFIXES: Final = {
+    "consumer_cpu_us_per_record": "consumer CPU per record",
+    "transformer_records_per_s": "transformer records/s",
+    "producer_cpu_us_per_tweet": "producer CPU per tweet",
+    "write_units": "consumer write units per new tweet (",
+}
+
+
+def _median(figures: list[dict[str, Any]], prefix: str) -> tuple[float, dict[str, Any]] | None:
+    for figure in figures:
+        spread = figure.get("spread") or {}
+        value = spread.get("median")
+        name = str(figure.get("name", ""))
+        if name.startswith(prefix) and isinstance(value, int | float) and value > 0:
+            return float(value), dict(figure.get("details") or {})
+    return None
+
+
+def load_measured(report: Path = BENCH_REPORT) -> Measured:
+    """Figures from ``report`` where it has them, the defaults for the rest."""
+    try:
+        document = json.loads(report.read_text(encoding="utf-8"))
+        figures = [entry for entry in document["figures"] if isinstance(entry, dict)]
+    except (OSError, ValueError, KeyError, TypeError):
+        return MEASURED_DEFAULTS
+    found: dict[str, float] = {}
+    consumer = _median(figures, FIGURE_PREFIXES["consumer_cpu_us_per_record"])
+    if consumer:
+        found["consumer_cpu_us_per_record"] = consumer[0]
+    transformer = _median(figures, FIGURE_PREFIXES["transformer_records_per_s"])
+    if transformer:
+        found["transformer_cpu_us_per_record"] = 1e6 / transformer[0]
+    producer = _median(figures, FIGURE_PREFIXES["producer_cpu_us_per_tweet"])
+    if producer:
+        found["producer_cpu_us_per_tweet"] = producer[0]
+    units = _median(figures, FIGURE_PREFIXES["write_units"])
+    item_units = units[1].get("tweet_item_units") if units else None
+    if isinstance(item_units, int | float) and item_units > 0:
+        found["tweet_item_wru"] = float(item_units)
+    if not found:
+        return MEASURED_DEFAULTS
+    when = document.get("measured_at", "an unknown date")
+    return replace(MEASURED_DEFAULTS, **found, source=f"{report} (measured {when})")

@@ -1,0 +1,77 @@
+"""The consumer's batch processor and exactly what it relies on from Powertools."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BasePartialProcessor
+from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
+from tests.tweet_record.tweet_samples import kinesis_event
+
+from consumer.processor import BulkStoreProcessor
+
+
+def test_the_public_members_the_processor_uses_exist_with_their_documented_shapes() -> None:
+    """Powertools documents custom processors as subclasses of ``BasePartialProcessor``
+    (batch utility, "Create your own partial processor"); an upgrade that changes these
+    members fails here rather than in production."""
+    abstract = BasePartialProcessor.__abstractmethods__
+    assert abstract == {"_prepare", "_clean", "_process_record", "_async_process_record"}
+    assert list(inspect.signature(BasePartialProcessor.__call__).parameters) == [
+        "self",
+        "records",
+        "handler",
+        "lambda_context",
+    ]
+    probe = BulkStoreProcessor(lambda results: [None] * len(results))
+    probe(records=[{"a": 1}], handler=len)
+    assert (probe.records, probe.handler) == ([{"a": 1}], len)
+    assert probe.success_handler("r", "result") == ("success", "result", "r")
+    assert probe.success_messages == ["r"]
+    failure = ValueError("bad")
+    entry = probe.failure_handler("f", (ValueError, failure, None))
+    assert entry[0] == "fail"
+    assert (probe.fail_messages, probe.exceptions) == (["f"], [(ValueError, failure, None)])
+
+
+def run(
+    payloads: list[bytes], handler: Any, bulk: Any
+) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
+    processor = BulkStoreProcessor(bulk)
+    event = kinesis_event(payloads)
+    with processor(event["Records"], handler):
+        results = processor.process()
+    return results, processor.response()
+
+
+def test_bulk_failures_and_handler_errors_become_batch_item_failures() -> None:
+    def handler(record: KinesisStreamRecord) -> str | None:
+        data = record.kinesis.data_as_bytes()
+        if data == b"boom":
+            raise ValueError("cannot parse")
+        return None if data == b"quarantined" else data.decode()
+
+    def bulk(results: Sequence[str]) -> list[Exception | None]:
+        return [RuntimeError("throttled") if r == "fails" else None for r in results]
+
+    payloads = [b"ok", b"boom", b"quarantined", b"fails", b"ok too"]
+    results, response = run(payloads, handler, bulk)
+
+    sequences = [r["kinesis"]["sequenceNumber"] for r in kinesis_event(payloads)["Records"]]
+    assert response == {
+        "batchItemFailures": [{"itemIdentifier": sequences[1]}, {"itemIdentifier": sequences[3]}]
+    }
+    assert [status for status, _, _ in results] == ["success", "fail", "success", "fail", "success"]
+
+
+def test_a_second_batch_starts_clean() -> None:
+    processor = BulkStoreProcessor(lambda results: [RuntimeError("x")] * len(results))
+    event = kinesis_event([b"a"])
+    with processor(event["Records"], lambda record: "stored"):
+        processor.process()
+    assert len(processor.response()["batchItemFailures"]) == 1
+    with processor([], lambda record: "stored"):
+        processor.process()
+    assert processor.response() == {"batchItemFailures": []}
