@@ -17,7 +17,7 @@ from typing import Any
 from producer.checkpoints import CheckpointStore
 from producer.config import ProducerConfig
 from producer.deadline import Deadline
-from producer.kinesis_writer import KinesisWriter, OutgoingRecord
+from producer.kinesis_writer import KinesisWriter
 from producer.pages import (
     MalformedPage,
     merge_topics,
