@@ -88,7 +88,9 @@ class StreamIdentity:
 
 
 def stream_identity(kinesis: Any, stream_arn: str) -> StreamIdentity:
-    summary = kinesis.describe_stream_summary(StreamARN=stream_arn)["StreamDescriptionSummary"]
+    """Read with DescribeStream: the action both readers' roles hold on AWS (the mapping's and
+    Firehose's), so the identity check needs no permission AWS would not have granted."""
+    summary = kinesis.describe_stream(StreamARN=stream_arn, Limit=1)["StreamDescription"]
     created = summary["StreamCreationTimestamp"]
     return StreamIdentity(
         arn=summary["StreamARN"],

@@ -9,6 +9,7 @@ mock_provider "aws" {
 variables {
   environment          = "lint"
   lambda_artifacts_dir = "tests/fixtures/lambda"
+  alarm_email          = "oncall@example.com"
 }
 
 run "render" {

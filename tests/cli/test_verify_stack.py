@@ -30,7 +30,7 @@ pytestmark = [
     pytest.mark.xdist_group("verify-stack"),
 ]
 
-ZIP_NAMES = ("producer.zip", "consumer.zip", "firehose_transformer.zip")
+ZIP_NAMES = ("producer.zip", "consumer.zip", "firehose_transformer.zip", "api.zip")
 CLOCK_SPEED = 60.0
 
 

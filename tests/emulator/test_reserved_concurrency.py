@@ -67,6 +67,7 @@ module "producer" {
   kms_key_arn                    = aws_kms_key.this.arn
   log_retention_days             = 30
   account_id                     = "123456789012"
+  region                         = "us-east-1"
   tags                           = {}
   environment_variables          = { POWERTOOLS_SERVICE_NAME = "producer" }
   policy_statements              = []

@@ -66,7 +66,7 @@ def deployed(emulator: EmulatorHandle, tmp_path_factory: pytest.TempPathFactory)
         paths,
         extra_vars={
             "environment": ENVIRONMENT,
-            "twitter_ssm_prefix": f"/twitter-{ENVIRONMENT}/",
+            "alarm_notifications_disabled": "true",
             "tweet_source": "replay",
             "lambda_artifacts_dir": str(BUILD),
         },
@@ -211,9 +211,11 @@ def test_consumer_without_put_item_is_denied_exactly_that(
         admin(endpoint, "kinesis").put_record(
             StreamName=deployed["stream_name"], Data=tweet_record(), PartitionKey="1"
         )
+        # The refusal reaches the emulator's log before the consumer's own warning: wait for both.
         wait_for(
-            lambda: bool(denials.since_mark()),
-            lambda: f"nothing denied: {runtime.stats()}",
+            lambda: bool(denials.since_mark())
+            and "AccessDeniedException" in log_path.read_text(encoding="utf-8"),
+            lambda: f"nothing denied and logged: {runtime.stats()}",
             timeout=60,
         )
         consumed = runtime.stats()["consumed"]

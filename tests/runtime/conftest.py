@@ -30,6 +30,11 @@ def clients(emulator: EmulatorHandle) -> Callable[[str], Any]:
 
 @pytest.fixture(scope="session", autouse=True)
 def _test_role(clients: Callable[[str], Any]) -> None:
+    create_test_role(clients)
+
+
+def create_test_role(clients: Callable[[str], Any]) -> None:
+    """The role every test function, mapping and delivery stream runs as, on this emulator."""
     iam = clients("iam")
     with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
         iam.create_role(

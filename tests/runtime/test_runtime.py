@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -16,7 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.runtime.conftest import ROLE_ARN, EmulatorHandle, unique, zip_source
+from tests.runtime.conftest import (
+    ROLE_ARN,
+    EmulatorHandle,
+    create_test_role,
+    unique,
+    zip_source,
+)
 
 from local_aws.clock import ManualClock
 from local_aws.moto_server import REGION, start_emulator, stop_emulator
@@ -251,11 +256,7 @@ def run_stack(
     """`make up` then `make run`: deploy the stack named `trendstream-local`, run the runtime
     (one producer run at start) until the consumer got every record, deliver Firehose's buffers.
     Returns the outputs and what each stage holds."""
-    with contextlib.suppress(clients("iam").exceptions.EntityAlreadyExistsException):
-        clients("iam").create_role(
-            RoleName=ROLE_ARN.rsplit("/", 1)[-1],
-            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
-        )
+    create_test_role(clients)
     outputs = deploy_stack(clients, tmp_path / "build", count, prefix="trendstream-local")
     with LocalRuntime(
         outputs,
