@@ -1,7 +1,7 @@
 """DynamoDB items of the EventData table, in the low-level AttributeValue form.
 
 The low-level form is written directly (no ``TypeSerializer``) because the consumer builds one
-item per record inside its per-record CPU budget. Keys follow CONTRACT.md:
+item per record inside its per-record CPU budget. Keys (docs/data-model.md):
 
 - tweet under a topic: ``pk=TOPIC#<topic>``, ``sk=TWEET#<created_at>#<tweet_id>``
 - per-minute stats:    ``pk=TOPIC#<topic>``, ``sk=MINUTE#<YYYY-MM-DDTHH:MM>``
@@ -23,7 +23,8 @@ from tweet_record.parse import ParsedTweet
 from tweet_record.sentiment import Sentiment
 from tweet_record.timestamps import expiry_epoch, minute_of
 
-DEFAULT_TTL_DAYS = 30
+DEFAULT_TTL_DAYS = 7
+"""Terraform's ``ttl_days`` default (a test holds them equal), for a consumer without TTL_DAYS."""
 
 AttributeValue = dict[str, Any]
 Item = dict[str, AttributeValue]
@@ -41,7 +42,8 @@ STATS_COUNTERS: tuple[str, ...] = ("tweet_count", *SENTIMENT_COUNTERS.values())
 
 
 def ttl_days_from_env(environ: Mapping[str, str] = os.environ) -> int:
-    """``TTL_DAYS`` (default 30); a typo must fail loudly at cold start, not expire data."""
+    """``TTL_DAYS`` (else ``DEFAULT_TTL_DAYS``); a typo must fail loudly at cold start, not expire
+    data."""
     raw = environ.get("TTL_DAYS", "").strip()
     if not raw:
         return DEFAULT_TTL_DAYS

@@ -86,7 +86,7 @@ run "functions_get_the_contract_environment" {
       POWERTOOLS_METRICS_NAMESPACE = "trendstream"
       POWERTOOLS_LOG_LEVEL         = "INFO"
     })
-    error_message = "Producer environment differs from CONTRACT.md."
+    error_message = "Producer environment differs from docs/data-model.md."
   }
 
   assert {
@@ -99,7 +99,7 @@ run "functions_get_the_contract_environment" {
       POWERTOOLS_METRICS_NAMESPACE = "trendstream"
       POWERTOOLS_LOG_LEVEL         = "INFO"
     })
-    error_message = "Consumer environment differs from CONTRACT.md."
+    error_message = "Consumer environment differs from docs/data-model.md."
   }
 
   assert {
@@ -109,7 +109,7 @@ run "functions_get_the_contract_environment" {
       POWERTOOLS_METRICS_NAMESPACE = "trendstream"
       POWERTOOLS_LOG_LEVEL         = "INFO"
     })
-    error_message = "Transformer environment differs from CONTRACT.md."
+    error_message = "Transformer environment differs from docs/data-model.md."
   }
 }
 

@@ -82,7 +82,7 @@ def test_stats_increments_count_every_label_and_keep_zeroes() -> None:
 
 
 @pytest.mark.parametrize(
-    ("environ", "days"), [({}, 30), ({"TTL_DAYS": ""}, 30), ({"TTL_DAYS": " 7 "}, 7)]
+    ("environ", "days"), [({}, 7), ({"TTL_DAYS": ""}, 7), ({"TTL_DAYS": " 30 "}, 30)]
 )
 def test_ttl_days_from_env(environ: dict[str, str], days: int) -> None:
     assert ttl_days_from_env(environ) == days

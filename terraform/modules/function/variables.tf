@@ -74,7 +74,7 @@ variable "reserved_concurrent_executions" {
 }
 
 variable "environment_variables" {
-  description = "Environment of the function (CONTRACT.md, \"Function environment\")."
+  description = "Environment of the function (docs/data-model.md, \"The functions' environment\")."
   type        = map(string)
 }
 

@@ -3,7 +3,7 @@ locals {
   tweets_location = "s3://${aws_s3_bucket.this.bucket}/${local.tweets_prefix}"
   table_ref       = "\"${aws_glue_catalog_database.this.name}\".\"${aws_glue_catalog_table.tweets.name}\""
 
-  # The flattened tweet the transformer writes, one JSON object per line (CONTRACT.md, "The lake").
+  # The flattened tweet the transformer writes, one JSON object per line (docs/data-model.md, "The lake").
   tweet_columns = [
     { name = "tweet_id", type = "string", comment = "X tweet id (decimal string)" },
     { name = "created_at", type = "string", comment = "ISO 8601 UTC, as the X API returns it" },
