@@ -106,9 +106,9 @@ variable "consumer_starting_position" {
 }
 
 variable "consumer_batch_size" {
-  description = "Maximum records per consumer invocation."
+  description = "Maximum records per consumer invocation; bigger batches share each minute's stats update between more tweets (docs/capacity.md)."
   type        = number
-  default     = 100
+  default     = 500
 
   validation {
     condition     = var.consumer_batch_size >= 1 && var.consumer_batch_size <= 10000

@@ -295,7 +295,7 @@ class PlanInputs:
     hot_topic_share: float = 0.2
     tweet_item_bytes: int = 500
     stats_item_bytes: int = 150
-    consumer_batch_size: int = 100
+    consumer_batch_size: int = 500
     consumer_batching_window_s: float = 1.0
     consumer_cpu_us_per_record: float = MEASURED_DEFAULTS.consumer_cpu_us_per_record
     dynamodb_ms_per_call: float = 10.0

@@ -7,7 +7,7 @@ import json
 import math
 import sys
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Final
 
@@ -278,6 +278,10 @@ def _positive_rate(text: str) -> float:
     return value
 
 
+_DEFAULTS: Final = {field.name: field.default for field in fields(PlanInputs)}
+"""The model's stated assumptions, which the options default to."""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `trendstream plan`; defaults are the model's stated assumptions."""
     parser.add_argument(
@@ -286,32 +290,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--avg-record-bytes",
         type=_bounded(int, 1, 1024 * 1024),
-        default=1200,
-        help="stream record size (default 1200: a measured 1,126-byte record with entities)",
+        default=_DEFAULTS["avg_record_bytes"],
+        help="stream record size (default %(default)s: a measured 1,126-byte record with entities)",
     )
     parser.add_argument(
         "--avg-text-chars",
         type=_bounded(int, 1, 25_000),
-        default=140,
-        help="characters per tweet text, for Comprehend's units (default 140)",
+        default=_DEFAULTS["avg_text_chars"],
+        help="characters per tweet text, for Comprehend's units (default %(default)s)",
     )
     parser.add_argument(
         "--stats-topics",
         type=_bounded(int, -1e9, 1_000_000),
-        default=50,
-        help="distinct topics per minute (default 50)",
+        default=_DEFAULTS["stats_topics"],
+        help="distinct topics per minute (default %(default)s)",
     )
     parser.add_argument(
         "--hot-topic-share",
         type=_bounded(float, -1e9, 1e9),
-        default=0.2,
-        help="share of tweets on the busiest topic (default 0.2)",
+        default=_DEFAULTS["hot_topic_share"],
+        help="share of tweets on the busiest topic (default %(default)s)",
     )
     parser.add_argument(
         "--consumer-batch-size",
         type=_bounded(int, -1e9, 1e9),
-        default=100,
-        help="ESM BatchSize (default 100)",
+        default=_DEFAULTS["consumer_batch_size"],
+        help="ESM BatchSize (default %(default)s, as Terraform's consumer_batch_size)",
     )
     parser.add_argument(
         "--cpu-us-per-record",
@@ -321,7 +325,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         " measured figure)",
     )
     parser.add_argument(
-        "--ttl-days", type=_bounded(int, 1, 36_500), default=7, help="DynamoDB TTL (default 7)"
+        "--ttl-days",
+        type=_bounded(int, 1, 36_500),
+        default=_DEFAULTS["ttl_days"],
+        help="DynamoDB TTL (default %(default)s)",
     )
     parser.add_argument(
         "--architecture",

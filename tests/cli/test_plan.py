@@ -6,6 +6,7 @@ import argparse
 import itertools
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -518,3 +519,15 @@ def test_the_plans_in_docs_capacity_md_are_what_the_command_prints(
     printed = capsys.readouterr().out
     document = (Path(__file__).parents[2] / "docs" / "capacity.md").read_text(encoding="utf-8")
     assert f"```text\n{printed}```" in document, "regenerate the plans in docs/capacity.md"
+
+
+def test_the_plan_assumes_the_stacks_own_batch_size() -> None:
+    """The plan prices the stack as Terraform deploys it: its BatchSize default is Terraform's."""
+    variables = (Path(__file__).parents[2] / "terraform" / "variables.tf").read_text(
+        encoding="utf-8"
+    )
+    declared = re.search(
+        r'variable "consumer_batch_size" \{.*?default\s*=\s*(\d+)', variables, re.S
+    )
+    assert declared is not None
+    assert PlanInputs(tweets_per_second=1.0).consumer_batch_size == int(declared.group(1))
