@@ -216,7 +216,7 @@ def test_hot_topic_saturation_in_the_plan_counts_transactional_items_and_stats()
 
 
 def test_wru_per_tweet_is_the_transactional_item_plus_amortised_stats() -> None:
-    plan = build_plan(PlanInputs(tweets_per_second=1000, stats_topics=1))
+    plan = build_plan(PlanInputs(tweets_per_second=1000, stats_topics=1, consumer_batch_size=100))
     # One topic: 100 records need 2 transactions (99 + 1 tweets), each updating the minute.
     assert stats_updates_per_batch(100, 1) == pytest.approx(2.0)
     stats_wru_per_tweet = 2 * 2 / 100
@@ -224,8 +224,8 @@ def test_wru_per_tweet_is_the_transactional_item_plus_amortised_stats() -> None:
 
 
 def test_bigger_consumer_batches_share_the_stats_updates() -> None:
-    small = build_plan(PlanInputs(tweets_per_second=1000))
-    big = build_plan(PlanInputs(tweets_per_second=1000, consumer_batch_size=500))
+    small = build_plan(PlanInputs(tweets_per_second=1000, consumer_batch_size=100))
+    big = build_plan(PlanInputs(tweets_per_second=1000))  # Terraform's default, 500
     assert big.dynamodb.wru_per_tweet < small.dynamodb.wru_per_tweet
     assert big.usd_per_million_tweets < 1.90 < small.usd_per_million_tweets
 

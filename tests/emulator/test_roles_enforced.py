@@ -204,17 +204,25 @@ def test_consumer_without_put_item_is_denied_exactly_that(
     endpoint = emulator.endpoint
     consumer = deployed["consumer_function_name"]
     table_arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{deployed['table_name']}"
-    runtime, _ = runtime_for(deployed, endpoint, tmp_path, "consumer_function_name")
+    runtime, clock = runtime_for(deployed, endpoint, tmp_path, "consumer_function_name")
     log_path = tmp_path / "logs" / f"{consumer}.log"
     action = "dynamodb:PutItem"  # the conditional Put of the tweet item in its transaction
     with without_action(endpoint, role_name(endpoint, consumer), action), runtime:
         admin(endpoint, "kinesis").put_record(
             StreamName=deployed["stream_name"], Data=tweet_record(), PartitionKey="1"
         )
-        # The refusal reaches the emulator's log before the consumer's own warning: wait for both.
+
+        # One record does not fill a batch: move the clock past the batching window until the
+        # mapping invokes. The refusal reaches the emulator's log before the consumer's own
+        # warning: wait for both.
+        def denied_and_logged() -> bool:
+            clock.advance(2.0)
+            return bool(denials.since_mark()) and "AccessDeniedException" in log_path.read_text(
+                encoding="utf-8"
+            )
+
         wait_for(
-            lambda: bool(denials.since_mark())
-            and "AccessDeniedException" in log_path.read_text(encoding="utf-8"),
+            denied_and_logged,
             lambda: f"nothing denied and logged: {runtime.stats()}",
             timeout=60,
         )
