@@ -32,7 +32,7 @@ from trendstream_cli import arguments, lifecycle, pipeline, query, stack
 from trendstream_cli import run as run_command
 from trendstream_cli.live_page import replay_page_address
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 DATASET = stack.REPO_ROOT / "datasets" / "replay"
 MANIFEST = DATASET / "manifest.json"
@@ -120,7 +120,7 @@ def wait_until_settled(
     deadline = time.monotonic() + timeout
     while True:
         counts = read()
-        log.info(
+        logger.info(
             "stream %d, table %d, lake %d (+%d dropped), quarantine %d",
             counts.stream_records,
             counts.tweet_items,
@@ -207,9 +207,9 @@ def run(args: argparse.Namespace) -> int:
         raise
     endpoint = stack.running_endpoint(paths)
     if endpoint is None:
-        log.error("the emulator stopped during apply: see %s", paths.emulator_log)
+        logger.error("the emulator stopped during apply: see %s", paths.emulator_log)
         return 1
-    log.info("stack applied in %.0fs; running the pipeline", time.monotonic() - started)
+    logger.info("stack applied in %.0fs; running the pipeline", time.monotonic() - started)
     try:
         # boto3 in this process (the pipeline reader, the query) talks to the emulator too.
         os.environ.update(emulator_environment(endpoint))
@@ -248,6 +248,6 @@ def run(args: argparse.Namespace) -> int:
             stop_emulator(pid_file=paths.pid_file)
             shutil.rmtree(paths.state_dir, ignore_errors=True)
     if not ok:
-        log.error("the counts disagree: see the MISMATCH rows above")
+        logger.error("the counts disagree: see the MISMATCH rows above")
         return 1
     return 0
