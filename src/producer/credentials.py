@@ -24,8 +24,6 @@ logger = logging.getLogger(__name__)
 USER_CONTEXT_KEYS = ("consumer_key", "consumer_secret", "access_token_key", "access_token_secret")
 """OAuth 1.0a user context: all four together, or none."""
 APP_ONLY_KEY = "bearer_token"
-REQUIRED_KEYS = USER_CONTEXT_KEYS
-"""Every credential name the stack creates a parameter for, besides the bearer token."""
 CACHE_SECONDS = 300
 
 

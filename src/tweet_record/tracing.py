@@ -89,10 +89,6 @@ class DeferredXRayProvider(BaseProvider):
             self._recorder = xray_recorder
         return self._recorder
 
-    @property
-    def loaded(self) -> bool:
-        return self._recorder is not None
-
     @contextmanager
     def in_subsegment(self, name: Any = None, **kwargs: Any) -> Generator[BaseSegment, None, None]:
         with self._xray().in_subsegment(name=name, **kwargs) as subsegment:

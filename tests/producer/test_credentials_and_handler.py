@@ -12,7 +12,7 @@ import responses
 from producer_helpers import REGION, FakeContext, load_event, read_stream, search_page, tweet
 from test_x_api_source import SEARCH_URL, TRENDS_URL, UNAUTHORIZED
 
-from producer.credentials import REQUIRED_KEYS, CredentialsError, load_credentials
+from producer.credentials import USER_CONTEXT_KEYS, CredentialsError, load_credentials
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -26,7 +26,7 @@ def put_parameters(values: dict[str, str], prefix: str = "/twitter/") -> None:
 
 
 def all_keys(value: str = CANARY) -> dict[str, str]:
-    return {key: f"{key}-{value}" for key in REQUIRED_KEYS}
+    return {key: f"{key}-{value}" for key in USER_CONTEXT_KEYS}
 
 
 def test_loads_all_keys_decrypted_and_bearer_is_optional() -> None:
@@ -57,7 +57,7 @@ def test_the_placeholder_is_the_one_terraform_passes() -> None:
 
 def test_bearer_token_alone_is_enough() -> None:
     """Search works app-only with the bearer token; trends need it anyway."""
-    put_parameters({**dict.fromkeys(REQUIRED_KEYS, "SET_ME"), "bearer_token": f"b-{CANARY}"})
+    put_parameters({**dict.fromkeys(USER_CONTEXT_KEYS, "SET_ME"), "bearer_token": f"b-{CANARY}"})
 
     loaded = load_credentials("/twitter/", "SET_ME")
 
@@ -144,7 +144,7 @@ def test_before_the_secrets_are_set_a_run_ends_normally_and_says_so(
     monkeypatch.setenv("TWITTER_SECRET_PLACEHOLDER", "SET_ME")
     monkeypatch.setenv("TREND_WOEIDS", "none")
     monkeypatch.setenv("SEARCH_QUERIES", '["aws lambda"]')
-    put_parameters({**dict.fromkeys(REQUIRED_KEYS, "SET_ME"), "bearer_token": "SET_ME"})
+    put_parameters({**dict.fromkeys(USER_CONTEXT_KEYS, "SET_ME"), "bearer_token": "SET_ME"})
     event = load_event("eventbridge_scheduled.json")
 
     with caplog.at_level(logging.DEBUG):
