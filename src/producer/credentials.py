@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from producer.config import ConfigurationError
+
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SSMProvider
 
@@ -27,8 +29,9 @@ APP_ONLY_KEY = "bearer_token"
 CACHE_SECONDS = 300
 
 
-class CredentialsError(Exception):
-    """Credentials not set yet (missing or the placeholder): an operator must set them."""
+class CredentialsError(ConfigurationError):
+    """Credentials not set yet (missing or the placeholder): an operator must set them. The
+    handler ends such a run normally instead of raising, as a fresh stack is not failing."""
 
 
 @dataclass(frozen=True)

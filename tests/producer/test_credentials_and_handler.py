@@ -12,6 +12,7 @@ import responses
 from producer_helpers import REGION, FakeContext, load_event, read_stream, search_page, tweet
 from test_x_api_source import SEARCH_URL, TRENDS_URL, UNAUTHORIZED
 
+from producer.config import ConfigurationError
 from producer.credentials import USER_CONTEXT_KEYS, CredentialsError, load_credentials
 
 pytestmark = pytest.mark.usefixtures("aws")
@@ -53,6 +54,28 @@ def test_the_placeholder_is_the_one_terraform_passes() -> None:
     with pytest.raises(CredentialsError, match="consumer_key still holds the placeholder"):
         load_credentials("/twitter/", "CHANGE_ME")
     assert load_credentials("/twitter/", "SET_ME").consumer_key == "CHANGE_ME"
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
+def test_unset_credentials_are_a_configuration_error_the_handler_does_not_raise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One hierarchy for "the operator must fix the configuration": credentials not set are one
+    (caught as such), yet only they end the run normally; any other configuration error raises."""
+    with pytest.raises(ConfigurationError, match="X API credentials not set"):
+        load_credentials("/nothing-set/")
+
+    from producer.app import lambda_handler
+
+    _handler_env(monkeypatch)
+    monkeypatch.setenv("TWITTER_SSM_PREFIX", "/nothing-set/")
+    event = load_event("eventbridge_scheduled.json")
+    assert lambda_handler(event, FakeContext())["credentials_not_set"] is True
+
+    monkeypatch.setenv("TWEET_SOURCE", "replay")  # without REPLAY_DATASET_URI
+    with pytest.raises(ConfigurationError, match="REPLAY_DATASET_URI") as raised:
+        lambda_handler(event, FakeContext())
+    assert not isinstance(raised.value, CredentialsError)
 
 
 def test_bearer_token_alone_is_enough() -> None:
