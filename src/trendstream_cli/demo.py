@@ -243,7 +243,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if not args.keep:
             # The emulator keeps every resource in memory: stopping it is the teardown, and
-            # skips a `terraform destroy` (about 40 s) whose result nobody would see.
+            # skips a `terraform destroy` (the slowest step of a teardown) whose result nobody
+            # would see.
             # `make down` does run the destroy, and tests/emulator asserts it completes.
             stop_emulator(pid_file=paths.pid_file)
             shutil.rmtree(paths.state_dir, ignore_errors=True)

@@ -194,7 +194,8 @@ def destroy_stack(
         return
     _ensure_initialised(endpoint, paths)
     started = time.monotonic()
-    # No refresh: only Terraform changes the emulator, and a refresh costs ~20s of provider reads.
+    # No refresh: only Terraform changes the emulator, and a refresh is one provider read per
+    # resource.
     _terraform(
         [
             "destroy",

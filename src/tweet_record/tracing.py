@@ -1,7 +1,7 @@
 """A Powertools ``Tracer`` that keeps the X-Ray SDK out of the handler's import.
 
 ``Tracer()`` imports the X-Ray SDK and patches libraries while the handler module is imported
-(about 0.25 to 0.5 s, more than a handler's whole 200 ms import budget), even when tracing is
+(a large share of a cold start; docs/performance.md has the figures), even when tracing is
 disabled, because it builds the X-Ray provider before looking at the switch. Here:
 
 - tracing off (``POWERTOOLS_TRACE_DISABLED`` true, or outside Lambda as in tests and the local
