@@ -24,7 +24,7 @@ from typing import Any
 from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 
-TRUTHY = frozenset({"1", "true", "yes", "on", "y"})
+from tweet_record.environment import env_flag
 
 
 class _NoOpSegment(BaseSegment):
@@ -125,7 +125,7 @@ class DeferredXRayProvider(BaseProvider):
 
 def tracing_enabled(environ: Mapping[str, str] = os.environ) -> bool:
     """Powertools' own rule: on inside Lambda unless disabled or under SAM/Chalice local."""
-    if environ.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() in TRUTHY:
+    if env_flag(environ, "POWERTOOLS_TRACE_DISABLED"):
         return False
     if environ.get("AWS_SAM_LOCAL") or environ.get("AWS_CHALICE_CLI_MODE"):
         return False
