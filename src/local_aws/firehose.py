@@ -270,7 +270,7 @@ class DeliveryStreamConfig:
 
 
 @dataclass
-class DeliveryStats:
+class FirehoseDeliveryStats:
     """Counters for the progress display."""
 
     records_read: int = 0
@@ -339,7 +339,7 @@ class FirehoseDeliveryStream:
         if config.processor_arn and lambda_service is None:
             raise ValueError(f"{config.name} has a Lambda processor but no Lambda service")
         self.config = config
-        self.stats = DeliveryStats()
+        self.stats = FirehoseDeliveryStats()
         self._lambda = lambda_service
         self._clock = clock
         self._region = region
