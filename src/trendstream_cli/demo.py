@@ -27,7 +27,6 @@ from rich.console import Console
 from rich.table import Table
 
 from local_aws.moto_server import EmulatorError, emulator_environment, stop_emulator
-from local_aws.runtime import LocalRuntime
 from trendstream_cli import arguments, lifecycle, pipeline, query, stack
 from trendstream_cli import run as run_command
 from trendstream_cli.live_page import replay_page_address
@@ -213,14 +212,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         # boto3 in this process (the pipeline reader, the query) talks to the emulator too.
         os.environ.update(emulator_environment(endpoint))
-        runtime = LocalRuntime(
-            outputs,
-            endpoint,
-            build_dir=stack.REPO_ROOT / "build",
-            state_dir=paths.runtime_dir,
-            clock_speed=args.clock_speed,
-            start_with_producer_run=True,
-        )
+        runtime = run_command.local_runtime(outputs, endpoint, paths, args.clock_speed)
         reader = pipeline.PipelineReader(outputs, endpoint)
         with runtime:
             # After the runtime started: Firehose reads from LATEST, as on AWS.

@@ -69,8 +69,8 @@ def local_stack(state_dir: Path) -> tuple[dict[str, Any], str]:
     endpoint = stack.running_endpoint(paths)
     if endpoint is None:
         raise StackOutputsError(
-            f"the local stack's emulator is not running (state dir {state_dir}):"
-            " `make up` starts a new stack, `make run` its services"
+            f"no local stack is running in {state_dir} (its emulator is not running):"
+            " `make up` starts one"
         )
     return outputs, endpoint
 
