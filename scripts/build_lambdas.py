@@ -39,7 +39,7 @@ SKIPPED_NAMES = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache"})
 DEPENDENCY_ENTRIES_LEFT_OUT = frozenset({"bin"})  # console scripts: nothing runs them in Lambda
 SKIPPED_DIST_INFO_FILES = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
 
-log = logging.getLogger("build_lambdas")
+logger = logging.getLogger("build_lambdas")
 
 
 @dataclass(frozen=True)
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"{function.package_dir / 'app.py'} is missing")
         archive = build(function, out_dir)
         digest = hashlib.sha256(archive.read_bytes()).hexdigest()
-        log.info(
+        logger.info(
             "%-28s %8.1f KiB  sha256 %s",
             archive.relative_to(out_dir.parent) if out_dir.parent in archive.parents else archive,
             archive.stat().st_size / 1024,

@@ -28,7 +28,6 @@ DEFAULT_WINDOW_MINUTES = 60
 MAX_TOPICS = 25
 MAX_PAGE_SIZE = 100
 MAX_TOPIC_LENGTH = 256
-SENTIMENTS: tuple[str, ...] = STATS_COUNTERS[1:]
 _MINUTE = timedelta(minutes=1)
 
 ClientFactory = Callable[[], "DynamoDBClient"]

@@ -64,13 +64,13 @@ from local_aws.lambda_service import InvocationResult, LambdaService
 logger = logging.getLogger(__name__)
 
 MB = 1024 * 1024
-DEFAULT_PROCESSOR_BUFFER_BYTES = 1 * MB
+DEFAULT_PROCESSOR_BUFFER_MB = 1
 MAX_PROCESSOR_BUFFER_BYTES = 3 * MB
 DEFAULT_PROCESSOR_INTERVAL_SECONDS = 60.0
 DEFAULT_PROCESSOR_RETRIES = 3
 # Concurrent processor invocations when a backlog holds several batches.
 PROCESSOR_CONCURRENCY = 3
-DEFAULT_DESTINATION_BUFFER_BYTES = 5 * MB
+DEFAULT_DESTINATION_BUFFER_MB = 5
 DEFAULT_DESTINATION_INTERVAL_SECONDS = 300.0
 PROCESSING_FAILED = "processing-failed"
 INVOKE_ACCESS_DENIED = "Lambda.InvokeAccessDenied"
@@ -207,7 +207,7 @@ class DeliveryStreamConfig:
     buffer_interval_seconds: float
     compression: str = "UNCOMPRESSED"
     processor_arn: str | None = None
-    processor_buffer_bytes: int = DEFAULT_PROCESSOR_BUFFER_BYTES
+    processor_buffer_bytes: int = DEFAULT_PROCESSOR_BUFFER_MB * MB
     processor_interval_seconds: float = DEFAULT_PROCESSOR_INTERVAL_SECONDS
     processor_retries: int = DEFAULT_PROCESSOR_RETRIES
 
@@ -230,8 +230,10 @@ class DeliveryStreamConfig:
             bucket=s3["BucketARN"].split(":::")[-1],
             prefix=s3.get("Prefix", "") or "",
             error_output_prefix=s3.get("ErrorOutputPrefix", "") or "",
-            buffer_bytes=int(float(hints.get("SizeInMBs", 5)) * MB),
-            buffer_interval_seconds=float(hints.get("IntervalInSeconds", 300)),
+            buffer_bytes=int(float(hints.get("SizeInMBs", DEFAULT_DESTINATION_BUFFER_MB)) * MB),
+            buffer_interval_seconds=float(
+                hints.get("IntervalInSeconds", DEFAULT_DESTINATION_INTERVAL_SECONDS)
+            ),
             compression=s3.get("CompressionFormat", "UNCOMPRESSED") or "UNCOMPRESSED",
         )
         if config.compression not in _COMPRESSIONS:
@@ -248,7 +250,7 @@ class DeliveryStreamConfig:
             parameters = {
                 p["ParameterName"]: p["ParameterValue"] for p in processor.get("Parameters", [])
             }
-            size_mb = float(parameters.get("BufferSizeInMBs", 1))
+            size_mb = float(parameters.get("BufferSizeInMBs", DEFAULT_PROCESSOR_BUFFER_MB))
             return cls(
                 **{
                     **config.__dict__,
@@ -268,7 +270,7 @@ class DeliveryStreamConfig:
 
 
 @dataclass
-class DeliveryStats:
+class FirehoseDeliveryStats:
     """Counters for the progress display."""
 
     records_read: int = 0
@@ -337,7 +339,7 @@ class FirehoseDeliveryStream:
         if config.processor_arn and lambda_service is None:
             raise ValueError(f"{config.name} has a Lambda processor but no Lambda service")
         self.config = config
-        self.stats = DeliveryStats()
+        self.stats = FirehoseDeliveryStats()
         self._lambda = lambda_service
         self._clock = clock
         self._region = region

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-LOGGER = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
 REGION = "us-east-1"
@@ -139,7 +139,7 @@ def start_emulator(
     if pid_file is not None:
         pid_file.parent.mkdir(parents=True, exist_ok=True)
         pid_file.write_text(f"{handle.pid}\n", encoding="utf-8")
-    LOGGER.info("emulator pid %d ready at %s", handle.pid, handle.endpoint)
+    logger.info("emulator pid %d ready at %s", handle.pid, handle.endpoint)
     return handle
 
 
@@ -156,7 +156,7 @@ def stop_emulator(
     pid = handle.pid if handle is not None else _read_pid(pid_file)
     if pid is not None and _is_emulator_process(pid):
         _terminate(pid, timeout=timeout)
-        LOGGER.info("emulator pid %d stopped", pid)
+        logger.info("emulator pid %d stopped", pid)
     if pid_file is not None:
         pid_file.unlink(missing_ok=True)
 
@@ -361,19 +361,19 @@ def serve(port: int, port_file: Path | None = None) -> None:
 
     def shut_down(signum: int, frame: FrameType | None) -> None:
         del frame
-        LOGGER.info("signal %d: shutting down", signum)
+        logger.info("signal %d: shutting down", signum)
         threading.Thread(target=server.shutdown, name="moto-shutdown", daemon=True).start()
 
     signal.signal(signal.SIGTERM, shut_down)
     signal.signal(signal.SIGINT, shut_down)
     if port_file is not None:
         _write_atomically(port_file, f"{bound_port}\n")
-    LOGGER.info("moto emulator listening on http://%s:%d", HOST, bound_port)
+    logger.info("moto emulator listening on http://%s:%d", HOST, bound_port)
     try:
         server.serve_forever()
     finally:
         server.server_close()
-    LOGGER.info("moto emulator stopped")
+    logger.info("moto emulator stopped")
 
 
 def _write_atomically(path: Path, text: str) -> None:

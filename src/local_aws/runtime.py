@@ -11,11 +11,10 @@ runs, each on its own thread:
 * the read API's HTTP API on loopback, ``LOCAL_API_PORT`` (:mod:`local_aws.apigateway`).
 
 Time: schedules, batching windows and buffer intervals follow ``clock`` (``clock_speed`` > 1
-runs them faster for a demo; ``run_for(seconds)`` counts clock seconds); function timeouts and
-retry back-off are real time.
+runs them faster for a demo); function timeouts and retry back-off are real time.
 
 ``stop()`` ends every thread and kills every worker process; it runs on exit from
-``with LocalRuntime(...)``, from ``run_for`` (Ctrl-C included) and at interpreter exit, and a
+``with LocalRuntime(...)`` (Ctrl-C included) and at interpreter exit, and a
 worker whose runtime died anyway (SIGKILL) exits by itself, so no worker process outlives the
 runtime. ``stop()`` does not flush Firehose: call ``flush()`` first to deliver what its buffers
 hold (what AWS would deliver once the buffer interval elapsed). Checkpoints are kept in
@@ -416,18 +415,6 @@ class LocalRuntime:
             )
         except logs.exceptions.ResourceNotFoundException:
             logger.debug("no log group %s: the error is not logged there", group)
-
-    def run_for(self, seconds: float | None) -> None:
-        """Run for ``seconds`` of runtime-clock time (None: until Ctrl-C), then stop."""
-        self.start()
-        try:
-            if seconds is None:
-                while not self._stop.wait(1.0):
-                    pass
-            else:
-                self.clock.wait(seconds, self._stop)
-        finally:
-            self.stop()
 
     def flush(self) -> None:
         """Deliver what Firehose holds in its buffers now instead of when the intervals elapse."""

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from producer.config import ConfigurationError
+
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SSMProvider
 
@@ -24,13 +26,12 @@ logger = logging.getLogger(__name__)
 USER_CONTEXT_KEYS = ("consumer_key", "consumer_secret", "access_token_key", "access_token_secret")
 """OAuth 1.0a user context: all four together, or none."""
 APP_ONLY_KEY = "bearer_token"
-REQUIRED_KEYS = USER_CONTEXT_KEYS
-"""Every credential name the stack creates a parameter for, besides the bearer token."""
 CACHE_SECONDS = 300
 
 
-class CredentialsError(Exception):
-    """Credentials not set yet (missing or the placeholder): an operator must set them."""
+class CredentialsError(ConfigurationError):
+    """Credentials not set yet (missing or the placeholder): an operator must set them. The
+    handler ends such a run normally instead of raising, as a fresh stack is not failing."""
 
 
 @dataclass(frozen=True)

@@ -282,10 +282,6 @@ class ReplaySource:
         if shift_timestamps:
             self._shift_to(now())
 
-    @property
-    def manifest(self) -> dict[str, Any]:
-        return self._manifest
-
     def trends(self, woeid: int, max_trends: int) -> XPage:
         raw = self._dataset.read(f"trends/woeid-{woeid}.json")
         if raw is None:

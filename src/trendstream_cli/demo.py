@@ -27,12 +27,11 @@ from rich.console import Console
 from rich.table import Table
 
 from local_aws.moto_server import EmulatorError, emulator_environment, stop_emulator
-from local_aws.runtime import LocalRuntime
 from trendstream_cli import arguments, lifecycle, pipeline, query, stack
 from trendstream_cli import run as run_command
 from trendstream_cli.live_page import replay_page_address
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 DATASET = stack.REPO_ROOT / "datasets" / "replay"
 MANIFEST = DATASET / "manifest.json"
@@ -120,7 +119,7 @@ def wait_until_settled(
     deadline = time.monotonic() + timeout
     while True:
         counts = read()
-        log.info(
+        logger.info(
             "stream %d, table %d, lake %d (+%d dropped), quarantine %d",
             counts.stream_records,
             counts.tweet_items,
@@ -207,20 +206,13 @@ def run(args: argparse.Namespace) -> int:
         raise
     endpoint = stack.running_endpoint(paths)
     if endpoint is None:
-        log.error("the emulator stopped during apply: see %s", paths.emulator_log)
+        logger.error("the emulator stopped during apply: see %s", paths.emulator_log)
         return 1
-    log.info("stack applied in %.0fs; running the pipeline", time.monotonic() - started)
+    logger.info("stack applied in %.0fs; running the pipeline", time.monotonic() - started)
     try:
         # boto3 in this process (the pipeline reader, the query) talks to the emulator too.
         os.environ.update(emulator_environment(endpoint))
-        runtime = LocalRuntime(
-            outputs,
-            endpoint,
-            build_dir=stack.REPO_ROOT / "build",
-            state_dir=paths.runtime_dir,
-            clock_speed=args.clock_speed,
-            start_with_producer_run=True,
-        )
+        runtime = run_command.local_runtime(outputs, endpoint, paths, args.clock_speed)
         reader = pipeline.PipelineReader(outputs, endpoint)
         with runtime:
             # After the runtime started: Firehose reads from LATEST, as on AWS.
@@ -243,11 +235,12 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if not args.keep:
             # The emulator keeps every resource in memory: stopping it is the teardown, and
-            # skips a `terraform destroy` (about 40 s) whose result nobody would see.
+            # skips a `terraform destroy` (the slowest step of a teardown) whose result nobody
+            # would see.
             # `make down` does run the destroy, and tests/emulator asserts it completes.
             stop_emulator(pid_file=paths.pid_file)
             shutil.rmtree(paths.state_dir, ignore_errors=True)
     if not ok:
-        log.error("the counts disagree: see the MISMATCH rows above")
+        logger.error("the counts disagree: see the MISMATCH rows above")
         return 1
     return 0

@@ -46,23 +46,33 @@ def load_stack_outputs(args: argparse.Namespace) -> dict[str, Any]:
     whatever `AWS_ENDPOINT_URL` or `LOCAL_AWS_PORT` say). An emulator that is not running is one
     error, said once.
     """
-    try:
-        if args.outputs is not None:
+    if args.outputs is not None:
+        try:
             return read_outputs_file(args.outputs)
-        paths = stack.StackPaths(state_dir=args.state_dir or stack.default_state_dir())
+        except (OSError, ValueError, TypeError) as error:
+            raise StackOutputsError(str(error)) from error
+    outputs, endpoint = local_stack(args.state_dir or stack.default_state_dir())
+    from local_aws.moto_server import emulator_environment  # noqa: PLC0415
+
+    os.environ.update(emulator_environment(endpoint))
+    return outputs
+
+
+def local_stack(state_dir: Path) -> tuple[dict[str, Any], str]:
+    """The outputs `up` saved for the local stack in `state_dir`, and the endpoint of the emulator
+    it started for that stack; StackOutputsError when either is missing."""
+    paths = stack.StackPaths(state_dir=state_dir)
+    try:
         outputs = dict(stack.read_outputs(paths))
     except (OSError, ValueError, TypeError, RuntimeError) as error:
         raise StackOutputsError(str(error)) from error
     endpoint = stack.running_endpoint(paths)
     if endpoint is None:
         raise StackOutputsError(
-            f"the local stack's emulator is not running (state dir {paths.state_dir}):"
-            " `make up` starts a new stack"
+            f"no local stack is running in {state_dir} (its emulator is not running):"
+            " `make up` starts one"
         )
-    from local_aws.moto_server import emulator_environment  # noqa: PLC0415
-
-    os.environ.update(emulator_environment(endpoint))
-    return outputs
+    return outputs, endpoint
 
 
 def read_outputs_file(path: Path) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from local_aws.kinesis_reader import CheckpointMismatchError
 from local_aws.lambda_service import CodeMismatchError
 from local_aws.runtime import LocalRuntime, RuntimeAlreadyRunningError
 from trendstream_cli import arguments, stack
+from trendstream_cli.outputs import StackOutputsError, local_stack
 
 logger = logging.getLogger(__name__)
 
@@ -123,28 +124,15 @@ def _shorten(text: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     paths = stack.StackPaths(state_dir=args.state_dir.resolve())
-    endpoint = stack.running_endpoint(paths)
-    if endpoint is None:
-        arguments.print_error(
-            f"no local stack is running for {paths.state_dir}: run `make up` first"
-        )
-        return 2
     try:
-        outputs = stack.read_outputs(paths)
-    except (OSError, ValueError) as error:
+        outputs, endpoint = local_stack(paths.state_dir)
+    except StackOutputsError as error:
         arguments.print_error(error)
         return 2
     functions = {
         role: str(outputs[key]) for key, role in _FUNCTION_ROLES.items() if outputs.get(key)
     }
-    runtime = LocalRuntime(
-        outputs,
-        endpoint,
-        build_dir=stack.REPO_ROOT / "build",
-        state_dir=paths.runtime_dir,
-        clock_speed=args.clock_speed,
-        start_with_producer_run=True,
-    )
+    runtime = local_runtime(outputs, endpoint, paths, args.clock_speed)
     try:
         with runtime:
             _show(runtime, args.duration, functions, paths)
@@ -164,6 +152,21 @@ def run(args: argparse.Namespace) -> int:
             arguments.print_error(f"the emulator at {endpoint} answered: {error}")
         return 1
     return 0
+
+
+def local_runtime(
+    outputs: Mapping[str, Any], endpoint: str, paths: stack.StackPaths, clock_speed: float
+) -> LocalRuntime:
+    """The runtime `run` and `demo` start: the built zips, the stack's own runtime state (its
+    checkpoints), and one producer run at start as a deployment kicks the producer off."""
+    return LocalRuntime(
+        outputs,
+        endpoint,
+        build_dir=stack.REPO_ROOT / "build",
+        state_dir=paths.runtime_dir,
+        clock_speed=clock_speed,
+        start_with_producer_run=True,
+    )
 
 
 def _gone(paths: stack.StackPaths) -> str:

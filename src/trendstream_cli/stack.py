@@ -37,7 +37,7 @@ from local_aws.moto_server import (
     stop_emulator,
 )
 
-LOGGER = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM_DIR = REPO_ROOT / "terraform"
@@ -179,7 +179,7 @@ def apply_stack(
         paths,
         on_progress=on_progress,
     )
-    LOGGER.info("terraform apply finished in %.1fs", time.monotonic() - started)
+    logger.info("terraform apply finished in %.1fs", time.monotonic() - started)
     outputs = _collect_outputs(endpoint, paths)
     paths.outputs_file.write_text(json.dumps(outputs, indent=2, sort_keys=True) + "\n")
     return outputs
@@ -190,11 +190,12 @@ def destroy_stack(
 ) -> None:
     """`terraform destroy` everything the state in `paths` records."""
     if not paths.tfstate.exists():
-        LOGGER.info("no terraform state in %s: nothing to destroy", paths.state_dir)
+        logger.info("no terraform state in %s: nothing to destroy", paths.state_dir)
         return
     _ensure_initialised(endpoint, paths)
     started = time.monotonic()
-    # No refresh: only Terraform changes the emulator, and a refresh costs ~20s of provider reads.
+    # No refresh: only Terraform changes the emulator, and a refresh is one provider read per
+    # resource.
     _terraform(
         [
             "destroy",
@@ -208,7 +209,7 @@ def destroy_stack(
         paths,
         on_progress=on_progress,
     )
-    LOGGER.info("terraform destroy finished in %.1fs", time.monotonic() - started)
+    logger.info("terraform destroy finished in %.1fs", time.monotonic() - started)
 
 
 def plan_has_changes(endpoint: str, paths: StackPaths) -> bool:
@@ -258,14 +259,14 @@ def up(
             _ensure_port_free(port, paths)
         # Emulator state lives in memory: state recorded against a stopped emulator is stale.
         _remove_stack_state(paths, keep_data_dir=True)
-        LOGGER.info("starting the emulator on %s:%d", HOST, port)
+        logger.info("starting the emulator on %s:%d", HOST, port)
         handle = start_emulator(port, pid_file=paths.pid_file, log_file=paths.emulator_log)
     else:
-        LOGGER.info("reusing the emulator already running at %s", handle.endpoint)
+        logger.info("reusing the emulator already running at %s", handle.endpoint)
     try:
         return apply_stack(handle.endpoint, paths, extra_vars=extra_vars, on_progress=on_progress)
     except KeyboardInterrupt:
-        LOGGER.warning(
+        logger.warning(
             "interrupted: the emulator (pid %d) and whatever was applied are left as they are;"
             " `make up` resumes, `make down` removes them",
             handle.pid,
@@ -273,12 +274,12 @@ def up(
         raise
     except Exception:
         if not started:
-            LOGGER.warning(
+            logger.warning(
                 "apply failed; the stack that was already up is left running (log: %s)",
                 paths.terraform_log,
             )
             raise
-        LOGGER.warning(
+        logger.warning(
             "apply failed; stopping the emulator it started (log: %s)", paths.terraform_log
         )
         stop_emulator(handle, pid_file=paths.pid_file)
@@ -343,7 +344,7 @@ def down(paths: StackPaths, *, on_progress: Callable[[ApplyProgress], None] | No
             failure = error
         stop_emulator(handle, pid_file=paths.pid_file)
     else:
-        LOGGER.info("no emulator running for %s", paths.state_dir)
+        logger.info("no emulator running for %s", paths.state_dir)
         stop_emulator(pid_file=paths.pid_file)
     _remove_stack_state(paths)
     if failure is not None:
@@ -446,7 +447,7 @@ def _terraform(
                 log.write(f"{_now()} {line}\n")
                 log.flush()
                 tail.append(line)
-                LOGGER.debug("terraform: %s", line)
+                logger.debug("terraform: %s", line)
     if process.returncode not in accepted:
         output = "\n".join(tail)
         raise TerraformError(

@@ -1,7 +1,7 @@
 """A Powertools ``Tracer`` that keeps the X-Ray SDK out of the handler's import.
 
 ``Tracer()`` imports the X-Ray SDK and patches libraries while the handler module is imported
-(about 0.25 to 0.5 s, more than a handler's whole 200 ms import budget), even when tracing is
+(a large share of a cold start; docs/performance.md has the figures), even when tracing is
 disabled, because it builds the X-Ray provider before looking at the switch. Here:
 
 - tracing off (``POWERTOOLS_TRACE_DISABLED`` true, or outside Lambda as in tests and the local
@@ -24,7 +24,7 @@ from typing import Any
 from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 
-TRUTHY = frozenset({"1", "true", "yes", "on", "y"})
+from tweet_record.environment import env_flag
 
 
 class _NoOpSegment(BaseSegment):
@@ -89,10 +89,6 @@ class DeferredXRayProvider(BaseProvider):
             self._recorder = xray_recorder
         return self._recorder
 
-    @property
-    def loaded(self) -> bool:
-        return self._recorder is not None
-
     @contextmanager
     def in_subsegment(self, name: Any = None, **kwargs: Any) -> Generator[BaseSegment, None, None]:
         with self._xray().in_subsegment(name=name, **kwargs) as subsegment:
@@ -129,7 +125,7 @@ class DeferredXRayProvider(BaseProvider):
 
 def tracing_enabled(environ: Mapping[str, str] = os.environ) -> bool:
     """Powertools' own rule: on inside Lambda unless disabled or under SAM/Chalice local."""
-    if environ.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() in TRUTHY:
+    if env_flag(environ, "POWERTOOLS_TRACE_DISABLED"):
         return False
     if environ.get("AWS_SAM_LOCAL") or environ.get("AWS_CHALICE_CLI_MODE"):
         return False

@@ -899,7 +899,7 @@ def test_terraform_outputs_are_read_with_terraform_output_json(
 def test_a_local_stack_whose_emulator_is_gone_is_no_target(tmp_path: Path) -> None:
     (tmp_path / "outputs.json").write_text(json.dumps(outputs()))
 
-    with pytest.raises(verification.TargetError, match=r"no emulator is running .* `make up`"):
+    with pytest.raises(verification.TargetError, match=r"no local stack is running .* `make up`"):
         verification.local_target(tmp_path)
 
 

@@ -12,7 +12,8 @@ import responses
 from producer_helpers import REGION, FakeContext, load_event, read_stream, search_page, tweet
 from test_x_api_source import SEARCH_URL, TRENDS_URL, UNAUTHORIZED
 
-from producer.credentials import REQUIRED_KEYS, CredentialsError, load_credentials
+from producer.config import ConfigurationError
+from producer.credentials import USER_CONTEXT_KEYS, CredentialsError, load_credentials
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -26,7 +27,7 @@ def put_parameters(values: dict[str, str], prefix: str = "/twitter/") -> None:
 
 
 def all_keys(value: str = CANARY) -> dict[str, str]:
-    return {key: f"{key}-{value}" for key in REQUIRED_KEYS}
+    return {key: f"{key}-{value}" for key in USER_CONTEXT_KEYS}
 
 
 def test_loads_all_keys_decrypted_and_bearer_is_optional() -> None:
@@ -55,9 +56,31 @@ def test_the_placeholder_is_the_one_terraform_passes() -> None:
     assert load_credentials("/twitter/", "SET_ME").consumer_key == "CHANGE_ME"
 
 
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
+def test_unset_credentials_are_a_configuration_error_the_handler_does_not_raise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One hierarchy for "the operator must fix the configuration": credentials not set are one
+    (caught as such), yet only they end the run normally; any other configuration error raises."""
+    with pytest.raises(ConfigurationError, match="X API credentials not set"):
+        load_credentials("/nothing-set/")
+
+    from producer.app import lambda_handler
+
+    _handler_env(monkeypatch)
+    monkeypatch.setenv("TWITTER_SSM_PREFIX", "/nothing-set/")
+    event = load_event("eventbridge_scheduled.json")
+    assert lambda_handler(event, FakeContext())["credentials_not_set"] is True
+
+    monkeypatch.setenv("TWEET_SOURCE", "replay")  # without REPLAY_DATASET_URI
+    with pytest.raises(ConfigurationError, match="REPLAY_DATASET_URI") as raised:
+        lambda_handler(event, FakeContext())
+    assert not isinstance(raised.value, CredentialsError)
+
+
 def test_bearer_token_alone_is_enough() -> None:
     """Search works app-only with the bearer token; trends need it anyway."""
-    put_parameters({**dict.fromkeys(REQUIRED_KEYS, "SET_ME"), "bearer_token": f"b-{CANARY}"})
+    put_parameters({**dict.fromkeys(USER_CONTEXT_KEYS, "SET_ME"), "bearer_token": f"b-{CANARY}"})
 
     loaded = load_credentials("/twitter/", "SET_ME")
 
@@ -144,7 +167,7 @@ def test_before_the_secrets_are_set_a_run_ends_normally_and_says_so(
     monkeypatch.setenv("TWITTER_SECRET_PLACEHOLDER", "SET_ME")
     monkeypatch.setenv("TREND_WOEIDS", "none")
     monkeypatch.setenv("SEARCH_QUERIES", '["aws lambda"]')
-    put_parameters({**dict.fromkeys(REQUIRED_KEYS, "SET_ME"), "bearer_token": "SET_ME"})
+    put_parameters({**dict.fromkeys(USER_CONTEXT_KEYS, "SET_ME"), "bearer_token": "SET_ME"})
     event = load_event("eventbridge_scheduled.json")
 
     with caplog.at_level(logging.DEBUG):

@@ -74,6 +74,8 @@ def test_tracing_enabled_follows_powertools_rules() -> None:
     assert not tracing_enabled({})
     assert tracing_enabled({"LAMBDA_TASK_ROOT": "/var/task"})
     assert not tracing_enabled({"LAMBDA_TASK_ROOT": "/var/task", "POWERTOOLS_TRACE_DISABLED": "1"})
+    assert not tracing_enabled({"LAMBDA_TASK_ROOT": "/var/task", "POWERTOOLS_TRACE_DISABLED": "T"})
+    assert tracing_enabled({"LAMBDA_TASK_ROOT": "/var/task", "POWERTOOLS_TRACE_DISABLED": "false"})
     assert not tracing_enabled({"LAMBDA_TASK_ROOT": "/var/task", "AWS_SAM_LOCAL": "true"})
 
 

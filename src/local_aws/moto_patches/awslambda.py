@@ -48,7 +48,7 @@ from moto.dynamodb.models import dynamodb_backends
 from moto.kinesis.models import kinesis_backends
 from moto.sqs.models import sqs_backends
 
-LOGGER = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 _original_create_event_source_mapping = LambdaBackend.create_event_source_mapping
 _original_list_event_source_mappings = LambdaBackend.list_event_source_mappings
@@ -164,7 +164,7 @@ def _fan_out_registries(account_id: str, region: str) -> list[dict[str, Any]]:
 
 def _not_delivered(*args: Any, **kwargs: Any) -> None:
     del args, kwargs
-    LOGGER.debug("service-triggered Lambda invocation skipped: the local runtime delivers it")
+    logger.debug("service-triggered Lambda invocation skipped: the local runtime delivers it")
 
 
 def apply() -> None:

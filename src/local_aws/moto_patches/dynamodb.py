@@ -25,7 +25,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
-LOGGER = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 _REQUEST_LOCK = threading.RLock()
 _TRANSACTION = threading.local()
 
@@ -77,7 +77,7 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
             table_name, key = _target_key(self, operation)
             current = self.get_item(table_name, key)
         except Exception:  # moto's own validation, below, rejects the transaction properly
-            LOGGER.debug("transaction item has no valid key; moto will reject it", exc_info=True)
+            logger.debug("transaction item has no valid key; moto will reject it", exc_info=True)
             continue
         before = copy.deepcopy(current.to_json()["Attributes"]) if current is not None else None
         snapshots.append((table_name, key, before))

@@ -129,7 +129,6 @@ class Verifier:
         on_change: Callable[[Report, float], None] | None = None,
         run_id: str | None = None,
     ) -> None:
-        self._target = target
         self._outputs = target.outputs
         self._options = options
         self._session = session

@@ -38,17 +38,10 @@ def local_target(state_dir: Path) -> Target:
     """The stack `trendstream up` applied, reached at the emulator endpoint it recorded."""
     from local_aws.moto_server import emulator_environment  # noqa: PLC0415
 
-    paths = stack.StackPaths(state_dir=state_dir)
     try:
-        outputs = stack.read_outputs(paths)
-    except (OSError, ValueError) as error:
+        outputs, endpoint = stack_outputs.local_stack(state_dir)
+    except stack_outputs.StackOutputsError as error:
         raise TargetError(str(error)) from error
-    endpoint = stack.running_endpoint(paths)
-    if endpoint is None:
-        raise TargetError(
-            f"no emulator is running for the local stack in {state_dir}: run `make up` "
-            "(and `make run` for the services)"
-        )
     return Target(
         outputs=outputs,
         description=f"local stack at {endpoint}",
