@@ -8,7 +8,8 @@ runs, each on its own thread:
   (:mod:`local_aws.event_source_mapping`);
 * the Firehose delivery stream with its transformer (:mod:`local_aws.firehose`);
 * the EventBridge schedule of the producer (:mod:`local_aws.eventbridge`);
-* the read API's HTTP API on loopback, ``LOCAL_API_PORT`` (:mod:`local_aws.apigateway`).
+* the read API's HTTP API on loopback, on ``api_port`` (0: any free port; the CLI passes
+  ``LOCAL_API_PORT``, :mod:`local_aws.apigateway`).
 
 Time: schedules, batching windows and buffer intervals follow ``clock`` (``clock_speed`` > 1
 runs them faster for a demo); function timeouts and retry back-off are real time.
@@ -51,7 +52,7 @@ import boto3
 import urllib3
 from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
 
-from local_aws.apigateway import HttpApiServer, local_api_port
+from local_aws.apigateway import HttpApiServer
 from local_aws.clock import Clock, SystemClock
 from local_aws.event_source_mapping import KinesisEventSourceMapping, mappings_for_function
 from local_aws.eventbridge import EventBridgeScheduler
@@ -169,6 +170,7 @@ class LocalRuntime:
         clock_speed: float = 1.0,
         clock: Clock | None = None,
         start_with_producer_run: bool = False,
+        api_port: int = 0,
     ) -> None:
         self._outputs = {
             k: (v.get("value") if isinstance(v, dict) else v) for k, v in outputs.items()
@@ -185,9 +187,10 @@ class LocalRuntime:
         self.mappings: list[KinesisEventSourceMapping] = []
         self.firehose: FirehoseDeliveryStream | None = None
         self.scheduler: EventBridgeScheduler | None = None
-        self.api: HttpApiServer | None = None  # the read API on loopback (LOCAL_API_PORT)
+        self.api: HttpApiServer | None = None  # the read API on loopback, on api_port
         self._loop_errors = 0
         self._start_with_producer_run = start_with_producer_run
+        self._api_port = api_port
         self.producer_runs_at_start = 0
         self._lock = InstanceLock(state_dir / "runtime.lock")
         self._published: dict[str, dict[str, int]] = {}
@@ -249,7 +252,7 @@ class LocalRuntime:
                 self.lambda_service.register(self._output(output), self._build_dir / zip_name)
         if self._outputs.get("api_id") and self._outputs.get("api_function_name"):
             self.api = HttpApiServer.for_lambda_service(
-                self._clients, self._output("api_id"), self.lambda_service, local_api_port()
+                self._clients, self._output("api_id"), self.lambda_service, self._api_port
             ).start()
         consumer = self._outputs.get("consumer_function_name")
         if consumer:

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from local_aws.apigateway import local_api_port
 from local_aws.kinesis_reader import CheckpointMismatchError
 from local_aws.lambda_service import CodeMismatchError
 from local_aws.runtime import LocalRuntime, RuntimeAlreadyRunningError
@@ -166,6 +169,7 @@ def local_runtime(
         state_dir=paths.runtime_dir,
         clock_speed=clock_speed,
         start_with_producer_run=True,
+        api_port=local_api_port({**os.environ, "LOCAL_AWS_PORT": str(urlsplit(endpoint).port)}),
     )
 
 

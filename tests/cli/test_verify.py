@@ -350,7 +350,7 @@ def test_a_working_stack_passes_every_stage_and_leaves_nothing_in_the_table(
     assert "topic IN ('trendstream-verify-test-run-a', 'trendstream-verify-test-run-b')" in (
         report.query_sql
     )
-    assert "deleted 13 items" in report.stage("cleanup").detail  # 5 tweets, 5 markers, 3 minutes
+    assert "deleted 8 items" in report.stage("cleanup").detail  # 5 tweet items, 3 minutes
     assert topic_items(deployed, report.topics) == []
     assert dynamodb.get_item(TableName=EVENT_TABLE, Key=other).get("Item") == other
     assert failure(report).startswith("verify: OK in ")
