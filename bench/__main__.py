@@ -27,7 +27,7 @@ from bench.figures import Figure, load_average, machine, markdown, print_table, 
 from bench.producer_bench import producer_figures
 from bench.transformer_bench import transformer_figures
 
-LOGGER = logging.getLogger("bench")
+logger = logging.getLogger("bench")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -53,12 +53,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
-    LOGGER.setLevel(logging.INFO)
+    logger.setLevel(logging.INFO)
     prepare_environment()
     load_before = load_average()
     started = time.monotonic()
 
-    LOGGER.info("generating %d replayed tweets", args.tweets)
+    logger.info("generating %d replayed tweets", args.tweets)
     records = replay_records(args.tweets)
     steps: list[tuple[str, Callable[[], list[Figure]]]] = [
         ("consumer", lambda: consumer_figures(records, args.runs)),
@@ -75,10 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     figures: list[Figure] = []
     for name, step in steps:
-        LOGGER.info("running %s", name)
+        logger.info("running %s", name)
         step_started = time.monotonic()
         figures.extend(step())
-        LOGGER.info("%s done in %.1f s", name, time.monotonic() - step_started)
+        logger.info("%s done in %.1f s", name, time.monotonic() - step_started)
 
     host = machine(load_before)
     with_previous(figures, args.json)
@@ -94,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    LOGGER.info("wrote %s in %.0f s", args.json, report["seconds"])
+    logger.info("wrote %s in %.0f s", args.json, report["seconds"])
     return 0
 
 

@@ -34,7 +34,7 @@ from local_aws.runtime import LocalRuntime, client_factory
 from producer.kinesis_writer import KinesisWriter, OutgoingRecord
 from trendstream_cli.stack import StackPaths, down, running_endpoint, up
 
-LOGGER = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 E2E_DEADLINE_SECONDS = 300.0
 E2E_WARM_UP_SHARE = 20
@@ -347,10 +347,10 @@ def stack_figures(
                         warm_up=warm_up,
                     )
                 except Exception as error:  # any failure is a row, not a crash
-                    LOGGER.warning("end-to-end run failed", exc_info=True)
+                    logger.warning("end-to-end run failed", exc_info=True)
                     e2e_failure = _reason(error)
         except Exception as error:  # a failed apply must not hide the other figures
-            LOGGER.warning("make up failed", exc_info=True)
+            logger.warning("make up failed", exc_info=True)
             up_failure = _reason(error)
             break
         finally:

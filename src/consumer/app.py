@@ -20,7 +20,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 
 from consumer.processor import BulkStoreProcessor
-from consumer.quarantine import Quarantine, RawRecord, shard_of
+from consumer.quarantine import KinesisRecordMeta, Quarantine, shard_of
 from consumer.store import TweetStore
 from tweet_record.backoff import client_config
 from tweet_record.collector import collect_less_often
@@ -94,9 +94,9 @@ class BatchFigures:
 figures = BatchFigures()
 
 
-def raw_record(record: KinesisStreamRecord) -> RawRecord:
+def raw_record(record: KinesisStreamRecord) -> KinesisRecordMeta:
     kinesis = record.kinesis
-    return RawRecord(
+    return KinesisRecordMeta(
         data_base64=kinesis.data,
         shard_id=shard_of(record.event_id),
         sequence_number=kinesis.sequence_number,

@@ -26,7 +26,7 @@ QUARANTINE_PREFIX = "quarantine/consumer"
 
 
 @dataclass(frozen=True)
-class RawRecord:
+class KinesisRecordMeta:
     """What the event says about a Kinesis record, independent of its content."""
 
     data_base64: str
@@ -49,7 +49,7 @@ def stream_of(event_source_arn: str) -> str:
     return name or "unknown-stream"
 
 
-def quarantine_key(record: RawRecord) -> str:
+def quarantine_key(record: KinesisRecordMeta) -> str:
     arrived = datetime.fromtimestamp(record.arrival_epoch, tz=UTC)
     return (
         f"{QUARANTINE_PREFIX}/year={arrived:%Y}/month={arrived:%m}/day={arrived:%d}"
@@ -58,7 +58,7 @@ def quarantine_key(record: RawRecord) -> str:
     )
 
 
-def quarantine_document(record: RawRecord, rejection: RecordRejected) -> bytes:
+def quarantine_document(record: KinesisRecordMeta, rejection: RecordRejected) -> bytes:
     arrived = datetime.fromtimestamp(record.arrival_epoch, tz=UTC)
     document = {
         "reason": str(rejection.reason),
@@ -78,7 +78,7 @@ class Quarantine:
         self._client_factory = client_factory
         self._bucket = bucket
 
-    def put(self, record: RawRecord, rejection: RecordRejected) -> str:
+    def put(self, record: KinesisRecordMeta, rejection: RecordRejected) -> str:
         """Store the record with its rejection; raises when S3 did not take it."""
         key = quarantine_key(record)
         self._client_factory().put_object(

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from tweet_record.environment import env_flag
 from tweet_record.lake import encode_lake_line, lake_row
 from tweet_record.parse import ParsedTweet, RecordRejected, decode_base64, parse_stream_record
 from tweet_record.sentiment import SentimentEngine, sentiment_labels
@@ -34,8 +35,6 @@ from tweet_record.sentiment import SentimentEngine, sentiment_labels
 RESPONSE_LIMIT_BYTES = 6 * 1024 * 1024
 RESPONSE_MARGIN_BYTES = 64 * 1024
 """Room for what the estimate does not see (the runtime's own envelope)."""
-
-TRUTHY = frozenset({"1", "true", "yes", "on", "y"})
 
 Result = Literal["Ok", "Dropped", "ProcessingFailed"]
 
@@ -50,7 +49,7 @@ class Filters:
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Filters:
         languages = environ.get("ALLOWED_LANGUAGES", "")
         return cls(
-            drop_retweets=environ.get("DROP_RETWEETS", "").strip().lower() in TRUTHY,
+            drop_retweets=env_flag(environ, "DROP_RETWEETS"),
             allowed_languages=frozenset(
                 code.strip().lower() for code in languages.split(",") if code.strip()
             ),

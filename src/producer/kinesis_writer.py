@@ -45,7 +45,7 @@ class OutgoingRecord:
 
 
 @dataclass
-class DeliveryStats:
+class PutRecordsStats:
     put: int = 0
     retried: int = 0
     failed: int = 0
@@ -76,7 +76,7 @@ class KinesisWriter:
         self._jitter = jitter
         self._buffer: list[OutgoingRecord] = []
         self._buffered_bytes = 0
-        self.stats = DeliveryStats()
+        self.stats = PutRecordsStats()
         self.pending_by_tag: Counter[str] = Counter()
         self.failed_by_tag: Counter[str] = Counter()
 

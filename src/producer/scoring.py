@@ -31,7 +31,7 @@ from tweet_record.sentiment import (
 )
 
 if TYPE_CHECKING:
-    from producer.kinesis_writer import DeliveryStats
+    from producer.kinesis_writer import PutRecordsStats
 
 
 def engine_from_config(env: Mapping[str, str]) -> SentimentEngine:
@@ -72,7 +72,7 @@ class ScoringWriter:
         self.figures = ScoringFigures()
 
     @property
-    def stats(self) -> DeliveryStats:
+    def stats(self) -> PutRecordsStats:
         return self._writer.stats
 
     @property

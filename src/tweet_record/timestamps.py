@@ -11,9 +11,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-CANONICAL_LENGTH = 24
-"""Length of ``YYYY-MM-DDTHH:MM:SS.mmmZ``."""
-
 _CANONICAL = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\Z")
 _WHOLE_SECONDS_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z")
 _RFC3339 = re.compile(
@@ -83,11 +80,6 @@ def utc_now() -> datetime:
 def minute_of(canonical: str) -> str:
     """``YYYY-MM-DDTHH:MM`` of a canonical timestamp: the per-minute stats bucket."""
     return canonical[:16]
-
-
-def epoch_seconds(canonical: str) -> int:
-    """Whole seconds since the Unix epoch of a canonical timestamp (DynamoDB TTL unit)."""
-    return int(datetime.fromisoformat(canonical).timestamp())
 
 
 def expiry_epoch(canonical: str, ttl_days: int) -> int:

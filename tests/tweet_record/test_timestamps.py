@@ -4,7 +4,6 @@ import pytest
 
 from tweet_record.timestamps import (
     InvalidTimestamp,
-    epoch_seconds,
     expiry_epoch,
     format_utc,
     format_utc_seconds,
@@ -78,5 +77,5 @@ def test_formatting_converts_to_utc_and_rejects_naive() -> None:
 def test_minute_epoch_and_expiry() -> None:
     canonical = "2026-11-22T10:59:58.000Z"
     assert minute_of(canonical) == "2026-11-22T10:59"
-    assert epoch_seconds(canonical) == 1795345198
+    assert expiry_epoch(canonical, 0) == 1795345198
     assert expiry_epoch(canonical, 30) == 1795345198 + 30 * 86400
