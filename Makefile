@@ -74,8 +74,10 @@ demo: build ## The whole pipeline locally: emulator, apply, replay, summary, que
 	apt-get update && apt-get install -y chromium
 
 .PHONY: test
+# Three workers on two cores: the emulator-backed tests spend most of their time in the AWS
+# provider's fixed waits during `terraform apply`, not on the CPU.
 test: build /usr/bin/chromium $(PARLIAMENT_VENV)/.installed ## Run the whole test suite (starts and stops its own emulator)
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 3 --dist loadgroup
 
 .PHONY: lint
 lint: $(VENV_STAMP) $(CHECKOV_VENV)/.installed $(PARLIAMENT_VENV)/.installed ## ruff, mypy, terraform fmt/validate, checkov, IAM lint

@@ -72,6 +72,13 @@ locals {
     transformer = "${local.name}-firehose-transformer"
   }
 
+  # What the page ranks when a caller names no topic: the operator's list, else the search
+  # queries (each is a topic of its own; trends change too often to list).
+  api_topics = length(var.api_topics) > 0 ? var.api_topics : slice(
+    [for query in var.search_queries : query if !strcontains(query, ",")], 0,
+    min(25, length([for query in var.search_queries : query if !strcontains(query, ",")])),
+  )
+
   powertools_environment = {
     POWERTOOLS_METRICS_NAMESPACE = "trendstream"
     POWERTOOLS_LOG_LEVEL         = var.log_level
@@ -417,7 +424,7 @@ module "api_function" {
   environment_variables = merge(local.powertools_environment, {
     POWERTOOLS_SERVICE_NAME = "api"
     TABLE_NAME              = module.event_table.table_name
-    TOPICS                  = join(",", var.api_topics)
+    TOPICS                  = join(",", local.api_topics)
   })
 
   policy_statements = [

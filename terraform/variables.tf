@@ -436,7 +436,7 @@ variable "iterator_age_alarm_threshold_ms" {
 # ---------------------------------------------------------------------------------------------
 
 variable "api_topics" {
-  description = "Topics the API ranks (and the page shows) when a caller names none; at most 25."
+  description = "Topics the API ranks (and the page shows) when a caller names none, at most 25; empty means the search queries."
   type        = list(string)
   default     = []
 
@@ -456,10 +456,20 @@ variable "api_throttling_rate_limit" {
   description = "Requests per second the API stage accepts in the steady state."
   type        = number
   default     = 50
+
+  validation {
+    condition     = var.api_throttling_rate_limit > 0 && var.api_throttling_rate_limit <= 10000
+    error_message = "api_throttling_rate_limit must be above 0 and at most 10000 (the account's default regional limit)."
+  }
 }
 
 variable "api_throttling_burst_limit" {
   description = "Requests the API stage accepts in a burst."
   type        = number
   default     = 100
+
+  validation {
+    condition     = var.api_throttling_burst_limit >= 1 && var.api_throttling_burst_limit <= 5000 && floor(var.api_throttling_burst_limit) == var.api_throttling_burst_limit
+    error_message = "api_throttling_burst_limit must be a whole number from 1 to 5000 (the account's default burst)."
+  }
 }

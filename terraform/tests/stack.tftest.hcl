@@ -522,3 +522,29 @@ run "local_stack_reads_the_dataset_in_place" {
     error_message = "The emulator's functions run on this machine: they read datasets/replay in place."
   }
 }
+
+run "api_ranks_the_search_queries_unless_told_otherwise" {
+  command = plan
+
+  variables {
+    search_queries = ["aws lambda", "a, b", "#serverless"]
+  }
+
+  assert {
+    condition     = module.api_function.environment_variables["TOPICS"] == "aws lambda,#serverless"
+    error_message = "With no api_topics the page ranks the search queries (a query holding a comma cannot be listed)."
+  }
+}
+
+run "api_ranks_the_topics_it_is_given" {
+  command = plan
+
+  variables {
+    api_topics = ["#Europe"]
+  }
+
+  assert {
+    condition     = module.api_function.environment_variables["TOPICS"] == "#Europe"
+    error_message = "api_topics, when given, is what the page ranks."
+  }
+}
