@@ -390,6 +390,29 @@ class ConsumerPlan(LambdaPlan):
     shards_added_for_consumer: int
 
 
+def _lambda_figures(
+    invocations_per_s: float,
+    records_per_invocation: float,
+    duration_ms: float,
+    memory_mb: int,
+    architecture: Architecture,
+) -> dict[str, float]:
+    """The fields every ``LambdaPlan`` shares: a month of invocations billed at their duration."""
+    seconds_each = billed_seconds(duration_ms)
+    per_month = invocations_per_s * SECONDS_PER_MONTH
+    return {
+        "invocations_per_s": invocations_per_s,
+        "invocations_per_month": per_month,
+        "records_per_invocation": records_per_invocation,
+        "duration_ms": duration_ms,
+        "gb_seconds_per_month": per_month * seconds_each * memory_mb / 1024,
+        "concurrency_steady": invocations_per_s * seconds_each,
+        "monthly_usd": lambda_monthly_usd(per_month, seconds_each, memory_mb, architecture),
+        "monthly_usd_x86_64": lambda_monthly_usd(per_month, seconds_each, memory_mb, "x86_64"),
+        "monthly_usd_arm64": lambda_monthly_usd(per_month, seconds_each, memory_mb, "arm64"),
+    }
+
+
 @dataclass(frozen=True)
 class DynamoPlan:
     wru_per_tweet: float
@@ -523,23 +546,9 @@ def _consumer(inputs: PlanInputs, shards: int) -> tuple[ConsumerPlan, int]:
         added += needed - shards
         shards = needed
     invocations_per_s = batches_per_shard * shards
-    per_month = invocations_per_s * SECONDS_PER_MONTH
-    seconds_each = billed_seconds(duration_ms)
     plan = ConsumerPlan(
-        invocations_per_s=invocations_per_s,
-        invocations_per_month=per_month,
-        records_per_invocation=batch,
-        duration_ms=duration_ms,
-        gb_seconds_per_month=per_month * seconds_each * inputs.consumer_memory_mb / 1024,
-        concurrency_steady=invocations_per_s * seconds_each,
-        monthly_usd=lambda_monthly_usd(
-            per_month, seconds_each, inputs.consumer_memory_mb, inputs.architecture
-        ),
-        monthly_usd_x86_64=lambda_monthly_usd(
-            per_month, seconds_each, inputs.consumer_memory_mb, "x86_64"
-        ),
-        monthly_usd_arm64=lambda_monthly_usd(
-            per_month, seconds_each, inputs.consumer_memory_mb, "arm64"
+        **_lambda_figures(
+            invocations_per_s, batch, duration_ms, inputs.consumer_memory_mb, inputs.architecture
         ),
         batch_size=inputs.consumer_batch_size,
         batching_window_s=inputs.consumer_batching_window_s,
@@ -635,24 +644,14 @@ def _firehose(inputs: PlanInputs) -> FirehosePlan:
     duration_ms = (
         inputs.invocation_overhead_ms + per_invocation * inputs.transformer_cpu_us_per_record / 1000
     )
-    seconds_each = billed_seconds(duration_ms)
-    per_month = invocations_per_s * SECONDS_PER_MONTH
     transformer = LambdaPlan(
-        invocations_per_s=invocations_per_s,
-        invocations_per_month=per_month,
-        records_per_invocation=per_invocation,
-        duration_ms=duration_ms,
-        gb_seconds_per_month=per_month * seconds_each * inputs.transformer_memory_mb / 1024,
-        concurrency_steady=invocations_per_s * seconds_each,
-        monthly_usd=lambda_monthly_usd(
-            per_month, seconds_each, inputs.transformer_memory_mb, inputs.architecture
-        ),
-        monthly_usd_x86_64=lambda_monthly_usd(
-            per_month, seconds_each, inputs.transformer_memory_mb, "x86_64"
-        ),
-        monthly_usd_arm64=lambda_monthly_usd(
-            per_month, seconds_each, inputs.transformer_memory_mb, "arm64"
-        ),
+        **_lambda_figures(
+            invocations_per_s,
+            per_invocation,
+            duration_ms,
+            inputs.transformer_memory_mb,
+            inputs.architecture,
+        )
     )
     lake_bytes_per_s = bytes_per_s * inputs.lake_bytes_ratio
     # Firehose applies the buffering hint before compression; objects land GZIP-compressed.
@@ -695,24 +694,10 @@ def _producer(inputs: PlanInputs) -> ProducerPlan:
     )
     if inputs.sentiment_engine == "comprehend":
         duration_ms += _ceil_div(tweets_per_run, COMPREHEND_DOCUMENTS_PER_CALL) * COMPREHEND_CALL_MS
-    seconds_each = billed_seconds(duration_ms)
-    per_month = runs_per_s * SECONDS_PER_MONTH
     lambda_plan = LambdaPlan(
-        invocations_per_s=runs_per_s,
-        invocations_per_month=per_month,
-        records_per_invocation=tweets_per_run,
-        duration_ms=duration_ms,
-        gb_seconds_per_month=per_month * seconds_each * inputs.producer_memory_mb / 1024,
-        concurrency_steady=runs_per_s * seconds_each,
-        monthly_usd=lambda_monthly_usd(
-            per_month, seconds_each, inputs.producer_memory_mb, inputs.architecture
-        ),
-        monthly_usd_x86_64=lambda_monthly_usd(
-            per_month, seconds_each, inputs.producer_memory_mb, "x86_64"
-        ),
-        monthly_usd_arm64=lambda_monthly_usd(
-            per_month, seconds_each, inputs.producer_memory_mb, "arm64"
-        ),
+        **_lambda_figures(
+            runs_per_s, tweets_per_run, duration_ms, inputs.producer_memory_mb, inputs.architecture
+        )
     )
     return ProducerPlan(
         x_api_max_tweets_per_s=ceiling,
@@ -720,7 +705,8 @@ def _producer(inputs: PlanInputs) -> ProducerPlan:
         pages_per_15_min=pages * runs_per_s * X_RATE_WINDOW_S,
         put_records_calls_per_run=puts,
         lambda_plan=lambda_plan,
-        schedule_monthly_usd=per_month * PRICES["eventbridge_scheduled_invocation"].usd,
+        schedule_monthly_usd=lambda_plan.invocations_per_month
+        * PRICES["eventbridge_scheduled_invocation"].usd,
     )
 
 
