@@ -13,9 +13,12 @@ from typing import Any
 
 import boto3
 
+from consumer.quarantine import QUARANTINE_PREFIX as CONSUMER_QUARANTINE_PREFIX
+
 TWEETS_PREFIX = "tweets/"
 ERRORS_PREFIX = "errors/"
-QUARANTINE_PREFIX = "quarantine/consumer/"
+QUARANTINE_PREFIX = f"{CONSUMER_QUARANTINE_PREFIX}/"
+"""Where the consumer quarantines records (its own constant), as an S3 listing prefix."""
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from consumer.quarantine import QUARANTINE_PREFIX as CONSUMER_QUARANTINE_PREFIX
 from trendstream_cli.verification.batch import Batch
 from tweet_record.items import topic_pk
 
@@ -27,7 +28,8 @@ CLOCK_SKEW = dt.timedelta(minutes=2)
 """Objects S3 dates this much before the put still count as new (the local clock may be ahead)."""
 GZIP_MAGIC = b"\x1f\x8b"
 LAKE_PREFIX = "tweets/"
-QUARANTINE_PREFIX = "quarantine/consumer/"
+QUARANTINE_PREFIX = f"{CONSUMER_QUARANTINE_PREFIX}/"
+"""Where the consumer quarantines records (its own constant), as an S3 listing prefix."""
 LAKE_MARGIN_SECONDS = 60.0
 LAKE_BUFFERING_FACTOR = 1.5
 """Buffering hints are hints: Firehose may hold data longer when it sees fit."""
