@@ -260,6 +260,7 @@ def verify(
     double: PipelineDouble | None,
     *,
     target_outputs: dict[str, Any] | None = None,
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     **options: Any,
 ) -> Report:
     time_ = VirtualTime(double.step if double else lambda: None)
@@ -269,6 +270,7 @@ def verify(
         session,
         clock=time_.clock,
         sleep=time_.sleep,
+        now=now,
         run_id=RUN_ID,
     )
     return verifier.run()
@@ -339,9 +341,16 @@ def test_a_working_stack_passes_every_stage_and_leaves_nothing_in_the_table(
     other = {"pk": {"S": "TOPIC##Europe"}, "sk": {"S": "MINUTE#2026-11-22T10:00"}}
     dynamodb.put_item(TableName=EVENT_TABLE, Item=other)
     double = PipelineDouble(deployed, handlers)
+    instants: list[dt.datetime] = []
 
-    report = verify(deployed, double)
+    def now() -> dt.datetime:
+        instants.append(dt.datetime.now(dt.UTC))
+        return instants[-1]
 
+    report = verify(deployed, double, now=now)
+
+    # The tweets' ages put them in three to five distinct minutes, by the second the batch was made.
+    minutes = len(make_batch(instants[0], RUN_ID).expected_minutes())
     assert statuses(report) == dict.fromkeys(verification.STAGES, "ok"), failure(report)
     assert report.stage("lake").detail.startswith("5 of 5 tweets")
     assert "6 lines" in report.stage("lake").detail  # the duplicate reached the lake twice
@@ -350,7 +359,8 @@ def test_a_working_stack_passes_every_stage_and_leaves_nothing_in_the_table(
     assert "topic IN ('trendstream-verify-test-run-a', 'trendstream-verify-test-run-b')" in (
         report.query_sql
     )
-    assert "deleted 8 items" in report.stage("cleanup").detail  # 5 tweet items, 3 minutes
+    assert f"deleted {5 + minutes} items" in report.stage("cleanup").detail
+    assert f"({minutes} MINUTE, 5 TWEET)" in report.stage("cleanup").detail
     assert topic_items(deployed, report.topics) == []
     assert dynamodb.get_item(TableName=EVENT_TABLE, Key=other).get("Item") == other
     assert failure(report).startswith("verify: OK in ")
