@@ -390,7 +390,10 @@ module "alarms" {
     producer    = module.producer.function_name
     consumer    = module.consumer.function_name
     transformer = module.transformer.function_name
+    api         = module.api_function.function_name
   }
+
+  http_api = { id = module.api.api_id, stage = module.api.stage_name }
 
   queue_names = {
     consumer-on-failure = module.consumer_trigger.on_failure_queue_name

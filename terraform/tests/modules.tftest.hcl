@@ -230,6 +230,7 @@ run "alarms_notify_the_topic" {
     delivery_stream_name   = "ts-test-lake-delivery"
     function_names         = { producer = "ts-test-producer", consumer = "ts-test-consumer" }
     queue_names            = { consumer-on-failure = "ts-test-consumer-on-failure" }
+    http_api               = { id = "a1b2c3d4e5", stage = "$default" }
   }
 
   assert {
@@ -248,8 +249,17 @@ run "alarms_notify_the_topic" {
       "AWS/SQS ApproximateNumberOfMessagesVisible",
       "AWS/Firehose DeliveryToS3.DataFreshness",
       "AWS/Firehose DeliveryToS3.Success",
+      "AWS/ApiGateway 5xx",
     ])
-    error_message = "Alarms must watch lag, errors, throttles, failure queues and delivery."
+    error_message = "Alarms must watch lag, errors, throttles, failure queues, delivery and the API."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.this["api-5xx"].dimensions == tomap({ ApiId = "a1b2c3d4e5", Stage = "$default" }) &&
+      aws_cloudwatch_metric_alarm.this["api-5xx"].threshold == 0
+    )
+    error_message = "The API must alarm on any 5xx of its stage (HTTP API metric names and dimensions)."
   }
 
   assert {

@@ -36,6 +36,20 @@ locals {
     }
   }
 
+  # HTTP API metrics are `4xx`/`5xx` by ApiId and Stage (not the REST API's 5XXError):
+  # https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-metrics.html
+  api_alarms = var.http_api == null ? {} : {
+    api-5xx = {
+      description = "The read API answered with server errors (5xx): see the api function's errors and logs."
+      namespace   = "AWS/ApiGateway"
+      metric_name = "5xx"
+      statistic   = "Sum"
+      comparison  = "GreaterThanThreshold"
+      threshold   = 0
+      dimensions  = { ApiId = var.http_api.id, Stage = var.http_api.stage }
+    }
+  }
+
   pipeline_alarms = {
     consumer-iterator-age = {
       description = "The consumer falls behind the stream: records wait longer than the threshold."
@@ -113,7 +127,7 @@ locals {
 
   alarms = merge(
     {
-      for key, alarm in merge(local.function_alarms, local.queue_alarms, local.pipeline_alarms) :
+      for key, alarm in merge(local.function_alarms, local.queue_alarms, local.api_alarms, local.pipeline_alarms) :
       key => merge(alarm, { period = var.period_seconds, evaluation = var.evaluation_periods, missing = "notBreaching" })
     },
     local.producer_alarms,

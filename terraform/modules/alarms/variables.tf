@@ -69,6 +69,15 @@ variable "producer_idle_alarm_runs" {
   }
 }
 
+variable "http_api" {
+  description = "HTTP API (API Gateway v2) watched for server errors (5xx): its id and stage name; null for none."
+  type = object({
+    id    = string
+    stage = string
+  })
+  default = null
+}
+
 variable "queue_names" {
   description = "Failure queues that must stay empty, by short key."
   type        = map(string)

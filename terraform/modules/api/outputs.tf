@@ -27,3 +27,8 @@ output "access_log_group_name" {
   description = "Log group of the stage's access logs."
   value       = aws_cloudwatch_log_group.this.name
 }
+
+output "stage_name" {
+  description = "The stage serving the API (the default stage, deployed automatically)."
+  value       = aws_apigatewayv2_stage.this.name
+}
