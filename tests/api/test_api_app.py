@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 
 import pytest
@@ -217,6 +218,16 @@ def test_unlisted_static_file_is_a_404(invoke: Invoke) -> None:
     assert status == 404
     status, _ = invoke("apigw_v2_page.json", path="/static/app.py")
     assert status == 404
+
+
+def test_swagger_ui_needs_nothing_outside_the_api(invoke: Invoke) -> None:
+    """Powertools inlines Swagger UI's bundle when no ``swagger_base_url`` is given, so the page
+    works where a CDN cannot be reached (docs.powertools.aws.dev/lambda/python/latest/core/
+    event_handler/openapi/ "Customizing Swagger UI")."""
+    status, page = invoke("apigw_v2_page.json", path="/swagger")
+    assert status == 200
+    assert "SwaggerUIBundle" in page
+    assert not re.findall(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", page)
 
 
 def test_openapi_schema_documents_every_endpoint(invoke: Invoke) -> None:
