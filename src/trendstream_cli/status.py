@@ -317,7 +317,8 @@ def check_alarms(cloudwatch: CloudWatchClient, topic_arn: str) -> list[Check]:
                 continue
             state = alarm["StateValue"]
             health: Health = "fail" if state == "ALARM" else "ok"
-            detail = state + (f": {alarm['StateReason']}" if state == "ALARM" else "")
+            # INSUFFICIENT_DATA is how every alarm starts, and stays until its metric has data.
+            detail = state if state == "OK" else f"{state}: {alarm.get('StateReason', '')}"
             checks.append(Check("alarm", alarm["AlarmName"], health, detail))
     if not checks:
         checks.append(Check("alarm", topic_arn, "warn", "no alarm notifies the alarm topic"))

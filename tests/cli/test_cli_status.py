@@ -105,6 +105,24 @@ def test_firing_alarm_and_disabled_mapping_fail(stack: dict[str, Any]) -> None:
     assert not is_healthy(checks)
 
 
+def test_alarm_without_data_is_healthy_and_says_why(stack: dict[str, Any]) -> None:
+    """Every alarm starts in INSUFFICIENT_DATA (PutMetricAlarm, CloudWatch API reference)."""
+    session = stack["session"]
+    session.client("cloudwatch").set_alarm_state(
+        AlarmName=f"{PREFIX}-consumer-errors",
+        StateValue="INSUFFICIENT_DATA",
+        StateReason="Unchecked: Initial alarm creation",
+    )
+
+    checks = collect_status(stack["outputs"], session=session)
+
+    alarm = by_resource(checks)[("alarm", f"{PREFIX}-consumer-errors")]
+    assert (alarm.health, alarm.detail) == (
+        "ok",
+        "INSUFFICIENT_DATA: Unchecked: Initial alarm creation",
+    )
+
+
 def test_missing_resources_fail_without_stopping_the_report(stack: dict[str, Any]) -> None:
     outputs = {**stack["outputs"], "table_name": "gone", "delivery_stream_name": "gone-too"}
     del outputs["on_failure_queue_url"]

@@ -539,3 +539,49 @@ def test_patches_refuse_a_moto_they_were_not_written_for(monkeypatch: pytest.Mon
 
     with pytest.raises(MotoVersionError, match=r"moto 5\.2\.5.*moto 5\.3\.0 is installed"):
         apply_all()
+
+
+# --- CloudWatch alarm state ------------------------------------------------------------------
+# PutMetricAlarm: "When this operation creates an alarm, the alarm state is immediately set to
+# INSUFFICIENT_DATA ... When you update an existing alarm, its state is left unchanged."
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
+
+
+def put_alarm(aws: Aws, name: str, threshold: float) -> None:
+    aws.client("cloudwatch").put_metric_alarm(
+        AlarmName=name,
+        Namespace="AWS/Lambda",
+        MetricName="Errors",
+        Dimensions=[{"Name": "FunctionName", "Value": name}],
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=threshold,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+
+
+def alarm_state(aws: Aws, name: str) -> str:
+    alarms = aws.client("cloudwatch").describe_alarms(AlarmNames=[name])["MetricAlarms"]
+    return str(alarms[0]["StateValue"])
+
+
+def test_a_new_alarm_has_insufficient_data(aws: Aws) -> None:
+    name = unique("alarm")
+    put_alarm(aws, name, 0)
+
+    assert alarm_state(aws, name) == "INSUFFICIENT_DATA"
+
+
+def test_updating_an_alarm_keeps_its_state(aws: Aws) -> None:
+    name = unique("alarm")
+    put_alarm(aws, name, 0)
+    aws.client("cloudwatch").set_alarm_state(
+        AlarmName=name, StateValue="ALARM", StateReason="3 errors"
+    )
+
+    put_alarm(aws, name, 5)
+
+    assert alarm_state(aws, name) == "ALARM"
+    alarm = aws.client("cloudwatch").describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+    assert (alarm["Threshold"], alarm["StateReason"]) == (5.0, "3 errors")

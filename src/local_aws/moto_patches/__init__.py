@@ -13,6 +13,7 @@ import moto
 from local_aws.moto_patches import (
     athena,
     awslambda,
+    cloudwatch,
     dynamodb,
     faults,
     glue,
@@ -26,7 +27,7 @@ PINNED_MOTO_VERSION = "5.2.5"
 """The moto release every patch was written and tested against (requirements/dev.txt pins it)."""
 
 # `faults` last: it wraps what the others patched, and does nothing without TRENDSTREAM_FAULTS.
-_PATCHES = (athena, awslambda, dynamodb, glue, iam, kinesis, s3, ssm, faults)
+_PATCHES = (athena, awslambda, cloudwatch, dynamodb, glue, iam, kinesis, s3, ssm, faults)
 
 
 class MotoVersionError(RuntimeError):
