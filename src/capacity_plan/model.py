@@ -233,8 +233,9 @@ def expected_distinct_topics(records: float, topics: int) -> float:
 def stats_updates_per_batch(records: float, topics: int) -> float:
     """Minute-stats UpdateItems in one batch: one per (topic, minute) the batch touches.
 
-    A batch spans about a second of arrivals, so its tweets fall in one minute; the topics are
-    spread uniformly (the hot topic is accounted for on its own key below).
+    A batch spans about a second of arrivals, taken as one minute of tweets, with the topics
+    spread uniformly; tweets that arrive together but were created minutes apart (a scheduled
+    producer's run) touch more minutes, which this does not count.
     """
     return expected_distinct_topics(records, topics)
 

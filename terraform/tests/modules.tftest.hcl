@@ -56,7 +56,7 @@ run "consumer_mapping_isolates_poison_records" {
     error_message = "A new mapping starts at LATEST unless told otherwise."
   }
 
-  # "Lambda processes each shard with up to ParallelizationFactor concurrent batches":
+  # ParallelizationFactor is the number of batches processed concurrently from each shard:
   # https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-parameters.html
   assert {
     condition     = aws_lambda_event_source_mapping.this.parallelization_factor == 1

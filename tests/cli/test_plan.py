@@ -162,8 +162,10 @@ def test_lambda_cost_is_requests_plus_gb_seconds_per_architecture() -> None:
 
 # --- DynamoDB ------------------------------------------------------------------------------
 def test_write_units_per_started_kb_of_a_standard_write() -> None:
-    """ "One write request unit represents one write for an item up to 1 KB in size" (DynamoDB
-    pricing, on-demand: https://aws.amazon.com/dynamodb/pricing/on-demand/)."""
+    """A standard write costs one write unit per started KB of the item, and a conditional write
+    whose condition fails still consumes write capacity (DynamoDB Developer Guide, capacity unit
+    consumption for write operations:
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html)."""
     assert write_units_for_item(500) == 1
     assert write_units_for_item(1024) == 1
     assert write_units_for_item(1025) == 2
@@ -202,9 +204,9 @@ def test_a_stats_item_carries_one_watermark_per_shard_that_fed_its_minute() -> N
 
 
 def test_stats_update_cost_rises_with_the_shard_count() -> None:
-    """An update is billed on the larger of the item before and after it: "UpdateItem ... consumes
-    write capacity units based on the larger of the item's size before and after the update"
-    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html)."""
+    """An UpdateItem is billed on the larger of the item's sizes before and after the update
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html),
+    and a stats item holds one watermark per shard."""
     few = build_plan(PlanInputs(tweets_per_second=1000, dynamodb_calls_in_flight=IN_FLIGHT))
     many = build_plan(PlanInputs(tweets_per_second=100_000, dynamodb_calls_in_flight=IN_FLIGHT))
     assert few.kinesis.shards == 2 and few.dynamodb.stats_wru_per_update == 1
@@ -358,9 +360,9 @@ def test_the_kinesis_line_is_the_cheaper_mode() -> None:
 
 
 def test_a_consumer_that_cannot_keep_up_gets_the_fewest_shards_that_let_it() -> None:
-    """ParallelizationFactor is 1, so the plan adds shards: "Lambda processes each shard with up
-    to ParallelizationFactor concurrent batches"
-    (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-parameters.html)."""
+    """ParallelizationFactor, the number of batches processed concurrently from each shard, is 1
+    (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-parameters.html), so the plan
+    adds shards."""
     slow = PlanInputs(tweets_per_second=20_000, consumer_cpu_us_per_record=20_000)
     plan = build_plan(slow)
     fast = build_plan(
