@@ -269,8 +269,8 @@ module "consumer" {
       ]
     },
     {
-      # One TransactWriteItems per (topic, minute) group, authorised per action it holds: the
-      # conditional Put of each new tweet item and the Update of the minute's stats.
+      # A conditional PutItem per new tweet item and an UpdateItem per (topic, minute) stats item;
+      # no reads, no transactions, no batch writes.
       sid        = "WriteEventData"
       actions    = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
       resources  = [module.event_table.table_arn]
@@ -337,7 +337,6 @@ module "consumer_trigger" {
   starting_position               = var.consumer_starting_position
   batch_size                      = var.consumer_batch_size
   maximum_batching_window_seconds = var.consumer_batching_window_seconds
-  parallelization_factor          = var.consumer_parallelization_factor
   bisect_batch_on_function_error  = var.consumer_bisect_batch_on_function_error
   maximum_retry_attempts          = var.consumer_maximum_retry_attempts
   maximum_record_age_seconds      = var.consumer_maximum_record_age_seconds

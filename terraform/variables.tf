@@ -127,17 +127,6 @@ variable "consumer_batching_window_seconds" {
   }
 }
 
-variable "consumer_parallelization_factor" {
-  description = "Concurrent consumer batches per shard."
-  type        = number
-  default     = 1
-
-  validation {
-    condition     = var.consumer_parallelization_factor >= 1 && var.consumer_parallelization_factor <= 10
-    error_message = "consumer_parallelization_factor must be 1 to 10."
-  }
-}
-
 variable "consumer_bisect_batch_on_function_error" {
   description = "Split a failing batch to isolate poison records."
   type        = bool

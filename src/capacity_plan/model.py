@@ -6,8 +6,8 @@ against a hand computation. ``build_plan`` wires them together for one load and
 ``plan_to_dict`` gives it as data; ``trendstream_cli.capacity`` parses options and renders.
 Prices live in ``capacity_plan.prices`` (each with its page and the date it was read), the
 measured per-record figures in ``capacity_plan.measured``, and the limits the product itself
-enforces (batch and transaction sizes) are imported from the product code. Nothing here talks
-to AWS.
+enforces (PutRecords and Comprehend batch sizes) are imported from the product code. Nothing here
+talks to AWS.
 """
 
 from __future__ import annotations
@@ -18,11 +18,10 @@ from typing import Any, Final, Literal
 
 from capacity_plan.measured import MEASURED_DEFAULTS
 from capacity_plan.prices import COMPREHEND_UNIT_TIERS, PRICES, PRICES_READ
-from consumer.limits import MAX_TRANSACTION_ACTIONS
 from producer.kinesis_writer import MAX_BYTES_PER_RECORD, MAX_RECORDS_PER_CALL
 from tweet_record.sentiment import COMPREHEND_BATCH_SIZE
 
-PLAN_SCHEMA: Final = "trendstream.plan/2"
+PLAN_SCHEMA: Final = "trendstream.plan/3"
 REGION: Final = "us-east-1"
 
 KIB: Final = 1024
@@ -48,14 +47,16 @@ KINESIS_SHARD_QUOTA_LEGACY: Final = 500
 KINESIS_SHARD_QUOTA_LEGACY_SMALL_REGIONS: Final = 200
 PUT_RECORDS_MAX_RECORDS: Final = MAX_RECORDS_PER_CALL
 KINESIS_MAX_RECORD_BYTES: Final = MAX_BYTES_PER_RECORD
-LAMBDA_MAX_PARALLELIZATION_FACTOR: Final = 10
 LAMBDA_CONCURRENCY_QUOTA: Final = 1000
 DYNAMODB_PARTITION_WCU_PER_S: Final = 1000
 DYNAMODB_TABLE_WRU_QUOTA: Final = 40_000
 DYNAMODB_ON_DEMAND_WARM_WRU: Final = 4000
 DYNAMODB_WRITE_UNIT_BYTES: Final = 1 * KIB
-DYNAMODB_TRANSACT_MAX_ITEMS: Final = MAX_TRANSACTION_ACTIONS
 DYNAMODB_ITEM_OVERHEAD_BYTES: Final = 100
+DYNAMODB_MAX_ITEM_BYTES: Final = 400 * KIB
+WATERMARK_NAME_BYTES: Final = len("applied#shardId-000000000000")
+WATERMARK_VALUE_BYTES: Final = 59
+"""A stats item's ``applied#<shardId>`` watermark: a 3-digit length and the sequence number."""
 FIREHOSE_BILLING_INCREMENT_BYTES: Final = 5 * KIB
 FIREHOSE_DIRECT_PUT_BYTES_PER_S_SMALL_REGIONS: Final = 1 * MIB
 FIREHOSE_DIRECT_PUT_RECORDS_PER_S_SMALL_REGIONS: Final = 1000
@@ -71,6 +72,8 @@ COMPREHEND_CALL_MS: Final = 200.0
 """Assumed latency of one BatchDetectSentiment call (the producer waits for it)."""
 RECOMMENDED_BATCH_SIZE: Final = 500
 """An event source mapping BatchSize that shares each minute's stats update between more tweets."""
+CONSUMER_INVOCATIONS_PER_SHARD: Final = 1
+"""ParallelizationFactor is fixed at 1 (exactly-once stats, docs/data-model.md): scale by shards."""
 MAX_TWEETS_PER_SECOND: Final = 10_000_000.0
 """Far beyond any single stack (10,000 shards); larger rates overflow the monthly figures."""
 SHARED_CONSUMERS: Final = 2
@@ -186,20 +189,38 @@ def billed_seconds(duration_ms: float) -> float:
     return math.ceil(duration_ms) / 1000
 
 
-def parallelization_factor_needed(busy_fraction_per_shard: float, utilisation: float) -> int:
-    """Concurrent batches per shard so the shard's consumer keeps up (ESM ParallelizationFactor).
+def consumer_batch_ms(
+    records: float,
+    calls: float,
+    *,
+    cpu_us_per_record: float,
+    ms_per_call: float,
+    calls_in_flight: int,
+    overhead_ms: float,
+) -> float:
+    """One consumer invocation: overhead, CPU per record, and its DynamoDB calls waited for
+    ``calls_in_flight`` at a time (1: one after the other)."""
+    return (
+        overhead_ms
+        + records * cpu_us_per_record / 1000
+        + calls / max(1, calls_in_flight) * ms_per_call
+    )
 
-    ``busy_fraction_per_shard`` is batches/s times seconds per batch; above ``utilisation`` one
-    batch at a time falls behind. The ESM allows 1 to 10.
-    """
-    return max(1, _ceil_div(busy_fraction_per_shard, utilisation))
+
+def consumer_busy_fraction(batches_per_s: float, duration_ms: float) -> float:
+    """Share of the time a shard's one invocation is busy: ParallelizationFactor is 1, so above
+    the planning utilisation the shard falls behind and only more shards help."""
+    return batches_per_s * billed_seconds(duration_ms)
 
 
 # --- DynamoDB ---------------------------------------------------------------------------------
-def write_units_for_item(item_bytes: int, transactional: bool = False) -> int:
-    """1 WRU per started KB; a transactional write costs twice (DynamoDB read/write units)."""
-    units = max(1, _ceil_div(item_bytes, DYNAMODB_WRITE_UNIT_BYTES))
-    return 2 * units if transactional else units
+def write_units_for_item(item_bytes: float) -> int:
+    """1 WRU per started KB of a standard (non-transactional) write (DynamoDB read/write units).
+
+    A conditional write whose condition fails costs the same, so a duplicate tweet still pays for
+    its item; an update pays for the larger of the item before and after it.
+    """
+    return max(1, _ceil_div(item_bytes, DYNAMODB_WRITE_UNIT_BYTES))
 
 
 def expected_distinct_topics(records: float, topics: int) -> float:
@@ -209,31 +230,44 @@ def expected_distinct_topics(records: float, topics: int) -> float:
     return topics * (1.0 - math.pow(1.0 - 1.0 / topics, records))
 
 
-def stats_transactions_per_batch(records: float, topics: int) -> int:
-    """TransactWriteItems calls the consumer makes for one batch.
-
-    ``consumer.stats`` packs one tweet item Put per tweet plus one Update per (topic, minute) into
-    transactions of at most 100 actions (DynamoDB's TransactWriteItems limit), so a batch needs
-    ``ceil((records + distinct topics) / 100)`` of them.
-    """
-    actions = records + expected_distinct_topics(records, topics)
-    return max(1, _ceil_div(actions, DYNAMODB_TRANSACT_MAX_ITEMS))
-
-
 def stats_updates_per_batch(records: float, topics: int) -> float:
-    """Minute-stats Updates in one batch: one per (topic, minute), plus one per chunk boundary.
+    """Minute-stats UpdateItems in one batch: one per (topic, minute) the batch touches.
 
-    A (topic, minute) split across two transactions is updated in each of them.
+    A batch spans about a second of arrivals, taken as one minute of tweets, with the topics
+    spread uniformly; tweets that arrive together but were created minutes apart (a scheduled
+    producer's run) touch more minutes, which this does not count.
     """
-    transactions = stats_transactions_per_batch(records, topics)
-    return expected_distinct_topics(records, topics) + transactions - 1
+    return expected_distinct_topics(records, topics)
+
+
+def dynamodb_calls_per_batch(records: float, topics: int) -> float:
+    """One conditional PutItem per tweet item plus the batch's stats UpdateItems.
+
+    Calls set the consumer's duration; DynamoDB bills write request units, not calls.
+    """
+    return records + stats_updates_per_batch(records, topics)
+
+
+def shards_feeding_a_minute(shards: int, tweets_per_shard_per_s: float, topics: int) -> float:
+    """Expected shards whose tweets reach one (topic, minute): partitioned by tweet id, every
+    shard carries every topic once it sees more than a few tweets of each a minute."""
+    return shards * (1.0 - math.pow(1.0 - 1.0 / topics, tweets_per_shard_per_s * 60))
+
+
+def stats_item_bytes(base_bytes: int, shards_feeding: float) -> float:
+    """A stats item with one ``applied#<shardId>`` watermark per shard that fed its minute.
+
+    Each watermark is its attribute name plus its value (DynamoDB item size: names and values);
+    the item grows through the minute, and an update is billed on the larger, later size.
+    """
+    return base_bytes + shards_feeding * (WATERMARK_NAME_BYTES + WATERMARK_VALUE_BYTES)
 
 
 def hot_topic_saturation_tweets_per_s(wru_per_tweet_on_key: float, stats_wru_per_s: float) -> float:
     """Tweets/s on one topic at which its ``TOPIC#<topic>`` partition reaches 1,000 WCU/s.
 
     A partition serves 1,000 write units/s (DynamoDB partition throughput). Every tweet writes
-    its item (in a transaction) under the topic's key; their sort keys grow with time
+    its item under the topic's key; their sort keys grow with time
     (``created_at``, snowflake ids), so concurrent writes land at the tail of the key range and
     adaptive split-for-heat cannot spread them: the topic's partition key is the bound.
     """
@@ -299,6 +333,7 @@ class PlanInputs:
     consumer_batching_window_s: float = 1.0
     consumer_cpu_us_per_record: float = MEASURED_DEFAULTS.consumer_cpu_us_per_record
     dynamodb_ms_per_call: float = 10.0
+    dynamodb_calls_in_flight: int = 1
     invocation_overhead_ms: float = 5.0
     consumer_memory_mb: int = 512
     transformer_memory_mb: int = 256
@@ -338,6 +373,7 @@ class PlanInputs:
         if not 1 <= self.consumer_batch_size <= 10_000:
             raise ValueError("--consumer-batch-size must be between 1 and 10,000 (ESM limit)")
         _check("--cpu-us-per-record", self.consumer_cpu_us_per_record, 0, 1e6)
+        _check("--dynamodb-calls-in-flight", self.dynamodb_calls_in_flight, 1, 1000)
         _check("transformer CPU per record", self.transformer_cpu_us_per_record, 0, 1e6)
         _check("producer CPU per tweet", self.producer_cpu_us_per_tweet, 0, 1e6)
         _check("tweet item write units", self.tweet_item_wru, 1, 800)
@@ -384,8 +420,10 @@ class LambdaPlan:
 class ConsumerPlan(LambdaPlan):
     batch_size: int
     batching_window_s: float
+    put_items_per_batch: float
+    stats_updates_per_batch: float
     dynamodb_calls_per_batch: float
-    parallelization_factor: int
+    busy_fraction_per_shard: float
     max_concurrency: int
     shards_added_for_consumer: int
 
@@ -416,6 +454,12 @@ def _lambda_figures(
 @dataclass(frozen=True)
 class DynamoPlan:
     wru_per_tweet: float
+    tweet_item_wru: float
+    stats_wru_per_tweet: float
+    stats_item_bytes: float
+    stats_wru_per_update: int
+    put_items_per_1000_tweets: float
+    stats_updates_per_1000_tweets: float
     stats_updates_per_s: float
     wru_per_s: float
     wru_per_month: float
@@ -520,44 +564,90 @@ def _kinesis_shards(inputs: PlanInputs) -> tuple[int, int, int, int, str]:
     return by_records, by_bytes, by_read, max(1, planned[binding]), binding
 
 
+@dataclass(frozen=True)
+class _ConsumerLoad:
+    """One shard's consumer at a shard count: its batches and how busy they keep it."""
+
+    batches_per_shard_per_s: float
+    records: float
+    stats_updates: float
+    calls: float
+    duration_ms: float
+    busy: float
+
+
+def _consumer_load(inputs: PlanInputs, shards: int) -> _ConsumerLoad:
+    per_shard = inputs.tweets_per_second / shards
+    batch = records_per_batch(
+        per_shard, inputs.consumer_batch_size, inputs.consumer_batching_window_s
+    )
+    calls = dynamodb_calls_per_batch(batch, inputs.stats_topics)
+    duration_ms = consumer_batch_ms(
+        batch,
+        calls,
+        cpu_us_per_record=inputs.consumer_cpu_us_per_record,
+        ms_per_call=inputs.dynamodb_ms_per_call,
+        calls_in_flight=inputs.dynamodb_calls_in_flight,
+        overhead_ms=inputs.invocation_overhead_ms,
+    )
+    batches = per_shard / batch
+    return _ConsumerLoad(
+        batches_per_shard_per_s=batches,
+        records=batch,
+        stats_updates=stats_updates_per_batch(batch, inputs.stats_topics),
+        calls=calls,
+        duration_ms=duration_ms,
+        busy=consumer_busy_fraction(batches, duration_ms),
+    )
+
+
+def shards_for_consumer(inputs: PlanInputs, shards: int) -> int:
+    """The fewest shards, at least ``shards``, whose one consumer invocation each keeps up.
+
+    Busy time per shard falls as shards are added (fewer records each), so a doubling search
+    finds a count that keeps up and a bisection the smallest.
+    """
+    target = inputs.shard_utilisation
+
+    def keeps_up(count: int) -> bool:
+        return _consumer_load(inputs, count).busy <= target
+
+    if keeps_up(shards):
+        return shards
+    low, high = shards, shards
+    while not keeps_up(high):
+        low, high = high, max(high + 1, 2 * high)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if keeps_up(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
 def _consumer(inputs: PlanInputs, shards: int) -> tuple[ConsumerPlan, int]:
-    """Consumer batches per shard; adds shards when 10 concurrent batches per shard fall behind."""
-    rate = inputs.tweets_per_second
-    added = 0
-    while True:
-        per_shard = rate / shards
-        batch = records_per_batch(
-            per_shard, inputs.consumer_batch_size, inputs.consumer_batching_window_s
-        )
-        calls = stats_transactions_per_batch(batch, inputs.stats_topics)
-        duration_ms = (
-            inputs.invocation_overhead_ms
-            + batch * inputs.consumer_cpu_us_per_record / 1000
-            + calls * inputs.dynamodb_ms_per_call
-        )
-        batches_per_shard = per_shard / batch
-        busy = batches_per_shard * billed_seconds(duration_ms)
-        factor = parallelization_factor_needed(busy, inputs.shard_utilisation)
-        if factor <= LAMBDA_MAX_PARALLELIZATION_FACTOR:
-            break
-        needed = _ceil_div(
-            shards * busy, LAMBDA_MAX_PARALLELIZATION_FACTOR * inputs.shard_utilisation
-        )
-        added += needed - shards
-        shards = needed
-    invocations_per_s = batches_per_shard * shards
+    """One invocation per shard (ParallelizationFactor 1); shards added when it falls behind."""
+    needed = shards_for_consumer(inputs, shards)
+    load = _consumer_load(inputs, needed)
     plan = ConsumerPlan(
         **_lambda_figures(
-            invocations_per_s, batch, duration_ms, inputs.consumer_memory_mb, inputs.architecture
+            load.batches_per_shard_per_s * needed,
+            load.records,
+            load.duration_ms,
+            inputs.consumer_memory_mb,
+            inputs.architecture,
         ),
         batch_size=inputs.consumer_batch_size,
         batching_window_s=inputs.consumer_batching_window_s,
-        dynamodb_calls_per_batch=calls,
-        parallelization_factor=factor,
-        max_concurrency=shards * factor,
-        shards_added_for_consumer=added,
+        put_items_per_batch=load.records,
+        stats_updates_per_batch=load.stats_updates,
+        dynamodb_calls_per_batch=load.calls,
+        busy_fraction_per_shard=load.busy,
+        max_concurrency=needed * CONSUMER_INVOCATIONS_PER_SHARD,
+        shards_added_for_consumer=needed - shards,
     )
-    return plan, shards
+    return plan, needed
 
 
 def _kinesis(
@@ -595,19 +685,19 @@ def _kinesis(
     )
 
 
-def _dynamodb(inputs: PlanInputs, consumer: ConsumerPlan) -> DynamoPlan:
+def _dynamodb(inputs: PlanInputs, consumer: ConsumerPlan, shards: int) -> DynamoPlan:
     rate = inputs.tweets_per_second
-    tweet_wru = inputs.tweet_item_wru  # created in the stats transaction: 2 per started KB
-    stats_wru = write_units_for_item(inputs.stats_item_bytes, transactional=True)
-    stats_updates_per_s = consumer.invocations_per_s * stats_updates_per_batch(
-        consumer.records_per_invocation, inputs.stats_topics
-    )
+    tweet_wru = inputs.tweet_item_wru  # a conditional PutItem: 1 per started KB, duplicate or not
+    feeding = shards_feeding_a_minute(shards, rate / shards, inputs.stats_topics)
+    stats_bytes = stats_item_bytes(inputs.stats_item_bytes, feeding)
+    stats_wru = write_units_for_item(stats_bytes)
+    stats_updates_per_s = consumer.invocations_per_s * consumer.stats_updates_per_batch
     wru_per_s = rate * tweet_wru + stats_updates_per_s * stats_wru
     per_month = wru_per_s * SECONDS_PER_MONTH
     day = rate * 86_400
     stored_bytes = inputs.ttl_days * (
         day * (inputs.tweet_item_bytes + DYNAMODB_ITEM_OVERHEAD_BYTES)
-        + inputs.stats_topics * 1440 * (inputs.stats_item_bytes + DYNAMODB_ITEM_OVERHEAD_BYTES)
+        + inputs.stats_topics * 1440 * (stats_bytes + DYNAMODB_ITEM_OVERHEAD_BYTES)
     )
     storage_gb = stored_bytes / GIB
     hot_rate = rate * inputs.hot_topic_share
@@ -616,6 +706,12 @@ def _dynamodb(inputs: PlanInputs, consumer: ConsumerPlan) -> DynamoPlan:
     hot_wru = hot_rate * tweet_wru + stats_item_wru_per_s
     return DynamoPlan(
         wru_per_tweet=wru_per_s / rate,
+        tweet_item_wru=tweet_wru,
+        stats_wru_per_tweet=stats_updates_per_s * stats_wru / rate,
+        stats_item_bytes=stats_bytes,
+        stats_wru_per_update=stats_wru,
+        put_items_per_1000_tweets=1000.0,
+        stats_updates_per_1000_tweets=1000 * stats_updates_per_s / rate,
         stats_updates_per_s=stats_updates_per_s,
         wru_per_s=wru_per_s,
         wru_per_month=per_month,
@@ -759,9 +855,9 @@ def build_plan(inputs: PlanInputs) -> Plan:
     by_records, by_bytes, by_read, shards, binding = _kinesis_shards(inputs)
     consumer, shards_after = _consumer(inputs, shards)
     if shards_after > shards:
-        binding = "consumer Lambda (10 concurrent batches per shard)"
+        binding = "consumer Lambda (one batch in flight per shard)"
     kinesis = _kinesis(inputs, shards_after, (by_records, by_bytes, by_read), binding)
-    dynamodb = _dynamodb(inputs, consumer)
+    dynamodb = _dynamodb(inputs, consumer, shards_after)
     firehose = _firehose(inputs)
     producer = _producer(inputs)
     sentiment = _sentiment(inputs)
@@ -885,23 +981,18 @@ def _source_and_stream_notes(plan: Plan) -> list[Note]:
 
 
 def _lambda_notes(plan: Plan) -> list[Note]:
-    """Parallelization factor, shards added for the consumer, the concurrency quota."""
+    """Shards added for the consumer, the concurrency quota."""
     con, fh = plan.consumer, plan.firehose
     notes: list[Note] = []
     if con.shards_added_for_consumer:
+        in_flight = plan.inputs.dynamodb_calls_in_flight
         notes.append(
             Note(
                 "consumer-shards",
-                f"Consumer: {con.shards_added_for_consumer:,} shards added only so 10 concurrent"
-                " batches per shard keep up; cut DynamoDB calls per batch before paying for them.",
-            )
-        )
-    elif con.parallelization_factor > 1:
-        notes.append(
-            Note(
-                "consumer-parallelization",
-                f"Consumer: ParallelizationFactor {con.parallelization_factor} (max 10) needed;"
-                " stats transactions on one topic then race: expect TransactionConflict retries.",
+                f"Consumer: {con.shards_added_for_consumer:,} shards added only so one batch at a"
+                " time per shard keeps up (ParallelizationFactor is 1: exactly-once stats need"
+                f" it); each batch waits for {con.dynamodb_calls_per_batch:,.0f} DynamoDB calls,"
+                f" {in_flight} at a time. More calls in flight would need fewer shards.",
             )
         )
     concurrency = con.max_concurrency + math.ceil(fh.transformer.concurrency_steady)
@@ -936,9 +1027,23 @@ def _dynamodb_notes(plan: Plan) -> list[Note]:
             Note(
                 "dynamodb-stats-item",
                 f"DynamoDB stats: the hot topic's MINUTE# item takes"
-                f" {ddb.stats_item_wru_per_s:,.0f} WRU/s (2 WRU per batch that holds the topic);"
-                " one item cannot pass 1,000. Use bigger batches/windows, or shard the stats"
-                " item and sum on read.",
+                f" {ddb.stats_item_wru_per_s:,.0f} WRU/s ({ddb.stats_wru_per_update} WRU per batch"
+                " that holds the topic); one item cannot pass 1,000. Use bigger batches/windows,"
+                " or shard the stats item and sum on read.",
+            )
+        )
+    if ddb.stats_item_bytes > DYNAMODB_WRITE_UNIT_BYTES:
+        notes.append(
+            Note(
+                "dynamodb-stats-watermarks",
+                f"DynamoDB stats: {plan.kinesis.shards:,} shards leave one applied#<shardId>"
+                f" watermark each on every MINUTE# item (~{ddb.stats_item_bytes / KIB:,.1f} KB),"
+                f" so each stats update costs {ddb.stats_wru_per_update} WRU"
+                + (
+                    "; past 400 KB DynamoDB refuses the item: split the stream."
+                    if ddb.stats_item_bytes > DYNAMODB_MAX_ITEM_BYTES
+                    else "."
+                ),
             )
         )
     if ddb.wru_per_s > DYNAMODB_TABLE_WRU_QUOTA:
@@ -972,10 +1077,9 @@ def _dynamodb_notes(plan: Plan) -> list[Note]:
             Note(
                 "dynamodb-cost",
                 f"Cost: DynamoDB writes are {ddb.request_monthly_usd / plan.total_monthly_usd:.0%}"
-                f" of the bill: {plan.inputs.tweet_item_wru:g} WRU a tweet for its transactional"
-                f" item, {ddb.wru_per_tweet - plan.inputs.tweet_item_wru:.2f} for the minute"
-                f" stats, which bigger batches share between more tweets{bigger}; steady load is"
-                " cheaper on provisioned capacity.",
+                f" of the bill: {ddb.tweet_item_wru:g} WRU a tweet for its item,"
+                f" {ddb.stats_wru_per_tweet:.2f} for the minute stats, which bigger batches share"
+                f" between more tweets{bigger}; steady load is cheaper on provisioned capacity.",
             )
         )
     return notes

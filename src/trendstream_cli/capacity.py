@@ -103,14 +103,32 @@ def _capacity(plan: Plan) -> Table:
                 f" {con.gb_seconds_per_month:,.0f} GB-s/mo",
             ),
             (
-                "  parallelism",
-                f"ParallelizationFactor {con.parallelization_factor}, up to"
-                f" {con.max_concurrency:,} concurrent, ~{con.concurrency_steady:,.1f} busy",
+                "  per shard",
+                f"one batch in flight (ParallelizationFactor 1), busy"
+                f" {con.busy_fraction_per_shard:.0%}; up to {con.max_concurrency:,} concurrent,"
+                f" ~{con.concurrency_steady:,.1f} busy"
+                + (
+                    f"; {con.shards_added_for_consumer:,} shards added to keep up"
+                    if con.shards_added_for_consumer
+                    else ""
+                ),
             ),
             (
                 "DynamoDB writes",
-                f"{ddb.wru_per_tweet:.2f} WRU/tweet -> {ddb.wru_per_s:,.0f} WRU/s"
+                f"{ddb.wru_per_tweet:.2f} WRU/tweet ({ddb.tweet_item_wru:g} item +"
+                f" {ddb.stats_wru_per_tweet:.2f} stats) -> {ddb.wru_per_s:,.0f} WRU/s"
                 f" ({ddb.wru_per_month / 1e9:,.2f} B WRU/mo); storage {ddb.storage_gb:,.1f} GB",
+            ),
+            (
+                "  calls",
+                f"per 1,000 tweets: {ddb.put_items_per_1000_tweets:,.0f} PutItem +"
+                f" {ddb.stats_updates_per_1000_tweets:,.0f} UpdateItem (billed per write unit,"
+                " not per call)",
+            ),
+            (
+                "  stats item",
+                f"~{ddb.stats_item_bytes:,.0f} B with one watermark per shard ->"
+                f" {ddb.stats_wru_per_update} WRU per update",
             ),
             (
                 "  hot topic",
@@ -318,6 +336,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="ESM BatchSize (default %(default)s, as Terraform's consumer_batch_size)",
     )
     parser.add_argument(
+        "--dynamodb-calls-in-flight",
+        type=_bounded(int, 1, 1000),
+        default=_DEFAULTS["dynamodb_calls_in_flight"],
+        help="DynamoDB calls a consumer invocation keeps in flight (default %(default)s: one"
+        " after the other)",
+    )
+    parser.add_argument(
         "--cpu-us-per-record",
         type=_bounded(float, 0, 1e6),
         default=None,
@@ -363,6 +388,7 @@ def inputs_from_args(args: argparse.Namespace) -> PlanInputs:
         stats_topics=args.stats_topics,
         hot_topic_share=args.hot_topic_share,
         consumer_batch_size=args.consumer_batch_size,
+        dynamodb_calls_in_flight=args.dynamodb_calls_in_flight,
         consumer_cpu_us_per_record=(
             measured.consumer_cpu_us_per_record
             if args.cpu_us_per_record is None

@@ -55,6 +55,13 @@ run "consumer_mapping_isolates_poison_records" {
     condition     = aws_lambda_event_source_mapping.this.starting_position == "LATEST"
     error_message = "A new mapping starts at LATEST unless told otherwise."
   }
+
+  # ParallelizationFactor is the number of batches processed concurrently from each shard:
+  # https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-parameters.html
+  assert {
+    condition     = aws_lambda_event_source_mapping.this.parallelization_factor == 1
+    error_message = "Exactly-once stats need one batch in flight per shard (docs/data-model.md): ParallelizationFactor 1."
+  }
 }
 
 run "consumer_mapping_refuses_infinite_retries" {

@@ -428,7 +428,8 @@ run "local_stack_needs_no_alarm_email" {
   }
 }
 
-# Transactions are authorised per action they hold (PutItem, UpdateItem, ...):
+# The consumer writes with PutItem and UpdateItem only; a transaction would be authorised per
+# action it holds, so TransactWriteItems is never an IAM action to grant:
 # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html
 # kms:ViaService limits a key grant to requests made through the named services:
 # https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
@@ -447,6 +448,15 @@ run "least_privilege_tightened" {
       for statement in jsondecode(module.consumer.policy_document).Statement : statement.Action
     ])), toset(["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:TransactWriteItems"]))) == 0
     error_message = "The consumer reads nothing from the table, and TransactWriteItems is not an IAM action."
+  }
+
+  assert {
+    condition = toset([
+      for action in flatten([
+        for statement in jsondecode(module.consumer.policy_document).Statement : statement.Action
+      ]) : action if startswith(action, "dynamodb:")
+    ]) == toset(["dynamodb:PutItem", "dynamodb:UpdateItem"])
+    error_message = "The consumer's table actions are exactly PutItem (tweet items) and UpdateItem (minute stats)."
   }
 
   assert {

@@ -7,16 +7,21 @@ import itertools
 import json
 import math
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from capacity_plan import model as capacity
+from capacity_plan.measured import MEASURED_DEFAULTS
 from capacity_plan.model import (
     KIB,
     MIB,
     PlanInputs,
     build_plan,
+    consumer_batch_ms,
+    consumer_busy_fraction,
+    dynamodb_calls_per_batch,
     expected_distinct_topics,
     firehose_billed_bytes,
     flushes_per_s,
@@ -24,15 +29,15 @@ from capacity_plan.model import (
     kinesis_on_demand_monthly_usd,
     kinesis_provisioned_monthly_usd,
     on_demand_billed_bytes,
-    parallelization_factor_needed,
     put_payload_units,
     records_per_batch,
+    shards_feeding_a_minute,
     shards_for_catch_up,
     shards_for_shared_read,
     shards_for_write_bytes,
     shards_for_write_records,
     shared_read_catch_up_factor,
-    stats_transactions_per_batch,
+    stats_item_bytes,
     stats_updates_per_batch,
     write_shards_for_key,
     write_units_for_item,
@@ -43,6 +48,9 @@ from trendstream_cli.main import main
 
 NO_BENCH = "/nonexistent/bench.json"
 """The plans below use the model's defaults (the last measured figures), whatever build/ holds."""
+IN_FLIGHT = 16
+"""Enough concurrent DynamoDB calls that the consumer never adds shards: for the tests of the
+other limits, which must not move when the consumer's call pattern does."""
 
 
 def run_plan(*argv: str) -> int:
@@ -131,10 +139,16 @@ def test_a_batch_holds_what_one_poll_or_window_collects_capped_by_batch_size() -
     assert records_per_batch(0.5, 100, batching_window_s=0.0) == 1
 
 
-def test_parallelization_factor_keeps_each_shard_below_the_target_busy_fraction() -> None:
-    assert parallelization_factor_needed(0.5, utilisation=0.8) == 1
-    assert parallelization_factor_needed(0.8, utilisation=0.8) == 1
-    assert parallelization_factor_needed(3.1, utilisation=0.8) == 4
+def test_a_batch_waits_for_its_dynamodb_calls_as_many_at_a_time_as_in_flight() -> None:
+    figures = {"cpu_us_per_record": 40.0, "ms_per_call": 10.0, "overhead_ms": 5.0}
+    # 100 records: 4 ms of CPU; 110 calls one after the other: 1,100 ms.
+    assert consumer_batch_ms(100, 110, calls_in_flight=1, **figures) == pytest.approx(1109.0)
+    assert consumer_batch_ms(100, 110, calls_in_flight=10, **figures) == pytest.approx(119.0)
+
+
+def test_one_batch_in_flight_per_shard_is_busy_for_batches_per_second_times_duration() -> None:
+    assert consumer_busy_fraction(1.0, 800.0) == pytest.approx(0.8)
+    assert consumer_busy_fraction(2.0, 650.2) == pytest.approx(1.302)  # billed to the next ms
 
 
 def test_lambda_cost_is_requests_plus_gb_seconds_per_architecture() -> None:
@@ -147,12 +161,15 @@ def test_lambda_cost_is_requests_plus_gb_seconds_per_architecture() -> None:
 
 
 # --- DynamoDB ------------------------------------------------------------------------------
-def test_write_units_per_started_kb_and_double_in_a_transaction() -> None:
+def test_write_units_per_started_kb_of_a_standard_write() -> None:
+    """A standard write costs one write unit per started KB of the item, and a conditional write
+    whose condition fails still consumes write capacity (DynamoDB Developer Guide, capacity unit
+    consumption for write operations:
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html)."""
     assert write_units_for_item(500) == 1
     assert write_units_for_item(1024) == 1
     assert write_units_for_item(1025) == 2
-    assert write_units_for_item(55, transactional=True) == 2
-    assert write_units_for_item(3 * KIB, transactional=True) == 6  # the pricing page's example
+    assert write_units_for_item(3 * KIB) == 3
 
 
 def test_distinct_topics_in_a_batch() -> None:
@@ -163,21 +180,41 @@ def test_distinct_topics_in_a_batch() -> None:
     assert expected_distinct_topics(2, 2) == pytest.approx(1.5)
 
 
-def test_stats_transactions_pack_markers_and_minute_updates_100_actions_at_a_time() -> None:
-    assert stats_transactions_per_batch(1, topics=50) == 1
-    assert stats_transactions_per_batch(99, topics=1) == 1  # 99 markers + 1 update
-    assert stats_transactions_per_batch(100, topics=1) == 2
-    assert stats_transactions_per_batch(990, topics=1) == 10
-    # 100 records over 50 topics: ~43.6 distinct topics -> 143.6 actions -> 2 transactions.
-    assert stats_transactions_per_batch(100, topics=50) == 2
-
-
-def test_a_minute_split_across_transactions_is_updated_in_each() -> None:
-    assert stats_updates_per_batch(99, topics=1) == pytest.approx(1.0)
-    assert stats_updates_per_batch(100, topics=1) == pytest.approx(2.0)
+def test_a_batch_puts_each_tweet_and_updates_each_topic_minute_once() -> None:
+    assert stats_updates_per_batch(1000, topics=1) == pytest.approx(1.0)
     assert stats_updates_per_batch(100, topics=50) == pytest.approx(
-        expected_distinct_topics(100, 50) + 1
+        expected_distinct_topics(100, 50)
     )
+    # 1,000 tweets over 10 topics: 1,000 PutItem + 10 UpdateItem, whatever the batch's size.
+    assert dynamodb_calls_per_batch(1000, topics=10) == pytest.approx(1010.0)
+    # 100 records over 50 topics: 50 x (1 - 0.98^100) = 43.37 distinct topics.
+    assert dynamodb_calls_per_batch(100, topics=50) == pytest.approx(143.37, abs=0.01)
+
+
+def test_a_stats_item_carries_one_watermark_per_shard_that_fed_its_minute() -> None:
+    watermark = len("applied#shardId-000000000000") + 59  # name + 3-digit length + sequence
+    assert stats_item_bytes(150, 1) == 150 + watermark
+    assert stats_item_bytes(150, 10) == 150 + 10 * watermark  # 1,020 B: still 1 WRU
+    assert write_units_for_item(stats_item_bytes(150, 10)) == 1
+    assert write_units_for_item(stats_item_bytes(150, 11)) == 2
+    # Hundreds of tweets a minute per shard: every shard feeds every one of 50 topics.
+    assert shards_feeding_a_minute(4, 500.0, topics=50) == pytest.approx(4.0)
+    # One tweet a minute per shard over 50 topics: each shard feeds a given topic 1 time in 50.
+    assert shards_feeding_a_minute(50, 1 / 60, topics=50) == pytest.approx(1.0)
+
+
+def test_stats_update_cost_rises_with_the_shard_count() -> None:
+    """An UpdateItem is billed on the larger of the item's sizes before and after the update
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html),
+    and a stats item holds one watermark per shard."""
+    few = build_plan(PlanInputs(tweets_per_second=1000, dynamodb_calls_in_flight=IN_FLIGHT))
+    many = build_plan(PlanInputs(tweets_per_second=100_000, dynamodb_calls_in_flight=IN_FLIGHT))
+    assert few.kinesis.shards == 2 and few.dynamodb.stats_wru_per_update == 1
+    assert many.kinesis.shards == 144
+    assert many.dynamodb.stats_wru_per_update == write_units_for_item(150 + 144 * 87) == 13
+    assert many.dynamodb.stats_wru_per_tweet > 10 * few.dynamodb.stats_wru_per_tweet
+    assert "dynamodb-stats-watermarks" in {note.id for note in many.notes}
+    assert "dynamodb-stats-watermarks" not in {note.id for note in few.notes}
 
 
 def test_hot_topic_threshold_is_partition_limit_over_units_per_tweet_on_the_key() -> None:
@@ -194,8 +231,9 @@ def test_write_shards_keep_each_sharded_key_at_80_percent_of_the_partition() -> 
 
 
 def test_hot_topic_note_appears_exactly_when_its_key_passes_80_percent_of_1000_wcu() -> None:
-    calm = build_plan(PlanInputs(tweets_per_second=1000))
-    hot = build_plan(PlanInputs(tweets_per_second=2000))
+    # 20 % of the tweets at 1 WRU each, plus the topic's stats updates.
+    calm = build_plan(PlanInputs(tweets_per_second=3500, dynamodb_calls_in_flight=IN_FLIGHT))
+    hot = build_plan(PlanInputs(tweets_per_second=4000, dynamodb_calls_in_flight=IN_FLIGHT))
     assert calm.dynamodb.hot_topic_wru_per_s <= 800 < hot.dynamodb.hot_topic_wru_per_s
     assert "dynamodb-hot-key" not in {note.id for note in calm.notes}
     assert "dynamodb-hot-key" in {note.id for note in hot.notes}
@@ -204,30 +242,53 @@ def test_hot_topic_note_appears_exactly_when_its_key_passes_80_percent_of_1000_w
     )
 
 
-def test_hot_topic_saturation_in_the_plan_counts_transactional_items_and_stats() -> None:
+def test_hot_topic_saturation_in_the_plan_counts_its_items_and_stats() -> None:
     plan = build_plan(PlanInputs(tweets_per_second=1000))
-    # The tweet item, created in the stats transaction: 2 WRU per tweet on the topic's key.
+    # The tweet item, a standard conditional PutItem: 1 WRU per tweet on the topic's key.
     assert plan.dynamodb.hot_topic_saturation_tweets_per_s == pytest.approx(
-        (1000 - plan.dynamodb.stats_item_wru_per_s) / 2
+        1000 - plan.dynamodb.stats_item_wru_per_s
     )
     assert plan.dynamodb.hot_topic_wru_per_s == pytest.approx(
-        200 * 2 + plan.dynamodb.stats_item_wru_per_s
+        200 * 1 + plan.dynamodb.stats_item_wru_per_s
     )
 
 
-def test_wru_per_tweet_is_the_transactional_item_plus_amortised_stats() -> None:
-    plan = build_plan(PlanInputs(tweets_per_second=1000, stats_topics=1, consumer_batch_size=100))
-    # One topic: 100 records need 2 transactions (99 + 1 tweets), each updating the minute.
-    assert stats_updates_per_batch(100, 1) == pytest.approx(2.0)
-    stats_wru_per_tweet = 2 * 2 / 100
-    assert plan.dynamodb.wru_per_tweet == pytest.approx(2 + stats_wru_per_tweet)
+def test_wru_per_tweet_is_the_item_plus_stats_updates_amortised_over_the_batch() -> None:
+    plan = build_plan(
+        PlanInputs(
+            tweets_per_second=1000,
+            stats_topics=1,
+            consumer_batch_size=100,
+            dynamodb_calls_in_flight=IN_FLIGHT,
+        )
+    )
+    # Two shards of 500 tweets/s, batches of 100: one update per batch on a stats item with two
+    # watermarks (150 + 2 x 87 = 324 B: 1 WRU), shared by its 100 tweets.
+    assert plan.kinesis.shards == 2
+    assert plan.dynamodb.stats_item_bytes == pytest.approx(324.0)
+    assert plan.dynamodb.wru_per_tweet == pytest.approx(1 + 1 / 100)
+    assert plan.dynamodb.stats_updates_per_1000_tweets == pytest.approx(10.0)
+    assert plan.dynamodb.put_items_per_1000_tweets == 1000
+
+
+def test_the_default_mix_meets_two_write_units_per_tweet_with_calls_in_flight() -> None:
+    """Issue 11: at most 2.0 WRU per new tweet on the default mix (50 topics, batch 500)."""
+    plan = build_plan(PlanInputs(tweets_per_second=1000, dynamodb_calls_in_flight=IN_FLIGHT))
+    # 500 tweets a batch over 50 topics touch ~50 minute items: 0.1 update per tweet at 1 WRU.
+    assert plan.dynamodb.wru_per_tweet == pytest.approx(1 + expected_distinct_topics(500, 50) / 500)
+    assert plan.dynamodb.wru_per_tweet <= 2.0
 
 
 def test_bigger_consumer_batches_share_the_stats_updates() -> None:
-    small = build_plan(PlanInputs(tweets_per_second=1000, consumer_batch_size=100))
-    big = build_plan(PlanInputs(tweets_per_second=1000))  # Terraform's default, 500
-    assert big.dynamodb.wru_per_tweet < small.dynamodb.wru_per_tweet
-    assert big.usd_per_million_tweets < 1.90 < small.usd_per_million_tweets
+    small = build_plan(
+        PlanInputs(
+            tweets_per_second=1000, consumer_batch_size=100, dynamodb_calls_in_flight=IN_FLIGHT
+        )
+    )
+    # Terraform's default, 500
+    big = build_plan(PlanInputs(tweets_per_second=1000, dynamodb_calls_in_flight=IN_FLIGHT))
+    assert big.dynamodb.stats_wru_per_tweet < small.dynamodb.stats_wru_per_tweet
+    assert big.usd_per_million_tweets < small.usd_per_million_tweets
 
 
 # --- Firehose, S3, Athena, producer --------------------------------------------------------
@@ -298,17 +359,53 @@ def test_the_kinesis_line_is_the_cheaper_mode() -> None:
     assert plan.kinesis.cheaper_mode in kinesis_line.item
 
 
-def test_slow_consumers_get_shards_not_a_parallelization_factor_above_10() -> None:
+def test_a_consumer_that_cannot_keep_up_gets_the_fewest_shards_that_let_it() -> None:
+    """ParallelizationFactor, the number of batches processed concurrently from each shard, is 1
+    (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-parameters.html), so the plan
+    adds shards."""
     slow = PlanInputs(tweets_per_second=20_000, consumer_cpu_us_per_record=20_000)
     plan = build_plan(slow)
-    assert plan.consumer.parallelization_factor <= 10
+    fast = build_plan(
+        replace(slow, consumer_cpu_us_per_record=1.0, dynamodb_calls_in_flight=IN_FLIGHT)
+    )
+    assert fast.consumer.shards_added_for_consumer == 0
     assert plan.consumer.shards_added_for_consumer > 0
-    assert plan.kinesis.shards > build_plan(PlanInputs(tweets_per_second=20_000)).kinesis.shards
+    assert plan.kinesis.shards == fast.kinesis.shards + plan.consumer.shards_added_for_consumer
+    assert plan.kinesis.binding_limit.startswith("consumer Lambda")
+    assert plan.consumer.max_concurrency == plan.kinesis.shards  # one invocation per shard
+    assert plan.consumer.busy_fraction_per_shard <= slow.shard_utilisation
+    one_fewer = capacity._consumer_load(slow, plan.kinesis.shards - 1)
+    assert one_fewer.busy > slow.shard_utilisation
     assert "consumer-shards" in {note.id for note in plan.notes}
 
 
+def test_dynamodb_calls_one_after_the_other_make_the_consumer_add_shards() -> None:
+    sequential = build_plan(PlanInputs(tweets_per_second=1000))
+    concurrent = build_plan(PlanInputs(tweets_per_second=1000, dynamodb_calls_in_flight=IN_FLIGHT))
+    # 500 PutItem + ~50 UpdateItem at 10 ms each: 5.5 s per one-second batch on 2 shards.
+    assert concurrent.kinesis.shards == 2
+    assert sequential.kinesis.shards > concurrent.kinesis.shards
+    assert sequential.consumer.shards_added_for_consumer == sequential.kinesis.shards - 2
+
+
+def test_the_plan_has_no_parallelization_factor(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_plan("--tweets-per-second", "1000", "--json") == 0
+    document = json.loads(capsys.readouterr().out)
+
+    def keys(value: object) -> set[str]:
+        if isinstance(value, dict):
+            return set(value).union(*(keys(inner) for inner in value.values()))
+        if isinstance(value, list):
+            return set().union(*(keys(inner) for inner in value))
+        return set()
+
+    assert not {key for key in keys(document) if "parallelization" in key}
+    assert not {key for key in keys(document) if "transaction" in key}
+    assert document["consumer"]["max_concurrency"] == document["kinesis"]["shards"]
+
+
 def test_quotas_are_flagged_where_they_bind() -> None:
-    ids = note_ids(PlanInputs(tweets_per_second=1_000_000))
+    ids = note_ids(PlanInputs(tweets_per_second=1_000_000, dynamodb_calls_in_flight=IN_FLIGHT))
     assert {"lambda-concurrency-quota", "dynamodb-table-quota", "kinesis-legacy-shard-quota"} <= ids
     assert "kinesis-shard-quota" in note_ids(
         PlanInputs(tweets_per_second=10_000_000, avg_record_bytes=4000)
@@ -319,7 +416,7 @@ def test_quotas_are_flagged_where_they_bind() -> None:
 
 
 def test_enhanced_fan_out_is_recommended_once_shared_reads_leave_no_catch_up() -> None:
-    plan = build_plan(PlanInputs(tweets_per_second=100_000))
+    plan = build_plan(PlanInputs(tweets_per_second=100_000, dynamodb_calls_in_flight=IN_FLIGHT))
     assert plan.kinesis.catch_up_factor < 1
     assert "kinesis-efo" in {note.id for note in plan.notes}
     assert plan.kinesis.shards_for_catch_up > plan.kinesis.shards
@@ -340,7 +437,7 @@ def test_every_price_is_positive_and_names_its_page() -> None:
 def test_json_output_has_the_documented_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert run_plan("--tweets-per-second", "10", "--json") == 0
     document = json.loads(capsys.readouterr().out)
-    assert document["schema"] == "trendstream.plan/2"
+    assert document["schema"] == "trendstream.plan/3"
     assert document["region"] == "us-east-1"
     assert document["prices_read"] == "2026-11-29"
     assert document["inputs"]["tweets_per_second"] == 10
@@ -473,11 +570,20 @@ def test_the_plan_takes_its_per_record_figures_from_the_bench_report(
     assert inputs.consumer_cpu_us_per_record == 40.0
     assert inputs.transformer_cpu_us_per_record == pytest.approx(50.0)
     assert inputs.producer_cpu_us_per_tweet == 60.0
+    assert inputs.tweet_item_wru == 2.0  # the bench's figure, not the default
     assert inputs.measured_source == f"{report} (measured 2026-11-29T12:00:00+00:00)"
     assert command.run(args) == 0
     assert f"measured figures: {report}" in capsys.readouterr().out.replace("\n", " ")
     report.write_text("{not json")
     assert command.inputs_from_args(args).measured_source.startswith("defaults")
+
+
+def test_the_unmeasured_tweet_item_default_is_the_models_own_value() -> None:
+    """Until make bench measures the PutItem consumer, the default is 1 WRU per started KB of the
+    assumed tweet item, and the plan's header says it is not measured."""
+    inputs = PlanInputs(tweets_per_second=1.0)
+    assert MEASURED_DEFAULTS.tweet_item_wru == write_units_for_item(inputs.tweet_item_bytes) == 1
+    assert "not yet measured" in inputs.measured_source
 
 
 def test_comprehend_is_priced_per_unit_with_its_three_unit_minimum() -> None:

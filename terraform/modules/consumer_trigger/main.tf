@@ -12,7 +12,8 @@ resource "aws_lambda_event_source_mapping" "this" {
 
   batch_size                         = var.batch_size
   maximum_batching_window_in_seconds = var.maximum_batching_window_seconds
-  parallelization_factor             = var.parallelization_factor
+  # Exactly-once stats need one batch in flight per shard (docs/data-model.md): scale by shards.
+  parallelization_factor = 1
 
   # The consumer reports the records it could not process; the service retries from the first of
   # them, splits a failing batch to isolate a poison record, and gives up after bounded attempts

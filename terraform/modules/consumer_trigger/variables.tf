@@ -51,17 +51,6 @@ variable "maximum_batching_window_seconds" {
   }
 }
 
-variable "parallelization_factor" {
-  description = "Concurrent batches per shard (order is kept per partition key)."
-  type        = number
-  default     = 1
-
-  validation {
-    condition     = var.parallelization_factor >= 1 && var.parallelization_factor <= 10
-    error_message = "parallelization_factor is 1 to 10."
-  }
-}
-
 variable "bisect_batch_on_function_error" {
   description = "Split a failing batch in two and retry each half, to isolate poison records."
   type        = bool
