@@ -105,7 +105,7 @@ def test_producer_zip_ships_no_demo_data(built: Path) -> None:
         sum(
             info.file_size
             for info in zipfile.ZipFile(built / "producer.zip").infolist()
-            if info.filename in own
+            if info.filename in own and not info.filename.endswith(".pyc")
         )
-        < 300_000
+        < 300_000  # the sources; their compiled copies beside them are about 1.6 times as large
     )
