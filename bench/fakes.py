@@ -61,9 +61,9 @@ class FakeDynamoDB:
         ReturnValuesOnConditionCheckFailure: str = "NONE",
         ReturnConsumedCapacity: str = "NONE",
     ) -> dict[str, Any]:
-        started = time.thread_time()
-        try:
-            with self._lock:
+        with self._lock:
+            started = time.thread_time()
+            try:
                 self.calls["PutItem"] += 1
                 key = _key(Item)
                 old = self.items.get(key)
@@ -75,9 +75,9 @@ class FakeDynamoDB:
                     if old is not None:
                         raise _condition_failed("PutItem", old, ReturnValuesOnConditionCheckFailure)
                 self.items[key] = Item
-            return _consumed(TableName, units, ReturnConsumedCapacity)
-        finally:
-            self._add_cpu(time.thread_time() - started)
+                return _consumed(TableName, units, ReturnConsumedCapacity)
+            finally:
+                self.cpu_seconds += time.thread_time() - started
 
     def update_item(
         self,
@@ -91,9 +91,9 @@ class FakeDynamoDB:
         ReturnConsumedCapacity: str = "NONE",
     ) -> dict[str, Any]:
         """The consumer's stats update: ``ADD #cN :cN, … SET expires_at = :expires, #w = :last``."""
-        started = time.thread_time()
-        try:
-            with self._lock:
+        with self._lock:
+            started = time.thread_time()
+            try:
                 self.calls["UpdateItem"] += 1
                 key = _key(Key)
                 old = self.items.get(key)
@@ -115,13 +115,9 @@ class FakeDynamoDB:
                 self.items[key] = item
                 self.updates += 1
                 self.write_units += units
-            return _consumed(TableName, units, ReturnConsumedCapacity)
-        finally:
-            self._add_cpu(time.thread_time() - started)
-
-    def _add_cpu(self, seconds: float) -> None:
-        with self._lock:
-            self.cpu_seconds += seconds
+                return _consumed(TableName, units, ReturnConsumedCapacity)
+            finally:
+                self.cpu_seconds += time.thread_time() - started
 
     def total_calls(self) -> int:
         return sum(self.calls.values())

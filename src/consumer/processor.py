@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from aws_lambda_powertools.utilities.batch import BasePartialProcessor
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
@@ -26,8 +25,7 @@ from consumer.quarantine import shard_of
 Result = TypeVar("Result")
 
 
-@dataclass(frozen=True)
-class StagedRecord(Generic[Result]):
+class StagedRecord(NamedTuple, Generic[Result]):
     """A record handler's result with where its record sits in its shard."""
 
     result: Result

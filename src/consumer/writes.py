@@ -252,8 +252,13 @@ class TweetWriter:
     """Creates tweet items, then counts the contributing ones into their minutes' stats."""
 
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        # botocore comes with the client, not with the handler import (cold start budget).
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
         self._client = client
         self._table_name = table_name
+        self._client_error = ClientError
+        self._botocore_error = BotoCoreError
 
     def write(
         self, writes: Sequence[TweetWrite], first_failures: Mapping[str, int]
@@ -298,9 +303,6 @@ class TweetWriter:
         return outcome
 
     def _put(self, write: TweetWrite) -> PutAnswer:
-        # botocore is imported with the first client, not with the handler (cold start budget).
-        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
-
         try:
             response = self._client.put_item(
                 TableName=self._table_name,
@@ -309,22 +311,20 @@ class TweetWriter:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 ReturnConsumedCapacity="TOTAL",
             )
-        except ClientError as error:
+        except self._client_error as error:
             retries = retry_attempts(error.response)
             if error.response.get("Error", {}).get("Code") != CONDITION_FAILED:
                 return PutAnswer(PutResult.FAILED, 0.0, retries, error)
             origin = old_item(error).get("origin", {}).get("S")
             result = PutResult.REDELIVERED if origin == write.origin else PutResult.DUPLICATE
             return PutAnswer(result, 0.0, retries, None)
-        except BotoCoreError as error:  # botocore already retried the connection
+        except self._botocore_error as error:  # botocore already retried the connection
             return PutAnswer(PutResult.FAILED, 0.0, 0, error)
         return PutAnswer(
             PutResult.CREATED, consumed_units(response), retry_attempts(response), None
         )
 
     def _count(self, task: tuple[Key, str, list[Contribution]]) -> StatsAnswer:
-        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
-
         key, shard_id, pending = task
         attribute = watermark_attribute(shard_id)
         old_watermark: str | None = None
@@ -335,7 +335,7 @@ class TweetWriter:
             request = stats_update(self._table_name, key, shard_id, pending, old_watermark)
             try:
                 response = self._client.update_item(**request)
-            except ClientError as error:
+            except self._client_error as error:
                 retries += retry_attempts(error.response)
                 if error.response.get("Error", {}).get("Code") != CONDITION_FAILED:
                     return StatsAnswer(sends, units, retries, error)
@@ -346,7 +346,7 @@ class TweetWriter:
                 if not pending:
                     return StatsAnswer(sends, units, retries, None)  # counted before
                 continue
-            except BotoCoreError as error:
+            except self._botocore_error as error:
                 return StatsAnswer(sends, units, retries, error)
             units += consumed_units(response)
             return StatsAnswer(sends, units, retries + retry_attempts(response), None)
