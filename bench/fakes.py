@@ -55,6 +55,7 @@ class FakeDynamoDB:
 
     def put_item(
         self,
+        *,
         TableName: str,
         Item: dict[str, Any],
         ConditionExpression: str | None = None,
@@ -81,6 +82,7 @@ class FakeDynamoDB:
 
     def update_item(
         self,
+        *,
         TableName: str,
         Key: dict[str, Any],
         UpdateExpression: str,

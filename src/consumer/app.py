@@ -23,7 +23,8 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import Ki
 from consumer.processor import BulkStoreProcessor
 from consumer.quarantine import KinesisRecordMeta, Quarantine, shard_of
 from consumer.store import StagedTweet, TweetStore
-from tweet_record.backoff import client_config
+from consumer.writes import WRITE_WORKERS
+from tweet_record.backoff import BOTOCORE_POOL_CONNECTIONS, client_config
 from tweet_record.collector import collect_less_often
 from tweet_record.items import ttl_days_from_env
 from tweet_record.parse import ParsedTweet, RecordRejected, decode_base64, parse_stream_record
@@ -44,20 +45,23 @@ tracer = lambda_tracer()
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "trendstream"))
 
 
-def _client_config() -> Config:
+def _client_config(pool_connections: int = BOTOCORE_POOL_CONNECTIONS) -> Config:
     # boto3 is imported when the first client is built (first invocation), keeping the handler
     # import within its 200 ms budget. The cost moves to the first batch; it does not vanish.
     # No client-side parameter validation: every request is built by `tweet_record.items` and
     # `consumer.writes` in shapes the tests check against the service model, DynamoDB validates
     # them again anyway, and re-walking every item per call was a third of the function's CPU.
-    return client_config(connect_timeout=2, read_timeout=10, validate=False)
+    return client_config(
+        connect_timeout=2, read_timeout=10, validate=False, pool_connections=pool_connections
+    )
 
 
 @cache
 def dynamodb() -> DynamoDBClient:
     import boto3  # noqa: PLC0415
 
-    return boto3.client("dynamodb", config=_client_config())
+    # The writes run on WRITE_WORKERS threads: a connection each.
+    return boto3.client("dynamodb", config=_client_config(WRITE_WORKERS))
 
 
 @cache

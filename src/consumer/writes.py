@@ -89,8 +89,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import UpdateItemInputTypeDef
 
 WRITE_WORKERS = 16
-"""Concurrent DynamoDB calls per invocation: a 500-record batch is not 500 round trips in a row,
-and botocore's default connection pool (10) grows only to what the threads use."""
+"""Concurrent DynamoDB calls per invocation, so a 500-record batch is not 500 round trips in a
+row; the consumer's DynamoDB client keeps as many connections in its pool (``consumer.app``)."""
 MAX_STATS_SENDS = 4
 """Updates of one stats item per batch: each condition failure learns the watermark, so a second
 send succeeds unless another invocation moved it meanwhile (not possible with one batch in

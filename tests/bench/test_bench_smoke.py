@@ -70,9 +70,9 @@ def test_consumer_figures_report_cpu_write_units_and_calls(
 ) -> None:
     figures = consumer_figures(records[:200], runs=2)
     names = [figure.name for figure in figures]
-    assert len(figures) == 5, names
-    cpu, units, esm_units, dealt_units, calls = figures
-    for figure in (cpu, units, calls):
+    assert len(figures) == 6, names
+    cpu, botocore_cpu, units, esm_units, dealt_units, calls = figures
+    for figure in (cpu, botocore_cpu, units, calls):
         assert_measured(figure, runs=2)
     assert cpu.goal == Goal("at_most", 50.0)
     assert units.goal == Goal("at_most", 2.0)
