@@ -61,7 +61,7 @@ later updates carry later expiries except for replays of old tweets.
 Write units (``ReturnConsumedCapacity``): 1 per started KB of each new tweet item, and 1 per
 started KB of the larger of the stats item before and after each update; a put that fails its
 condition also consumes 1 per started KB, unreported (DynamoDB developer guide, read/write
-operations).
+operations); returning the old item on a failed condition consumes no read units.
 """
 
 from __future__ import annotations
@@ -108,8 +108,9 @@ class TweetWrite(NamedTuple):
     sentiment: str
     expires_at: int
     item: Item
-    """Carries ``origin``, and its keys name the minute's stats item."""
+    """The tweet item, ``origin`` included."""
     stats_key: Key
+    """The minute's stats item."""
     shard_id: str
     sequence: int
     origin: str
