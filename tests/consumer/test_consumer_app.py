@@ -359,6 +359,7 @@ def test_logs_and_metrics_carry_the_record_and_batch_figures(
     assert emf["RecordsQuarantined"] == [1.0]
     assert emf["TweetsWritten"] == [1.0]
     assert emf["DuplicatesSkipped"] == [1.0]
+    assert emf["StatsUpdates"] == [1.0]
     assert emf["WriteRetries"] == [0.0]
 
 
