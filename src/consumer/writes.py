@@ -36,6 +36,10 @@ which the stack pins): batches of a shard are processed one after another, in or
   contributions to that minute up to the watermark. An update adds, atomically with moving the
   watermark, the contributions above the watermark up to the batch's first failure; all of them
   are known then (every record below the first failure has a definite answer), so no gap opens.
+  Below a batch's first record everything is counted: Lambda only moves a shard's checkpoint
+  past records an invocation completed and reported processed, all below its first failure.
+  Minutes are independent: a stats update that fails reports its records after other minutes'
+  updates landed, and each minute's invariant holds on its own.
 - Records at or after the first failure are never counted by this batch; their items may be
   written, and their redelivery contributes them (origin equal) and counts them.
 - **Redelivery after a partial failure** starts at the first failure: only uncounted
