@@ -97,6 +97,7 @@ def run_and_check(chaos_stack: ChaosStack) -> None:
                 runtime.stats()["consumed"] >= PAIRS + POISON
                 and lake.count("TWEET#") >= PAIRS
                 and len(lake.keys("quarantine/consumer/")) >= POISON
+                and lake.counted_tweets() >= PAIRS
             )
 
         wait_until(consumed, progress, SETTLE_TIMEOUT)
