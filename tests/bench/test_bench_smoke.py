@@ -53,6 +53,8 @@ def test_replayed_records_are_distinct_valid_stream_records() -> None:
 def test_consumer_run_stores_every_tweet_through_the_in_memory_client(
     records: list[StreamRecordBytes],
 ) -> None:
+    """1 write unit per started KB of a standard write
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html)."""
     batch = records[:100]
     run = run_consumer(kinesis_event(batch), "off")
     assert run.failures == 0

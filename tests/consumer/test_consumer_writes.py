@@ -177,6 +177,8 @@ def test_whole_batch_redelivered_counts_nothing_twice(
 def test_redelivery_from_the_first_failed_put_counts_everything_once(
     consumer_app: Any, lambda_context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Lambda resumes from the lowest reported sequence number
+    (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html)."""
     payloads = tweets(10)
     event = kinesis_event(payloads)
     client = consumer_app.dynamodb()
@@ -441,6 +443,8 @@ def test_the_stats_update_moves_the_watermark_over_the_batchs_contributions() ->
 def test_a_put_that_meets_its_own_item_contributes_and_another_origin_is_a_duplicate(
     stubbed: tuple[Any, Stubber],
 ) -> None:
+    """A failed condition answers the item as it was with ALL_OLD
+    (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_PutItem.html)."""
     client, stubber = stubbed
     mine, other = write(1, 5), write(2, 6)
     stubber.add_client_error("put_item", **condition_failed(mine.item), expected_params=None)
