@@ -8,6 +8,7 @@ service model and would cost more than the consumer itself on a 10,000-record ba
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from typing import Any
@@ -24,15 +25,22 @@ def _key(item_or_key: dict[str, Any]) -> Key:
 
 
 def _write_units(item: dict[str, Any]) -> int:
-    return -(-item_size(item) // 1024)
+    """1 write unit per started KB (DynamoDB developer guide, read/write operations)."""
+    return max(1, -(-item_size(item) // 1024))
 
 
 class FakeDynamoDB:
     """The DynamoDB calls the consumer and the naive baseline make, answered from a dict.
 
-    Consumed capacity is reported as DynamoDB documents it for on-demand tables: a write unit
-    per started KB of each item written, twice that inside a transaction; an update is sized
-    on the larger of the item before and after it.
+    Conditions are evaluated for the expressions the consumer sends (``attribute_not_exists``
+    on a put, the stats watermark on an update) and any other condition is refused, so the fake
+    cannot pass a request it does not understand. A failed condition raises
+    ``ConditionalCheckFailedException`` with the item as it was, as
+    ``ReturnValuesOnConditionCheckFailure=ALL_OLD`` asks. Consumed capacity is reported as
+    DynamoDB documents it for on-demand tables: a write unit per started KB, sized on the larger
+    of the item before and after the write; a write refused by its condition still consumes
+    them, and is charged here, but reports nothing. Calls come from the consumer's threads: one
+    lock keeps the dict and the counters consistent.
     """
 
     def __init__(self) -> None:
@@ -41,74 +49,114 @@ class FakeDynamoDB:
         self.updates = 0
         self.write_units = 0.0
         self.cpu_seconds = 0.0
-        """This stand-in's own CPU, which the benchmark does not charge to the consumer."""
+        """This stand-in's own CPU (per calling thread), which the benchmark does not charge to
+        the consumer."""
+        self._lock = threading.Lock()
 
-    def transact_write_items(
-        self, TransactItems: list[dict[str, Any]], ReturnConsumedCapacity: str = "NONE"
+    def put_item(
+        self,
+        *,
+        TableName: str,
+        Item: dict[str, Any],
+        ConditionExpression: str | None = None,
+        ReturnValuesOnConditionCheckFailure: str = "NONE",
+        ReturnConsumedCapacity: str = "NONE",
     ) -> dict[str, Any]:
-        started = time.process_time()
-        try:
-            return self._transact(TransactItems, ReturnConsumedCapacity)
-        finally:
-            self.cpu_seconds += time.process_time() - started
+        with self._lock:
+            started = time.thread_time()
+            try:
+                self.calls["PutItem"] += 1
+                key = _key(Item)
+                old = self.items.get(key)
+                units = max(_write_units(Item), _write_units(old) if old else 0)
+                self.write_units += units
+                if ConditionExpression is not None:
+                    if ConditionExpression != "attribute_not_exists(pk)":
+                        raise ValueError(f"the fake has no rule for {ConditionExpression!r}")
+                    if old is not None:
+                        raise _condition_failed("PutItem", old, ReturnValuesOnConditionCheckFailure)
+                self.items[key] = Item
+                return _consumed(TableName, units, ReturnConsumedCapacity)
+            finally:
+                self.cpu_seconds += time.thread_time() - started
 
-    def _transact(
-        self, TransactItems: list[dict[str, Any]], ReturnConsumedCapacity: str
+    def update_item(
+        self,
+        *,
+        TableName: str,
+        Key: dict[str, Any],
+        UpdateExpression: str,
+        ExpressionAttributeNames: dict[str, str],
+        ExpressionAttributeValues: dict[str, Any],
+        ConditionExpression: str | None = None,
+        ReturnValuesOnConditionCheckFailure: str = "NONE",
+        ReturnConsumedCapacity: str = "NONE",
     ) -> dict[str, Any]:
-        self.calls["TransactWriteItems"] += 1
-        existing = [
-            index
-            for index, action in enumerate(TransactItems)
-            if "Put" in action
-            and "ConditionExpression" in action["Put"]
-            and _key(action["Put"]["Item"]) in self.items
-        ]
-        if existing:
-            reasons = [
-                {"Code": "ConditionalCheckFailed" if index in existing else "None"}
-                for index in range(len(TransactItems))
-            ]
-            raise ClientError(
-                {
-                    "Error": {"Code": "TransactionCanceledException", "Message": "cancelled"},
-                    "CancellationReasons": reasons,  # type: ignore[typeddict-item]
-                },
-                "TransactWriteItems",
-            )
-        units = 0
-        for action in TransactItems:
-            if "Put" in action:
-                item = action["Put"]["Item"]
-                self.items[_key(item)] = item
-                units += 2 * _write_units(item)
-            else:
-                units += 2 * _write_units(self._update(action["Update"]))
-        self.write_units += units
-        if ReturnConsumedCapacity == "NONE":
-            return {}
-        table = TransactItems[0]["Put" if "Put" in TransactItems[0] else "Update"]["TableName"]
-        return {"ConsumedCapacity": [{"TableName": table, "CapacityUnits": float(units)}]}
-
-    def _update(self, update: dict[str, Any]) -> dict[str, Any]:
-        """Apply ``ADD #c :c, … SET expires_at = :expires``; return the item after it."""
-        self.updates += 1
-        key = _key(update["Key"])
-        item = self.items.setdefault(key, dict(update["Key"]))
-        values = update["ExpressionAttributeValues"]
-        for placeholder, name in update["ExpressionAttributeNames"].items():
-            value = values[":" + placeholder[1:]]
-            before = int(item.get(name, {"N": "0"})["N"])
-            item[name] = {"N": str(before + int(value["N"]))}
-        item["expires_at"] = values[":expires"]
-        return item
-
-    def put_item(self, TableName: str, Item: dict[str, Any]) -> dict[str, Any]:
-        self.calls["PutItem"] += 1
-        self.items[_key(Item)] = Item
-        return {}
+        """The consumer's stats update: ``ADD #cN :cN, … SET expires_at = :expires, #w = :last``."""
+        with self._lock:
+            started = time.thread_time()
+            try:
+                self.calls["UpdateItem"] += 1
+                key = _key(Key)
+                old = self.items.get(key)
+                names, values = ExpressionAttributeNames, ExpressionAttributeValues
+                if not _watermark_condition_holds(ConditionExpression, old, names, values):
+                    self.write_units += _write_units(old) if old else 1
+                    raise _condition_failed(
+                        "UpdateItem", old or {}, ReturnValuesOnConditionCheckFailure
+                    )
+                item = dict(old) if old else dict(Key)
+                for placeholder, name in names.items():
+                    if placeholder.startswith("#c"):
+                        before = int(item.get(name, {"N": "0"})["N"])
+                        added = int(values[":" + placeholder[1:]]["N"])
+                        item[name] = {"N": str(before + added)}
+                item["expires_at"] = values[":expires"]
+                item[names["#w"]] = values[":last"]
+                units = max(_write_units(item), _write_units(old) if old else 0)
+                self.items[key] = item
+                self.updates += 1
+                self.write_units += units
+                return _consumed(TableName, units, ReturnConsumedCapacity)
+            finally:
+                self.cpu_seconds += time.thread_time() - started
 
     def total_calls(self) -> int:
         return sum(self.calls.values())
+
+
+def _consumed(table_name: str, units: int, wanted: str) -> dict[str, Any]:
+    if wanted == "NONE":
+        return {}
+    return {"ConsumedCapacity": {"TableName": table_name, "CapacityUnits": float(units)}}
+
+
+def _condition_failed(operation: str, old: dict[str, Any], return_values: str) -> ClientError:
+    response: dict[str, Any] = {
+        "Error": {
+            "Code": "ConditionalCheckFailedException",
+            "Message": "The conditional request failed",
+        }
+    }
+    if return_values == "ALL_OLD":
+        response["Item"] = old
+    return ClientError(response, operation)  # type: ignore[arg-type]
+
+
+def _watermark_condition_holds(
+    condition: str | None,
+    item: dict[str, Any] | None,
+    names: dict[str, str],
+    values: dict[str, Any],
+) -> bool:
+    if condition is None:
+        return True
+    stored = (item or {}).get(names.get("#w", ""), {}).get("S")
+    if condition == "attribute_not_exists(#w) OR #w < :first":
+        return stored is None or stored < values[":first"]["S"]
+    if condition == "#w = :old":
+        return stored is not None and stored == values[":old"]["S"]
+    raise ValueError(f"the fake has no rule for {condition!r}")
 
 
 class FakeS3:

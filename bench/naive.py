@@ -19,7 +19,7 @@ from bench.dataset import StreamRecordBytes
 
 
 class PutItemClient(Protocol):
-    def put_item(self, TableName: str, Item: dict[str, Any]) -> dict[str, Any]: ...
+    def put_item(self, *, TableName: str, Item: dict[str, Any]) -> dict[str, Any]: ...
 
 
 class PutRecordClient(Protocol):

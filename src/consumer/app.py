@@ -2,15 +2,16 @@
 
 Per record (cheap, in the Powertools record handler): base64 → parse/validate; a record that can
 never succeed is quarantined to S3 and not reported as failed. Per batch (in bulk): sentiment
-for version 1 records only (version 2 records carry the producer's label), then transactions
-that create each tweet item and count it in its minute's stats exactly once; records whose
-writes ultimately fail are reported in ``batchItemFailures``. Cost figures: docs/capacity.md.
+for version 1 records only (version 2 records carry the producer's label), then a conditional
+put of each tweet item and one conditional update per (topic, minute, shard) that counts the new
+tweets exactly once (``consumer.writes``); records whose writes ultimately fail are reported in
+``batchItemFailures``. Cost figures: docs/capacity.md.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -21,8 +22,9 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import Ki
 
 from consumer.processor import BulkStoreProcessor
 from consumer.quarantine import KinesisRecordMeta, Quarantine, shard_of
-from consumer.store import TweetStore
-from tweet_record.backoff import client_config
+from consumer.store import StagedTweet, TweetStore
+from consumer.writes import WRITE_WORKERS
+from tweet_record.backoff import BOTOCORE_POOL_CONNECTIONS, client_config
 from tweet_record.collector import collect_less_often
 from tweet_record.items import ttl_days_from_env
 from tweet_record.parse import ParsedTweet, RecordRejected, decode_base64, parse_stream_record
@@ -43,20 +45,23 @@ tracer = lambda_tracer()
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "trendstream"))
 
 
-def _client_config() -> Config:
+def _client_config(pool_connections: int = BOTOCORE_POOL_CONNECTIONS) -> Config:
     # boto3 is imported when the first client is built (first invocation), keeping the handler
     # import within its 200 ms budget. The cost moves to the first batch; it does not vanish.
     # No client-side parameter validation: every request is built by `tweet_record.items` and
-    # `consumer.stats` in shapes the tests check against the service model, DynamoDB validates
+    # `consumer.writes` in shapes the tests check against the service model, DynamoDB validates
     # them again anyway, and re-walking every item per call was a third of the function's CPU.
-    return client_config(connect_timeout=2, read_timeout=10, validate=False)
+    return client_config(
+        connect_timeout=2, read_timeout=10, validate=False, pool_connections=pool_connections
+    )
 
 
 @cache
 def dynamodb() -> DynamoDBClient:
     import boto3  # noqa: PLC0415
 
-    return boto3.client("dynamodb", config=_client_config())
+    # The writes run on WRITE_WORKERS threads: a connection each.
+    return boto3.client("dynamodb", config=_client_config(WRITE_WORKERS))
 
 
 @cache
@@ -125,19 +130,27 @@ def record_handler(record: KinesisStreamRecord) -> ParsedTweet | None:
 
 
 @tracer.capture_method(capture_response=False)
-def store_batch(tweets: Sequence[ParsedTweet]) -> list[Exception | None]:
+def store_batch(
+    records: Sequence[StagedTweet], first_failures: Mapping[str, int]
+) -> list[Exception | None]:
     logger.remove_keys(list(RECORD_KEYS))
-    report = runtime().store.store(tweets)
-    for tweet, failure in zip(tweets, report.failures, strict=True):
+    report = runtime().store.store(records, first_failures)
+    for record, failure in zip(records, report.failures, strict=True):
         if failure is not None:
             logger.warning(
                 "tweet not stored; record will be redelivered",
-                extra={"tweet_id": tweet.tweet_id, "topic": tweet.topic, "error": str(failure)},
+                extra={
+                    "tweet_id": record.result.tweet_id,
+                    "topic": record.result.topic,
+                    "sequence_number": record.sequence_number,
+                    "error": str(failure),
+                },
             )
     metrics.add_metric(name="TweetsWritten", unit=MetricUnit.Count, value=report.tweets_written)
     metrics.add_metric(
         name="DuplicatesSkipped", unit=MetricUnit.Count, value=report.duplicates_skipped
     )
+    metrics.add_metric(name="StatsUpdates", unit=MetricUnit.Count, value=report.stats_updates)
     metrics.add_metric(name="WriteRetries", unit=MetricUnit.Count, value=report.write_retries)
     metrics.add_metric(name="WriteUnits", unit=MetricUnit.Count, value=report.write_units)
     return report.failures

@@ -1,5 +1,8 @@
-"""DynamoDB limits the consumer's writes are planned around (the capacity model imports them)."""
+"""DynamoDB limits the capacity model imports from the product code.
+
+The consumer no longer writes in transactions (``consumer.writes``); ``capacity_plan.model``
+still sizes transactions with this limit until the capacity model follows the new design.
+"""
 
 MAX_TRANSACTION_ACTIONS = 100
-MAX_TRANSACTION_BYTES = 4_000_000
-"""TransactWriteItems takes at most 100 actions and 4 MB of items."""
+"""TransactWriteItems takes at most 100 actions."""

@@ -1,8 +1,10 @@
 """A Powertools batch processor that parses record by record, then stores the batch in bulk.
 
-Storing records one by one would cost one DynamoDB call per tweet. Here the record handler only
-decodes, validates and quarantines; what it returns (parsed tweets) goes to one bulk call, whose
-per-tweet failures become record failures, so ``batchItemFailures`` names exactly the records
+Here the record handler only decodes, validates and quarantines; what it returns (parsed
+tweets) goes to one bulk call, with each record's shard and sequence number and, per shard, the
+lowest sequence number the handler already failed: Lambda redelivers a shard from its lowest
+failed record, so the bulk handler must know where that is (``consumer.writes``). The bulk
+call's per-tweet failures become record failures, so ``batchItemFailures`` names the records
 that must be redelivered. It subclasses ``BasePartialProcessor``, the extension point Powertools
 documents for custom processors, and relies only on its public members: ``records`` and
 ``handler`` (set by ``__call__``), ``success_handler``/``failure_handler`` and the
@@ -12,14 +14,28 @@ documents for custom processors, and relies only on its public members: ``record
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from aws_lambda_powertools.utilities.batch import BasePartialProcessor
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 
-BulkHandler = Callable[[Sequence[Any]], Sequence[Exception | None]]
-"""Stores the handler results of a batch; returns an index-aligned failure per result."""
+from consumer.quarantine import shard_of
+
+Result = TypeVar("Result")
+
+
+class StagedRecord(NamedTuple, Generic[Result]):
+    """A record handler's result with where its record sits in its shard."""
+
+    result: Result
+    shard_id: str
+    sequence_number: str
+
+
+BulkHandler = Callable[[Sequence[StagedRecord[Any]], Mapping[str, int]], Sequence[Exception | None]]
+"""Stores the staged results of a batch, given each shard's lowest sequence number the record
+handler failed; returns an index-aligned failure per staged result."""
 
 
 class BulkStoreProcessor(BasePartialProcessor):
@@ -43,22 +59,29 @@ class BulkStoreProcessor(BasePartialProcessor):
 
     def process(self) -> list[tuple[Any, ...]]:
         outcomes: list[tuple[Any, ...] | None] = []
-        staged: list[tuple[int, KinesisStreamRecord, Any]] = []
+        staged: list[tuple[int, KinesisStreamRecord, StagedRecord[Any]]] = []
+        first_failures: dict[str, int] = {}
         for record in self.records:
             kinesis_record = KinesisStreamRecord(record)
+            shard_id = shard_of(kinesis_record.event_id)
+            sequence_number = kinesis_record.kinesis.sequence_number
             try:
                 result = self.handler(kinesis_record)
             except Exception:  # noqa: BLE001 - as in Powertools: the handler's error fails its record
                 outcomes.append(self.failure_handler(kinesis_record, sys.exc_info()))
+                sequence = int(sequence_number)
+                first_failures[shard_id] = min(first_failures.get(shard_id, sequence), sequence)
                 continue
             if result is None:  # quarantined: processed, nothing to store
                 outcomes.append(self.success_handler(kinesis_record, result))
             else:
-                staged.append((len(outcomes), kinesis_record, result))
+                entry = StagedRecord(result, shard_id, sequence_number)
+                staged.append((len(outcomes), kinesis_record, entry))
                 outcomes.append(None)
         if staged:
-            failures = self._bulk_handler([result for _, _, result in staged])
-            for (index, kinesis_record, result), failure in zip(staged, failures, strict=True):
+            failures = self._bulk_handler([entry for _, _, entry in staged], first_failures)
+            for (index, kinesis_record, entry), failure in zip(staged, failures, strict=True):
+                result = entry.result
                 if failure is None:
                     outcomes[index] = self.success_handler(kinesis_record, result)
                 else:

@@ -1,23 +1,26 @@
-"""Storing one Lambda batch of parsed tweets: labels, then tweet items and stats in transactions.
+"""Storing one Lambda batch of parsed tweets: labels, then tweet items, then minute stats.
 
 Version 2 records carry the producer's sentiment label; only version 1 records are scored here.
+``consumer.writes`` has the write design and why it counts each tweet exactly once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from consumer.stats import TweetTransactions, TweetWrite
-from tweet_record.backoff import Backoff
-from tweet_record.items import tweet_item, tweet_item_bytes_bound
+from consumer.processor import StagedRecord
+from consumer.writes import TweetWrite, TweetWriter
+from tweet_record.items import record_origin, stats_key, tweet_item
 from tweet_record.parse import ParsedTweet
 from tweet_record.sentiment import SentimentEngine, SentimentUnavailable, sentiment_labels
 from tweet_record.timestamps import expiry_epoch
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+StagedTweet = StagedRecord[ParsedTweet]
 
 
 @dataclass
@@ -26,9 +29,32 @@ class StoreReport:
 
     failures: list[Exception | None] = field(default_factory=list)
     tweets_written: int = 0
+    tweets_redelivered: int = 0
     duplicates_skipped: int = 0
+    stats_updates: int = 0
     write_retries: int = 0
     write_units: float = 0.0
+
+
+def first_of_each_tweet(records: Sequence[StagedTweet]) -> list[int]:
+    """Indexes of the first record (lowest sequence number) of each (shard, topic, tweet).
+
+    A redelivery that holds a later record of the tweet holds the first one too, or the first
+    one's put landed before it: either way the choice is the same on every delivery.
+    """
+    order = sorted(
+        range(len(records)),
+        key=lambda i: (records[i].shard_id, int(records[i].sequence_number)),
+    )
+    seen: set[tuple[str, str, str]] = set()
+    kept = []
+    for index in order:
+        record = records[index]
+        identity = (record.shard_id, record.result.topic, record.result.tweet_id)
+        if identity not in seen:
+            seen.add(identity)
+            kept.append(index)
+    return sorted(kept)
 
 
 class TweetStore:
@@ -38,47 +64,56 @@ class TweetStore:
         table_name: str,
         ttl_days: int,
         engine: SentimentEngine,
-        backoff: Backoff | None = None,
     ) -> None:
         self._client_factory = client_factory
         self._table_name = table_name
         self._ttl_days = ttl_days
         self._engine = engine
-        self._backoff = backoff or Backoff()
 
-    def store(self, tweets: Sequence[ParsedTweet]) -> StoreReport:
-        """Count and write ``tweets``; never raises for a per-tweet failure, reports it."""
-        latest: dict[tuple[str, str], ParsedTweet] = {}
-        for tweet in tweets:
-            latest[(tweet.topic, tweet.tweet_id)] = tweet
-        unique = list(latest.values())
-        report = StoreReport(duplicates_skipped=len(tweets) - len(unique))
+    def store(
+        self, records: Sequence[StagedTweet], first_failures: Mapping[str, int] | None = None
+    ) -> StoreReport:
+        """Write and count ``records``; never raises for a per-record failure, reports it.
+
+        ``first_failures``: per shard, the lowest sequence number of the batch that already
+        failed before this call (stats are only counted below it).
+        """
+        kept = first_of_each_tweet(records)
+        unique = [records[i].result for i in kept]
+        report = StoreReport(duplicates_skipped=len(records) - len(kept))
         try:
             labels = sentiment_labels(self._engine, unique)
         except SentimentUnavailable as error:
-            report.failures = [error] * len(tweets)
+            report.failures = [error] * len(records)
             return report
 
         writes = []
-        for tweet, label in zip(unique, labels, strict=True):
+        for index, tweet, label in zip(kept, unique, labels, strict=True):
+            record = records[index]
+            origin = record_origin(record.shard_id, record.sequence_number)
             expires_at = expiry_epoch(tweet.fetched_at, self._ttl_days)
-            item = tweet_item(tweet, label, self._ttl_days, expires_at)
             writes.append(
                 TweetWrite(
-                    tweet.topic,
-                    tweet.tweet_id,
-                    tweet.created_at,
-                    label,
-                    expires_at,
-                    item,
-                    tweet_item_bytes_bound(tweet),
+                    topic=tweet.topic,
+                    tweet_id=tweet.tweet_id,
+                    sentiment=label,
+                    expires_at=expires_at,
+                    item=tweet_item(tweet, label, self._ttl_days, expires_at, origin),
+                    stats_key=stats_key(tweet.topic, tweet.created_at),
+                    shard_id=record.shard_id,
+                    sequence=int(record.sequence_number),
+                    origin=origin,
                 )
             )
-        client = self._client_factory()
-        outcome = TweetTransactions(client, self._table_name, self._backoff).write(writes)
-        report.failures = [outcome.failed.get((t.topic, t.tweet_id)) for t in tweets]
-        report.tweets_written = len(outcome.written)
-        report.duplicates_skipped += len(outcome.duplicates)
+        writer = TweetWriter(self._client_factory(), self._table_name)
+        outcome = writer.write(writes, first_failures or {})
+        report.failures = [None] * len(records)
+        for position, failure in outcome.failed.items():
+            report.failures[kept[position]] = failure
+        report.tweets_written = outcome.created
+        report.tweets_redelivered = outcome.redelivered
+        report.duplicates_skipped += outcome.duplicates
+        report.stats_updates = outcome.stats_updates
         report.write_retries = outcome.retries
         report.write_units = outcome.write_units
         return report

@@ -18,9 +18,10 @@ reproduces with the same plan. Every section is optional::
 
 Emulator side (:mod:`local_aws.moto_patches.faults`):
 
-* ``dynamodb.throttle_every`` N: every Nth ``BatchWriteItem``/``TransactWriteItems`` call is
-  refused with ``ProvisionedThroughputExceededException`` (HTTP 400, nothing written), the error
-  botocore retries and then raises.
+* ``dynamodb.throttle_every`` N: every Nth DynamoDB write call (``PutItem``, ``UpdateItem``,
+  ``BatchWriteItem``, ``TransactWriteItems``: the consumer's puts and stats updates, and the
+  producer's checkpoint updates) is refused with ``ProvisionedThroughputExceededException``
+  (HTTP 400, nothing written), the error botocore retries and then raises.
 * ``dynamodb.batch_write_unprocessed_every`` N: every Nth ``BatchWriteItem`` call that was not
   throttled writes only the first half of its items and hands the rest back in
   ``UnprocessedItems``.
@@ -252,7 +253,7 @@ class FaultInjector:
         return limit is None or fired < limit
 
     def dynamodb_throttle(self) -> bool:
-        """Whether this BatchWriteItem/TransactWriteItems call is refused as throttled."""
+        """Whether this DynamoDB write call is refused as throttled."""
         faults = self.plan.dynamodb
         with self._lock:
             self._dynamodb_calls += 1

@@ -1,22 +1,16 @@
-"""The one application-level backoff, for what botocore's own retries cannot see.
+"""The retry settings every client shares, and the bound on the application's own retries.
 
 Every client is built with botocore's ``standard`` retry mode, which already retries throttling,
 transient server errors and connection failures of a call, with its own jittered backoff. The
-application retries only partial successes botocore reports as success: ``UnprocessedItems``,
-``FailedRecordCount`` entries and transactions cancelled for a conflict or throttling. A call
-that still fails after botocore's attempts is not retried again here, so the worst case per item
-is ``BOTOCORE_MAX_ATTEMPTS * APP_MAX_ATTEMPTS`` sends (tests pin it).
-
-"Full jitter" (a random wait between 0 and the exponential cap) spreads the retries of many
-concurrent invocations instead of having them hammer a throttled table or shard in lockstep.
+application retries only partial successes botocore reports as success (the producer's
+``FailedRecordCount`` entries), at most ``APP_MAX_ATTEMPTS`` calls; a call that still fails
+after botocore's attempts is not retried again, so the worst case per item is
+``BOTOCORE_MAX_ATTEMPTS * APP_MAX_ATTEMPTS`` sends (tests pin it). The consumer retries nothing
+itself: a write that fails after botocore's attempts fails its record, which Lambda redelivers.
 """
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -26,33 +20,28 @@ BOTOCORE_MAX_ATTEMPTS = 3
 """botocore ``standard`` mode: the first send plus two retries, per call."""
 APP_MAX_ATTEMPTS = 4
 """Calls that carry one item at most, when each answers it back as unprocessed."""
-WORST_CASE_SENDS_PER_ITEM = BOTOCORE_MAX_ATTEMPTS * APP_MAX_ATTEMPTS
 
 
-@dataclass
-class Backoff:
-    """``max_attempts`` calls in all; waits ``uniform(0, min(cap, base * 2**n))`` in between."""
-
-    max_attempts: int = APP_MAX_ATTEMPTS
-    base_seconds: float = 0.05
-    cap_seconds: float = 2.0
-    sleep: Callable[[float], None] = time.sleep
-    rng: random.Random = field(default_factory=random.Random)
-
-    def delay(self, retry: int) -> float:
-        """Seconds to wait before retry number ``retry`` (1-based)."""
-        ceiling = min(self.cap_seconds, self.base_seconds * 2 ** (retry - 1))
-        return self.rng.uniform(0, ceiling)
-
-    def wait(self, retry: int) -> None:
-        self.sleep(self.delay(retry))
+BOTOCORE_POOL_CONNECTIONS = 10
+"""botocore's default ``max_pool_connections``."""
 
 
-def client_config(*, connect_timeout: float, read_timeout: float, validate: bool = True) -> Config:
-    """botocore's ``standard`` retries with ``BOTOCORE_MAX_ATTEMPTS``: the other retry layer."""
+def client_config(
+    *,
+    connect_timeout: float,
+    read_timeout: float,
+    validate: bool = True,
+    pool_connections: int = BOTOCORE_POOL_CONNECTIONS,
+) -> Config:
+    """botocore's ``standard`` retries with ``BOTOCORE_MAX_ATTEMPTS``: the other retry layer.
+
+    ``pool_connections``: as many as threads share the client; beyond the pool, urllib3 opens a
+    connection per request and discards it (a TLS handshake each time).
+    """
     from botocore.config import Config  # noqa: PLC0415 - boto3 stays off the handler import
 
     return Config(
+        max_pool_connections=pool_connections,
         # total_max_attempts counts the first send; botocore's max_attempts would count retries.
         retries={"mode": "standard", "total_max_attempts": BOTOCORE_MAX_ATTEMPTS},
         connect_timeout=connect_timeout,

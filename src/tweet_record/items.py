@@ -6,8 +6,9 @@ item per record inside its per-record CPU budget. Keys (docs/data-model.md):
 - tweet under a topic: ``pk=TOPIC#<topic>``, ``sk=TWEET#<created_at>#<tweet_id>``
 - per-minute stats:    ``pk=TOPIC#<topic>``, ``sk=MINUTE#<YYYY-MM-DDTHH:MM>``
 
-The tweet item is also the proof that its tweet is counted in the minute stats: the consumer
-creates it (only if absent) in the same transaction that adds it to the stats.
+A tweet item names the Kinesis record that created it (``origin``), and a stats item names, per
+shard, the last record counted into it (``applied#<shardId>``): ``consumer.writes`` builds
+exactly-once counting on the two (its docstring has the argument).
 
 ``expires_at`` is ``fetched_at + TTL_DAYS``, not "now + TTL_DAYS": a redelivered record then
 produces a byte-identical item, and replayed old tweets still live ``TTL_DAYS`` in the table.
@@ -69,12 +70,16 @@ def stats_key(topic: str, created_at: str) -> Key:
 
 
 def tweet_item(
-    tweet: ParsedTweet, sentiment: str, ttl_days: int, expires_at: int | None = None
+    tweet: ParsedTweet,
+    sentiment: str,
+    ttl_days: int,
+    expires_at: int | None = None,
+    origin: str | None = None,
 ) -> Item:
     """The tweet-under-topic item; optional X fields absent from the record are omitted.
 
-    ``expires_at`` may be passed when the caller already computed it (the consumer does, for
-    the marker item), saving a timestamp parse per tweet.
+    ``expires_at`` may be passed when the caller already computed it, saving a timestamp parse
+    per tweet. ``origin`` (``record_origin``) is set by the consumer, never by other writers.
     """
     pk, sk = tweet_key(tweet)
     if expires_at is None:
@@ -92,6 +97,8 @@ def tweet_item(
         "sentiment": {"S": sentiment},
         "expires_at": {"N": str(expires_at)},
     }
+    if origin is not None:
+        item["origin"] = {"S": origin}
     if tweet.author_username is not None:
         item["author_username"] = {"S": tweet.author_username}
     if tweet.author_id is not None:
@@ -103,6 +110,38 @@ def tweet_item(
     if tweet.retweet_count is not None:
         item["retweet_count"] = {"N": str(tweet.retweet_count)}
     return item
+
+
+def record_origin(shard_id: str, sequence_number: str) -> str:
+    """``<shardId>:<sequenceNumber>``: the Kinesis record that created a tweet item."""
+    return f"{shard_id}:{sequence_number}"
+
+
+WATERMARK_PREFIX = "applied#"
+WATERMARK_LENGTH_DIGITS = 3
+
+
+def watermark_attribute(shard_id: str) -> str:
+    """The stats attribute holding the last sequence number of ``shard_id`` counted into it."""
+    return f"{WATERMARK_PREFIX}{shard_id}"
+
+
+def sequence_watermark(sequence_number: int) -> str:
+    """A sequence number as a string whose order is the numbers' order.
+
+    Kinesis sequence numbers are decimal strings of varying length (up to 128 digits), and
+    DynamoDB compares strings byte by byte: ``"9" > "10"``. A 3-digit length prefix makes a
+    shorter number always sort first, and equal lengths compare digit by digit.
+    """
+    digits = str(sequence_number)
+    if sequence_number < 0 or len(digits) >= 10**WATERMARK_LENGTH_DIGITS:
+        raise ValueError(f"not a Kinesis sequence number: {sequence_number}")
+    return f"{len(digits):0{WATERMARK_LENGTH_DIGITS}d}{digits}"
+
+
+def watermark_sequence(watermark: str) -> int:
+    """The sequence number ``sequence_watermark`` encoded."""
+    return int(watermark[WATERMARK_LENGTH_DIGITS:])
 
 
 def stats_increments(sentiments: list[str]) -> dict[str, int]:
@@ -150,22 +189,3 @@ def attribute_size(value: AttributeValue) -> int:
 def item_size(item: Item) -> int:
     """Attribute names plus values, as DynamoDB sizes an item for capacity and its 400 KB limit."""
     return sum(_utf8_bytes(name) + attribute_size(value) for name, value in item.items())
-
-
-TWEET_ITEM_FIXED_BYTES = 512
-"""More than a tweet item's attribute names, key prefixes, ids, timestamps and numbers take."""
-
-
-def tweet_item_bytes_bound(tweet: ParsedTweet) -> int:
-    """An upper bound of ``item_size(tweet_item(tweet, …))``, cheap enough for every record.
-
-    Characters count 4 bytes (UTF-8's longest); the topic counts twice (``topic`` and ``pk``).
-    """
-    characters = (
-        len(tweet.text)
-        + 2 * len(tweet.topic)
-        + len(tweet.author_username or "")
-        + len(tweet.lang or "")
-        + sum(len(tag) + 1 for tag in tweet.hashtags)
-    )
-    return TWEET_ITEM_FIXED_BYTES + 4 * characters

@@ -65,8 +65,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             with runtime:
                 lake = Lake(chaos)
                 wait_until(
-                    lambda: lake.count("TWEET#") >= PAIRS,
-                    lambda: f"tweets {lake.count('TWEET#')}/{PAIRS}: {runtime.stats()}",
+                    lambda: lake.count("TWEET#") >= PAIRS and lake.counted_tweets() >= PAIRS,
+                    lambda: (
+                        f"tweets {lake.count('TWEET#')}/{PAIRS}, "
+                        f"counted {lake.counted_tweets()}/{PAIRS}: {runtime.stats()}"
+                    ),
                     240,
                 )
                 assert runtime.api is not None

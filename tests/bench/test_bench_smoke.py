@@ -53,13 +53,17 @@ def test_replayed_records_are_distinct_valid_stream_records() -> None:
 def test_consumer_run_stores_every_tweet_through_the_in_memory_client(
     records: list[StreamRecordBytes],
 ) -> None:
+    """1 write unit per started KB of a standard write
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html)."""
     batch = records[:100]
     run = run_consumer(kinesis_event(batch), "off")
     assert run.failures == 0
     assert run.tweet_items == 100
-    assert set(run.calls) == {"TransactWriteItems"}
-    assert run.calls["TransactWriteItems"] >= 2  # ≤ 100 actions: tweets + minute updates
-    assert run.write_units >= run.tweet_item_units == 200  # 2 per tweet item of ≤ 1 KB
+    assert run.calls["PutItem"] == 100  # one conditional put per (topic, tweet)
+    assert 1 <= run.calls["UpdateItem"] <= 100  # one per (topic, minute) of the batch
+    assert set(run.calls) == {"PutItem", "UpdateItem"}
+    assert run.write_units == run.tweet_item_units + run.calls["UpdateItem"]  # 1 KB items
+    assert run.tweet_item_units == 100  # 1 per tweet item of ≤ 1 KB
     assert run.cpu_seconds > 0
 
 
@@ -68,20 +72,23 @@ def test_consumer_figures_report_cpu_write_units_and_calls(
 ) -> None:
     figures = consumer_figures(records[:200], runs=2)
     names = [figure.name for figure in figures]
-    assert len(figures) == 4, names
-    cpu, units, esm_units, calls = figures
-    for figure in (cpu, units, calls):
+    assert len(figures) == 6, names
+    cpu, botocore_cpu, units, esm_units, dealt_units, calls = figures
+    for figure in (cpu, botocore_cpu, units, calls):
         assert_measured(figure, runs=2)
     assert cpu.goal == Goal("at_most", 50.0)
     assert units.goal == Goal("at_most", 2.0)
-    assert units.details["tweet_item_units"] == 2.0
+    assert units.details["tweet_item_units"] == 1.0
     assert units.spread is not None
-    assert units.spread.median > 2.0  # stats updates come on top of the transactional items
+    assert 1.0 < units.spread.median <= 2.0  # stats updates come on top of the tweet items
     assert esm_units.spread is not None
     assert esm_units.spread.median >= units.spread.median  # smaller batches share less
+    assert dealt_units.spread is not None
+    assert dealt_units.spread.median == 2.0  # 1 KB tweet item + its own stats update
     assert calls.spread is not None
-    ratio = 1000.0 / calls.spread.median
-    assert f"{ratio:.1f}x fewer" in calls.baseline
+    assert calls.spread.median > 1000.0  # a put per tweet plus the stats updates
+    assert "naive PutItem per record (no stats): 1,000 calls" in calls.baseline
+    assert "transactional design: 10.6 calls" in calls.baseline
 
 
 def test_producer_figures_count_put_records_cpu_and_sentiment_calls(

@@ -187,6 +187,21 @@ class Lake:
             )
         )
 
+    def counted_tweets(self) -> int:
+        """The tweets the minute stats count: a tweet item lands before its minute's update
+        (``consumer.writes``), so a wait on the stats waits on this, not on the items."""
+        paginator = self._dynamodb.get_paginator("scan")
+        return sum(
+            int(item["tweet_count"]["N"])
+            for page in paginator.paginate(
+                TableName=self._table,
+                FilterExpression="begins_with(sk, :prefix)",
+                ExpressionAttributeValues={":prefix": {"S": "MINUTE#"}},
+                ProjectionExpression="tweet_count",
+            )
+            for item in page["Items"]
+        )
+
     def keys(self, prefix: str) -> list[str]:
         paginator = self._s3.get_paginator("list_objects_v2")
         return [

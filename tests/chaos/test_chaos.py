@@ -4,10 +4,10 @@ The stack is the Terraform root applied to a fresh emulator, run by ``LocalRunti
 clock. The producer replays a generated dataset (9,900 (topic, tweet) pairs) and the test puts the
 dataset's 100 poison records (1 %) on the stream itself once the runtime has started.
 ``TRENDSTREAM_FAULTS`` names a plan (see ``local_aws.faults``) that makes the emulator throttle
-DynamoDB writes (the consumer's ``TransactWriteItems``: it makes no ``BatchWriteItem`` call, so
-the unprocessed-items fault has nothing to fire on) and fail ``PutRecords`` entries, and makes the
-runtime kill a consumer worker after its writes but before its answer, deliver one consumer batch
-twice and time out one Firehose processor invocation.
+DynamoDB writes (the consumer's ``PutItem`` and ``UpdateItem``: it makes no ``BatchWriteItem``
+call, so the unprocessed-items fault has nothing to fire on) and fail ``PutRecords`` entries, and
+makes the runtime kill a consumer worker after its writes but before its answer, deliver one
+consumer batch twice and time out one Firehose processor invocation.
 
 How the producer gets the dataset: the Terraform root has no variable for extra function
 environment, so after the apply the producer's configuration is updated with boto3
@@ -97,6 +97,7 @@ def run_and_check(chaos_stack: ChaosStack) -> None:
                 runtime.stats()["consumed"] >= PAIRS + POISON
                 and lake.count("TWEET#") >= PAIRS
                 and len(lake.keys("quarantine/consumer/")) >= POISON
+                and lake.counted_tweets() >= PAIRS
             )
 
         wait_until(consumed, progress, SETTLE_TIMEOUT)

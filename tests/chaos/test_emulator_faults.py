@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,25 +24,30 @@ from local_aws.moto_server import (
 pytestmark = [pytest.mark.emulator]
 
 
-@pytest.fixture
-def faulty_emulator(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@contextmanager
+def emulator_with_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, document: dict[str, Any]
 ) -> Iterator[tuple[EmulatorHandle, Path]]:
     plan = tmp_path / "faults.json"
-    plan.write_text(
-        json.dumps(
-            {
-                "dynamodb": {"throttle_every": 2, "batch_write_unprocessed_every": 1, "max": 3},
-                "kinesis": {"put_records_fail_every": 2, "max": 2},
-            }
-        )
-    )
+    plan.write_text(json.dumps(document))
     monkeypatch.setenv(faults.ENVIRONMENT_VARIABLE, str(plan))
     handle = start_emulator(0, log_file=tmp_path / "emulator.log")
     try:
         yield handle, plan
     finally:
         stop_emulator(handle)
+
+
+@pytest.fixture
+def faulty_emulator(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[EmulatorHandle, Path]]:
+    document = {
+        "dynamodb": {"throttle_every": 2, "batch_write_unprocessed_every": 1, "max": 3},
+        "kinesis": {"put_records_fail_every": 2, "max": 2},
+    }
+    with emulator_with_plan(tmp_path, monkeypatch, document) as emulator:
+        yield emulator
 
 
 def client(endpoint: str, service: str) -> Any:
@@ -86,6 +92,41 @@ def test_dynamodb_throttles_and_hands_back_unprocessed_items(
     fired = faults.read_fired(plan)
     assert fired[faults.DYNAMODB_THROTTLE] == 1
     assert fired[faults.DYNAMODB_UNPROCESSED_CALLS] == 2
+
+
+def test_dynamodb_throttles_the_consumers_put_and_update_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The consumer writes with PutItem and UpdateItem: the throttle fault must reach them."""
+    document = {"dynamodb": {"throttle_every": 2, "max": 2}}
+    with emulator_with_plan(tmp_path, monkeypatch, document) as (handle, plan):
+        dynamodb = client(handle.endpoint, "dynamodb")
+        dynamodb.create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        dynamodb.put_item(TableName="t", Item={"pk": {"S": "a"}})
+        with pytest.raises(ClientError) as put_throttled:
+            dynamodb.put_item(TableName="t", Item={"pk": {"S": "b"}})
+        update = {
+            "TableName": "t",
+            "Key": {"pk": {"S": "a"}},
+            "UpdateExpression": "ADD n :one",
+            "ExpressionAttributeValues": {":one": {"N": "1"}},
+        }
+        dynamodb.update_item(**update)
+        with pytest.raises(ClientError) as update_throttled:
+            dynamodb.update_item(**update)
+        dynamodb.update_item(**update)  # the cap (2) is reached
+
+        for throttled in (put_throttled, update_throttled):
+            assert throttled.value.response["Error"]["Code"] == faults.THROTTLE_CODE
+        items = {i["pk"]["S"]: i for i in dynamodb.scan(TableName="t")["Items"]}
+        assert set(items) == {"a"}, "a throttled put writes nothing"
+        assert items["a"]["n"] == {"N": "2"}, "a throttled update changes nothing"
+        assert faults.read_fired(plan)[faults.DYNAMODB_THROTTLE] == 2
 
 
 def test_put_records_fails_entries_with_throughput_errors(

@@ -103,7 +103,7 @@ def test_redelivery_of_an_overlapping_batch_counts_only_new_tweets(
 ) -> None:
     payloads = [record_bytes(tweet_id=str(2000 + i)) for i in range(6)]
     consumer_app.lambda_handler(kinesis_event(payloads[:4]), lambda_context)
-    consumer_app.lambda_handler(kinesis_event(payloads[2:]), lambda_context)
+    consumer_app.lambda_handler(kinesis_event(payloads[2:], first=2), lambda_context)
 
     assert len(items_with_prefix("TWEET#")) == 6
     assert stats()["MINUTE#2026-11-22T10:59"]["tweet_count"] == 6
@@ -119,20 +119,20 @@ def test_same_tweet_under_two_topics_counts_once_per_topic(
     assert stats("rust")["MINUTE#2026-11-22T10:59"]["tweet_count"] == 1
 
 
-def test_crash_after_the_transaction_then_redelivery_is_exactly_once(
+def test_crash_after_the_writes_then_redelivery_is_exactly_once(
     consumer_app: Any, lambda_context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from consumer.stats import TweetTransactions
+    from consumer.writes import TweetWriter
 
     event = load_event("kinesis_tweets.json")
-    commit = TweetTransactions.write
+    write = TweetWriter.write
 
-    def commit_then_crash(self: Any, writes: Any) -> Any:
-        commit(self, writes)
-        raise SystemExit("Lambda sandbox died after the transaction committed")
+    def write_then_crash(self: Any, writes: Any, first_failures: Any) -> Any:
+        write(self, writes, first_failures)
+        raise SystemExit("Lambda sandbox died after the writes")
 
     with monkeypatch.context() as patch:
-        patch.setattr(TweetTransactions, "write", commit_then_crash)
+        patch.setattr(TweetWriter, "write", write_then_crash)
         with pytest.raises(SystemExit):
             consumer_app.lambda_handler(event, lambda_context)
     assert len(items_with_prefix("TWEET#")) == 2
@@ -161,11 +161,11 @@ def test_write_failure_reports_the_records_and_redelivery_completes(
     def throttled(**_: Any) -> Any:
         raise ClientError(
             {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}},
-            "TransactWriteItems",
+            "PutItem",
         )
 
     with monkeypatch.context() as patch:
-        patch.setattr(client, "transact_write_items", throttled)
+        patch.setattr(client, "put_item", throttled)
         response = consumer_app.lambda_handler(event, lambda_context)
     sequence_numbers = [record["kinesis"]["sequenceNumber"] for record in event["Records"]]
     assert failures(response) == sequence_numbers
@@ -359,6 +359,7 @@ def test_logs_and_metrics_carry_the_record_and_batch_figures(
     assert emf["RecordsQuarantined"] == [1.0]
     assert emf["TweetsWritten"] == [1.0]
     assert emf["DuplicatesSkipped"] == [1.0]
+    assert emf["StatsUpdates"] == [1.0]
     assert emf["WriteRetries"] == [0.0]
 
 
@@ -382,7 +383,7 @@ def test_every_request_the_consumer_sends_is_valid_for_the_service_model(
     assert failures(consumer_app.lambda_handler(event, lambda_context)) == []
     assert failures(consumer_app.lambda_handler(event, lambda_context)) == []  # redelivered
 
-    assert set(checked) == {"TransactWriteItems", "PutObject"}
+    assert set(checked) == {"PutItem", "UpdateItem", "PutObject"}
 
 
 def test_the_consumer_clients_leave_validation_to_the_service(consumer_app: Any) -> None:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BasePartialProcessor
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 from tests.tweet_record.tweet_samples import kinesis_event
 
-from consumer.processor import BulkStoreProcessor
+from consumer.processor import BulkStoreProcessor, StagedRecord
 
 
 def test_the_public_members_the_processor_uses_exist_with_their_documented_shapes() -> None:
@@ -25,7 +25,7 @@ def test_the_public_members_the_processor_uses_exist_with_their_documented_shape
         "handler",
         "lambda_context",
     ]
-    probe = BulkStoreProcessor(lambda results: [None] * len(results))
+    probe = BulkStoreProcessor(lambda results, first_failures: [None] * len(results))
     probe(records=[{"a": 1}], handler=len)
     assert (probe.records, probe.handler) == ([{"a": 1}], len)
     assert probe.success_handler("r", "result") == ("success", "result", "r")
@@ -53,13 +53,26 @@ def test_bulk_failures_and_handler_errors_become_batch_item_failures() -> None:
             raise ValueError("cannot parse")
         return None if data == b"quarantined" else data.decode()
 
-    def bulk(results: Sequence[str]) -> list[Exception | None]:
-        return [RuntimeError("throttled") if r == "fails" else None for r in results]
+    seen: list[tuple[list[StagedRecord[str]], Mapping[str, int]]] = []
+
+    def bulk(
+        staged: Sequence[StagedRecord[str]], first_failures: Mapping[str, int]
+    ) -> list[Exception | None]:
+        seen.append((list(staged), dict(first_failures)))
+        return [RuntimeError("throttled") if r.result == "fails" else None for r in staged]
 
     payloads = [b"ok", b"boom", b"quarantined", b"fails", b"ok too"]
     results, response = run(payloads, handler, bulk)
 
     sequences = [r["kinesis"]["sequenceNumber"] for r in kinesis_event(payloads)["Records"]]
+    shard = "shardId-000000000000"
+    ((staged, first_failures),) = seen
+    assert staged == [
+        StagedRecord("ok", shard, sequences[0]),
+        StagedRecord("fails", shard, sequences[3]),
+        StagedRecord("ok too", shard, sequences[4]),
+    ]
+    assert first_failures == {shard: int(sequences[1])}  # the record handler's failure
     assert response == {
         "batchItemFailures": [{"itemIdentifier": sequences[1]}, {"itemIdentifier": sequences[3]}]
     }
@@ -67,7 +80,7 @@ def test_bulk_failures_and_handler_errors_become_batch_item_failures() -> None:
 
 
 def test_a_second_batch_starts_clean() -> None:
-    processor = BulkStoreProcessor(lambda results: [RuntimeError("x")] * len(results))
+    processor = BulkStoreProcessor(lambda results, _: [RuntimeError("x")] * len(results))
     event = kinesis_event([b"a"])
     with processor(event["Records"], lambda record: "stored"):
         processor.process()

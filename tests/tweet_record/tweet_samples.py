@@ -91,11 +91,19 @@ def record_dict(**overrides: Any) -> dict[str, Any]:
     return document
 
 
-def kinesis_event(payloads: Iterable[bytes], shard: str = "shardId-000000000000") -> dict[str, Any]:
-    """A Kinesis event-source-mapping event as Lambda delivers it."""
+def kinesis_sequence(position: int) -> str:
+    """The sequence number of the record at ``position`` of the sample shard (ascending)."""
+    return f"4959033965810396212787{position:034d}"
+
+
+def kinesis_event(
+    payloads: Iterable[bytes], shard: str = "shardId-000000000000", first: int = 0
+) -> dict[str, Any]:
+    """A Kinesis event-source-mapping event as Lambda delivers it; its records sit at positions
+    ``first``, ``first + 1``, … of the shard (a redelivery repeats their sequence numbers)."""
     records = []
-    for index, payload in enumerate(payloads):
-        sequence = f"4959033965810396212787{index:034d}"
+    for index, payload in enumerate(payloads, start=first):
+        sequence = kinesis_sequence(index)
         records.append(
             {
                 "kinesis": {

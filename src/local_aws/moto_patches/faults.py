@@ -62,13 +62,19 @@ def _wrap_batch_write_item(original: Any) -> Any:
     return batch_write_item
 
 
-def _wrap_transact_write_items(original: Any) -> Any:
-    def transact_write_items(self: DynamoHandler) -> Any:
+def _wrap_throttled(original: Any) -> Any:
+    """A write call that is refused, nothing written, when the plan throttles it."""
+
+    def throttled(self: DynamoHandler) -> Any:
         if _injector().dynamodb_throttle():
             raise _Throttled
         return original(self)
 
-    return transact_write_items
+    return throttled
+
+
+THROTTLED_WRITE_CALLS = ("put_item", "update_item", "transact_write_items")
+"""Besides ``batch_write_item``, which also hands items back unprocessed."""
 
 
 def _wrap_put_records(original: Any) -> Any:
@@ -108,9 +114,8 @@ def apply() -> None:
     DynamoHandler.batch_write_item = _wrap_batch_write_item(  # type: ignore[method-assign]
         DynamoHandler.batch_write_item
     )
-    DynamoHandler.transact_write_items = _wrap_transact_write_items(  # type: ignore[method-assign]
-        DynamoHandler.transact_write_items
-    )
+    for name in THROTTLED_WRITE_CALLS:
+        setattr(DynamoHandler, name, _wrap_throttled(getattr(DynamoHandler, name)))
     KinesisBackend.put_records = _wrap_put_records(  # type: ignore[method-assign]
         KinesisBackend.put_records
     )
