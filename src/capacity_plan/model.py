@@ -6,8 +6,8 @@ against a hand computation. ``build_plan`` wires them together for one load and
 ``plan_to_dict`` gives it as data; ``trendstream_cli.capacity`` parses options and renders.
 Prices live in ``capacity_plan.prices`` (each with its page and the date it was read), the
 measured per-record figures in ``capacity_plan.measured``, and the limits the product itself
-enforces (PutRecords and Comprehend batch sizes) are imported from the product code. Nothing here
-talks to AWS.
+enforces (PutRecords and Comprehend batch sizes, the consumer's write threads) are imported from
+the product code. Nothing here talks to AWS.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any, Final, Literal
 
 from capacity_plan.measured import MEASURED_DEFAULTS
 from capacity_plan.prices import COMPREHEND_UNIT_TIERS, PRICES, PRICES_READ
+from consumer.writes import WRITE_WORKERS
 from producer.kinesis_writer import MAX_BYTES_PER_RECORD, MAX_RECORDS_PER_CALL
 from tweet_record.sentiment import COMPREHEND_BATCH_SIZE
 
@@ -48,6 +49,8 @@ KINESIS_SHARD_QUOTA_LEGACY_SMALL_REGIONS: Final = 200
 PUT_RECORDS_MAX_RECORDS: Final = MAX_RECORDS_PER_CALL
 KINESIS_MAX_RECORD_BYTES: Final = MAX_BYTES_PER_RECORD
 LAMBDA_CONCURRENCY_QUOTA: Final = 1000
+LAMBDA_MB_PER_VCPU: Final = 1769
+"""At 1,769 MB a function has the equivalent of one vCPU; less memory, a proportional share."""
 DYNAMODB_PARTITION_WCU_PER_S: Final = 1000
 DYNAMODB_TABLE_WRU_QUOTA: Final = 40_000
 DYNAMODB_ON_DEMAND_WARM_WRU: Final = 4000
@@ -189,20 +192,34 @@ def billed_seconds(duration_ms: float) -> float:
     return math.ceil(duration_ms) / 1000
 
 
+def lambda_vcpu_share(memory_mb: int) -> float:
+    """Share of one vCPU a function's Python code gets: CPU is allocated in proportion to memory,
+    one vCPU at 1,769 MB (Lambda "Configure Lambda function memory"); past that the extra vCPUs
+    do not speed up code that holds the GIL, so the share stops at 1."""
+    return min(1.0, memory_mb / LAMBDA_MB_PER_VCPU)
+
+
+def cpu_ms_at_memory(cpu_us: float, memory_mb: int) -> float:
+    """Wall time of CPU work measured on a whole core, in a function of ``memory_mb``."""
+    return cpu_us / 1000 / lambda_vcpu_share(memory_mb)
+
+
 def consumer_batch_ms(
     records: float,
     calls: float,
     *,
     cpu_us_per_record: float,
+    memory_mb: int,
     ms_per_call: float,
     calls_in_flight: int,
     overhead_ms: float,
 ) -> float:
-    """One consumer invocation: overhead, CPU per record, and its DynamoDB calls waited for
-    ``calls_in_flight`` at a time (1: one after the other)."""
+    """One consumer invocation: overhead, CPU per record at the function's share of a vCPU, and
+    its DynamoDB calls waited for ``calls_in_flight`` at a time (1: one after the other). The
+    threads overlap the round trips, not the CPU (botocore signs and serialises under the GIL)."""
     return (
         overhead_ms
-        + records * cpu_us_per_record / 1000
+        + cpu_ms_at_memory(records * cpu_us_per_record, memory_mb)
         + calls / max(1, calls_in_flight) * ms_per_call
     )
 
@@ -333,7 +350,7 @@ class PlanInputs:
     consumer_batching_window_s: float = 1.0
     consumer_cpu_us_per_record: float = MEASURED_DEFAULTS.consumer_cpu_us_per_record
     dynamodb_ms_per_call: float = 10.0
-    dynamodb_calls_in_flight: int = 1
+    dynamodb_calls_in_flight: int = WRITE_WORKERS
     invocation_overhead_ms: float = 5.0
     consumer_memory_mb: int = 512
     transformer_memory_mb: int = 256
@@ -586,6 +603,7 @@ def _consumer_load(inputs: PlanInputs, shards: int) -> _ConsumerLoad:
         batch,
         calls,
         cpu_us_per_record=inputs.consumer_cpu_us_per_record,
+        memory_mb=inputs.consumer_memory_mb,
         ms_per_call=inputs.dynamodb_ms_per_call,
         calls_in_flight=inputs.dynamodb_calls_in_flight,
         overhead_ms=inputs.invocation_overhead_ms,
@@ -737,8 +755,8 @@ def _firehose(inputs: PlanInputs) -> FirehosePlan:
         bytes_per_s, inputs.processor_buffer_mb * MIB, inputs.processor_interval_s
     )
     per_invocation = rate / invocations_per_s
-    duration_ms = (
-        inputs.invocation_overhead_ms + per_invocation * inputs.transformer_cpu_us_per_record / 1000
+    duration_ms = inputs.invocation_overhead_ms + cpu_ms_at_memory(
+        per_invocation * inputs.transformer_cpu_us_per_record, inputs.transformer_memory_mb
     )
     transformer = LambdaPlan(
         **_lambda_figures(
@@ -786,7 +804,9 @@ def _producer(inputs: PlanInputs) -> ProducerPlan:
         inputs.invocation_overhead_ms
         + pages * inputs.x_page_latency_ms
         + puts * inputs.kinesis_put_latency_ms
-        + tweets_per_run * inputs.producer_cpu_us_per_tweet / 1000
+        + cpu_ms_at_memory(
+            tweets_per_run * inputs.producer_cpu_us_per_tweet, inputs.producer_memory_mb
+        )
     )
     if inputs.sentiment_engine == "comprehend":
         duration_ms += _ceil_div(tweets_per_run, COMPREHEND_DOCUMENTS_PER_CALL) * COMPREHEND_CALL_MS
@@ -839,7 +859,8 @@ def _sentiment(inputs: PlanInputs) -> SentimentPlan:
             monthly_usd=comprehend_monthly_usd(units),
         )
     cpu_us = inputs.producer_cpu_us_per_tweet if inputs.sentiment_engine == "vader" else 0.0
-    gb_seconds = documents * cpu_us / 1e6 * inputs.producer_memory_mb / 1024
+    seconds = cpu_ms_at_memory(documents * cpu_us, inputs.producer_memory_mb) / 1000
+    gb_seconds = seconds * inputs.producer_memory_mb / 1024
     return SentimentPlan(
         engine=inputs.sentiment_engine,
         documents_per_month=documents,
@@ -985,14 +1006,31 @@ def _lambda_notes(plan: Plan) -> list[Note]:
     con, fh = plan.consumer, plan.firehose
     notes: list[Note] = []
     if con.shards_added_for_consumer:
-        in_flight = plan.inputs.dynamodb_calls_in_flight
+        inputs = plan.inputs
+        in_flight = inputs.dynamodb_calls_in_flight
+        share = lambda_vcpu_share(inputs.consumer_memory_mb)
+        cpu_ms = cpu_ms_at_memory(
+            con.records_per_invocation * inputs.consumer_cpu_us_per_record,
+            inputs.consumer_memory_mb,
+        )
+        wait_ms = con.dynamodb_calls_per_batch / max(1, in_flight) * inputs.dynamodb_ms_per_call
         notes.append(
             Note(
                 "consumer-shards",
                 f"Consumer: {con.shards_added_for_consumer:,} shards added only so one batch at a"
                 " time per shard keeps up (ParallelizationFactor is 1: exactly-once stats need"
-                f" it); each batch waits for {con.dynamodb_calls_per_batch:,.0f} DynamoDB calls,"
-                f" {in_flight} at a time. More calls in flight would need fewer shards.",
+                f" it). A batch of {con.records_per_invocation:,.0f} records spends"
+                f" {cpu_ms:,.0f} ms on CPU ({inputs.consumer_cpu_us_per_record:g} µs a record with"
+                f" botocore, on {share:.2f} of a vCPU at {inputs.consumer_memory_mb} MB) and"
+                f" {wait_ms:,.0f} ms waiting for its {con.dynamodb_calls_per_batch:,.0f} DynamoDB"
+                f" calls, {in_flight} at a time"
+                + (
+                    f"; more memory (up to {LAMBDA_MB_PER_VCPU:,} MB) would need fewer shards."
+                    if cpu_ms >= wait_ms and share < 1.0
+                    else "; more calls in flight would need fewer shards."
+                    if wait_ms > cpu_ms
+                    else "."
+                ),
             )
         )
     concurrency = con.max_concurrency + math.ceil(fh.transformer.concurrency_steady)

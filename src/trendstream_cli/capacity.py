@@ -339,15 +339,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--dynamodb-calls-in-flight",
         type=_bounded(int, 1, 1000),
         default=_DEFAULTS["dynamodb_calls_in_flight"],
-        help="DynamoDB calls a consumer invocation keeps in flight (default %(default)s: one"
-        " after the other)",
+        help="DynamoDB calls a consumer invocation keeps in flight (default %(default)s: the"
+        " consumer's WRITE_WORKERS threads)",
     )
     parser.add_argument(
         "--cpu-us-per-record",
         type=_bounded(float, 0, 1e6),
         default=None,
-        help="consumer CPU per record in microseconds (default: build/bench.json, else the last"
-        " measured figure)",
+        help="consumer CPU per record in microseconds on one vCPU, botocore included (default:"
+        " build/bench.json, else the last measured figure)",
     )
     parser.add_argument(
         "--ttl-days",

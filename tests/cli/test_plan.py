@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from capacity_plan import model as capacity
-from capacity_plan.measured import MEASURED_DEFAULTS
+from capacity_plan.measured import MEASURED_DEFAULTS, load_measured
 from capacity_plan.model import (
     KIB,
+    LAMBDA_MB_PER_VCPU,
     MIB,
     PlanInputs,
     build_plan,
@@ -28,6 +29,7 @@ from capacity_plan.model import (
     hot_topic_saturation_tweets_per_s,
     kinesis_on_demand_monthly_usd,
     kinesis_provisioned_monthly_usd,
+    lambda_vcpu_share,
     on_demand_billed_bytes,
     put_payload_units,
     records_per_batch,
@@ -43,14 +45,15 @@ from capacity_plan.model import (
     write_units_for_item,
     x_api_max_tweets_per_s,
 )
+from consumer.writes import WRITE_WORKERS
 from trendstream_cli import capacity as command
 from trendstream_cli.main import main
 
 NO_BENCH = "/nonexistent/bench.json"
 """The plans below use the model's defaults (the last measured figures), whatever build/ holds."""
-IN_FLIGHT = 16
-"""Enough concurrent DynamoDB calls that the consumer never adds shards: for the tests of the
-other limits, which must not move when the consumer's call pattern does."""
+FAST_CPU_US = 1.0
+"""A consumer CPU per record so small that the consumer never adds shards: for the tests of the
+other limits, which must not move when the consumer's CPU or call pattern does."""
 
 
 def run_plan(*argv: str) -> int:
@@ -141,9 +144,27 @@ def test_a_batch_holds_what_one_poll_or_window_collects_capped_by_batch_size() -
 
 def test_a_batch_waits_for_its_dynamodb_calls_as_many_at_a_time_as_in_flight() -> None:
     figures = {"cpu_us_per_record": 40.0, "ms_per_call": 10.0, "overhead_ms": 5.0}
-    # 100 records: 4 ms of CPU; 110 calls one after the other: 1,100 ms.
-    assert consumer_batch_ms(100, 110, calls_in_flight=1, **figures) == pytest.approx(1109.0)
-    assert consumer_batch_ms(100, 110, calls_in_flight=10, **figures) == pytest.approx(119.0)
+    # 100 records: 4 ms of CPU on a whole vCPU; 110 calls one after the other: 1,100 ms.
+    one_vcpu = LAMBDA_MB_PER_VCPU
+    assert consumer_batch_ms(
+        100, 110, calls_in_flight=1, memory_mb=one_vcpu, **figures
+    ) == pytest.approx(1109.0)
+    assert consumer_batch_ms(
+        100, 110, calls_in_flight=10, memory_mb=one_vcpu, **figures
+    ) == pytest.approx(119.0)
+    # At 512 MB the same 4 ms of CPU take 4 x 1,769 / 512 ms.
+    assert consumer_batch_ms(
+        100, 110, calls_in_flight=10, memory_mb=512, **figures
+    ) == pytest.approx(5.0 + 4.0 * 1769 / 512 + 110.0)
+
+
+def test_a_function_gets_a_share_of_a_vcpu_in_proportion_to_its_memory() -> None:
+    """ "At 1,769 MB, a function has the equivalent of one vCPU"
+    (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html); Python code that
+    holds the GIL gains nothing past one."""
+    assert lambda_vcpu_share(1769) == 1.0
+    assert lambda_vcpu_share(512) == pytest.approx(0.2894, abs=1e-4)
+    assert lambda_vcpu_share(3538) == 1.0
 
 
 def test_one_batch_in_flight_per_shard_is_busy_for_batches_per_second_times_duration() -> None:
@@ -207,8 +228,8 @@ def test_stats_update_cost_rises_with_the_shard_count() -> None:
     """An UpdateItem is billed on the larger of the item's sizes before and after the update
     (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html),
     and a stats item holds one watermark per shard."""
-    few = build_plan(PlanInputs(tweets_per_second=1000, dynamodb_calls_in_flight=IN_FLIGHT))
-    many = build_plan(PlanInputs(tweets_per_second=100_000, dynamodb_calls_in_flight=IN_FLIGHT))
+    few = build_plan(PlanInputs(tweets_per_second=1000, consumer_cpu_us_per_record=FAST_CPU_US))
+    many = build_plan(PlanInputs(tweets_per_second=100_000, consumer_cpu_us_per_record=FAST_CPU_US))
     assert few.kinesis.shards == 2 and few.dynamodb.stats_wru_per_update == 1
     assert many.kinesis.shards == 144
     assert many.dynamodb.stats_wru_per_update == write_units_for_item(150 + 144 * 87) == 13
@@ -232,8 +253,8 @@ def test_write_shards_keep_each_sharded_key_at_80_percent_of_the_partition() -> 
 
 def test_hot_topic_note_appears_exactly_when_its_key_passes_80_percent_of_1000_wcu() -> None:
     # 20 % of the tweets at 1 WRU each, plus the topic's stats updates.
-    calm = build_plan(PlanInputs(tweets_per_second=3500, dynamodb_calls_in_flight=IN_FLIGHT))
-    hot = build_plan(PlanInputs(tweets_per_second=4000, dynamodb_calls_in_flight=IN_FLIGHT))
+    calm = build_plan(PlanInputs(tweets_per_second=3500, consumer_cpu_us_per_record=FAST_CPU_US))
+    hot = build_plan(PlanInputs(tweets_per_second=4000, consumer_cpu_us_per_record=FAST_CPU_US))
     assert calm.dynamodb.hot_topic_wru_per_s <= 800 < hot.dynamodb.hot_topic_wru_per_s
     assert "dynamodb-hot-key" not in {note.id for note in calm.notes}
     assert "dynamodb-hot-key" in {note.id for note in hot.notes}
@@ -259,7 +280,7 @@ def test_wru_per_tweet_is_the_item_plus_stats_updates_amortised_over_the_batch()
             tweets_per_second=1000,
             stats_topics=1,
             consumer_batch_size=100,
-            dynamodb_calls_in_flight=IN_FLIGHT,
+            consumer_cpu_us_per_record=FAST_CPU_US,
         )
     )
     # Two shards of 500 tweets/s, batches of 100: one update per batch on a stats item with two
@@ -273,7 +294,7 @@ def test_wru_per_tweet_is_the_item_plus_stats_updates_amortised_over_the_batch()
 
 def test_the_default_mix_meets_two_write_units_per_tweet_with_calls_in_flight() -> None:
     """Issue 11: at most 2.0 WRU per new tweet on the default mix (50 topics, batch 500)."""
-    plan = build_plan(PlanInputs(tweets_per_second=1000, dynamodb_calls_in_flight=IN_FLIGHT))
+    plan = build_plan(PlanInputs(tweets_per_second=1000, consumer_cpu_us_per_record=FAST_CPU_US))
     # 500 tweets a batch over 50 topics touch ~50 minute items: 0.1 update per tweet at 1 WRU.
     assert plan.dynamodb.wru_per_tweet == pytest.approx(1 + expected_distinct_topics(500, 50) / 500)
     assert plan.dynamodb.wru_per_tweet <= 2.0
@@ -282,11 +303,11 @@ def test_the_default_mix_meets_two_write_units_per_tweet_with_calls_in_flight() 
 def test_bigger_consumer_batches_share_the_stats_updates() -> None:
     small = build_plan(
         PlanInputs(
-            tweets_per_second=1000, consumer_batch_size=100, dynamodb_calls_in_flight=IN_FLIGHT
+            tweets_per_second=1000, consumer_batch_size=100, consumer_cpu_us_per_record=FAST_CPU_US
         )
     )
     # Terraform's default, 500
-    big = build_plan(PlanInputs(tweets_per_second=1000, dynamodb_calls_in_flight=IN_FLIGHT))
+    big = build_plan(PlanInputs(tweets_per_second=1000, consumer_cpu_us_per_record=FAST_CPU_US))
     assert big.dynamodb.stats_wru_per_tweet < small.dynamodb.stats_wru_per_tweet
     assert big.usd_per_million_tweets < small.usd_per_million_tweets
 
@@ -365,9 +386,7 @@ def test_a_consumer_that_cannot_keep_up_gets_the_fewest_shards_that_let_it() -> 
     adds shards."""
     slow = PlanInputs(tweets_per_second=20_000, consumer_cpu_us_per_record=20_000)
     plan = build_plan(slow)
-    fast = build_plan(
-        replace(slow, consumer_cpu_us_per_record=1.0, dynamodb_calls_in_flight=IN_FLIGHT)
-    )
+    fast = build_plan(replace(slow, consumer_cpu_us_per_record=FAST_CPU_US))
     assert fast.consumer.shards_added_for_consumer == 0
     assert plan.consumer.shards_added_for_consumer > 0
     assert plan.kinesis.shards == fast.kinesis.shards + plan.consumer.shards_added_for_consumer
@@ -380,11 +399,11 @@ def test_a_consumer_that_cannot_keep_up_gets_the_fewest_shards_that_let_it() -> 
 
 
 def test_dynamodb_calls_one_after_the_other_make_the_consumer_add_shards() -> None:
-    sequential = build_plan(PlanInputs(tweets_per_second=1000))
-    concurrent = build_plan(PlanInputs(tweets_per_second=1000, dynamodb_calls_in_flight=IN_FLIGHT))
+    concurrent = PlanInputs(tweets_per_second=1000, consumer_cpu_us_per_record=FAST_CPU_US)
+    sequential = build_plan(replace(concurrent, dynamodb_calls_in_flight=1))
     # 500 PutItem + ~50 UpdateItem at 10 ms each: 5.5 s per one-second batch on 2 shards.
-    assert concurrent.kinesis.shards == 2
-    assert sequential.kinesis.shards > concurrent.kinesis.shards
+    assert build_plan(concurrent).kinesis.shards == 2
+    assert sequential.kinesis.shards > 2
     assert sequential.consumer.shards_added_for_consumer == sequential.kinesis.shards - 2
 
 
@@ -405,7 +424,7 @@ def test_the_plan_has_no_parallelization_factor(capsys: pytest.CaptureFixture[st
 
 
 def test_quotas_are_flagged_where_they_bind() -> None:
-    ids = note_ids(PlanInputs(tweets_per_second=1_000_000, dynamodb_calls_in_flight=IN_FLIGHT))
+    ids = note_ids(PlanInputs(tweets_per_second=1_000_000, consumer_cpu_us_per_record=FAST_CPU_US))
     assert {"lambda-concurrency-quota", "dynamodb-table-quota", "kinesis-legacy-shard-quota"} <= ids
     assert "kinesis-shard-quota" in note_ids(
         PlanInputs(tweets_per_second=10_000_000, avg_record_bytes=4000)
@@ -416,7 +435,7 @@ def test_quotas_are_flagged_where_they_bind() -> None:
 
 
 def test_enhanced_fan_out_is_recommended_once_shared_reads_leave_no_catch_up() -> None:
-    plan = build_plan(PlanInputs(tweets_per_second=100_000, dynamodb_calls_in_flight=IN_FLIGHT))
+    plan = build_plan(PlanInputs(tweets_per_second=100_000, consumer_cpu_us_per_record=FAST_CPU_US))
     assert plan.kinesis.catch_up_factor < 1
     assert "kinesis-efo" in {note.id for note in plan.notes}
     assert plan.kinesis.shards_for_catch_up > plan.kinesis.shards
@@ -551,7 +570,11 @@ def test_the_plan_takes_its_per_record_figures_from_the_bench_report(
             {
                 "measured_at": "2026-11-29T12:00:00+00:00",
                 "figures": [
-                    {"name": "consumer CPU per record (10 batch)", "spread": {"median": 40.0}},
+                    {"name": "consumer CPU per record (10 batch)", "spread": {"median": 9.0}},
+                    {
+                        "name": "consumer CPU per record with botocore (HTTP answered in memory)",
+                        "spread": {"median": 40.0},
+                    },
                     {"name": "transformer records/s (CPU; 10)", "spread": {"median": 20_000.0}},
                     {"name": "producer CPU per tweet, x", "spread": {"median": 60.0}},
                     {
@@ -578,12 +601,69 @@ def test_the_plan_takes_its_per_record_figures_from_the_bench_report(
     assert command.inputs_from_args(args).measured_source.startswith("defaults")
 
 
-def test_the_unmeasured_tweet_item_default_is_the_models_own_value() -> None:
-    """Until make bench measures the PutItem consumer, the default is 1 WRU per started KB of the
-    assumed tweet item, and the plan's header says it is not measured."""
+def test_the_defaults_are_the_last_measured_figures_and_say_so() -> None:
+    """The bench of 2026-11-29 measured 1.00 write unit per tweet item (1 per started KB of a
+    standard write: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html)
+    and 527 µs of consumer CPU per record with botocore; docs/performance.md records both."""
     inputs = PlanInputs(tweets_per_second=1.0)
     assert MEASURED_DEFAULTS.tweet_item_wru == write_units_for_item(inputs.tweet_item_bytes) == 1
-    assert "not yet measured" in inputs.measured_source
+    assert MEASURED_DEFAULTS.consumer_cpu_us_per_record == 527.0
+    assert inputs.measured_source.startswith("defaults = the last make bench")
+    assert "not" not in inputs.measured_source
+    performance = (Path(__file__).parents[2] / "docs" / "performance.md").read_text(
+        encoding="utf-8"
+    )
+    assert "| consumer CPU per record with botocore (HTTP answered in memory, " in performance
+    assert "2,000-record batch) | 527 µs |" in performance
+
+
+def test_the_consumer_cpu_is_the_botocore_figure_read_by_its_own_name(tmp_path: Path) -> None:
+    """Every PutItem is signed and serialised by botocore in the function: the plan sizes the
+    consumer with that figure, never with the in-memory one listed before it."""
+    report = tmp_path / "bench.json"
+    in_memory = {
+        "name": "consumer CPU per record (10,000-record batch)",
+        "spread": {"median": 47.2},
+    }
+    with_botocore = {
+        "name": "consumer CPU per record with botocore (HTTP answered in memory, 2,000 records)",
+        "spread": {"median": 600.0},
+    }
+    report.write_text(json.dumps({"measured_at": "x", "figures": [in_memory, with_botocore]}))
+    assert load_measured(report).consumer_cpu_us_per_record == 600.0
+    report.write_text(json.dumps({"measured_at": "x", "figures": [in_memory]}))
+    assert load_measured(report) == MEASURED_DEFAULTS
+    producer = {"name": "producer CPU per tweet, x", "spread": {"median": 60.0}}
+    report.write_text(json.dumps({"measured_at": "x", "figures": [in_memory, producer]}))
+    partial = load_measured(report)
+    assert partial.consumer_cpu_us_per_record == MEASURED_DEFAULTS.consumer_cpu_us_per_record
+    assert "last measured defaults for consumer_cpu_us_per_record" in partial.source
+
+
+def test_the_consumer_keeps_as_many_calls_in_flight_as_its_write_threads(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert PlanInputs(tweets_per_second=1.0).dynamodb_calls_in_flight == WRITE_WORKERS
+    assert run_plan("--tweets-per-second", "1000", "--json") == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["inputs"]["dynamodb_calls_in_flight"] == WRITE_WORKERS
+
+
+def test_the_plan_sizes_the_consumer_at_its_terraform_memory() -> None:
+    """The consumer's CPU share follows its memory, which Terraform sets in terraform/main.tf."""
+    main = (Path(__file__).parents[2] / "terraform" / "main.tf").read_text(encoding="utf-8")
+    declared = re.search(r'module "consumer" \{.*?memory_mb\s*=\s*(\d+)', main, re.S)
+    assert declared is not None
+    assert PlanInputs(tweets_per_second=1.0).consumer_memory_mb == int(declared.group(1))
+
+
+def test_at_the_botocore_cpu_figure_the_consumer_adds_shards_at_1000_tweets_per_second() -> None:
+    """527 µs a record on 0.29 of a vCPU: about 1.8 ms a record, so a shard's one invocation
+    keeps up with some 400 records/s, and 1,000 tweets/s need more than the stream's 2 shards."""
+    plan = build_plan(PlanInputs(tweets_per_second=1000))
+    assert plan.consumer.shards_added_for_consumer > 0
+    assert plan.kinesis.binding_limit.startswith("consumer Lambda")
+    assert plan.consumer.busy_fraction_per_shard <= 0.8
 
 
 def test_comprehend_is_priced_per_unit_with_its_three_unit_minimum() -> None:
