@@ -230,7 +230,7 @@ module "consumer" {
   description        = "Writes tweets and per-minute topic statistics from the stream to DynamoDB."
   artifact_path      = "${local.artifacts_dir}/consumer.zip"
   timeout_seconds    = 60
-  memory_mb          = 512
+  memory_mb          = var.consumer_memory_mb
   kms_key_arn        = module.kms.key_arn
   log_retention_days = var.log_retention_days
   account_id         = local.account_id

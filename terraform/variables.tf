@@ -116,6 +116,17 @@ variable "consumer_batch_size" {
   }
 }
 
+variable "consumer_memory_mb" {
+  description = "Consumer memory in MB, which also sets its CPU share (1,769 MB is one vCPU); the consumer is CPU-bound, so above a few hundred tweets/s more memory means fewer shards (trendstream plan, docs/capacity.md)."
+  type        = number
+  default     = 512
+
+  validation {
+    condition     = var.consumer_memory_mb >= 128 && var.consumer_memory_mb <= 10240 && floor(var.consumer_memory_mb) == var.consumer_memory_mb
+    error_message = "consumer_memory_mb must be a whole number of MB from 128 to 10240 (Lambda's range)."
+  }
+}
+
 variable "consumer_batching_window_seconds" {
   description = "Seconds the mapping waits to fill a batch."
   type        = number

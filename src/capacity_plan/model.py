@@ -391,6 +391,7 @@ class PlanInputs:
             raise ValueError("--consumer-batch-size must be between 1 and 10,000 (ESM limit)")
         _check("--cpu-us-per-record", self.consumer_cpu_us_per_record, 0, 1e6)
         _check("--dynamodb-calls-in-flight", self.dynamodb_calls_in_flight, 1, 1000)
+        _check("--consumer-memory-mb", self.consumer_memory_mb, 128, 10_240)
         _check("transformer CPU per record", self.transformer_cpu_us_per_record, 0, 1e6)
         _check("producer CPU per tweet", self.producer_cpu_us_per_tweet, 0, 1e6)
         _check("tweet item write units", self.tweet_item_wru, 1, 800)
@@ -1025,7 +1026,8 @@ def _lambda_notes(plan: Plan) -> list[Note]:
                 f" {wait_ms:,.0f} ms waiting for its {con.dynamodb_calls_per_batch:,.0f} DynamoDB"
                 f" calls, {in_flight} at a time"
                 + (
-                    f"; more memory (up to {LAMBDA_MB_PER_VCPU:,} MB) would need fewer shards."
+                    f"; more memory (consumer_memory_mb, up to {LAMBDA_MB_PER_VCPU:,} MB) would"
+                    " need fewer shards."
                     if cpu_ms >= wait_ms and share < 1.0
                     else "; more calls in flight would need fewer shards."
                     if wait_ms > cpu_ms

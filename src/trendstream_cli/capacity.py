@@ -336,6 +336,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="ESM BatchSize (default %(default)s, as Terraform's consumer_batch_size)",
     )
     parser.add_argument(
+        "--consumer-memory-mb",
+        type=_bounded(int, -1e9, 1e9),
+        default=_DEFAULTS["consumer_memory_mb"],
+        help="consumer memory, which sets its CPU share (default %(default)s, as Terraform's"
+        " consumer_memory_mb)",
+    )
+    parser.add_argument(
         "--dynamodb-calls-in-flight",
         type=_bounded(int, 1, 1000),
         default=_DEFAULTS["dynamodb_calls_in_flight"],
@@ -388,6 +395,7 @@ def inputs_from_args(args: argparse.Namespace) -> PlanInputs:
         stats_topics=args.stats_topics,
         hot_topic_share=args.hot_topic_share,
         consumer_batch_size=args.consumer_batch_size,
+        consumer_memory_mb=args.consumer_memory_mb,
         dynamodb_calls_in_flight=args.dynamodb_calls_in_flight,
         consumer_cpu_us_per_record=(
             measured.consumer_cpu_us_per_record

@@ -650,11 +650,29 @@ def test_the_consumer_keeps_as_many_calls_in_flight_as_its_write_threads(
 
 
 def test_the_plan_sizes_the_consumer_at_its_terraform_memory() -> None:
-    """The consumer's CPU share follows its memory, which Terraform sets in terraform/main.tf."""
+    """The consumer's CPU share follows its memory: the model's default is Terraform's."""
+    variables = (Path(__file__).parents[2] / "terraform" / "variables.tf").read_text(
+        encoding="utf-8"
+    )
     main = (Path(__file__).parents[2] / "terraform" / "main.tf").read_text(encoding="utf-8")
-    declared = re.search(r'module "consumer" \{.*?memory_mb\s*=\s*(\d+)', main, re.S)
+    declared = re.search(r'variable "consumer_memory_mb" \{.*?default\s*=\s*(\d+)', variables, re.S)
     assert declared is not None
+    assert re.search(r'module "consumer" \{.*?memory_mb\s*=\s*var\.consumer_memory_mb', main, re.S)
     assert PlanInputs(tweets_per_second=1.0).consumer_memory_mb == int(declared.group(1))
+
+
+def test_more_consumer_memory_needs_fewer_shards_at_1000_tweets_per_second(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Lambda allocates CPU in proportion to memory, a full vCPU at 1,769 MB
+    (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html)."""
+    shards = {}
+    for memory in ("512", "1769"):
+        assert (
+            run_plan("--tweets-per-second", "1000", "--consumer-memory-mb", memory, "--json") == 0
+        )
+        shards[memory] = json.loads(capsys.readouterr().out)["kinesis"]["shards"]
+    assert shards["1769"] < shards["512"]
 
 
 def test_at_the_botocore_cpu_figure_the_consumer_adds_shards_at_1000_tweets_per_second() -> None:
