@@ -62,17 +62,23 @@ def client(endpoint: str, service: str) -> Any:
     )
 
 
-def test_dynamodb_throttles_and_hands_back_unprocessed_items(
-    faulty_emulator: tuple[EmulatorHandle, Path],
-) -> None:
-    handle, plan = faulty_emulator
-    dynamodb = client(handle.endpoint, "dynamodb")
+def table_t(endpoint: str) -> Any:
+    """A DynamoDB client on the emulator, with an empty table `t` keyed by `pk`."""
+    dynamodb = client(endpoint, "dynamodb")
     dynamodb.create_table(
         TableName="t",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
+    return dynamodb
+
+
+def test_dynamodb_throttles_and_hands_back_unprocessed_items(
+    faulty_emulator: tuple[EmulatorHandle, Path],
+) -> None:
+    handle, plan = faulty_emulator
+    dynamodb = table_t(handle.endpoint)
     items = [{"PutRequest": {"Item": {"pk": {"S": f"k{i}"}}}} for i in range(4)]
 
     first = dynamodb.batch_write_item(RequestItems={"t": items})
@@ -100,13 +106,7 @@ def test_dynamodb_throttles_the_consumers_put_and_update_calls(
     """The consumer writes with PutItem and UpdateItem: the throttle fault must reach them."""
     document = {"dynamodb": {"throttle_every": 2, "max": 2}}
     with emulator_with_plan(tmp_path, monkeypatch, document) as (handle, plan):
-        dynamodb = client(handle.endpoint, "dynamodb")
-        dynamodb.create_table(
-            TableName="t",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        dynamodb = table_t(handle.endpoint)
         dynamodb.put_item(TableName="t", Item={"pk": {"S": "a"}})
         with pytest.raises(ClientError) as put_throttled:
             dynamodb.put_item(TableName="t", Item={"pk": {"S": "b"}})
