@@ -73,10 +73,14 @@ demo: build ## The whole pipeline locally: emulator, apply, replay, summary, que
 /usr/bin/chromium:
 	apt-get update && apt-get install -y chromium
 
+# The README's secret commands are tested in bash and in zsh, the two shells it names.
+/usr/bin/zsh:
+	apt-get update && apt-get install -y zsh
+
 .PHONY: test
 # Three workers on two cores: the emulator-backed tests spend most of their time in the AWS
 # provider's fixed waits during `terraform apply`, not on the CPU.
-test: build /usr/bin/chromium $(PARLIAMENT_VENV)/.installed ## Run the whole test suite (starts and stops its own emulator)
+test: build /usr/bin/chromium /usr/bin/zsh $(PARLIAMENT_VENV)/.installed ## Run the whole test suite (starts and stops its own emulator)
 	$(BIN)/pytest -n 3 --dist loadgroup
 
 .PHONY: lint

@@ -298,8 +298,7 @@ def test_readme_secret_commands_keep_the_stack_key_and_the_next_plan_empty(
     Only `make` is stood in for, to read this stack's outputs instead of a deployed one's.
     https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html
     """
-    if shutil.which(shell) is None:
-        pytest.skip(f"{shell} is not installed")
+    assert shutil.which(shell), f"{shell} is not installed: `make test` installs it"
     home = tmp_path / "home"
     secrets = home / ".x-credentials"
     secrets.mkdir(parents=True)
