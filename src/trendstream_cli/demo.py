@@ -105,6 +105,7 @@ def settled(counts: pipeline.PipelineCounts, dropped: int, expected: Expected) -
     return (
         counts.stream_records == expected.pairs + expected.poison
         and counts.tweet_items == expected.pairs
+        and counts.tweets_counted == expected.pairs
         and counts.lake_lines + dropped == expected.pairs
         and counts.quarantined == expected.poison
     )
@@ -120,9 +121,10 @@ def wait_until_settled(
     while True:
         counts = read()
         logger.info(
-            "stream %d, table %d, lake %d (+%d dropped), quarantine %d",
+            "stream %d, table %d (stats count %d), lake %d (+%d dropped), quarantine %d",
             counts.stream_records,
             counts.tweet_items,
+            counts.tweets_counted,
             counts.lake_lines,
             dropped(),
             counts.quarantined,
@@ -148,6 +150,7 @@ def summary_table(counts: pipeline.PipelineCounts, dropped: int, expected: Expec
         expected.pairs + expected.poison,
     )
     row("tweets in DynamoDB (one per topic)", counts.tweet_items, expected.pairs)
+    row("tweets counted in the per-minute stats", counts.tweets_counted, expected.pairs)
     row("lines in the lake + dropped by filters", counts.lake_lines + dropped, expected.pairs)
     row("poison records quarantined", counts.quarantined, expected.poison)
     table.add_row("Firehose processing failures (errors/)", str(counts.error_records), "", "")

@@ -33,6 +33,12 @@ class PipelineCounts:
     quarantined: int
     topic_counts: Mapping[str, int] = field(default_factory=dict)
 
+    @property
+    def tweets_counted(self) -> int:
+        """Tweets the per-minute stats count: equal to the tweet items once the consumer is done
+        (a batch's minutes are updated after its tweet items are written)."""
+        return sum(self.topic_counts.values())
+
     def top_topics(self, limit: int = 5) -> list[tuple[str, int]]:
         return Counter(self.topic_counts).most_common(limit)
 
