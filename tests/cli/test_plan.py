@@ -614,7 +614,7 @@ def test_the_defaults_are_the_last_measured_figures_and_say_so() -> None:
         encoding="utf-8"
     )
     assert "| consumer CPU per record with botocore (HTTP answered in memory, " in performance
-    assert "2,000-record batch) | 527 µs |" in performance
+    assert "the plan's default) | 527 µs |" in performance
 
 
 def test_the_consumer_cpu_is_the_botocore_figure_read_by_its_own_name(tmp_path: Path) -> None:
