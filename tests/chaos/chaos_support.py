@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from scripts.generate_replay_dataset import DEFAULT_SEED, generate
+from tests.emulator.support import Aws
 
 from local_aws import faults
 from local_aws.moto_server import emulator_environment, stop_emulator
@@ -95,13 +95,7 @@ class ChaosStack:
     build_dir: Path
 
     def client(self, service: str) -> Any:
-        return boto3.client(
-            service,  # type: ignore[call-overload]
-            endpoint_url=self.endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
+        return Aws(self.endpoint).client(service)
 
 
 @contextmanager

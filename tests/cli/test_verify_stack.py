@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
+from tests.emulator.support import Aws
 
 from local_aws.moto_server import emulator_environment, stop_emulator
 from local_aws.runtime import LocalRuntime
@@ -42,13 +42,7 @@ class LocalStack:
     build_dir: Path
 
     def client(self, service: str) -> Any:
-        return boto3.client(
-            service,  # type: ignore[call-overload]
-            endpoint_url=self.endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
+        return Aws(self.endpoint).client(service)
 
 
 @pytest.fixture(scope="module")
