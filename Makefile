@@ -147,6 +147,7 @@ lock: $(VENV_STAMP) ## Re-pin requirements/*.txt from requirements/*.in
 	for f in producer consumer firehose_transformer api; do \
 	  $(BIN)/uv pip compile --quiet --python-version 3.11 --python-platform x86_64-manylinux2014 \
 	    requirements/$$f.in -o requirements/$$f.txt; done
+	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements/toolkit.in -o requirements/toolkit.txt
 	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements/dev.in -o requirements/dev.txt
 	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements/checkov.in -o requirements/checkov.txt
 	$(BIN)/uv pip compile --quiet --python-version 3.11 requirements/parliament.in -o requirements/parliament.txt

@@ -192,7 +192,9 @@ def test_output_into_a_closed_pipe_ends_quietly(output_format: str, tmp_path: Pa
         AWS_ACCESS_KEY_ID="test",
         AWS_SECRET_ACCESS_KEY="test",
         AWS_DEFAULT_REGION="us-east-1",
-        PYTHONPATH=os.pathsep.join([str(REPO / "src"), str(REPO / "tests" / "cli"), str(REPO)]),
+        PYTHONPATH=os.pathsep.join(
+            [str(REPO / "src"), str(REPO / "toolkit"), str(REPO / "tests" / "cli"), str(REPO)]
+        ),
         HOME=str(tmp_path),
     )
     read_end, write_end = os.pipe()

@@ -46,7 +46,7 @@ from capacity_plan.model import (
     x_api_max_tweets_per_s,
 )
 from consumer.writes import WRITE_WORKERS
-from trendstream_cli import capacity as command
+from trendstream_cli import plan as command
 from trendstream_cli.main import main
 
 NO_BENCH = "/nonexistent/bench.json"

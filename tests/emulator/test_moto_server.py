@@ -26,7 +26,7 @@ from local_aws.moto_server import (
 
 pytestmark = pytest.mark.emulator
 
-SOURCE_ROOT = Path(__file__).resolve().parents[2] / "src"
+SOURCE_ROOT = Path(__file__).resolve().parents[2] / "toolkit"
 
 
 def process_gone(pid: int) -> bool:

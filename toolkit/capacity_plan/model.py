@@ -3,7 +3,7 @@
 A chain of small pure functions, one per limit or price, each saying where its number comes
 from, so a reviewer can check a figure against the AWS page it cites and a test can check it
 against a hand computation. ``build_plan`` wires them together for one load and
-``plan_to_dict`` gives it as data; ``trendstream_cli.capacity`` parses options and renders.
+``plan_to_dict`` gives it as data; ``trendstream_cli.plan`` parses options and renders.
 Prices live in ``capacity_plan.prices`` (each with its page and the date it was read), the
 measured per-record figures in ``capacity_plan.measured``, and the limits the product itself
 enforces (PutRecords and Comprehend batch sizes, the consumer's write threads) are imported from

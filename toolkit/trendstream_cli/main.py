@@ -25,7 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("trendstream_cli.status", "counts and health per resource"),
     "query": ("trendstream_cli.query", "run an Athena named query or SQL over the lake"),
     "tail": ("trendstream_cli.tail", "the latest tweets per topic from DynamoDB"),
-    "plan": ("trendstream_cli.capacity", "capacity and monthly cost for a tweet rate"),
+    "plan": ("trendstream_cli.plan", "capacity and monthly cost for a tweet rate"),
     "verify": (
         "trendstream_cli.verify",
         "prove a deployed stack end to end with marked synthetic tweets",
