@@ -1,10 +1,10 @@
 """Build the three Lambda zips reproducibly.
 
 Each zip holds `app.py` at its root (handler `app.lambda_handler`), the function's own package,
-the shared `tweet_record` package and the function's pinned dependencies, minus
-boto3/botocore/s3transfer, which the Lambda runtime provides. Timestamps, ordering and permissions
-are fixed so the same sources give byte-identical zips: Terraform's `source_code_hash` then
-changes only when code does.
+the shared `tweet_record` and `function_support` packages and the function's pinned
+dependencies, minus boto3/botocore/s3transfer, which the Lambda runtime provides. Timestamps,
+ordering and permissions are fixed so the same sources give byte-identical zips: Terraform's
+`source_code_hash` then changes only when code does.
 
 Sources are byte-compiled with unchecked-hash .pyc files: Lambda's file system is read-only, so
 without them every cold start compiles every module again.
@@ -32,7 +32,7 @@ REQUIREMENTS = REPO / "requirements"
 LAMBDA_PYTHON_VERSION = "3.11"
 LAMBDA_PLATFORM = "x86_64-manylinux2014"
 PROVIDED_BY_RUNTIME = frozenset({"boto3", "botocore", "s3transfer"})
-SHARED_PACKAGES = ("tweet_record",)
+SHARED_PACKAGES = ("tweet_record", "function_support")
 DEPENDENCY_CACHE_LAYOUT = "site+pyc"  # change it when the cached tree's layout changes
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 SKIPPED_NAMES = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache"})

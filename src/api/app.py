@@ -24,7 +24,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from api import page, queries
 from api.models import Problem, Series, TopicRanking, TweetPage
-from tweet_record.tracing import lambda_tracer
+from function_support.tracing import lambda_tracer
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse

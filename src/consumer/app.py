@@ -24,12 +24,12 @@ from consumer.processor import BulkStoreProcessor
 from consumer.quarantine import KinesisRecordMeta, Quarantine, shard_of
 from consumer.store import StagedTweet, TweetStore
 from consumer.writes import WRITE_WORKERS
-from tweet_record.backoff import BOTOCORE_POOL_CONNECTIONS, client_config
-from tweet_record.collector import collect_less_often
+from function_support.clients import BOTOCORE_POOL_CONNECTIONS, client_config
+from function_support.gc_tuning import collect_less_often
+from function_support.tracing import lambda_tracer
 from tweet_record.items import ttl_days_from_env
 from tweet_record.parse import ParsedTweet, RecordRejected, decode_base64, parse_stream_record
 from tweet_record.sentiment import engine_from_env
-from tweet_record.tracing import lambda_tracer
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -21,9 +21,9 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_firehose_event import 
 )
 
 from firehose_transformer.transform import Filters, Transformation, transform
-from tweet_record.collector import collect_less_often
+from function_support.gc_tuning import collect_less_often
+from function_support.tracing import lambda_tracer
 from tweet_record.sentiment import engine_from_env
-from tweet_record.tracing import lambda_tracer
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

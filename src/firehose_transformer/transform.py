@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from tweet_record.environment import env_flag
+from function_support.environment import env_flag
 from tweet_record.lake import encode_lake_line, lake_row
 from tweet_record.parse import ParsedTweet, RecordRejected, decode_base64, parse_stream_record
 from tweet_record.sentiment import SentimentEngine, sentiment_labels

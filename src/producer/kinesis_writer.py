@@ -3,7 +3,7 @@
 Records are buffered across topics and sent in batches of up to 500 records / 5 MiB (key + data
 bytes), so 1,000 tweets cost 2 calls however many topics they came from. Only the entries a
 successful call reports in ``FailedRecordCount`` are resent here; a call that fails outright was
-already retried by botocore (``tweet_record.backoff``), so its records are given up at once.
+already retried by botocore (``function_support.clients``), so its records are given up at once.
 Each record carries a tag (its topic) so the caller learns when all of a topic's records have
 landed and only then moves that topic's checkpoint.
 """
@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from function_support.clients import APP_MAX_ATTEMPTS
 from producer.deadline import Deadline, unlimited
-from tweet_record.backoff import APP_MAX_ATTEMPTS
 
 if TYPE_CHECKING:
     from mypy_boto3_kinesis import KinesisClient

@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+from function_support.clients import client_config
 from producer.checkpoints import CheckpointStore
 from producer.config import ConfigurationError, ProducerConfig
 from producer.credentials import CredentialsError, forget_cached_credentials, load_credentials
@@ -20,7 +21,6 @@ from producer.kinesis_writer import KinesisWriter
 from producer.run import ProducerRun, RunSummary
 from producer.scoring import engine_from_config
 from producer.sources import ReplaySource, TweetSource, XApiSource, XAuthError, open_dataset
-from tweet_record.backoff import client_config
 
 if TYPE_CHECKING:
     from botocore.config import Config

@@ -28,7 +28,7 @@ from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-from tweet_record.backoff import BOTOCORE_MAX_ATTEMPTS, client_config
+from function_support.clients import BOTOCORE_MAX_ATTEMPTS, client_config
 
 if TYPE_CHECKING:
     from mypy_boto3_comprehend import ComprehendClient

@@ -96,7 +96,9 @@ def test_producer_zip_ships_no_demo_data(built: Path) -> None:
     so the zip that goes to AWS carries none of it."""
     names = zipfile.ZipFile(built / "producer.zip").namelist()
     own = [
-        name for name in names if name.split("/", 1)[0] in ("producer", "tweet_record", "app.py")
+        name
+        for name in names
+        if name.split("/", 1)[0] in ("producer", "tweet_record", "function_support", "app.py")
     ]
 
     assert not [name for name in names if "replay_dataset" in name or name.endswith(".jsonl")]

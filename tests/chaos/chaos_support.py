@@ -17,7 +17,7 @@ import pytest
 from scripts.generate_replay_dataset import DEFAULT_SEED, generate
 from tests.emulator.support import Aws
 
-from local_aws import faults
+from local_aws import fault_plan
 from local_aws.moto_server import emulator_environment, stop_emulator
 from local_aws.runtime import LocalRuntime
 from trendstream_cli import stack
@@ -117,11 +117,11 @@ def stack_with_faults(
         shutil.copyfile(BUILD_DIR / zip_name, build_dir / zip_name)
     dataset = tmp_path / "dataset"
     generate(dataset, pairs, DEFAULT_SEED, None, poison)
-    plan_path = tmp_path / "faults.json"
+    plan_path = tmp_path / "fault_plan.json"
     document = plan(dataset) if callable(plan) else plan
     plan_path.write_text(json.dumps(document), encoding="utf-8")
     # Read by the emulator (inherits the environment) and by the runtime (this process).
-    monkeypatch.setenv(faults.ENVIRONMENT_VARIABLE, str(plan_path))
+    monkeypatch.setenv(fault_plan.ENVIRONMENT_VARIABLE, str(plan_path))
     paths = stack.StackPaths(state_dir=tmp_path / "state")
     try:
         outputs = stack.up(paths, 0, extra_vars={"lambda_artifacts_dir": str(build_dir)})

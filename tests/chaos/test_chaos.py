@@ -3,7 +3,7 @@
 The stack is the Terraform root applied to a fresh emulator, run by ``LocalRuntime`` with a fast
 clock. The producer replays a generated dataset (9,900 (topic, tweet) pairs) and the test puts the
 dataset's 100 poison records (1 %) on the stream itself once the runtime has started.
-``TRENDSTREAM_FAULTS`` names a plan (see ``local_aws.faults``) that makes the emulator throttle
+``TRENDSTREAM_FAULTS`` names a plan (see ``local_aws.fault_plan``) that makes the emulator throttle
 DynamoDB writes (the consumer's ``PutItem`` and ``UpdateItem``: it makes no ``BatchWriteItem``
 call, so the unprocessed-items fault has nothing to fire on) and fail ``PutRecords`` entries, and
 makes the runtime kill a consumer worker after its writes but before its answer, deliver one
@@ -41,7 +41,7 @@ from tests.chaos.chaos_support import (
     wait_until,
 )
 
-from local_aws import faults
+from local_aws import fault_plan
 from trendstream_cli.pipeline import PipelineReader
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow, pytest.mark.timeout(420)]
@@ -62,11 +62,11 @@ FAULT_PLAN: dict[str, Any] = {
     "event_source_mapping": {"redeliver_batch_at_invocations": [8, 40]},
 }
 EXPECTED_KINDS = (
-    faults.DYNAMODB_THROTTLE,
-    faults.KINESIS_FAILED_ENTRIES,
-    faults.LAMBDA_CRASH,
-    faults.LAMBDA_TIMEOUT,
-    faults.ESM_REDELIVERY,
+    fault_plan.DYNAMODB_THROTTLE,
+    fault_plan.KINESIS_FAILED_ENTRIES,
+    fault_plan.LAMBDA_CRASH,
+    fault_plan.LAMBDA_TIMEOUT,
+    fault_plan.ESM_REDELIVERY,
 )
 
 
@@ -87,7 +87,7 @@ def run_and_check(chaos_stack: ChaosStack) -> None:
             return (
                 f"tweets {lake.count('TWEET#')}/{PAIRS}, "
                 f"quarantined {len(lake.keys('quarantine/consumer/'))}/{POISON}, "
-                f"runtime {runtime.stats()}, faults {dict(faults.read_fired(chaos_stack.plan))}"
+                f"runtime {runtime.stats()}, faults {dict(fault_plan.read_fired(chaos_stack.plan))}"
             )
 
         def consumed() -> bool:
@@ -147,7 +147,7 @@ def run_and_check(chaos_stack: ChaosStack) -> None:
     assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
 
     # Every configured fault fired, or the run proved nothing.
-    fired = faults.read_fired(chaos_stack.plan)
+    fired = fault_plan.read_fired(chaos_stack.plan)
     assert {kind: fired[kind] for kind in EXPECTED_KINDS if fired[kind] == 0} == {}
 
     consumer_log = chaos_stack.state_dir / "runtime" / "logs"

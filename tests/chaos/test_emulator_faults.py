@@ -13,7 +13,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from local_aws import faults
+from local_aws import fault_plan
 from local_aws.moto_server import (
     EmulatorHandle,
     emulator_environment,
@@ -28,9 +28,9 @@ pytestmark = [pytest.mark.emulator]
 def emulator_with_plan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, document: dict[str, Any]
 ) -> Iterator[tuple[EmulatorHandle, Path]]:
-    plan = tmp_path / "faults.json"
+    plan = tmp_path / "fault_plan.json"
     plan.write_text(json.dumps(document))
-    monkeypatch.setenv(faults.ENVIRONMENT_VARIABLE, str(plan))
+    monkeypatch.setenv(fault_plan.ENVIRONMENT_VARIABLE, str(plan))
     handle = start_emulator(0, log_file=tmp_path / "emulator.log")
     try:
         yield handle, plan
@@ -85,7 +85,7 @@ def test_dynamodb_throttles_and_hands_back_unprocessed_items(
     assert first["UnprocessedItems"] == {"t": items[2:]}
     with pytest.raises(ClientError) as throttled:
         dynamodb.batch_write_item(RequestItems={"t": items[2:]})
-    assert throttled.value.response["Error"]["Code"] == faults.THROTTLE_CODE
+    assert throttled.value.response["Error"]["Code"] == fault_plan.THROTTLE_CODE
     assert throttled.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     stored = {item["pk"]["S"] for item in dynamodb.scan(TableName="t")["Items"]}
     assert stored == {"k0", "k1"}, "unprocessed and throttled items must not be written"
@@ -95,9 +95,9 @@ def test_dynamodb_throttles_and_hands_back_unprocessed_items(
     # The cap (3 DynamoDB faults) is reached: everything else goes through.
     assert dynamodb.batch_write_item(RequestItems={"t": items[3:]})["UnprocessedItems"] == {}
     assert dynamodb.scan(TableName="t", Select="COUNT")["Count"] == 4
-    fired = faults.read_fired(plan)
-    assert fired[faults.DYNAMODB_THROTTLE] == 1
-    assert fired[faults.DYNAMODB_UNPROCESSED_CALLS] == 2
+    fired = fault_plan.read_fired(plan)
+    assert fired[fault_plan.DYNAMODB_THROTTLE] == 1
+    assert fired[fault_plan.DYNAMODB_UNPROCESSED_CALLS] == 2
 
 
 def test_dynamodb_throttles_the_consumers_put_and_update_calls(
@@ -122,11 +122,11 @@ def test_dynamodb_throttles_the_consumers_put_and_update_calls(
         dynamodb.update_item(**update)  # the cap (2) is reached
 
         for throttled in (put_throttled, update_throttled):
-            assert throttled.value.response["Error"]["Code"] == faults.THROTTLE_CODE
+            assert throttled.value.response["Error"]["Code"] == fault_plan.THROTTLE_CODE
         items = {i["pk"]["S"]: i for i in dynamodb.scan(TableName="t")["Items"]}
         assert set(items) == {"a"}, "a throttled put writes nothing"
         assert items["a"]["n"] == {"N": "2"}, "a throttled update changes nothing"
-        assert faults.read_fired(plan)[faults.DYNAMODB_THROTTLE] == 2
+        assert fault_plan.read_fired(plan)[fault_plan.DYNAMODB_THROTTLE] == 2
 
 
 def test_put_records_fails_entries_with_throughput_errors(
@@ -143,7 +143,7 @@ def test_put_records_fails_entries_with_throughput_errors(
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert response["FailedRecordCount"] == 2
     codes = [entry.get("ErrorCode") for entry in response["Records"]]
-    assert codes == [None, faults.THROTTLE_CODE, None, faults.THROTTLE_CODE, None, None]
+    assert codes == [None, fault_plan.THROTTLE_CODE, None, fault_plan.THROTTLE_CODE, None, None]
     assert all("ErrorMessage" in response["Records"][i] for i in (1, 3))
     shard = kinesis.list_shards(StreamName="s")["Shards"][0]["ShardId"]
     iterator = kinesis.get_shard_iterator(
@@ -151,4 +151,4 @@ def test_put_records_fails_entries_with_throughput_errors(
     )["ShardIterator"]
     on_stream = [r["Data"] for r in kinesis.get_records(ShardIterator=iterator)["Records"]]
     assert on_stream == [b"r0", b"r2", b"r4", b"r5"]
-    assert faults.read_fired(plan)[faults.KINESIS_FAILED_ENTRIES] == 2
+    assert fault_plan.read_fired(plan)[fault_plan.KINESIS_FAILED_ENTRIES] == 2

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from local_aws import faults
+from local_aws import fault_plan
 
 
-def injector(document: dict[str, object], tmp_path: Path | None = None) -> faults.FaultInjector:
+def injector(document: dict[str, object], tmp_path: Path | None = None) -> fault_plan.FaultInjector:
     fired = tmp_path / "plan.json.runtime-fired.json" if tmp_path else None
-    return faults.FaultInjector(faults.FaultPlan.parse(document), fired)
+    return fault_plan.FaultInjector(fault_plan.FaultPlan.parse(document), fired)
 
 
 @pytest.mark.parametrize(
@@ -29,15 +29,15 @@ def injector(document: dict[str, object], tmp_path: Path | None = None) -> fault
     ],
 )
 def test_an_invalid_plan_is_refused(document: object) -> None:
-    with pytest.raises(faults.FaultPlanError):
-        faults.FaultPlan.parse(document)
+    with pytest.raises(fault_plan.FaultPlanError):
+        fault_plan.FaultPlan.parse(document)
 
 
 def test_throttling_fires_every_nth_call_up_to_the_cap() -> None:
     plan = injector({"dynamodb": {"throttle_every": 3, "max": 2}})
     decisions = [plan.dynamodb_throttle() for _ in range(12)]
     assert [i + 1 for i, throttled in enumerate(decisions) if throttled] == [3, 6]
-    assert plan.fired[faults.DYNAMODB_THROTTLE] == 2
+    assert plan.fired[fault_plan.DYNAMODB_THROTTLE] == 2
 
 
 def test_unprocessed_items_are_the_trailing_half_of_every_nth_batch_write() -> None:
@@ -45,7 +45,7 @@ def test_unprocessed_items_are_the_trailing_half_of_every_nth_batch_write() -> N
     assert [plan.unprocessed_count(25) for _ in range(4)] == [0, 12, 0, 12]
     assert plan.unprocessed_count(1) == 0
     assert plan.unprocessed_count(1) == 1
-    assert plan.fired[faults.DYNAMODB_UNPROCESSED_ITEMS] == 25
+    assert plan.fired[fault_plan.DYNAMODB_UNPROCESSED_ITEMS] == 25
 
 
 def test_a_put_records_entry_is_failed_at_most_once_so_a_resend_lands() -> None:
@@ -54,7 +54,7 @@ def test_a_put_records_entry_is_failed_at_most_once_so_a_resend_lands() -> None:
     assert plan.put_records_failures(entries) == {1, 3}
     # The resend of b and d: positions 5 and 6 overall; 6 is due, but d already failed once.
     assert plan.put_records_failures([entries[1], entries[3]]) == set()
-    assert plan.fired[faults.KINESIS_FAILED_ENTRIES] == 2
+    assert plan.fired[fault_plan.KINESIS_FAILED_ENTRIES] == 2
 
 
 def test_lambda_faults_count_invocations_per_function(tmp_path: Path) -> None:
@@ -68,11 +68,14 @@ def test_lambda_faults_count_invocations_per_function(tmp_path: Path) -> None:
         tmp_path,
     )
     consumer = [plan.lambda_fault("trendstream-local-consumer") for _ in range(3)]
-    assert consumer == [None, faults.LambdaFault.CRASH, None]
-    assert plan.lambda_fault("trendstream-local-firehose-transformer") is faults.LambdaFault.TIMEOUT
+    assert consumer == [None, fault_plan.LambdaFault.CRASH, None]
+    assert (
+        plan.lambda_fault("trendstream-local-firehose-transformer")
+        is fault_plan.LambdaFault.TIMEOUT
+    )
     assert plan.lambda_fault("trendstream-local-producer") is None
     written = json.loads((tmp_path / "plan.json.runtime-fired.json").read_text())
-    assert written == {faults.LAMBDA_CRASH: 1, faults.LAMBDA_TIMEOUT: 1}
+    assert written == {fault_plan.LAMBDA_CRASH: 1, fault_plan.LAMBDA_TIMEOUT: 1}
 
 
 def test_a_redelivery_waits_for_the_first_success_at_or_after_its_invocation() -> None:
@@ -81,16 +84,16 @@ def test_a_redelivery_waits_for_the_first_success_at_or_after_its_invocation() -
 
 
 def test_without_the_variable_every_hook_is_a_no_op(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(faults.ENVIRONMENT_VARIABLE, raising=False)
-    assert faults.lambda_fault("trendstream-local-consumer") is None
-    assert not faults.redeliver_batch(1_000)
+    monkeypatch.delenv(fault_plan.ENVIRONMENT_VARIABLE, raising=False)
+    assert fault_plan.lambda_fault("trendstream-local-consumer") is None
+    assert not fault_plan.redeliver_batch(1_000)
 
 
 def test_read_fired_sums_both_sides(tmp_path: Path) -> None:
     plan_path = tmp_path / "plan.json"
-    faults.fired_path(plan_path, "emulator").write_text(json.dumps({"dynamodb.throttle": 2}))
-    faults.fired_path(plan_path, "runtime").write_text(json.dumps({"lambda.crash": 1}))
-    assert faults.read_fired(plan_path) == {"dynamodb.throttle": 2, "lambda.crash": 1}
+    fault_plan.fired_path(plan_path, "emulator").write_text(json.dumps({"dynamodb.throttle": 2}))
+    fault_plan.fired_path(plan_path, "runtime").write_text(json.dumps({"lambda.crash": 1}))
+    assert fault_plan.read_fired(plan_path) == {"dynamodb.throttle": 2, "lambda.crash": 1}
 
 
 def test_a_batch_holding_a_crashing_partition_key_crashes_on_arrival() -> None:
@@ -100,6 +103,8 @@ def test_a_batch_holding_a_crashing_partition_key_crashes_on_arrival() -> None:
         return {"Records": [{"kinesis": {"partitionKey": key}} for key in keys]}
 
     assert plan.lambda_fault("x-consumer", event("1", "2")) is None
-    assert plan.lambda_fault("x-consumer", event("1", "42")) is faults.LambdaFault.CRASH_ON_ARRIVAL
+    assert (
+        plan.lambda_fault("x-consumer", event("1", "42")) is fault_plan.LambdaFault.CRASH_ON_ARRIVAL
+    )
     assert plan.lambda_fault("x-consumer", {"records": []}) is None
-    assert plan.fired[faults.LAMBDA_CRASH_ON_ARRIVAL] == 1
+    assert plan.fired[fault_plan.LAMBDA_CRASH_ON_ARRIVAL] == 1

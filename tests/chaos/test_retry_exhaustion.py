@@ -27,7 +27,7 @@ from tests.chaos.chaos_support import (
     wait_until,
 )
 
-from local_aws import faults
+from local_aws import fault_plan
 from tweet_record import parse_stream_record
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -141,7 +141,7 @@ def test_exhausted_retries_name_exactly_the_records_given_up(
         assert message["requestContext"]["approximateInvokeCount"] == retries + 1
         assert info["batchSize"] == len(given_up) >= 1
         assert victim in {record["PartitionKey"] for record in given_up}
-        assert faults.read_fired(chaos.plan)[faults.LAMBDA_CRASH_ON_ARRIVAL] >= 1
+        assert fault_plan.read_fired(chaos.plan)[fault_plan.LAMBDA_CRASH_ON_ARRIVAL] >= 1
 
         # Exactly the records outside that range are stored, each once.
         table = lake.items_by_kind()

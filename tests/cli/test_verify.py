@@ -833,7 +833,7 @@ def test_the_quarantine_check_finds_the_poison_among_others_and_checks_its_bytes
 ) -> None:
     now = dt.datetime.now(dt.UTC)
     batch = make_batch(now, "r7")
-    poison = verification.PutResult(batch.poison_key, "shardId-000000000001", "42")
+    poison = verification.SyntheticPut(batch.poison_key, "shardId-000000000001", "42")
     s3 = deployed.client("s3")
     partition = f"quarantine/consumer/year={now:%Y}/month={now:%m}/day={now:%d}/hour={now:%H}/"
 

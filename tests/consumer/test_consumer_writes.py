@@ -48,8 +48,8 @@ from consumer.writes import (
     TweetWriter,
     stats_update,
 )
+from function_support.clients import BOTOCORE_MAX_ATTEMPTS, client_config
 from tweet_record import parse_stream_record
-from tweet_record.backoff import BOTOCORE_MAX_ATTEMPTS, client_config
 from tweet_record.items import (
     SENTIMENT_COUNTERS,
     STATS_COUNTERS,

@@ -10,6 +10,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
+from function_support.clients import APP_MAX_ATTEMPTS, BOTOCORE_MAX_ATTEMPTS, client_config
 from producer.config import ConfigurationError
 from producer.deadline import Deadline, unlimited
 from producer.kinesis_writer import KinesisWriter, OutgoingRecord
@@ -22,7 +23,6 @@ from tweet_record import (
     make_topic,
     utc_now,
 )
-from tweet_record.backoff import APP_MAX_ATTEMPTS, BOTOCORE_MAX_ATTEMPTS, client_config
 from tweet_record.sentiment import (
     ComprehendEngine,
     Sentiment,

@@ -23,7 +23,7 @@ from local_aws.event_source_mapping import (
     MappingConfig,
     mappings_for_function,
 )
-from local_aws.kinesis_reader import Checkpoint, CheckpointMismatchError, ShardReader
+from local_aws.kinesis_reader import ShardCheckpoint, ShardCheckpointMismatchError, ShardReader
 from local_aws.lambda_service import LambdaService
 
 pytestmark = pytest.mark.emulator
@@ -479,7 +479,7 @@ def test_checkpoints_of_a_stream_deleted_and_created_again_are_refused(
     kinesis.create_stream(StreamName=name, ShardCount=1)
     kinesis.get_waiter("stream_exists").wait(StreamName=name)
 
-    with pytest.raises(CheckpointMismatchError, match="cannot be applied to this stream"):
+    with pytest.raises(ShardCheckpointMismatchError, match="cannot be applied to this stream"):
         h.reopen()
 
 
@@ -497,9 +497,11 @@ def test_a_sequence_number_the_shard_does_not_hold_is_refused(
         stream_arn,
         shard,
         "LATEST",
-        checkpoint=Checkpoint("AFTER_SEQUENCE_NUMBER", str(int(held) + 1000)),
+        checkpoint=ShardCheckpoint("AFTER_SEQUENCE_NUMBER", str(int(held) + 1000)),
     )
-    with pytest.raises(CheckpointMismatchError, match="names no record of shardId-000000000000"):
+    with pytest.raises(
+        ShardCheckpointMismatchError, match="names no record of shardId-000000000000"
+    ):
         foreign.open()
 
     own = ShardReader(
@@ -507,7 +509,7 @@ def test_a_sequence_number_the_shard_does_not_hold_is_refused(
         stream_arn,
         shard,
         "LATEST",
-        checkpoint=Checkpoint("AFTER_SEQUENCE_NUMBER", held),
+        checkpoint=ShardCheckpoint("AFTER_SEQUENCE_NUMBER", held),
     )
     own.open()
     assert own.read() == []

@@ -41,13 +41,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from local_aws import faults
+from local_aws import fault_plan
 from local_aws.clock import Clock
 from local_aws.kinesis_reader import (
-    Checkpoint,
-    CheckpointStore,
+    ShardCheckpoint,
+    ShardCheckpointStore,
     ShardReader,
-    StreamRecord,
+    ShardRecord,
     list_shard_ids,
     stream_identity,
 )
@@ -118,7 +118,7 @@ class MappingStats:
 
 @dataclass
 class _Batch:
-    records: list[StreamRecord]
+    records: list[ShardRecord]
     attempts: int = 0
     last_result: InvocationResult | None = None
 
@@ -129,12 +129,12 @@ def _iso_millis(moment: datetime) -> str:
     )
 
 
-def _record_event_bytes(record: StreamRecord) -> int:
+def _record_event_bytes(record: ShardRecord) -> int:
     return len(record.data_base64) + len(record.partition_key) + _RECORD_ENVELOPE_BYTES
 
 
 def kinesis_event(
-    records: list[StreamRecord], stream_arn: str, region: str, role_arn: str
+    records: list[ShardRecord], stream_arn: str, region: str, role_arn: str
 ) -> dict[str, Any]:
     """The event Lambda sends for a batch of Kinesis records."""
     return {
@@ -167,7 +167,7 @@ class _WholeBatch:
 _WHOLE_BATCH = _WholeBatch()
 
 
-def first_failed_index(payload: Any, records: list[StreamRecord]) -> int | _WholeBatch | None:
+def first_failed_index(payload: Any, records: list[ShardRecord]) -> int | _WholeBatch | None:
     """Where a ``batchItemFailures`` response says the batch failed; None when it succeeded.
 
     The lowest reported sequence number wins. An empty, missing or unknown ``itemIdentifier``
@@ -201,7 +201,7 @@ class ShardPoller:
         *,
         lambda_service: LambdaService,
         send_on_failure: Callable[[dict[str, Any]], None],
-        checkpoints: CheckpointStore,
+        checkpoints: ShardCheckpointStore,
         clock: Clock,
         stats: MappingStats,
         region: str,
@@ -214,7 +214,7 @@ class ShardPoller:
         self._clock = clock
         self._stats = stats
         self._region = region
-        self._buffer: deque[StreamRecord] = deque()
+        self._buffer: deque[ShardRecord] = deque()
         self._window_opened_at: float | None = None
         self._pending: deque[_Batch] = deque()
         self.consecutive_failures = 0
@@ -249,7 +249,7 @@ class ShardPoller:
         window_open = self._window_opened_at is not None and (
             self._clock.now() - self._window_opened_at < self._config.batching_window_seconds
         )
-        taken: list[StreamRecord] = []
+        taken: list[ShardRecord] = []
         size = 0
         while self._buffer and len(taken) < self._config.batch_size:
             record_size = _record_event_bytes(self._buffer[0])
@@ -280,13 +280,13 @@ class ShardPoller:
         if batch.records:
             self._checkpoint_after(batch.records[-1])
 
-    def _checkpoint_after(self, record: StreamRecord) -> None:
+    def _checkpoint_after(self, record: ShardRecord) -> None:
         self._checkpoints.set(
             f"{self._config.uuid}/{self.shard_id}",
-            Checkpoint("AFTER_SEQUENCE_NUMBER", record.sequence_number),
+            ShardCheckpoint("AFTER_SEQUENCE_NUMBER", record.sequence_number),
         )
 
-    def _discard_expired(self, batch: _Batch) -> list[StreamRecord]:
+    def _discard_expired(self, batch: _Batch) -> list[ShardRecord]:
         """Drop records older than MaximumRecordAgeInSeconds before invoking; returns them."""
         max_age = self._config.maximum_record_age_seconds
         if max_age < 0:
@@ -319,7 +319,7 @@ class ShardPoller:
                 self._stats.records_succeeded += len(batch.records)
                 self.consecutive_failures = 0
                 self._complete(batch)
-                if faults.redeliver_batch(self._stats.invocations):  # fault-injection hook
+                if fault_plan.redeliver_batch(self._stats.invocations):  # fault-injection hook
                     self._pending.appendleft(_Batch(batch.records))
                 return
             self._stats.failed_invocations += 1
@@ -353,7 +353,7 @@ class ShardPoller:
             ]
         )
 
-    def _discard(self, records: list[StreamRecord], batch: _Batch, condition: str) -> None:
+    def _discard(self, records: list[ShardRecord], batch: _Batch, condition: str) -> None:
         self._stats.records_discarded += len(records)
         logger.warning("discarding %d records of %s (%s)", len(records), self.shard_id, condition)
         if self._config.on_failure_destination is None:
@@ -361,7 +361,7 @@ class ShardPoller:
         self._send_on_failure(self._on_failure_record(records, batch, condition))
 
     def _on_failure_record(
-        self, records: list[StreamRecord], batch: _Batch, condition: str
+        self, records: list[ShardRecord], batch: _Batch, condition: str
     ) -> dict[str, Any]:
         """AWS's invocation record for discarded Kinesis records: metadata, not the data."""
         result = batch.last_result
@@ -414,7 +414,7 @@ class KinesisEventSourceMapping:
         kinesis = session_factory("kinesis")
         # The mapping's UUID names one incarnation of it; the stream's ARN and creation time one
         # incarnation of the stream. Checkpoints of any other pair are refused, not applied.
-        checkpoints = CheckpointStore(
+        checkpoints = ShardCheckpointStore(
             state_dir / "event-source-mappings" / f"{config.uuid}.json",
             {"uuid": config.uuid, **stream_identity(kinesis, config.stream_arn).as_dict()},
         )

@@ -52,10 +52,10 @@ from botocore.exceptions import ClientError
 
 from local_aws.clock import Clock
 from local_aws.kinesis_reader import (
-    Checkpoint,
-    CheckpointStore,
+    ShardCheckpoint,
+    ShardCheckpointStore,
     ShardReader,
-    StreamRecord,
+    ShardRecord,
     list_shard_ids,
     stream_identity,
 )
@@ -287,7 +287,7 @@ class FirehoseDeliveryStats:
 class _Delivered:
     """Data waiting in the destination buffer, with the source record it came from."""
 
-    source: StreamRecord
+    source: ShardRecord
     data: bytes
 
 
@@ -349,7 +349,7 @@ class FirehoseDeliveryStream:
         # One file per incarnation of the delivery stream (ARN and creation time, as AWS tells
         # them apart), owned by it and by the incarnation of the stream it reads.
         incarnation = hashlib.sha256(f"{config.arn}@{config.created}".encode()).hexdigest()[:16]
-        self._checkpoints = CheckpointStore(
+        self._checkpoints = ShardCheckpointStore(
             state_dir / "firehose" / f"{config.name}-{incarnation}.json",
             {
                 "deliveryStreamArn": config.arn,
@@ -385,7 +385,7 @@ class FirehoseDeliveryStream:
         worked = self._read()
         now = self._clock.now()
         if self.config.processor_arn:
-            batches: list[list[StreamRecord]] = []
+            batches: list[list[ShardRecord]] = []
             while self._processor_buffer.due(
                 self.config.processor_buffer_bytes, self.config.processor_interval_seconds, now
             ) or (force_flush and self._processor_buffer.items):
@@ -425,10 +425,10 @@ class FirehoseDeliveryStream:
                     self._destination_buffer.add(_Delivered(record, record.data), record.size, now)
         return worked
 
-    def _take_processor_batch(self) -> list[StreamRecord]:
+    def _take_processor_batch(self) -> list[ShardRecord]:
         """At most the processor's buffer size; the rest stays buffered for the next invocation."""
         buffer = self._processor_buffer
-        batch: list[StreamRecord] = []
+        batch: list[ShardRecord] = []
         size = 0
         for record in buffer.items:
             if batch and size + record.size > self.config.processor_buffer_bytes:
@@ -442,7 +442,7 @@ class FirehoseDeliveryStream:
             buffer.add(record, record.size, opened_at or self._clock.now())
         return batch
 
-    def _event(self, batch: list[tuple[str, StreamRecord]], invocation_id: str) -> dict[str, Any]:
+    def _event(self, batch: list[tuple[str, ShardRecord]], invocation_id: str) -> dict[str, Any]:
         return {
             "invocationId": invocation_id,
             "deliveryStreamArn": self.config.arn,
@@ -491,7 +491,7 @@ class FirehoseDeliveryStream:
             return InvocationResult(event["invocationId"], 403, payload, "Unhandled")
         return None
 
-    def _process(self, batches: list[list[StreamRecord]]) -> None:
+    def _process(self, batches: list[list[ShardRecord]]) -> None:
         """Invoke the processor for several batches at once (as Firehose scales its invocations
         with the backlog), then apply the results in order."""
         identified = [
@@ -510,7 +510,7 @@ class FirehoseDeliveryStream:
             self._apply(batch, result, attempts)
 
     def _apply(
-        self, batch: list[tuple[str, StreamRecord]], result: InvocationResult, attempts: int
+        self, batch: list[tuple[str, ShardRecord]], result: InvocationResult, attempts: int
     ) -> None:
         records = [record for _, record in batch]
         by_id = dict(batch)
@@ -541,7 +541,7 @@ class FirehoseDeliveryStream:
             )
             return
         now = self._clock.now()
-        failed: list[StreamRecord] = []
+        failed: list[ShardRecord] = []
         for response in responses:
             source = by_id.get(response.get("recordId"))
             if source is None:
@@ -562,7 +562,7 @@ class FirehoseDeliveryStream:
                 "ProcessingFailed status set for record",
             )
 
-    def _fail(self, records: list[StreamRecord], attempts: int, code: str, message: str) -> None:
+    def _fail(self, records: list[ShardRecord], attempts: int, code: str, message: str) -> None:
         """Write records that failed processing to the error prefix, raw data kept."""
         ending = int(time.time() * 1000)  # when the attempt really ended, whatever the clock
         lines = [
@@ -612,9 +612,11 @@ class FirehoseDeliveryStream:
             pending.setdefault(record.shard_id, record.sequence_number)
         for shard_id, last in self._last_read.items():
             if shard_id in pending:
-                self._checkpoints.set(shard_id, Checkpoint("AT_SEQUENCE_NUMBER", pending[shard_id]))
+                self._checkpoints.set(
+                    shard_id, ShardCheckpoint("AT_SEQUENCE_NUMBER", pending[shard_id])
+                )
             else:
-                self._checkpoints.set(shard_id, Checkpoint("AFTER_SEQUENCE_NUMBER", last))
+                self._checkpoints.set(shard_id, ShardCheckpoint("AFTER_SEQUENCE_NUMBER", last))
 
 
 def describe_delivery_stream(firehose_client: Any, name: str) -> DeliveryStreamConfig:

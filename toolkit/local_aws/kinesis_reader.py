@@ -13,7 +13,7 @@ Checkpoints belong to one incarnation of a consumer reading one incarnation of a
 incarnations apart by more than a name (a stream by its ARN and creation time, a mapping by its
 UUID), and so does the file: it records its owner, and a file whose owner is not the consumer and
 stream it is applied to, or a sequence number the shard does not hold, is refused with
-``CheckpointMismatchError``. Sequence numbers of another stream would otherwise silently skip
+``ShardCheckpointMismatchError``. Sequence numbers of another stream would otherwise silently skip
 records.
 """
 
@@ -38,7 +38,7 @@ MAX_GET_RECORDS = 10_000
 
 
 @dataclass(frozen=True)
-class StreamRecord:
+class ShardRecord:
     """One Kinesis record, as GetRecords returns it on the wire, with the shard it came from.
 
     The data stays base64 and the arrival time an epoch number: Lambda and Firehose events carry
@@ -67,12 +67,12 @@ class StreamRecord:
 
 
 @dataclass(frozen=True)
-class Checkpoint:
+class ShardCheckpoint:
     iterator_type: str
     sequence_number: str
 
 
-class CheckpointMismatchError(RuntimeError):
+class ShardCheckpointMismatchError(RuntimeError):
     """Checkpoints that do not belong to the consumer or stream they would be applied to."""
 
 
@@ -98,18 +98,18 @@ def stream_identity(kinesis: Any, stream_arn: str) -> StreamIdentity:
     )
 
 
-class CheckpointStore:
+class ShardCheckpointStore:
     """Checkpoints of one consumer, keyed by shard, persisted to ``path`` with their ``owner``.
 
     ``owner`` names the consumer and stream incarnations the checkpoints belong to; a file written
-    for another owner raises ``CheckpointMismatchError`` instead of being applied.
+    for another owner raises ``ShardCheckpointMismatchError`` instead of being applied.
     """
 
     def __init__(self, path: Path, owner: Mapping[str, str]) -> None:
         self._path = path
         self._owner = dict(owner)
         self._lock = threading.Lock()
-        self._checkpoints: dict[str, Checkpoint] = {}
+        self._checkpoints: dict[str, ShardCheckpoint] = {}
         if not path.is_file():
             return
         try:
@@ -117,27 +117,27 @@ class CheckpointStore:
             stored_owner = raw["owner"]
             entries = raw["checkpoints"]
         except (ValueError, KeyError, TypeError) as error:
-            raise CheckpointMismatchError(
+            raise ShardCheckpointMismatchError(
                 f"{path} is not a checkpoint file of {self._owner} ({error!r}): remove it to "
                 "start from the starting position"
             ) from None
         if stored_owner != self._owner:
-            raise CheckpointMismatchError(
+            raise ShardCheckpointMismatchError(
                 f"{path} holds checkpoints of {stored_owner}, not of {self._owner}: they "
                 "cannot be applied to this stream"
             )
         for key, value in entries.items():
-            self._checkpoints[key] = Checkpoint(value["type"], value["sequenceNumber"])
+            self._checkpoints[key] = ShardCheckpoint(value["type"], value["sequenceNumber"])
 
     @property
     def path(self) -> Path:
         return self._path
 
-    def get(self, key: str) -> Checkpoint | None:
+    def get(self, key: str) -> ShardCheckpoint | None:
         with self._lock:
             return self._checkpoints.get(key)
 
-    def set(self, key: str, checkpoint: Checkpoint) -> None:
+    def set(self, key: str, checkpoint: ShardCheckpoint) -> None:
         with self._lock:
             if self._checkpoints.get(key) == checkpoint:
                 return
@@ -237,7 +237,7 @@ class ShardReader:
         starting_position: str,
         *,
         starting_timestamp: datetime | None = None,
-        checkpoint: Checkpoint | None = None,
+        checkpoint: ShardCheckpoint | None = None,
     ) -> None:
         self._kinesis = kinesis
         self._stream_arn = stream_arn
@@ -280,7 +280,7 @@ class ShardReader:
             response = self._kinesis.get_shard_iterator(**self._iterator_arguments())
             self._iterator = response["ShardIterator"]
 
-    def _verify_checkpoint(self, checkpoint: Checkpoint) -> None:
+    def _verify_checkpoint(self, checkpoint: ShardCheckpoint) -> None:
         """The checkpoint's record must be in this shard: else it came from another stream."""
         try:
             iterator = self._kinesis.get_shard_iterator(
@@ -296,12 +296,12 @@ class ShardReader:
         else:
             records = self._get_records(iterator, 1, self._stream_arn).get("Records", [])
         if not records or records[0]["SequenceNumber"] != checkpoint.sequence_number:
-            raise CheckpointMismatchError(
+            raise ShardCheckpointMismatchError(
                 f"checkpoint {checkpoint.iterator_type} {checkpoint.sequence_number} names no "
                 f"record of {self.shard_id} of {self._stream_arn}: it belongs to another stream"
             )
 
-    def read(self, limit: int = MAX_GET_RECORDS) -> list[StreamRecord]:
+    def read(self, limit: int = MAX_GET_RECORDS) -> list[ShardRecord]:
         self.open()
         limit = min(limit, MAX_GET_RECORDS)
         try:
@@ -315,7 +315,7 @@ class ShardReader:
         self._iterator = response.get("NextShardIterator")
         self.millis_behind_latest = int(response.get("MillisBehindLatest", 0))
         records = [
-            StreamRecord(
+            ShardRecord(
                 shard_id=self.shard_id,
                 sequence_number=raw["SequenceNumber"],
                 partition_key=raw["PartitionKey"],

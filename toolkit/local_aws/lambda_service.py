@@ -45,7 +45,7 @@ from typing import IO, Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from local_aws import faults
+from local_aws import fault_plan
 from local_aws.moto_server import emulator_environment, role_environment
 
 logger = logging.getLogger(__name__)
@@ -257,7 +257,7 @@ class _Worker:
 
 
 def _kill_worker(worker: _Worker) -> None:
-    """Fault injection (local_aws.faults): the worker dies mid-invocation."""
+    """Fault injection (local_aws.fault_plan): the worker dies mid-invocation."""
     worker.kill()
     raise _WorkerCrashedError
 
@@ -420,8 +420,10 @@ class LambdaService:
         worker, cold = self._acquire(function)
         started = time.monotonic()
         deadline = started + config.timeout_seconds
-        fault = faults.lambda_fault(config.name, payload)  # fault-injection hook (local_aws.faults)
-        if fault is faults.LambdaFault.TIMEOUT:
+        fault = fault_plan.lambda_fault(
+            config.name, payload
+        )  # fault-injection hook (local_aws.fault_plan)
+        if fault is fault_plan.LambdaFault.TIMEOUT:
             deadline = started
         request = {
             "requestId": request_id,
@@ -436,10 +438,10 @@ class LambdaService:
         }
         keep = False
         try:
-            if fault is faults.LambdaFault.CRASH_ON_ARRIVAL:  # fault-injection hook
+            if fault is fault_plan.LambdaFault.CRASH_ON_ARRIVAL:  # fault-injection hook
                 _kill_worker(worker)
             response = worker.invoke(request, deadline)
-            if fault is faults.LambdaFault.CRASH:  # fault-injection hook: answer lost
+            if fault is fault_plan.LambdaFault.CRASH:  # fault-injection hook: answer lost
                 _kill_worker(worker)
             keep = True
         except _WorkerTimedOutError:

@@ -22,7 +22,7 @@ from rich.live import Live
 from rich.table import Table
 
 from local_aws.apigateway import local_api_port
-from local_aws.kinesis_reader import CheckpointMismatchError
+from local_aws.kinesis_reader import ShardCheckpointMismatchError
 from local_aws.lambda_service import CodeMismatchError
 from local_aws.runtime import LocalRuntime, RuntimeAlreadyRunningError
 from trendstream_cli import arguments, stack
@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
             _show(runtime, args.duration, functions, paths)
     except (
         RuntimeAlreadyRunningError,
-        CheckpointMismatchError,
+        ShardCheckpointMismatchError,
         CodeMismatchError,
         EmulatorGoneError,
         FileNotFoundError,

@@ -1,6 +1,6 @@
 """Emulator-side fault injection: DynamoDB throttling and partial writes, Kinesis partial puts.
 
-Installed only when ``TRENDSTREAM_FAULTS`` names a fault plan (see :mod:`local_aws.faults` for
+Installed only when ``TRENDSTREAM_FAULTS`` names a fault plan (see :mod:`local_aws.fault_plan` for
 the plan and what each fault does); otherwise ``apply`` changes nothing. The faults answer
 exactly as AWS does, so the clients' own retry paths are what gets exercised: a throttled
 DynamoDB call is an HTTP 400 ``ProvisionedThroughputExceededException`` with nothing written,
@@ -16,7 +16,7 @@ from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.responses import DynamoHandler
 from moto.kinesis.models import KinesisBackend
 
-from local_aws import faults
+from local_aws import fault_plan
 from local_aws.moto_server import ACCOUNT_ID
 
 _DYNAMODB_ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
@@ -26,14 +26,14 @@ _patched = False
 class _Throttled(JsonRESTError):
     def __init__(self) -> None:
         super().__init__(
-            _DYNAMODB_ERROR_PREFIX + faults.THROTTLE_CODE,
+            _DYNAMODB_ERROR_PREFIX + fault_plan.THROTTLE_CODE,
             "The level of configured provisioned throughput for the table was exceeded. "
             "Consider increasing your provisioning level with the UpdateTable API.",
         )
 
 
-def _injector() -> faults.FaultInjector:
-    return faults.injector("emulator")
+def _injector() -> fault_plan.FaultInjector:
+    return fault_plan.injector("emulator")
 
 
 def _wrap_batch_write_item(original: Any) -> Any:
@@ -92,7 +92,7 @@ def _wrap_put_records(original: Any) -> Any:
         results = iter(written["Records"])
         merged = [
             {
-                "ErrorCode": faults.THROTTLE_CODE,
+                "ErrorCode": fault_plan.THROTTLE_CODE,
                 "ErrorMessage": f"Rate exceeded for shard in stream {stream} "
                 f"under account {ACCOUNT_ID}.",
             }
@@ -108,9 +108,9 @@ def _wrap_put_records(original: Any) -> Any:
 def apply() -> None:
     """Install the fault wrappers once, and only when a fault plan is configured."""
     global _patched  # noqa: PLW0603 - the patch is process-wide by nature
-    if _patched or faults.plan_path_from_environment() is None:
+    if _patched or fault_plan.plan_path_from_environment() is None:
         return
-    faults.injector("emulator")  # parse the plan now: a bad plan fails the server's start
+    fault_plan.injector("emulator")  # parse the plan now: a bad plan fails the server's start
     DynamoHandler.batch_write_item = _wrap_batch_write_item(  # type: ignore[method-assign]
         DynamoHandler.batch_write_item
     )

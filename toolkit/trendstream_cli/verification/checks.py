@@ -167,7 +167,7 @@ class QuarantineCheck:
     """The poison record, under quarantine/consumer/ with its raw bytes, shard and sequence."""
 
     def __init__(
-        self, s3: S3Client, bucket: str, batch: Batch, poison: PutResult, since: dt.datetime
+        self, s3: S3Client, bucket: str, batch: Batch, poison: SyntheticPut, since: dt.datetime
     ) -> None:
         self._objects = _NewObjects(s3, bucket, QUARANTINE_PREFIX, since)
         self._bucket = bucket
@@ -262,7 +262,9 @@ def _lake_line_identity(line: bytes) -> tuple[str, str]:
 
 
 @dataclass(frozen=True)
-class PutResult:
+class SyntheticPut:
+    """Where one of verify's synthetic records landed on the stream."""
+
     partition_key: str
     shard_id: str
     sequence_number: str
@@ -273,10 +275,10 @@ def put_batch(
     stream_name: str,
     batch: Batch,
     sleep: Callable[[float], None] = time.sleep,
-) -> list[PutResult]:
+) -> list[SyntheticPut]:
     """PutRecords, retrying the entries Kinesis refused (throttling) a few times."""
     entries = batch.entries()
-    results: list[PutResult | None] = [None] * len(entries)
+    results: list[SyntheticPut | None] = [None] * len(entries)
     pending = list(range(len(entries)))
     refused: list[str] = []
     for attempt in range(PUT_ATTEMPTS):
@@ -293,7 +295,7 @@ def put_batch(
                 retry.append(index)
                 refused.append(f"{outcome['ErrorCode']}: {outcome.get('ErrorMessage', '')}")
             else:
-                results[index] = PutResult(
+                results[index] = SyntheticPut(
                     entries[index][1], outcome["ShardId"], outcome["SequenceNumber"]
                 )
         pending = retry

@@ -18,8 +18,8 @@ from trendstream_cli.verification.checks import (
     FirehoseBuffering,
     LakeCheck,
     Observation,
-    PutResult,
     QuarantineCheck,
+    SyntheticPut,
     check_table,
     delete_topics,
     firehose_buffering,
@@ -214,7 +214,7 @@ class Verifier:
             f"bucket {self._outputs['lake_bucket']}; lake deadline {lake_seconds:.0f} s ({how})"
         )
 
-    def _put(self, batch: Batch) -> tuple[list[PutResult], str]:
+    def _put(self, batch: Batch) -> tuple[list[SyntheticPut], str]:
         results = put_batch(
             self._session.client("kinesis"), str(self._outputs["stream_name"]), batch, self._sleep
         )
@@ -239,7 +239,7 @@ class Verifier:
     def _wait(
         self,
         batch: Batch,
-        results: list[PutResult],
+        results: list[SyntheticPut],
         named: query.NamedQuery,
         put_at: dt.datetime,
     ) -> None:

@@ -8,13 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tweet_record.tracing import NoOpTracingProvider, lambda_tracer, tracing_enabled
+from function_support.tracing import NoOpTracingProvider, lambda_tracer, tracing_enabled
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 PROBE = """
 import json, sys
-from tweet_record.tracing import lambda_tracer
+from function_support.tracing import lambda_tracer
 tracer = lambda_tracer()
 after_import = "aws_xray_sdk.core" in sys.modules
 

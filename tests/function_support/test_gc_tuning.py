@@ -3,7 +3,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tweet_record.collector import GEN0_THRESHOLD, collect_less_often
+from function_support.gc_tuning import GEN0_THRESHOLD, collect_less_often
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from aws_lambda_powertools.shared.functions import strtobool
 
-from tweet_record.environment import TRUTHY, env_flag
+from function_support.environment import TRUTHY, env_flag
 
 
 @pytest.mark.parametrize("value", ["1", "y", "YES", "t", " True ", "on"])

@@ -11,7 +11,7 @@ disabled, because it builds the X-Ray provider before looking at the switch. Her
   handler's own subsegment, so every AWS call is still traced. The cost moves from the import
   to the first invocation; ``patch_all`` (requests, httplib, sqlite3…) is never paid.
 
-Shared by the Lambdas that bundle ``tweet_record``.
+Shared by every Lambda (``function_support`` is in each zip).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 
-from tweet_record.environment import env_flag
+from function_support.environment import env_flag
 
 
 class _NoOpSegment(BaseSegment):

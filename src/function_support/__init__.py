@@ -1,0 +1,1 @@
+"""What every function shares besides the record: tracing, AWS clients, GC tuning, switches."""
