@@ -32,7 +32,7 @@ from typing import Any
 
 from producer.pages import search_query
 from tweet_record import (
-    RecordRejected,
+    RecordRejectedError,
     build_stream_record,
     encode_stream_record,
     make_topic,
@@ -363,7 +363,7 @@ def check_against_consumer_parser(
     for entry in poison:
         try:
             parse_stream_record(base64.b64decode(entry["data_base64"]))
-        except RecordRejected as rejected:
+        except RecordRejectedError as rejected:
             if rejected.reason != entry["reason"]:
                 raise SystemExit(
                     f"poison {entry['name']}: parser says {rejected.reason}, "

@@ -150,11 +150,11 @@ def static(name: Annotated[str, Path()]) -> Response[str]:
     return page.asset(name)
 
 
-def bad_request(error: queries.BadRequest) -> Response[Any]:
+def bad_request(error: queries.InvalidQueryError) -> Response[Any]:
     raise BadRequestError(str(error))
 
 
-def unknown_topic(error: queries.UnknownTopic) -> Response[Any]:
+def unknown_topic(error: queries.UnknownTopicError) -> Response[Any]:
     raise NotFoundError(f"unknown topic {error.args[0]!r}: nothing is stored under it")
 
 
@@ -171,8 +171,8 @@ def invalid_request(error: RequestValidationError) -> Response[Any]:
     )
 
 
-app.exception_handler(queries.BadRequest)(bad_request)
-app.exception_handler(queries.UnknownTopic)(unknown_topic)
+app.exception_handler(queries.InvalidQueryError)(bad_request)
+app.exception_handler(queries.UnknownTopicError)(unknown_topic)
 app.exception_handler(RequestValidationError)(invalid_request)
 
 

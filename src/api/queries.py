@@ -33,11 +33,11 @@ _MINUTE = timedelta(minutes=1)
 ClientFactory = Callable[[], "DynamoDBClient"]
 
 
-class BadRequest(ValueError):
+class InvalidQueryError(ValueError):
     """The request cannot be answered as asked; the message says what to change."""
 
 
-class UnknownTopic(LookupError):
+class UnknownTopicError(LookupError):
     """The table holds nothing under this topic."""
 
 
@@ -66,7 +66,7 @@ def window(start: datetime | None, end: datetime | None, now: datetime) -> Windo
     """The minutes from ``start`` to ``end`` (defaults: the last hour up to ``now``)."""
     for name, instant in (("from", start), ("to", end)):
         if instant is not None and instant.tzinfo is None:
-            raise BadRequest(f"'{name}' needs a UTC offset, e.g. 2026-11-22T10:00:00Z")
+            raise InvalidQueryError(f"'{name}' needs a UTC offset, e.g. 2026-11-22T10:00:00Z")
     try:
         last = _floor_minute(end if end is not None else now)
         first = (
@@ -75,12 +75,12 @@ def window(start: datetime | None, end: datetime | None, now: datetime) -> Windo
             else last - (DEFAULT_WINDOW_MINUTES - 1) * _MINUTE
         )
     except OverflowError:
-        raise BadRequest("the window falls outside years 1 to 9999 UTC") from None
+        raise InvalidQueryError("the window falls outside years 1 to 9999 UTC") from None
     if first > last:
-        raise BadRequest("'from' is after 'to': the window is inverted")
+        raise InvalidQueryError("'from' is after 'to': the window is inverted")
     span = Window(first, last)
     if span.minutes > MAX_WINDOW_MINUTES:
-        raise BadRequest(
+        raise InvalidQueryError(
             f"the window spans {span.minutes} minutes; at most {MAX_WINDOW_MINUTES} are allowed"
         )
     return span
@@ -88,7 +88,7 @@ def window(start: datetime | None, end: datetime | None, now: datetime) -> Windo
 
 def check_topic(topic: str) -> str:
     if not topic or len(topic) > MAX_TOPIC_LENGTH or not topic.isprintable():
-        raise BadRequest(f"a topic is 1 to {MAX_TOPIC_LENGTH} printable characters")
+        raise InvalidQueryError(f"a topic is 1 to {MAX_TOPIC_LENGTH} printable characters")
     return topic
 
 
@@ -151,7 +151,7 @@ def series(client: DynamoDBClient, table: str, topic: str, span: Window) -> dict
         for item in _minute_items(client, table, topic, span)
     }
     if not found and not topic_exists(client, table, topic):
-        raise UnknownTopic(topic)
+        raise UnknownTopicError(topic)
     minutes = list(span.each_minute())
     zeros = [0] * len(STATS_COUNTERS)
     rows = [found.get(minute, zeros) for minute in minutes]
@@ -174,9 +174,11 @@ def ranking(
 ) -> list[dict[str, Any]]:
     """Topics with at least one tweet in the window, most tweets first (ties by name)."""
     if not topics:
-        raise BadRequest("name the topics to rank with ?topic=<name> (repeat it or comma-join)")
+        raise InvalidQueryError(
+            "name the topics to rank with ?topic=<name> (repeat it or comma-join)"
+        )
     if len(topics) > MAX_TOPICS:
-        raise BadRequest(f"{len(topics)} topics asked; at most {MAX_TOPICS} per call")
+        raise InvalidQueryError(f"{len(topics)} topics asked; at most {MAX_TOPICS} per call")
     unique = list(dict.fromkeys(check_topic(topic) for topic in topics))
     client = client_factory()
     with ThreadPoolExecutor(max_workers=min(8, len(unique))) as pool:
@@ -194,7 +196,9 @@ def encode_cursor(last_key: dict[str, Any]) -> str:
 
 def decode_cursor(cursor: str, topic: str) -> dict[str, Any]:
     """The ``ExclusiveStartKey`` a cursor stands for; anything not made by us is rejected."""
-    malformed = BadRequest("malformed cursor: pass back the 'next_cursor' of a previous page")
+    malformed = InvalidQueryError(
+        "malformed cursor: pass back the 'next_cursor' of a previous page"
+    )
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         key = json.loads(raw)
@@ -208,7 +212,7 @@ def decode_cursor(cursor: str, topic: str) -> dict[str, Any]:
     ):
         raise malformed
     if key["pk"] != topic_pk(topic):
-        raise BadRequest("this cursor belongs to another topic's pages")
+        raise InvalidQueryError("this cursor belongs to another topic's pages")
     return {"pk": {"S": key["pk"]}, "sk": {"S": key["sk"]}}
 
 
@@ -238,7 +242,7 @@ def recent_tweets(
 ) -> dict[str, Any]:
     """One page of the topic's tweets, newest first, and the cursor of the next page."""
     if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise BadRequest(f"'limit' must be between 1 and {MAX_PAGE_SIZE}, not {limit}")
+        raise InvalidQueryError(f"'limit' must be between 1 and {MAX_PAGE_SIZE}, not {limit}")
     request: dict[str, Any] = {
         "TableName": table,
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :tweet)",
@@ -252,7 +256,7 @@ def recent_tweets(
     page = client.query(**request)
     items = page.get("Items", [])
     if not items and cursor is None and not topic_exists(client, table, topic):
-        raise UnknownTopic(topic)
+        raise UnknownTopicError(topic)
     last_key = page.get("LastEvaluatedKey")
     return {
         "topic": topic,

@@ -28,7 +28,7 @@ from function_support.clients import BOTOCORE_POOL_CONNECTIONS, client_config
 from function_support.gc_tuning import collect_less_often
 from function_support.tracing import lambda_tracer
 from tweet_record.items import ttl_days_from_env
-from tweet_record.parse import ParsedTweet, RecordRejected, decode_base64, parse_stream_record
+from tweet_record.parse import ParsedTweet, RecordRejectedError, decode_base64, parse_stream_record
 from tweet_record.sentiment import engine_from_env
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ def record_handler(record: KinesisStreamRecord) -> ParsedTweet | None:
     kinesis = record.kinesis
     try:
         tweet = parse_stream_record(decode_base64(kinesis.data))
-    except RecordRejected as rejected:
+    except RecordRejectedError as rejected:
         logger.append_keys(sequence_number=kinesis.sequence_number, tweet_id=None)
         key = runtime().quarantine.put(raw_record(record), rejected)
         figures.quarantined += 1

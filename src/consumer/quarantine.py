@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from tweet_record.parse import RecordRejected
+from tweet_record.parse import RecordRejectedError
 from tweet_record.timestamps import format_utc
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def quarantine_key(record: KinesisRecordMeta) -> str:
     )
 
 
-def quarantine_document(record: KinesisRecordMeta, rejection: RecordRejected) -> bytes:
+def quarantine_document(record: KinesisRecordMeta, rejection: RecordRejectedError) -> bytes:
     arrived = datetime.fromtimestamp(record.arrival_epoch, tz=UTC)
     document = {
         "reason": str(rejection.reason),
@@ -78,7 +78,7 @@ class Quarantine:
         self._client_factory = client_factory
         self._bucket = bucket
 
-    def put(self, record: KinesisRecordMeta, rejection: RecordRejected) -> str:
+    def put(self, record: KinesisRecordMeta, rejection: RecordRejectedError) -> str:
         """Store the record with its rejection; raises when S3 did not take it."""
         key = quarantine_key(record)
         self._client_factory().put_object(

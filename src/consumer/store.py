@@ -14,7 +14,7 @@ from consumer.processor import StagedRecord
 from consumer.writes import TweetWrite, TweetWriter
 from tweet_record.items import record_origin, stats_key, tweet_item
 from tweet_record.parse import ParsedTweet
-from tweet_record.sentiment import SentimentEngine, SentimentUnavailable, sentiment_labels
+from tweet_record.sentiment import SentimentEngine, SentimentUnavailableError, sentiment_labels
 from tweet_record.timestamps import expiry_epoch
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ class TweetStore:
         report = StoreReport(duplicates_skipped=len(records) - len(kept))
         try:
             labels = sentiment_labels(self._engine, unique)
-        except SentimentUnavailable as error:
+        except SentimentUnavailableError as error:
             report.failures = [error] * len(records)
             return report
 

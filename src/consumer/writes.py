@@ -155,7 +155,7 @@ class WriteOutcome:
     write_units: float = 0.0
 
 
-class TweetWriteFailed(RuntimeError):
+class TweetWriteError(RuntimeError):
     """The record's tweet or stats could not be written; it must be redelivered."""
 
 
@@ -277,7 +277,7 @@ class TweetWriter:
             outcome.write_units += answer.write_units
             outcome.retries += answer.retries
             if answer.result is PutResult.FAILED:
-                outcome.failed[index] = answer.error or TweetWriteFailed("tweet put failed")
+                outcome.failed[index] = answer.error or TweetWriteError("tweet put failed")
                 known = first_failure.get(write.shard_id, write.sequence)
                 first_failure[write.shard_id] = min(known, write.sequence)
             elif answer.result is PutResult.CREATED:
@@ -302,7 +302,7 @@ class TweetWriter:
             outcome.write_units += stats.write_units
             outcome.retries += stats.retries
             if stats.error is not None:
-                reason = TweetWriteFailed(f"stats update failed: {stats.error}")
+                reason = TweetWriteError(f"stats update failed: {stats.error}")
                 reason.__cause__ = stats.error
                 outcome.failed.update((c.position, reason) for c in group)
         return outcome

@@ -14,7 +14,7 @@ past the limit, the records that grew the most are answered ``ProcessingFailed``
 original data (kept in ``errors/``, never lost) until it fits.
 
 Version 2 records carry the producer's sentiment label; only version 1 records are scored here.
-A sentiment service outage (``SentimentUnavailable``, Comprehend engine only) is not a verdict
+A sentiment service outage (``SentimentUnavailableError``, Comprehend engine only) is not a verdict
 on any record: it propagates, the invocation fails, and Firehose retries it (then, after its
 configured retry duration, delivers the records to ``errors/`` itself).
 """
@@ -29,7 +29,7 @@ from typing import Literal
 
 from function_support.environment import env_flag
 from tweet_record.lake import encode_lake_line, lake_row
-from tweet_record.parse import ParsedTweet, RecordRejected, decode_base64, parse_stream_record
+from tweet_record.parse import ParsedTweet, RecordRejectedError, decode_base64, parse_stream_record
 from tweet_record.sentiment import SentimentEngine, sentiment_labels
 
 RESPONSE_LIMIT_BYTES = 6 * 1024 * 1024
@@ -90,7 +90,7 @@ def transform(
     for record_id, data in records:
         try:
             tweet = parse_stream_record(decode_base64(data))
-        except RecordRejected as rejected:
+        except RecordRejectedError as rejected:
             verdict = Verdict(record_id, "ProcessingFailed", data, data, str(rejected))
         else:
             if filters.keeps(tweet):

@@ -28,7 +28,7 @@ USER_FIELDS = ("username", "name", "public_metrics", "verified")
 EXPANSIONS = ("author_id",)
 
 
-class MalformedPage(Exception):
+class MalformedPageError(Exception):
     """The response body does not have the documented v2 shape."""
 
 
@@ -46,14 +46,14 @@ def parse_search_page(page: XPage, topic: Topic, fetched_at: datetime) -> Search
     """One stream record per tweet in `data`, its author joined from `includes.users`.
 
     The last page of a search is `{"meta": {"result_count": 0}}` with no `data`: an empty page,
-    not an error. A page whose shape is wrong is rejected whole (MalformedPage); a single tweet
+    not an error. A page whose shape is wrong is rejected whole (MalformedPageError); a single tweet
     lacking the fields we requested is skipped and counted, the rest of the page goes on.
     """
     if not isinstance(page, dict):
-        raise MalformedPage(f"search response is {type(page).__name__}, not an object")
+        raise MalformedPageError(f"search response is {type(page).__name__}, not an object")
     tweets = page.get("data", [])
     if not isinstance(tweets, list):
-        raise MalformedPage("search response `data` is not a list")
+        raise MalformedPageError("search response `data` is not a list")
     includes = page.get("includes")
     authors = authors_by_id(includes if isinstance(includes, dict) else None)
     records: list[StreamRecord] = []
@@ -62,7 +62,7 @@ def parse_search_page(page: XPage, topic: Topic, fetched_at: datetime) -> Search
     for tweet in tweets:
         tweet_id = tweet.get("id") if isinstance(tweet, dict) else None
         if not isinstance(tweet_id, str) or not tweet_id.isdigit():
-            raise MalformedPage("search response holds a tweet without a decimal string `id`")
+            raise MalformedPageError("search response holds a tweet without a decimal string `id`")
         tweet_ids.append(tweet_id)
         author_id = tweet.get("author_id")
         author = authors.get(author_id) if isinstance(author_id, str) else None
@@ -81,10 +81,10 @@ def parse_search_page(page: XPage, topic: Topic, fetched_at: datetime) -> Search
 def parse_trends(page: XPage, woeid: int, limit: int) -> list[Topic]:
     """Topics from `GET /2/trends/by/woeid/{woeid}`, in the API's order, at most `limit`."""
     if not isinstance(page, dict):
-        raise MalformedPage(f"trends response is {type(page).__name__}, not an object")
+        raise MalformedPageError(f"trends response is {type(page).__name__}, not an object")
     trends = page.get("data", [])
     if not isinstance(trends, list):
-        raise MalformedPage("trends response `data` is not a list")
+        raise MalformedPageError("trends response `data` is not a list")
     topics: list[Topic] = []
     for trend in trends:
         if len(topics) >= limit:  # MAX_TRENDS=0 (queries only) must yield no trend at all

@@ -19,7 +19,7 @@ from producer.config import ProducerConfig
 from producer.deadline import Deadline
 from producer.kinesis_writer import KinesisWriter
 from producer.pages import (
-    MalformedPage,
+    MalformedPageError,
     merge_topics,
     newest_id,
     parse_search_page,
@@ -27,7 +27,7 @@ from producer.pages import (
     search_query,
 )
 from producer.scoring import ScoringWriter
-from producer.sources import RateLimited, SourceUnavailable, TweetSource
+from producer.sources import RateLimitedError, SourceUnavailableError, TweetSource
 from tweet_record import Topic, utc_now
 from tweet_record.sentiment import SentimentEngine, engine_from_env
 
@@ -151,9 +151,9 @@ class ProducerRun:
             try:
                 page = self._source.trends(woeid, self._config.max_trends)
                 topics.extend(parse_trends(page, woeid, self._config.max_trends))
-            except RateLimited as limited:
+            except RateLimitedError as limited:
                 self._record_rate_limit(name, limited)
-            except (SourceUnavailable, MalformedPage) as error:
+            except (SourceUnavailableError, MalformedPageError) as error:
                 self._fail(f"trends for WOEID {woeid}: {error}")
         return topics
 
@@ -191,9 +191,9 @@ class ProducerRun:
                 if token is None or pages >= self._config.max_pages_per_topic:
                     finished = True
                     break
-        except RateLimited as limited:
+        except RateLimitedError as limited:
             self._record_rate_limit(name, limited)
-        except (SourceUnavailable, MalformedPage) as error:
+        except (SourceUnavailableError, MalformedPageError) as error:
             self._fail(f"topic {name!r}: {error}")
         if finished:
             self._summary.topics_completed += 1
@@ -221,7 +221,7 @@ class ProducerRun:
             return True
         return False
 
-    def _record_rate_limit(self, name: str, limited: RateLimited) -> None:
+    def _record_rate_limit(self, name: str, limited: RateLimitedError) -> None:
         self._summary.rate_limited += 1
         logger.warning(
             "X API rate limit hit; topic paused until reset",

@@ -26,7 +26,7 @@ from tweet_record import StreamRecord, encode_stream_record, with_sentiment
 from tweet_record.sentiment import (
     SentimentDocument,
     SentimentEngine,
-    SentimentUnavailable,
+    SentimentUnavailableError,
     engine_from_env,
 )
 
@@ -68,7 +68,7 @@ class ScoringWriter:
         self._labels: dict[str, str] = {}
         self._waiting: dict[str, dict[str, _Waiting]] = defaultdict(dict)
         self._held: Counter[str] = Counter()
-        self._unavailable: SentimentUnavailable | None = None
+        self._unavailable: SentimentUnavailableError | None = None
         self.figures = ScoringFigures()
 
     @property
@@ -131,7 +131,7 @@ class ScoringWriter:
                 labels = [
                     str(label) for label in self._engine.classify([w.document for w in batch])
                 ]
-            except SentimentUnavailable as error:
+            except SentimentUnavailableError as error:
                 self._unavailable = error  # one outage, not one wait per batch
         for tweet_id, entry, label in zip(tweet_ids, batch, labels, strict=True):
             if label is None:
@@ -148,5 +148,5 @@ class ScoringWriter:
         self._writer.add(OutgoingRecord(record["tweet"]["id"], encode_stream_record(scored), tag))
 
     @property
-    def unavailable(self) -> SentimentUnavailable | None:
+    def unavailable(self) -> SentimentUnavailableError | None:
         return self._unavailable

@@ -2,7 +2,7 @@
 
 Both return X API v2 response bodies, so everything downstream (parsing, records, checkpoints) is
 the same code whichever source runs. Sources translate their failures into the few errors the run
-loop acts on: RateLimited, XAuthError, SourceUnavailable.
+loop acts on: RateLimitedError, XAuthError, SourceUnavailableError.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 EMPTY_PAGE: XPage = {"meta": {"result_count": 0}}
 
 
-class RateLimited(Exception):
+class RateLimitedError(Exception):
     """HTTP 429: stop this topic until `reset_at` (Unix seconds; None when the header is absent)."""
 
     def __init__(self, endpoint: str, reset_at: int | None) -> None:
@@ -47,7 +47,7 @@ class XAuthError(ConfigurationError):
     """HTTP 401: the credentials are wrong; every further request would fail the same way."""
 
 
-class SourceUnavailable(Exception):
+class SourceUnavailableError(Exception):
     """The source failed for this request after bounded retries (5xx, network, 4xx other than
     401/429); the run skips the topic and goes on."""
 
@@ -115,7 +115,7 @@ class XApiSource:
 
     def trends(self, woeid: int, max_trends: int) -> XPage:
         if not self._has_bearer:
-            raise SourceUnavailable(
+            raise SourceUnavailableError(
                 f"trends need app-only auth: set SSM parameter {self._ssm_prefix}{APP_ONLY_KEY}"
             )
         route = f"/2/trends/by/woeid/{woeid}"
@@ -154,7 +154,7 @@ class XApiSource:
             try:
                 return call()
             except tweepy.TooManyRequests as error:
-                raise RateLimited(endpoint, getattr(error, "reset_time", None)) from None
+                raise RateLimitedError(endpoint, getattr(error, "reset_time", None)) from None
             except tweepy.Unauthorized:
                 names = ", ".join(
                     self._ssm_prefix + key for key in (*USER_CONTEXT_KEYS, APP_ONLY_KEY)
@@ -165,7 +165,7 @@ class XApiSource:
             except (tweepy.TwitterServerError, *self._network_errors) as error:
                 failure = _describe(error)
             except tweepy.HTTPException as error:
-                raise SourceUnavailable(f"{endpoint}: {_describe(error)}") from None
+                raise SourceUnavailableError(f"{endpoint}: {_describe(error)}") from None
             delay = self._jitter() * min(self._backoff_cap, self._backoff_base * 2 ** (attempt - 1))
             if attempt == self._max_attempts or not self._deadline.allows_wait(delay):
                 break
@@ -174,7 +174,7 @@ class XApiSource:
                 extra={"endpoint": endpoint, "attempt": attempt, "error": failure},
             )
             self._sleep(delay)
-        raise SourceUnavailable(f"{endpoint}: gave up after {attempt} attempt(s): {failure}")
+        raise SourceUnavailableError(f"{endpoint}: gave up after {attempt} attempt(s): {failure}")
 
 
 def _describe(error: Exception) -> str:
@@ -297,7 +297,7 @@ class ReplaySource:
         if next_token is not None:
             tokens = [page.get("meta", {}).get("next_token") for page in pages]
             if next_token not in tokens:
-                raise SourceUnavailable(f"replay: unknown next_token {next_token!r}")
+                raise SourceUnavailableError(f"replay: unknown next_token {next_token!r}")
             index = tokens.index(next_token) + 1
         if index >= len(pages):
             return dict(EMPTY_PAGE)

@@ -9,10 +9,10 @@ Producer side::
 
 Consumer / transformer side::
 
-    from tweet_record import parse_stream_record, RecordRejected
+    from tweet_record import parse_stream_record, RecordRejectedError
     try:
         tweet = parse_stream_record(data)        # ParsedTweet; .sentiment None for version 1
-    except RecordRejected as rejected:           # .reason (RejectReason), .detail
+    except RecordRejectedError as rejected:           # .reason (RejectReason), .detail
         ...
 
 Plain Python: nothing here talks to AWS except the Comprehend sentiment engine, on demand.
@@ -21,7 +21,7 @@ Plain Python: nothing here talks to AWS except the Comprehend sentiment engine, 
 from tweet_record.parse import (
     MAX_RECORD_BYTES,
     ParsedTweet,
-    RecordRejected,
+    RecordRejectedError,
     RejectReason,
     parse_stream_record,
 )
@@ -34,7 +34,7 @@ from tweet_record.record import (
 )
 from tweet_record.schema import SCHEMA_VERSION, SCHEMA_VERSION_1, StreamRecord, Topic, XObject
 from tweet_record.timestamps import (
-    InvalidTimestamp,
+    InvalidTimestampError,
     format_utc,
     format_utc_seconds,
     normalize_utc,
@@ -46,9 +46,9 @@ __all__ = [
     "MAX_RECORD_BYTES",
     "SCHEMA_VERSION",
     "SCHEMA_VERSION_1",
-    "InvalidTimestamp",
+    "InvalidTimestampError",
     "ParsedTweet",
-    "RecordRejected",
+    "RecordRejectedError",
     "RejectReason",
     "StreamRecord",
     "Topic",

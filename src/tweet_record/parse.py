@@ -21,7 +21,7 @@ import orjson
 
 from tweet_record.schema import ACCEPTED_SCHEMAS, SCHEMA_VERSION, TOPIC_KINDS
 from tweet_record.sentiment import LABELS
-from tweet_record.timestamps import InvalidTimestamp, normalize_utc
+from tweet_record.timestamps import InvalidTimestampError, normalize_utc
 
 MAX_RECORD_BYTES = 300_000
 """Larger records are rejected: their table item could exceed DynamoDB's 400 KB item limit,
@@ -56,7 +56,7 @@ class RejectReason(StrEnum):
     BAD_SENTIMENT = "BAD_SENTIMENT"
 
 
-class RecordRejected(ValueError):
+class RecordRejectedError(ValueError):
     """The record is invalid and will stay invalid: quarantine it, never retry it."""
 
     def __init__(self, reason: RejectReason, detail: str) -> None:
@@ -92,7 +92,7 @@ class ParsedTweet(NamedTuple):
 
 
 def _reject(reason: RejectReason, detail: str) -> NoReturn:
-    raise RecordRejected(reason, detail)
+    raise RecordRejectedError(reason, detail)
 
 
 def _reject_constant(name: str) -> NoReturn:
@@ -132,7 +132,7 @@ def _timestamp(parent: dict[str, Any], key: str, path: str) -> str:
     value = _required_string(parent, key, path, max_chars=64)
     try:
         return normalize_utc(value)
-    except InvalidTimestamp as error:
+    except InvalidTimestampError as error:
         _reject(RejectReason.BAD_TIMESTAMP, f"{path}: {error}")
 
 

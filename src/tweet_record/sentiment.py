@@ -85,7 +85,7 @@ class SentimentDocument(NamedTuple):
     lang: str | None
 
 
-class SentimentUnavailable(RuntimeError):
+class SentimentUnavailableError(RuntimeError):
     """The engine's service failed for the whole batch (after retries): retry the records later."""
 
 
@@ -216,7 +216,7 @@ class ComprehendEngine:
                 TextList=texts, LanguageCode=_language_literal(language)
             )
         except (ClientError, BotoCoreError) as error:
-            raise SentimentUnavailable(
+            raise SentimentUnavailableError(
                 f"BatchDetectSentiment ({language}) failed: {error}"
             ) from error
         labels = [Sentiment.ERROR] * len(texts)
@@ -302,7 +302,7 @@ __all__ = [
     "Sentiment",
     "SentimentDocument",
     "SentimentEngine",
-    "SentimentUnavailable",
+    "SentimentUnavailableError",
     "VaderEngine",
     "engine_from_env",
     "get_engine",

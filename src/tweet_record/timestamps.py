@@ -18,28 +18,28 @@ _RFC3339 = re.compile(
 )
 
 
-class InvalidTimestamp(ValueError):
+class InvalidTimestampError(ValueError):
     """The value is not an RFC 3339 timestamp with an explicit UTC offset."""
 
 
 def parse_utc(value: str) -> datetime:
     """Parse an RFC 3339 timestamp with an explicit offset into an aware UTC datetime."""
     if not isinstance(value, str) or not _RFC3339.match(value):
-        raise InvalidTimestamp(f"not an RFC 3339 timestamp with an offset: {value!r:.64}")
+        raise InvalidTimestampError(f"not an RFC 3339 timestamp with an offset: {value!r:.64}")
     try:
         # Sub-microsecond digits are truncated by fromisoformat (3.11+), never rounded up.
         parsed = datetime.fromisoformat(value.upper())
     except ValueError as error:
-        raise InvalidTimestamp(f"invalid date or time: {value!r:.64}") from error
+        raise InvalidTimestampError(f"invalid date or time: {value!r:.64}") from error
     if parsed.tzinfo is None:  # pragma: no cover - the pattern requires an offset
-        raise InvalidTimestamp(f"naive timestamp: {value!r:.64}")
+        raise InvalidTimestampError(f"naive timestamp: {value!r:.64}")
     return parsed.astimezone(UTC)
 
 
 def format_utc(moment: datetime) -> str:
     """Canonical form ``YYYY-MM-DDTHH:MM:SS.mmmZ`` of an aware datetime."""
     if moment.tzinfo is None:
-        raise InvalidTimestamp("naive datetime: attach a timezone before formatting")
+        raise InvalidTimestampError("naive datetime: attach a timezone before formatting")
     utc = moment.astimezone(UTC)
     return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
 
@@ -47,7 +47,7 @@ def format_utc(moment: datetime) -> str:
 def format_utc_seconds(moment: datetime) -> str:
     """Second-precision form ``YYYY-MM-DDTHH:MM:SSZ`` (the contract's ``fetched_at`` example)."""
     if moment.tzinfo is None:
-        raise InvalidTimestamp("naive datetime: attach a timezone before formatting")
+        raise InvalidTimestampError("naive datetime: attach a timezone before formatting")
     return f"{moment.astimezone(UTC):%Y-%m-%dT%H:%M:%S}Z"
 
 
@@ -67,7 +67,7 @@ def normalize_utc(value: str) -> str:
         try:
             datetime.fromisoformat(canonical)
         except ValueError as error:
-            raise InvalidTimestamp(f"invalid date or time: {value!r:.64}") from error
+            raise InvalidTimestampError(f"invalid date or time: {value!r:.64}") from error
         return canonical
     return format_utc(parse_utc(value))
 

@@ -175,7 +175,7 @@ class FakeLambda:
     """GetPolicy as Lambda answers it: the resource policy, or ResourceNotFoundException."""
 
     class exceptions:  # boto3 client attribute names
-        class ResourceNotFoundException(Exception):
+        class ResourceNotFoundException(Exception):  # noqa: N818 - botocore's own name
             pass
 
     def __init__(self, source_arn: str | None) -> None:

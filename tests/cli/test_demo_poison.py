@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from trendstream_cli.demo import POISON, put_poison_records
-from tweet_record import RecordRejected, parse_stream_record
+from tweet_record import RecordRejectedError, parse_stream_record
 
 STREAM = "trendstream-local-tweets"
 
@@ -32,7 +32,7 @@ def test_the_demo_puts_each_poison_payload_as_recorded() -> None:
     ]
     reasons = []
     for record in records:
-        with pytest.raises(RecordRejected) as rejected:
+        with pytest.raises(RecordRejectedError) as rejected:
             parse_stream_record(record["Data"])
         reasons.append(rejected.value.reason)
     assert reasons == [entry["reason"] for entry in entries]

@@ -29,7 +29,7 @@ from tests.event_table import create_event_table
 from trendstream_cli import stack, verification
 from trendstream_cli.main import main
 from trendstream_cli.verification import (
-    CheckFailed,
+    CheckFailedError,
     FirehoseBuffering,
     Options,
     Report,
@@ -302,7 +302,7 @@ def failure(report: Report) -> str:
 
 
 def test_the_batch_is_valid_tweet_records_a_duplicate_and_one_poison_record() -> None:
-    from tweet_record import RecordRejected, parse_stream_record
+    from tweet_record import RecordRejectedError, parse_stream_record
 
     now = dt.datetime(2026, 11, 22, 10, 0, 30, tzinfo=dt.UTC)
     batch = make_batch(now, "r1")
@@ -315,7 +315,7 @@ def test_the_batch_is_valid_tweet_records_a_duplicate_and_one_poison_record() ->
     entries = batch.entries()
     assert [key for _, key in entries].count(batch.duplicate.tweet_id) == 2
     assert entries[-1] == (batch.poison, batch.poison_key)
-    with pytest.raises(RecordRejected, match="WRONG_SCHEMA"):
+    with pytest.raises(RecordRejectedError, match="WRONG_SCHEMA"):
         parse_stream_record(batch.poison)
     # The first topic's oldest tweet is a minute older: two minute-stats items for that topic.
     assert batch.expected_minutes() == {
@@ -689,7 +689,7 @@ def test_put_gives_up_naming_what_kinesis_said() -> None:
         stubber.add_response("put_records", {"FailedRecordCount": 7, "Records": [refused] * 7})
         for _ in range(verification.PUT_ATTEMPTS - 1):
             stubber.add_response("put_records", {"FailedRecordCount": 7, "Records": [refused] * 7})
-        with pytest.raises(CheckFailed, match=r"7 of 7 records refused .* \(InternalFailure"):
+        with pytest.raises(CheckFailedError, match=r"7 of 7 records refused .* \(InternalFailure"):
             put_batch(kinesis, STREAM, batch, lambda _seconds: None)
 
 
@@ -702,7 +702,7 @@ def test_scoping_keeps_the_named_query_and_adds_the_topics() -> None:
         "SELECT topic, COUNT(*) AS tweets FROM t WHERE year = '2026' AND topic IN ('a', 'it''s') "
         "GROUP BY topic LIMIT 20"
     )
-    with pytest.raises(CheckFailed, match="not a single SELECT"):
+    with pytest.raises(CheckFailedError, match="not a single SELECT"):
         verification.scoped_to_topics("INSERT INTO t VALUES (1)", ["a"])
 
 
@@ -824,7 +824,9 @@ def test_a_synthetic_tweet_under_another_topic_in_the_lake_fails_at_once(
     line = json.dumps({"tweet_id": batch.tweets[0].tweet_id, "topic": "#Europe"})
     deployed.client("s3").put_object(Bucket=BUCKET, Key=partition + "a", Body=line)
 
-    with pytest.raises(CheckFailed, match="under topic '#Europe', not 'trendstream-verify-r6-a'"):
+    with pytest.raises(
+        CheckFailedError, match="under topic '#Europe', not 'trendstream-verify-r6-a'"
+    ):
         verification.LakeCheck(deployed.client("s3"), BUCKET, batch, now)(now)
 
 
@@ -858,7 +860,7 @@ def test_the_quarantine_check_finds_the_poison_among_others_and_checks_its_bytes
 
     altered = verification.QuarantineCheck(s3, BUCKET, batch, poison, now)
     s3.put_object(Bucket=BUCKET, Key=partition + "ours.json", Body=document("42", b"altered"))
-    with pytest.raises(CheckFailed, match="holds other bytes than were put"):
+    with pytest.raises(CheckFailedError, match="holds other bytes than were put"):
         altered(now)
 
 
@@ -957,5 +959,5 @@ def test_stats_under_a_minute_no_tweet_was_created_in_fail_at_once(
         },
     )
 
-    with pytest.raises(CheckFailed, match=r"MINUTE#2026-11-22T10:05 counts 2 tweets, but no"):
+    with pytest.raises(CheckFailedError, match=r"MINUTE#2026-11-22T10:05 counts 2 tweets, but no"):
         verification.check_table(deployed.client("dynamodb"), EVENT_TABLE, batch)

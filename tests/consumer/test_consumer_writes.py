@@ -606,9 +606,9 @@ class UnavailableEngine:
         return "en"
 
     def classify(self, documents: Any) -> Any:
-        from tweet_record.sentiment import SentimentUnavailable
+        from tweet_record.sentiment import SentimentUnavailableError
 
-        raise SentimentUnavailable("BatchDetectSentiment (en) failed: ThrottlingException")
+        raise SentimentUnavailableError("BatchDetectSentiment (en) failed: ThrottlingException")
 
 
 def test_sentiment_outage_fails_version_1_records_before_any_write(
@@ -617,7 +617,7 @@ def test_sentiment_outage_fails_version_1_records_before_any_write(
     client, stubber = stubbed  # no responses queued: any DynamoDB call would fail the test
     store = TweetStore(lambda: client, TABLE, 30, UnavailableEngine())
     report = store.store(staged([record_bytes(tweet_id=n) for n in ("1", "2")]))
-    assert [type(f).__name__ for f in report.failures] == ["SentimentUnavailable"] * 2
+    assert [type(f).__name__ for f in report.failures] == ["SentimentUnavailableError"] * 2
     assert report.tweets_written == 0
     stubber.assert_no_pending_responses()
 

@@ -304,21 +304,21 @@ def test_fuzz_every_record_is_answered(datas: list[str]) -> None:
 
 
 def test_sentiment_outage_fails_the_invocation_for_firehose_to_retry() -> None:
-    from tweet_record.sentiment import SentimentUnavailable
+    from tweet_record.sentiment import SentimentUnavailableError
 
     class Unavailable:
         name = "comprehend"
 
         def classify(self, documents: Any) -> Any:
-            raise SentimentUnavailable("throttled")
+            raise SentimentUnavailableError("throttled")
 
     records = [("r0", base64.b64encode(record_bytes()).decode())]
-    with pytest.raises(SentimentUnavailable):
+    with pytest.raises(SentimentUnavailableError):
         transform(records, Unavailable(), Filters())
 
 
 def test_version_2_records_keep_the_producers_label_without_scoring() -> None:
-    from tweet_record.sentiment import SentimentUnavailable
+    from tweet_record.sentiment import SentimentUnavailableError
 
     class Unavailable:
         name = "comprehend"
@@ -328,7 +328,7 @@ def test_version_2_records_keep_the_producers_label_without_scoring() -> None:
             return "en"
 
         def classify(self, documents: Any) -> Any:
-            raise SentimentUnavailable("a version 2 record must not be scored again")
+            raise SentimentUnavailableError("a version 2 record must not be scored again")
 
     records = [
         ("r0", base64.b64encode(record_bytes(tweet_id="1", sentiment="MIXED")).decode()),

@@ -18,7 +18,7 @@ from producer.credentials import (
     CredentialsError,
     load_credentials,
 )
-from producer.pages import MalformedPage, SearchPage, parse_search_page, parse_trends
+from producer.pages import MalformedPageError, SearchPage, parse_search_page, parse_trends
 from tweet_record import make_topic
 
 FUZZ = settings(max_examples=1_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -66,7 +66,7 @@ search_pages = st.fixed_dictionaries(
 def test_any_search_response_parses_or_is_rejected_with_a_reason(page: Any) -> None:
     try:
         parsed = parse_search_page(page, TOPIC, FETCHED_AT)
-    except MalformedPage as rejected:
+    except MalformedPageError as rejected:
         assert str(rejected)
         return
     assert isinstance(parsed, SearchPage)
@@ -95,7 +95,7 @@ trend_pages = st.fixed_dictionaries(
 def test_any_trends_response_parses_or_is_rejected_with_a_reason(page: Any, limit: int) -> None:
     try:
         topics = parse_trends(page, 1, limit)
-    except MalformedPage as rejected:
+    except MalformedPageError as rejected:
         assert str(rejected)
         return
     assert len(topics) <= limit

@@ -19,7 +19,7 @@ from producer_helpers import (
     read_stream,
 )
 
-from tweet_record import RecordRejected, parse_stream_record
+from tweet_record import RecordRejectedError, parse_stream_record
 
 pytestmark = pytest.mark.usefixtures("aws", "producer_env")
 
@@ -55,7 +55,7 @@ def _split(records: list[dict[str, Any]]) -> tuple[list[tuple[str, Any]], list[t
     for record in records:
         try:
             parsed.append((record["key"], parse_stream_record(record["data"])))
-        except RecordRejected as error:
+        except RecordRejectedError as error:
             rejected.append((record["key"], error.reason))
     return parsed, rejected
 

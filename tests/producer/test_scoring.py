@@ -27,7 +27,7 @@ from tweet_record.sentiment import (
     ComprehendEngine,
     Sentiment,
     SentimentDocument,
-    SentimentUnavailable,
+    SentimentUnavailableError,
     VaderEngine,
 )
 
@@ -152,7 +152,7 @@ def test_a_comprehend_outage_is_one_failed_call_then_version_1_records() -> None
 
     assert len(comprehend.calls) == 1
     assert {d["schema"] for d in client.documents()} == {SCHEMA_VERSION_1}
-    assert isinstance(writer.unavailable, SentimentUnavailable)
+    assert isinstance(writer.unavailable, SentimentUnavailableError)
 
 
 def test_an_unknown_engine_is_a_configuration_error() -> None:

@@ -13,7 +13,7 @@ from producer_helpers import search_page, tweet
 from producer.credentials import XCredentials
 from producer.deadline import Deadline, unlimited
 from producer.pages import parse_search_page, parse_trends
-from producer.sources import RateLimited, SourceUnavailable, XApiSource, XAuthError
+from producer.sources import RateLimitedError, SourceUnavailableError, XApiSource, XAuthError
 from tweet_record import utc_now
 
 SEARCH_URL = "https://api.twitter.com/2/tweets/search/recent"
@@ -141,7 +141,7 @@ def test_trends_without_bearer_token_names_the_parameter_and_sends_nothing(
     api: responses.RequestsMock,
 ) -> None:
     api.assert_all_requests_are_fired = False
-    with pytest.raises(SourceUnavailable, match="/twitter/bearer_token"):
+    with pytest.raises(SourceUnavailableError, match="/twitter/bearer_token"):
         make_source().trends(1, max_trends=10)
     assert len(api.calls) == 0
 
@@ -176,7 +176,7 @@ def test_429_reports_the_reset_time_without_retrying(api: responses.RequestsMock
     )
     sleeps: list[float] = []
 
-    with pytest.raises(RateLimited) as raised:
+    with pytest.raises(RateLimitedError) as raised:
         make_source(sleeps=sleeps).search("#Europe", since_id=None, next_token=None, max_results=10)
 
     assert raised.value.reset_at == reset
@@ -190,7 +190,7 @@ def test_5xx_is_retried_a_bounded_number_of_times_then_given_up(
     api.get(SEARCH_URL, status=503, json={"title": "Service Unavailable"})
     sleeps: list[float] = []
 
-    with pytest.raises(SourceUnavailable, match="gave up after 3 attempt"):
+    with pytest.raises(SourceUnavailableError, match="gave up after 3 attempt"):
         make_source(sleeps=sleeps).search("#Europe", since_id=None, next_token=None, max_results=10)
 
     assert len(api.calls) == 3
@@ -212,7 +212,7 @@ def test_backoff_never_sleeps_past_the_time_budget(api: responses.RequestsMock) 
     sleeps: list[float] = []
     nearly_out = Deadline(lambda: 20_300, safety_margin_seconds=20)  # 0.3 s usable
 
-    with pytest.raises(SourceUnavailable, match="gave up after 1 attempt"):
+    with pytest.raises(SourceUnavailableError, match="gave up after 1 attempt"):
         make_source(deadline=nearly_out, sleeps=sleeps).search(
             "#Europe", since_id=None, next_token=None, max_results=10
         )
@@ -224,6 +224,6 @@ def test_backoff_never_sleeps_past_the_time_budget(api: responses.RequestsMock) 
 def test_other_4xx_fail_the_request_without_retry(api: responses.RequestsMock) -> None:
     api.get(SEARCH_URL, status=400, json={"title": "Invalid Request", "detail": "bad query"})
 
-    with pytest.raises(SourceUnavailable, match=r"HTTP 400 BadRequest: .*bad query"):
+    with pytest.raises(SourceUnavailableError, match=r"HTTP 400 BadRequest: .*bad query"):
         make_source().search("(((", since_id=None, next_token=None, max_results=10)
     assert len(api.calls) == 1

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.tweet_record.tweet_samples import record_bytes, record_dict
 
-from tweet_record import MAX_RECORD_BYTES, ParsedTweet, RecordRejected, RejectReason
+from tweet_record import MAX_RECORD_BYTES, ParsedTweet, RecordRejectedError, RejectReason
 from tweet_record import parse_stream_record as parse
 from tweet_record.items import tweet_item
 from tweet_record.lake import lake_row
@@ -175,7 +175,7 @@ def test_invalid_fields_are_rejected_with_their_reason(
     if reason is None:  # control: this change alone is harmless
         parse(data)
         return
-    with pytest.raises(RecordRejected) as rejected:
+    with pytest.raises(RecordRejectedError) as rejected:
         parse(data)
     assert rejected.value.reason is reason
     assert rejected.value.detail
@@ -199,14 +199,14 @@ def test_invalid_fields_are_rejected_with_their_reason(
     ],
 )
 def test_undecodable_input_is_rejected(data: bytes, reason: RejectReason) -> None:
-    with pytest.raises(RecordRejected) as rejected:
+    with pytest.raises(RecordRejectedError) as rejected:
         parse(data)
     assert rejected.value.reason is reason
 
 
 def test_lone_surrogate_escapes_are_rejected() -> None:
     data = record_bytes(text="placeholder").replace(b"placeholder", b"broken \\ud83d here")
-    with pytest.raises(RecordRejected) as rejected:
+    with pytest.raises(RecordRejectedError) as rejected:
         parse(data)
     assert rejected.value.reason is RejectReason.NOT_UTF8
 
@@ -220,7 +220,7 @@ def test_escaped_surrogate_pairs_are_fine() -> None:
 def test_version_2_records_need_a_known_sentiment_label(label: Any) -> None:
     document = record_dict(sentiment="POSITIVE")
     document["sentiment"] = label
-    with pytest.raises(RecordRejected) as rejected:
+    with pytest.raises(RecordRejectedError) as rejected:
         parse(encode(document))
     assert rejected.value.reason is RejectReason.BAD_SENTIMENT
 
@@ -233,7 +233,7 @@ def test_version_2_records_carry_their_label_and_version_1_none() -> None:
 def test_rejection_detail_is_bounded() -> None:
     document = record_dict()
     document["schema"] = "s" * 10_000
-    with pytest.raises(RecordRejected) as rejected:
+    with pytest.raises(RecordRejectedError) as rejected:
         parse(encode(document))
     assert len(rejected.value.detail) <= 200
     assert str(rejected.value).startswith("WRONG_SCHEMA: ")
@@ -288,7 +288,7 @@ PATHS = [
 def check_outcome(data: bytes | str) -> None:
     try:
         parsed = parse(data)
-    except RecordRejected as rejected:
+    except RecordRejectedError as rejected:
         assert isinstance(rejected.reason, RejectReason)
         assert rejected.detail
         return

@@ -10,7 +10,7 @@ from tweet_record.sentiment import (
     OffEngine,
     Sentiment,
     SentimentDocument,
-    SentimentUnavailable,
+    SentimentUnavailableError,
     VaderEngine,
     engine_from_env,
     get_engine,
@@ -197,7 +197,7 @@ def test_comprehend_call_failure_is_retryable(comprehend: tuple[ComprehendEngine
     stubber.add_client_error(
         "batch_detect_sentiment", service_error_code="ThrottlingException", http_status_code=400
     )
-    with pytest.raises(SentimentUnavailable, match="ThrottlingException"):
+    with pytest.raises(SentimentUnavailableError, match="ThrottlingException"):
         engine.classify([SentimentDocument("a", "en")])
 
 

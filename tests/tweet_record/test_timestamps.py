@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from tweet_record.timestamps import (
-    InvalidTimestamp,
+    InvalidTimestampError,
     expiry_epoch,
     format_utc,
     format_utc_seconds,
@@ -49,7 +49,7 @@ def test_normalize_gives_one_canonical_utc_form(value: str, canonical: str) -> N
     ],
 )
 def test_normalize_rejects_naive_and_invalid(value: str) -> None:
-    with pytest.raises(InvalidTimestamp):
+    with pytest.raises(InvalidTimestampError):
         normalize_utc(value)
 
 
@@ -60,7 +60,7 @@ def test_parse_utc_returns_aware_utc() -> None:
 
 
 def test_parse_utc_rejects_non_strings() -> None:
-    with pytest.raises(InvalidTimestamp):
+    with pytest.raises(InvalidTimestampError):
         parse_utc(1665183018)  # type: ignore[arg-type]
 
 
@@ -68,9 +68,9 @@ def test_formatting_converts_to_utc_and_rejects_naive() -> None:
     moment = datetime(2026, 11, 22, 12, 0, 3, 987654, tzinfo=timezone(timedelta(hours=1)))
     assert format_utc(moment) == "2026-11-22T11:00:03.987Z"
     assert format_utc_seconds(moment) == "2026-11-22T11:00:03Z"
-    with pytest.raises(InvalidTimestamp):
+    with pytest.raises(InvalidTimestampError):
         format_utc(datetime(2026, 11, 22, 11, 0, 3))
-    with pytest.raises(InvalidTimestamp):
+    with pytest.raises(InvalidTimestampError):
         format_utc_seconds(datetime(2026, 11, 22, 11, 0, 3))
 
 

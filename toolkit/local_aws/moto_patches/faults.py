@@ -23,7 +23,7 @@ _DYNAMODB_ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
 _patched = False
 
 
-class _Throttled(JsonRESTError):
+class _ThrottledError(JsonRESTError):
     def __init__(self) -> None:
         super().__init__(
             _DYNAMODB_ERROR_PREFIX + fault_plan.THROTTLE_CODE,
@@ -39,7 +39,7 @@ def _injector() -> fault_plan.FaultInjector:
 def _wrap_batch_write_item(original: Any) -> Any:
     def batch_write_item(self: DynamoHandler) -> Any:
         if _injector().dynamodb_throttle():
-            raise _Throttled
+            raise _ThrottledError
         requests = [
             (table_name, request)
             for table_name, table_requests in self.body["RequestItems"].items()
@@ -67,7 +67,7 @@ def _wrap_throttled(original: Any) -> Any:
 
     def throttled(self: DynamoHandler) -> Any:
         if _injector().dynamodb_throttle():
-            raise _Throttled
+            raise _ThrottledError
         return original(self)
 
     return throttled

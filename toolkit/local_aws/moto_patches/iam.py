@@ -379,20 +379,20 @@ def denial_message(principal: Principal, action: str, resource: str, decision: s
     )
 
 
-class _JsonAccessDenied(JsonRESTError):
+class _JsonAccessDeniedError(JsonRESTError):
     def __init__(self, message: str, status: int) -> None:
         super().__init__("AccessDeniedException", message)
         self.code = status
 
 
-class _XmlAccessDenied(_RESTError):
+class _XmlAccessDeniedError(_RESTError):
     code = 403
 
     def __init__(self, message: str) -> None:
         super().__init__("AccessDenied", message)
 
 
-class _S3AccessDenied(S3ClientError):
+class _S3AccessDeniedError(S3ClientError):
     code = "AccessDenied"
 
     def __init__(self, message: str) -> None:
@@ -424,10 +424,10 @@ def _authorise(response: Any, moto_resource: str, *, s3_action: str | None = Non
         message = denial_message(principal, action, resource, decision)
         logger.warning("AccessDenied: %s", message)
         if s3_action is not None:
-            raise _S3AccessDenied(message)
+            raise _S3AccessDeniedError(message)
         if ctx.service in _XML_SERVICES:
-            raise _XmlAccessDenied(message)
-        raise _JsonAccessDenied(message, _FORBIDDEN_STATUS.get(ctx.service, 400))
+            raise _XmlAccessDeniedError(message)
+        raise _JsonAccessDeniedError(message, _FORBIDDEN_STATUS.get(ctx.service, 400))
 
 
 def _signing_service(headers: Mapping[str, str]) -> str:

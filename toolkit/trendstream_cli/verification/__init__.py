@@ -16,7 +16,7 @@ from trendstream_cli.verification.batch import TOPIC_PREFIX, Batch, SyntheticTwe
 from trendstream_cli.verification.checks import (
     LAKE_MARGIN_SECONDS,
     PUT_ATTEMPTS,
-    CheckFailed,
+    CheckFailedError,
     FirehoseBuffering,
     LakeCheck,
     Observation,
@@ -69,7 +69,7 @@ __all__ = [
     "TOPIC_PREFIX",
     "AthenaEngine",
     "Batch",
-    "CheckFailed",
+    "CheckFailedError",
     "DuckDbEngine",
     "FirehoseBuffering",
     "LakeCheck",

@@ -37,7 +37,7 @@ PROCESSOR_INTERVAL_DEFAULT = 60.0
 DESTINATION_INTERVAL_DEFAULT = 300.0
 
 
-class CheckFailed(Exception):
+class CheckFailedError(Exception):
     """A stage can no longer succeed (or its deadline passed); the message says why."""
 
 
@@ -65,19 +65,19 @@ def check_table(dynamodb: DynamoDBClient, table_name: str, batch: Batch) -> Obse
             if sort_key.startswith("TWEET#"):
                 tweet_id = item.get("tweet_id", {}).get("S", "")
                 if tweet_id not in wanted_ids:
-                    raise CheckFailed(f"unexpected tweet {tweet_id!r} under topic {topic!r}")
+                    raise CheckFailedError(f"unexpected tweet {tweet_id!r} under topic {topic!r}")
                 seen[tweet_id] += 1
             elif sort_key.startswith("MINUTE#"):
                 minutes[(item["pk"]["S"], sort_key)] = int(item.get("tweet_count", {}).get("N", 0))
     for key, count in sorted(minutes.items()):
         wanted = expected_minutes.get(key, 0)
         if count > wanted and wanted == 0:
-            raise CheckFailed(
+            raise CheckFailedError(
                 f"{key[0]} {key[1]} counts {count} tweets, but no synthetic tweet was created "
                 "in that minute (stats must follow created_at)"
             )
         if count > wanted:
-            raise CheckFailed(
+            raise CheckFailedError(
                 f"{key[0]} {key[1]} counts {count} tweets, only {wanted} were put "
                 "(a duplicate or redelivery was counted twice)"
             )
@@ -189,7 +189,9 @@ class QuarantineCheck:
                 except ValueError:
                     raw = b""
                 if raw != self._batch.poison:
-                    raise CheckFailed(f"s3://{self._bucket}/{key} holds other bytes than were put")
+                    raise CheckFailedError(
+                        f"s3://{self._bucket}/{key} holds other bytes than were put"
+                    )
                 self._found = f"s3://{self._bucket}/{key} ({document.get('reason', 'no reason')})"
                 break
         if self._found is not None:
@@ -231,7 +233,7 @@ class LakeCheck:
                 if tweet_id not in self._topics:
                     continue
                 if topic != self._topics[tweet_id]:
-                    raise CheckFailed(
+                    raise CheckFailedError(
                         f"tweet {tweet_id} is in the lake under topic {topic!r}, "
                         f"not {self._topics[tweet_id]!r}"
                     )
@@ -302,7 +304,7 @@ def put_batch(
         if not pending:
             break
     if pending:
-        raise CheckFailed(
+        raise CheckFailedError(
             f"{len(pending)} of {len(entries)} records refused by PutRecords after "
             f"{PUT_ATTEMPTS} attempts ({refused[0]})"
         )
@@ -333,7 +335,9 @@ def delete_topics(
             if not requests:
                 break
         if requests:
-            raise CheckFailed(f"{len(requests)} items left undeleted after {PUT_ATTEMPTS} tries")
+            raise CheckFailedError(
+                f"{len(requests)} items left undeleted after {PUT_ATTEMPTS} tries"
+            )
     return Counter(key["sk"]["S"].split("#", 1)[0] for key in keys)
 
 

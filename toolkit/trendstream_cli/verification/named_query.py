@@ -14,7 +14,7 @@ from sqlglot.errors import SqlglotError
 
 from trendstream_cli import query
 from trendstream_cli.verification.batch import Batch
-from trendstream_cli.verification.checks import CheckFailed, Observation
+from trendstream_cli.verification.checks import CheckFailedError, Observation
 from trendstream_cli.verification.target import Target
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ class AthenaEngine:
         execution, self._execution = self._execution, None
         if state != "SUCCEEDED":
             reason = status.get("StateChangeReason", "no reason given")
-            raise CheckFailed(f"Athena query {execution} {state}: {reason}")
+            raise CheckFailedError(f"Athena query {execution} {state}: {reason}")
         return self._rows(execution)
 
     def _rows(self, execution: str) -> list[dict[str, Any]]:
@@ -96,7 +96,7 @@ class DuckDbEngine:
         try:
             result = query.run_query(self._outputs, sql, session=self._session, hours=QUERY_HOURS)
         except (query.QueryError, query.StackError) as error:
-            raise CheckFailed(str(error)) from error
+            raise CheckFailedError(str(error)) from error
         return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
 
 
@@ -106,9 +106,9 @@ def scoped_to_topics(sql: str, topics: Sequence[str]) -> str:
     try:
         tree = sqlglot.parse_one(sql, read=ATHENA_DIALECT)
     except SqlglotError as error:
-        raise CheckFailed(f"cannot read the named query's SQL: {error}") from error
+        raise CheckFailedError(f"cannot read the named query's SQL: {error}") from error
     if not isinstance(tree, exp.Select):
-        raise CheckFailed("the named query is not a single SELECT")
+        raise CheckFailedError("the named query is not a single SELECT")
     condition = exp.column("topic").isin(*(exp.Literal.string(topic) for topic in topics))
     return tree.where(condition).sql(dialect=ATHENA_DIALECT)
 
@@ -129,7 +129,7 @@ class QueryCheck:
         if rows is None:
             return Observation(False, f"{label}: running", f"{label}: {self._last}")
         if rows and "topic" not in rows[0]:
-            raise CheckFailed(f"{label} returns no `topic` column")
+            raise CheckFailedError(f"{label} returns no `topic` column")
         counts = {str(row["topic"]): row.get("tweets") for row in rows}
         seen = [topic for topic in self._expected if topic in counts]
         short = [

@@ -14,7 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from trendstream_cli import query
 from trendstream_cli.verification.batch import Batch, make_batch
 from trendstream_cli.verification.checks import (
-    CheckFailed,
+    CheckFailedError,
     FirehoseBuffering,
     LakeCheck,
     Observation,
@@ -170,7 +170,7 @@ class Verifier:
         started = self._clock()
         try:
             value, stage.detail = action()
-        except CheckFailed as error:
+        except CheckFailedError as error:
             stage.status, stage.detail = "failed", str(error)
             value = None
         except (ClientError, BotoCoreError) as error:
@@ -185,7 +185,7 @@ class Verifier:
     def _check_stack(self) -> tuple[query.NamedQuery, str]:
         missing = [key for key in REQUIRED_OUTPUTS if not self._outputs.get(key)]
         if missing:
-            raise CheckFailed(f"the Terraform outputs lack {', '.join(missing)}")
+            raise CheckFailedError(f"the Terraform outputs lack {', '.join(missing)}")
         buffering = self._buffering = firehose_buffering(
             self._session.client("firehose"), str(self._outputs["delivery_stream_name"])
         )
@@ -200,9 +200,9 @@ class Verifier:
             )
             named = query.resolve_query(self._options.named_query, named_queries)
         except query.QueryError as error:
-            raise CheckFailed(str(error)) from error
+            raise CheckFailedError(str(error)) from error
         if named is None:
-            raise CheckFailed(f"no named query {self._options.named_query!r} in the workgroup")
+            raise CheckFailedError(f"no named query {self._options.named_query!r} in the workgroup")
         how = (
             f"Firehose buffers {buffering.processor_seconds:.0f} s + "
             f"{buffering.destination_seconds:.0f} s"
@@ -259,7 +259,7 @@ class Verifier:
         )
         try:
             query_check = QueryCheck(engine, named, batch)
-        except CheckFailed as error:
+        except CheckFailedError as error:
             self._fail("query", str(error), 0.0)
             self._skip_rest()
             return
@@ -313,7 +313,7 @@ class Verifier:
         stage.seconds = elapsed
         try:
             observation = check(self._now())
-        except CheckFailed as error:
+        except CheckFailedError as error:
             self._fail(stage.name, str(error), elapsed)
             return "failed"
         except (ClientError, BotoCoreError) as error:
@@ -333,7 +333,7 @@ class Verifier:
         stage = self.report.stage("table")
         try:
             observation = check_table(dynamodb, table_name, batch)
-        except CheckFailed as error:
+        except CheckFailedError as error:
             stage.status, stage.detail = "failed", f"{error} (when checked again at the end)"
             return
         if not observation.done:
