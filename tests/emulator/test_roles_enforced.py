@@ -510,3 +510,24 @@ def test_api_with_its_whole_role_is_refused_nothing(
     assert result.function_error is None, result.payload
     assert result.payload["statusCode"] == 200
     assert denials.since_mark() == set()
+
+
+def test_firehose_without_its_key_grant_cannot_read_the_stream(
+    deployed: dict[str, Any], emulator: EmulatorHandle, tmp_path: Path, denials: Denials
+) -> None:
+    """Firehose Developer Guide, "Controlling access with Amazon Data Firehose" (Grant Firehose
+    access to a Kinesis data stream source): the delivery role needs kms:Decrypt on the stream's
+    key, through Kinesis."""
+    endpoint = emulator.endpoint
+    runtime, _ = runtime_for(
+        deployed, endpoint, tmp_path, "transformer_function_name", "delivery_stream_name"
+    )
+    role = delivery_role(endpoint, deployed["delivery_stream_name"])
+    with without_statement(endpoint, role, "UseStackKey"), runtime:
+        admin(endpoint, "kinesis").put_record(
+            StreamName=deployed["stream_name"], Data=tweet_record(), PartitionKey="1"
+        )
+        with pytest.raises(Exception, match="KMSAccessDeniedException"):
+            runtime.flush()
+
+    assert denials.since_mark() == {("kms:Decrypt", deployed["kms_key_arn"])}
