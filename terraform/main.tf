@@ -57,6 +57,21 @@ locals {
     },
   ] : []
 
+  # The EventData table is encrypted with the stack key, and DynamoDB decrypts the table key with
+  # the caller's own permissions ("How Amazon DynamoDB uses AWS KMS": Decrypt, as the principal
+  # who accesses the table, with the table name and account as encryption context). Every role
+  # that reads or writes the table needs exactly this, through DynamoDB only, for this table only.
+  event_table_key_statement = {
+    sid       = "DecryptEventDataTableKey"
+    actions   = ["kms:Decrypt"]
+    resources = [module.kms.key_arn]
+    conditions = [
+      { test = "StringEquals", variable = "kms:ViaService", values = ["dynamodb.${local.region}.amazonaws.com"] },
+      { test = "StringEquals", variable = "kms:CallerAccount", values = [local.account_id] },
+      { test = "StringEquals", variable = "kms:EncryptionContext:aws:dynamodb:tableName", values = [module.event_table.table_name] },
+    ]
+  }
+
   tags = merge(
     {
       Project     = "trendstream"
@@ -220,6 +235,7 @@ module "producer" {
       resources  = [module.event_table.table_arn]
       conditions = []
     },
+    local.event_table_key_statement,
   ], local.replay_statements, local.comprehend_statements)
 }
 
@@ -276,6 +292,7 @@ module "consumer" {
       resources  = [module.event_table.table_arn]
       conditions = []
     },
+    local.event_table_key_statement,
     {
       sid        = "QuarantineUnprocessableRecords"
       actions    = ["s3:PutObject"]
@@ -431,10 +448,12 @@ module "api_function" {
 
   policy_statements = [
     {
-      sid       = "QueryEventData"
-      actions   = ["dynamodb:Query"]
-      resources = [module.event_table.table_arn]
+      sid        = "QueryEventData"
+      actions    = ["dynamodb:Query"]
+      resources  = [module.event_table.table_arn]
+      conditions = []
     },
+    local.event_table_key_statement,
   ]
 }
 

@@ -561,3 +561,58 @@ run "api_ranks_the_topics_it_is_given" {
     error_message = "api_topics, when given, is what the page ranks."
   }
 }
+
+# The EventData table is encrypted with the stack key. AWS KMS Developer Guide, "How Amazon
+# DynamoDB uses AWS KMS"
+# (https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html): DynamoDB sends
+# a Decrypt request for the table key on behalf of the principal who accesses the table, with
+# the encryption context aws:dynamodb:tableName / aws:dynamodb:subscriberId; the key policy of
+# the AWS managed key shows the conditions kms:ViaService and kms:CallerAccount. Every role that
+# calls the table (producer checkpoints, consumer writes, api queries) gets exactly that.
+run "event_table_key_usable_by_its_callers" {
+  command = apply
+
+  assert {
+    condition = alltrue([
+      for document in [
+        module.producer.policy_document,
+        module.consumer.policy_document,
+        module.api_function.policy_document,
+        ] : length([
+          for statement in jsondecode(document).Statement : statement
+          if statement.Action == ["kms:Decrypt"] &&
+          statement.Resource == [module.kms.key_arn] &&
+          try(statement.Condition, {}) == {
+            StringEquals = {
+              "kms:ViaService"                               = ["dynamodb.us-east-1.amazonaws.com"]
+              "kms:CallerAccount"                            = [data.aws_caller_identity.current.account_id]
+              "kms:EncryptionContext:aws:dynamodb:tableName" = [module.event_table.table_name]
+            }
+          }
+      ]) == 1
+    ])
+    error_message = "The producer, consumer and api roles each need kms:Decrypt on the stack key through DynamoDB, for the EventData table only."
+  }
+
+  assert {
+    condition = alltrue([
+      for document in [
+        module.producer.policy_document,
+        module.consumer.policy_document,
+        module.api_function.policy_document,
+        ] : length([
+          for statement in jsondecode(document).Statement : statement
+          if contains(try(statement.Condition.StringEquals["kms:ViaService"], []), "dynamodb.us-east-1.amazonaws.com")
+      ]) == 1
+    ])
+    error_message = "Nothing but the table key's Decrypt is granted through DynamoDB."
+  }
+
+  assert {
+    condition = length([
+      for statement in jsondecode(module.transformer.policy_document).Statement : statement
+      if contains(try(statement.Condition.StringEquals["kms:ViaService"], []), "dynamodb.us-east-1.amazonaws.com")
+    ]) == 0
+    error_message = "The transformer never calls the table: no key grant through DynamoDB."
+  }
+}

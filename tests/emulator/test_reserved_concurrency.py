@@ -51,8 +51,27 @@ provider "aws" {
   }
 }
 
+# As the stack's key: CloudWatch Logs may use it for the function's log group, or AWS refuses
+# to associate it with the group.
 resource "aws_kms_key" "this" {
   description = "reserved concurrency test"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect    = "Allow"
+        Principal = { AWS = "arn:aws:iam::123456789012:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        Effect    = "Allow"
+        Principal = { Service = "logs.us-east-1.amazonaws.com" }
+        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+        Resource  = "*"
+      },
+    ]
+  })
 }
 
 module "producer" {

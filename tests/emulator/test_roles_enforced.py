@@ -28,6 +28,7 @@ import pytest
 
 from local_aws.clock import ManualClock
 from local_aws.eventbridge import scheduled_event
+from local_aws.lambda_service import InvocationResult
 from local_aws.moto_server import ACCOUNT_ID, REGION, EmulatorHandle
 from local_aws.runtime import LocalRuntime
 from trendstream_cli import stack
@@ -313,3 +314,220 @@ def test_firehose_without_put_object_cannot_write_the_lake(
     assert denial("s3:PutObject", resource) in str(denied.value)
     assert {action for action, _ in denials.since_mark()} == {"s3:PutObject"}
     assert all(key.startswith(resource) for _, key in denials.since_mark())
+
+
+# --- the KMS calls services make for the roles --------------------------------------------
+#
+# AWS KMS Developer Guide, "How Amazon DynamoDB uses AWS KMS"
+# (https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html): DynamoDB
+# decrypts the table key as the principal who accesses the table. Kinesis Data Streams Developer
+# Guide, "Permissions to use user-generated KMS keys"
+# (https://docs.aws.amazon.com/streams/latest/dev/permissions-user-key-KMS.html): producers need
+# kms:GenerateDataKey, consumers (the event source mapping's role) kms:Decrypt.
+
+
+@contextlib.contextmanager
+def without_statement(endpoint: str, role: str, sid: str) -> Iterator[None]:
+    """The role's inline policies minus the statement `sid`; restored afterwards."""
+    iam = admin(endpoint, "iam")
+    originals = {
+        name: iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        for name in iam.list_role_policies(RoleName=role)["PolicyNames"]
+    }
+    removed = False
+    for name, document in originals.items():
+        kept = [statement for statement in document["Statement"] if statement.get("Sid") != sid]
+        removed = removed or len(kept) < len(document["Statement"])
+        iam.put_role_policy(
+            RoleName=role,
+            PolicyName=name,
+            PolicyDocument=json.dumps({**document, "Statement": kept}),
+        )
+    assert removed, f"{role} has no statement {sid}"
+    try:
+        yield
+    finally:
+        for name, document in originals.items():
+            iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(document))
+
+
+TABLE_KEY_STATEMENT = "DecryptEventDataTableKey"
+
+
+def run_producer(deployed: dict[str, Any], endpoint: str, tmp_path: Path) -> tuple[Any, str]:
+    """One producer run as Terraform deployed it; its result and its log."""
+    producer = deployed["producer_function_name"]
+    runtime, _ = runtime_for(deployed, endpoint, tmp_path, "producer_function_name")
+    event = scheduled_event(
+        f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/x", ACCOUNT_ID, REGION, time.time()
+    )
+    with runtime:
+        assert runtime.lambda_service is not None
+        result = runtime.lambda_service.invoke(producer, event)
+    log = (tmp_path / "logs" / f"{producer}.log").read_text(encoding="utf-8")
+    return result, log + json.dumps(result.payload)
+
+
+def test_producer_without_the_table_key_grant_is_refused_at_the_table(
+    deployed: dict[str, Any], emulator: EmulatorHandle, tmp_path: Path, denials: Denials
+) -> None:
+    """The stack before the table key grant: every checkpoint read fails on AWS."""
+    endpoint = emulator.endpoint
+    role = role_name(endpoint, deployed["producer_function_name"])
+    with without_statement(endpoint, role, TABLE_KEY_STATEMENT):
+        _, output = run_producer(deployed, endpoint, tmp_path)
+
+    assert denials.since_mark() == {("kms:Decrypt", deployed["kms_key_arn"])}
+    assert "KMS key access denied error" in output
+
+
+def forget_checkpoints(deployed: dict[str, Any], endpoint: str) -> None:
+    """Delete the producer's since_id checkpoints, so its next run puts the replay tweets again."""
+    dynamodb = admin(endpoint, "dynamodb")
+    for page in dynamodb.get_paginator("scan").paginate(
+        TableName=deployed["table_name"],
+        FilterExpression="begins_with(pk, :checkpoint)",
+        ExpressionAttributeValues={":checkpoint": {"S": "CHECKPOINT#"}},
+        ProjectionExpression="pk, sk",
+    ):
+        for item in page["Items"]:
+            dynamodb.delete_item(TableName=deployed["table_name"], Key=item)
+
+
+def test_producer_without_the_stream_key_grant_gets_kms_access_denied(
+    deployed: dict[str, Any], emulator: EmulatorHandle, tmp_path: Path, denials: Denials
+) -> None:
+    endpoint = emulator.endpoint
+    forget_checkpoints(deployed, endpoint)
+    role = role_name(endpoint, deployed["producer_function_name"])
+    with without_statement(endpoint, role, "EncryptStreamRecords"):
+        _, output = run_producer(deployed, endpoint, tmp_path)
+
+    assert denials.since_mark() == {("kms:GenerateDataKey", deployed["kms_key_arn"])}
+    assert "KMSAccessDeniedException" in output
+
+
+def consume_one_record(
+    deployed: dict[str, Any], endpoint: str, tmp_path: Path, denials: Denials
+) -> tuple[int, str]:
+    """Put one tweet and let the mapping deliver it: records consumed, and the consumer's log."""
+    consumer = deployed["consumer_function_name"]
+    runtime, clock = runtime_for(deployed, endpoint, tmp_path, "consumer_function_name")
+    log_path = tmp_path / "logs" / f"{consumer}.log"
+    with runtime:
+        admin(endpoint, "kinesis").put_record(
+            StreamName=deployed["stream_name"], Data=tweet_record(), PartitionKey="1"
+        )
+
+        def delivered() -> bool:
+            clock.advance(2.0)
+            refused = (
+                bool(denials.since_mark())
+                and log_path.is_file()
+                and ("AccessDeniedException" in log_path.read_text(encoding="utf-8"))
+            )
+            return refused or runtime.stats()["consumed"] > 0
+
+        wait_for(delivered, lambda: f"nothing consumed or refused: {runtime.stats()}", timeout=60)
+        consumed = int(runtime.stats()["consumed"])
+    return consumed, log_path.read_text(encoding="utf-8") if log_path.is_file() else ""
+
+
+def test_consumer_without_the_table_key_grant_is_refused_at_the_table(
+    deployed: dict[str, Any], emulator: EmulatorHandle, tmp_path: Path, denials: Denials
+) -> None:
+    """The stack before the table key grant: every consumer write fails on AWS."""
+    endpoint = emulator.endpoint
+    role = role_name(endpoint, deployed["consumer_function_name"])
+    with without_statement(endpoint, role, TABLE_KEY_STATEMENT):
+        consumed, log = consume_one_record(deployed, endpoint, tmp_path, denials)
+
+    assert denials.since_mark() == {("kms:Decrypt", deployed["kms_key_arn"])}
+    assert consumed == 0
+    assert "KMS key access denied error" in log
+
+
+def test_consumer_with_its_whole_role_is_refused_nothing(
+    deployed: dict[str, Any], emulator: EmulatorHandle, tmp_path: Path, denials: Denials
+) -> None:
+    """The control run: reading the encrypted stream and writing the encrypted table."""
+    consumed, _ = consume_one_record(deployed, emulator.endpoint, tmp_path, denials)
+
+    assert consumed >= 1  # with what earlier tests left on the stream (TRIM_HORIZON)
+    assert denials.since_mark() == set()
+
+
+def test_event_source_mapping_without_the_stream_key_grant_cannot_read(
+    deployed: dict[str, Any], emulator: EmulatorHandle, tmp_path: Path, denials: Denials
+) -> None:
+    endpoint = emulator.endpoint
+    consumer = deployed["consumer_function_name"]
+    admin(endpoint, "kinesis").put_record(
+        StreamName=deployed["stream_name"], Data=tweet_record(), PartitionKey="1"
+    )
+    runtime, _ = runtime_for(deployed, endpoint, tmp_path, "consumer_function_name")
+    with without_statement(endpoint, role_name(endpoint, consumer), "DecryptStreamRecords"):
+        runtime.start()
+        try:
+            with pytest.raises(Exception, match="KMSAccessDeniedException"):
+                for _ in range(20):  # from TRIM_HORIZON: the first reads may be empty pages
+                    runtime.mappings[0].pollers[0].poll_once()
+        finally:
+            runtime.stop()
+
+    assert denials.since_mark() == {("kms:Decrypt", deployed["kms_key_arn"])}
+
+
+def query_api(deployed: dict[str, Any], endpoint: str, tmp_path: Path) -> InvocationResult:
+    api = deployed["api_function_name"]
+    runtime, _ = runtime_for(deployed, endpoint, tmp_path, "api_function_name")
+    event = json.loads((EVENTS / "apigw_v2_topics.json").read_text(encoding="utf-8"))
+    with runtime:
+        assert runtime.lambda_service is not None
+        return runtime.lambda_service.invoke(api, event)
+
+
+def test_api_without_the_table_key_grant_fails_every_query(
+    deployed: dict[str, Any], emulator: EmulatorHandle, tmp_path: Path, denials: Denials
+) -> None:
+    """The stack before the table key grant: the function fails, so API Gateway answers every
+    call with 500."""
+    endpoint = emulator.endpoint
+    role = role_name(endpoint, deployed["api_function_name"])
+    with without_statement(endpoint, role, TABLE_KEY_STATEMENT):
+        result = query_api(deployed, endpoint, tmp_path)
+
+    assert result.function_error == "Unhandled"
+    assert "KMS key access denied error" in result.payload["errorMessage"]
+    assert denials.since_mark() == {("kms:Decrypt", deployed["kms_key_arn"])}
+
+
+def test_api_with_its_whole_role_is_refused_nothing(
+    deployed: dict[str, Any], emulator: EmulatorHandle, tmp_path: Path, denials: Denials
+) -> None:
+    result = query_api(deployed, emulator.endpoint, tmp_path)
+
+    assert result.function_error is None, result.payload
+    assert result.payload["statusCode"] == 200
+    assert denials.since_mark() == set()
+
+
+def test_firehose_without_its_key_grant_cannot_read_the_stream(
+    deployed: dict[str, Any], emulator: EmulatorHandle, tmp_path: Path, denials: Denials
+) -> None:
+    """Firehose Developer Guide, "Controlling access with Amazon Data Firehose" (Grant Firehose
+    access to a Kinesis data stream source): the delivery role needs kms:Decrypt on the stream's
+    key, through Kinesis."""
+    endpoint = emulator.endpoint
+    runtime, _ = runtime_for(
+        deployed, endpoint, tmp_path, "transformer_function_name", "delivery_stream_name"
+    )
+    role = delivery_role(endpoint, deployed["delivery_stream_name"])
+    with without_statement(endpoint, role, "UseStackKey"), runtime:
+        admin(endpoint, "kinesis").put_record(
+            StreamName=deployed["stream_name"], Data=tweet_record(), PartitionKey="1"
+        )
+        with pytest.raises(Exception, match="KMSAccessDeniedException"):
+            runtime.flush()
+
+    assert denials.since_mark() == {("kms:Decrypt", deployed["kms_key_arn"])}

@@ -15,7 +15,8 @@ workers, up to ``max_concurrency``. A timeout kills the worker (the next invocat
 one, a cold start) and is reported as AWS reports it (``Sandbox.Timedout``). Workers also exit by
 themselves when the runtime process dies. Asynchronous (``Event``) invocations are queued and run
 on a background thread; a failed one is retried twice, as Lambda does (at once here, not after
-Lambda's one- and two-minute waits), then sent to the function's dead-letter queue if it has one.
+Lambda's one- and two-minute waits), then sent to the function's dead-letter queue if it has one,
+as the function's execution role.
 """
 
 from __future__ import annotations
@@ -498,25 +499,30 @@ class LambdaService:
 
     def _dead_letter(self, function: _Function, payload: Any, result: InvocationResult) -> None:
         """Send the event of a failed asynchronous invocation to the dead-letter queue (SQS),
-        with the attributes Lambda adds (RequestID, ErrorCode, ErrorMessage)."""
+        with the attributes Lambda adds (RequestID, ErrorCode, ErrorMessage), as the function's
+        execution role: Lambda sends with the role's permissions, so an encrypted queue needs
+        the role's KMS grant too."""
         target = function.config.dead_letter_target
         if target is None:
             return
         message = str(result.payload.get("errorMessage", "")) if result.payload else ""
         sent = False
         if target.split(":")[2] == "sqs":
-            environment = emulator_environment(self._endpoint)
+            environment = role_environment(
+                self._endpoint, function.config.role, function.config.name
+            )
             sqs = boto3.client(
                 "sqs",
                 endpoint_url=self._endpoint,
                 region_name=self._region,
                 aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
                 aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
+                aws_session_token=environment["AWS_SESSION_TOKEN"],
             )
             try:
-                queue_url = sqs.get_queue_url(
-                    QueueName=target.split(":")[5], QueueOwnerAWSAccountId=target.split(":")[4]
-                )["QueueUrl"]
+                # The URL from the ARN, as the service does: the role may only send.
+                account, queue = target.split(":")[4:6]
+                queue_url = f"{self._endpoint}/{account}/{queue}"
                 sqs.send_message(
                     QueueUrl=queue_url,
                     MessageBody=json.dumps(payload),

@@ -1,7 +1,8 @@
 """Narrow fixes to moto 5.2.5 where it differs from AWS in ways the stack, Terraform or users see.
 
 Each module patches one service and documents the moto behaviour it corrects (`iam`: the
-authorisation of requests signed with a role's credentials, across services); `apply_all` runs
+authorisation of requests signed with a role's credentials, across services; `kms`: the KMS calls
+services make for those requests); `apply_all` runs
 them in the server process before the first request. They are idempotent. They reach into moto's
 internals, which change between releases, so `apply_all` refuses any moto but the pinned one.
 """
@@ -19,6 +20,7 @@ from local_aws.moto_patches import (
     glue,
     iam,
     kinesis,
+    kms,
     s3,
     ssm,
 )
@@ -27,7 +29,8 @@ PINNED_MOTO_VERSION = "5.2.5"
 """The moto release every patch was written and tested against (requirements/dev.txt pins it)."""
 
 # `faults` last: it wraps what the others patched, and does nothing without TRENDSTREAM_FAULTS.
-_PATCHES = (athena, awslambda, cloudwatch, dynamodb, glue, iam, kinesis, s3, ssm, faults)
+# `kms` after `iam`: it authorises the KMS calls a service makes once the request is allowed.
+_PATCHES = (athena, awslambda, cloudwatch, dynamodb, glue, iam, kms, kinesis, s3, ssm, faults)
 
 
 class MotoVersionError(RuntimeError):

@@ -25,10 +25,10 @@ Here, for a request signed with an access key the emulator's STS issued:
 Not checked, and why: requests signed with any other key (the administrator's `test`/`test`,
 which Terraform, the CLI and the tests use) are not restricted, as an account's administrator
 is not. Signatures are not verified (the emulator answers loopback only). Resource policies,
-key policies, SCPs and permission boundaries are not evaluated. KMS calls that services make on
-a caller's behalf (Kinesis, DynamoDB, S3, SQS, SSM encryption) are not made by moto at all, so
-they are not checked either, and no request carries `kms:ViaService`: a direct KMS call from a
-role whose KMS grant requires `kms:ViaService` is refused, as AWS refuses it.
+SCPs and permission boundaries are not evaluated here; key policies are, for the KMS calls a
+service makes on a caller's behalf (the `kms` patch, which follows this one). A direct KMS call
+carries no `kms:ViaService`, so one from a role whose KMS grant requires it is refused, as AWS
+refuses it.
 """
 
 from __future__ import annotations
