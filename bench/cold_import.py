@@ -112,9 +112,10 @@ def cold_import_figures(build_dir: Path, runs: int, zips: Sequence[str] = ZIPS) 
         runtime = runtime_path(Path(scratch) / "runtime")
         for name in zips:
             archive = build_dir / f"{name}.zip"
+            key = f"{name}_cold_import_ms"
             title = f"cold import of {name} app (-X importtime, fresh process)"
             if not archive.exists():
-                figures.append(unavailable(title, "ms", f"{archive} missing: make build"))
+                figures.append(unavailable(key, title, "ms", f"{archive} missing: make build"))
                 continue
             task_root = Path(scratch) / name
             with zipfile.ZipFile(archive) as opened:
@@ -122,12 +123,13 @@ def cold_import_figures(build_dir: Path, runs: int, zips: Sequence[str] = ZIPS) 
             try:
                 samples = [import_sample(task_root, runtime) for _ in range(runs)]
             except (RuntimeError, ValueError, subprocess.TimeoutExpired) as error:
-                figures.append(unavailable(title, "ms", str(error), IMPORT_GOAL))
+                figures.append(unavailable(key, title, "ms", str(error), IMPORT_GOAL))
                 continue
             size, unzipped = archive.stat().st_size, unzipped_bytes(archive)
             cpu = Spread.of([sample.cpu_ms for sample in samples])
             figures.append(
                 Figure(
+                    key,
                     title,
                     "ms",
                     Spread.of([sample.wall_ms for sample in samples]),

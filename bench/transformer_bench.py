@@ -20,6 +20,7 @@ from typing import Any
 from bench.consumer_bench import LambdaContextStandIn
 from bench.dataset import StreamRecordBytes
 from bench.figures import Figure, Goal, Spread, unavailable
+from capacity_plan.measured import TRANSFORMER_RECORDS_PER_SECOND
 
 RATE_GOAL = Goal("at_least", 30_000.0)
 EVENT_DATA_BYTES = 1024 * 1024
@@ -103,6 +104,18 @@ def transformer_figures(records: Sequence[StreamRecordBytes], runs: int) -> list
     for _ in range(runs):
         cpu, ok = run_transformer(events, ENGINE)
         if ok != len(records):
-            return [unavailable(name, "records/s", f"{ok} of {len(records)} records Ok", RATE_GOAL)]
+            problem = f"{ok} of {len(records)} records Ok"
+            return [
+                unavailable(TRANSFORMER_RECORDS_PER_SECOND, name, "records/s", problem, RATE_GOAL)
+            ]
         rates.append(len(records) / cpu)
-    return [Figure(name, "records/s", Spread.of(rates), RATE_GOAL, details={"events": len(events)})]
+    return [
+        Figure(
+            TRANSFORMER_RECORDS_PER_SECOND,
+            name,
+            "records/s",
+            Spread.of(rates),
+            RATE_GOAL,
+            details={"events": len(events)},
+        )
+    ]
