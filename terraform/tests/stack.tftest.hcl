@@ -258,11 +258,13 @@ run "rejects_unbounded_retries" {
   variables {
     consumer_maximum_retry_attempts     = -1
     consumer_maximum_record_age_seconds = -1
+    consumer_starting_position          = "AT_TIMESTAMP"
   }
 
   expect_failures = [
     var.consumer_maximum_retry_attempts,
     var.consumer_maximum_record_age_seconds,
+    var.consumer_starting_position,
   ]
 }
 
