@@ -32,7 +32,6 @@ WARM_KEY = "api_warm_series_of_a_day_ms"
 COLD_GOAL = Goal("at_most", 800.0)
 WARM_GOAL = Goal("at_most", 30.0)
 SERIES_EVENT = REPO_ROOT / "tests" / "events" / "apigw_v2_series.json"
-COUNTERS = ("tweet_count", "positive", "negative", "neutral", "mixed")
 
 
 class _Context:

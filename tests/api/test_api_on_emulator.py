@@ -31,6 +31,7 @@ from tests.chaos.chaos_support import (
 from local_aws.runtime import LocalRuntime
 from trendstream_cli import stack
 from tweet_record import build_stream_record, encode_stream_record
+from tweet_record.items import STATS_COUNTERS as COUNTERS
 
 pytestmark = [
     pytest.mark.emulator,
@@ -42,7 +43,6 @@ pytestmark = [
 PAIRS = 300
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = stack.REPO_ROOT / "build" / "api_page.png"
-COUNTERS = ("tweet_count", "positive", "negative", "neutral", "mixed")
 
 
 @dataclass
