@@ -23,7 +23,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from bench.cold_import import function_environment, runtime_path
+from bench.cold_import import fresh_process, function_environment, runtime_path
 from bench.figures import Figure, Goal, Spread, number, unavailable
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -99,17 +99,7 @@ def cold_sample(task_root: Path, runtime: Path) -> dict[str, float]:
     )
     environment = {**function_environment(task_root), "POWERTOOLS_SERVICE_NAME": "api"}
     environment.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")  # noqa: S106
-    completed = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
-        [sys.executable, "-I", "-S", "-c", code],
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    if completed.returncode != 0:
-        tail = completed.stderr.strip().splitlines()[-1:] or ["no output"]
-        raise RuntimeError(f"cold start failed: {tail[0]}")
+    completed = fresh_process([], code, environment, "cold start")
     sample: dict[str, float] = json.loads(completed.stdout.strip().splitlines()[-1])
     if sample["status"] != 200:
         raise RuntimeError(f"the first answer was {sample['status']}, not 200")

@@ -79,12 +79,14 @@ CHILD = (
 )
 
 
-def import_sample(task_root: Path, runtime: Path) -> ImportSample:
-    """``import app`` in a fresh interpreter: importtime's cumulative figure and the CPU time."""
-    code = CHILD.format(task_root=str(task_root), runtime=str(runtime))
+def fresh_process(
+    options: Sequence[str], code: str, environment: dict[str, str], what: str
+) -> subprocess.CompletedProcess[str]:
+    """``code`` in a fresh, isolated interpreter (as a cold Lambda runtime starts); a failure
+    raises naming ``what`` failed and the child's last line of error output."""
     completed = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
-        [sys.executable, "-I", "-S", "-X", "importtime", "-c", code],
-        env=function_environment(task_root),
+        [sys.executable, "-I", "-S", *options, "-c", code],
+        env=environment,
         capture_output=True,
         text=True,
         check=False,
@@ -92,7 +94,16 @@ def import_sample(task_root: Path, runtime: Path) -> ImportSample:
     )
     if completed.returncode != 0:
         tail = completed.stderr.strip().splitlines()[-1:] or ["no output"]
-        raise RuntimeError(f"import app failed: {tail[0]}")
+        raise RuntimeError(f"{what} failed: {tail[0]}")
+    return completed
+
+
+def import_sample(task_root: Path, runtime: Path) -> ImportSample:
+    """``import app`` in a fresh interpreter: importtime's cumulative figure and the CPU time."""
+    code = CHILD.format(task_root=str(task_root), runtime=str(runtime))
+    completed = fresh_process(
+        ["-X", "importtime"], code, function_environment(task_root), "import app"
+    )
     cpu_ms = float(completed.stdout.strip()) * 1000
     for line in completed.stderr.splitlines():
         match = IMPORT_LINE.match(line)

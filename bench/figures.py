@@ -203,6 +203,20 @@ def machine(load_before: tuple[float, float, float]) -> Machine:
     )
 
 
+def row_cells(figure: Figure) -> tuple[str, ...]:
+    """One figure's cells, in the columns of the printed table and of its Markdown copy."""
+    goal = figure.goal.describe(figure.unit) if figure.goal is not None else ""
+    return (
+        figure.name,
+        value_text(figure),
+        spread_text(figure),
+        goal,
+        met_text(figure),
+        previous_text(figure),
+        figure.baseline,
+    )
+
+
 def table(figures: Sequence[Figure], host: Machine) -> Table:
     grid = Table(title="trendstream benchmarks", caption=host.describe(), title_justify="left")
     grid.add_column("figure")
@@ -213,16 +227,7 @@ def table(figures: Sequence[Figure], host: Machine) -> Table:
     grid.add_column("previous", justify="right")
     grid.add_column("naive baseline (same runs)")
     for figure in figures:
-        goal = figure.goal.describe(figure.unit) if figure.goal is not None else ""
-        grid.add_row(
-            figure.name,
-            value_text(figure),
-            spread_text(figure),
-            goal,
-            met_text(figure),
-            previous_text(figure),
-            figure.baseline,
-        )
+        grid.add_row(*row_cells(figure))
     return grid
 
 
@@ -234,16 +239,7 @@ def markdown(figures: Sequence[Figure], host: Machine) -> str:
         "|---|---:|---:|---:|:-:|---:|---|",
     ]
     for figure in figures:
-        goal = figure.goal.describe(figure.unit) if figure.goal is not None else ""
-        cells = (
-            figure.name,
-            value_text(figure),
-            spread_text(figure),
-            goal,
-            met_text(figure),
-            previous_text(figure),
-            figure.baseline,
-        )
+        cells = row_cells(figure)
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     lines.append("")
     lines.append(f"Machine: {host.describe()}.")
