@@ -1,5 +1,5 @@
 # Plan-time checks of the read side on its own, against a mocked AWS provider: the HTTP API's
-# routes, payload format, throttling, access logs and CORS switch, and the dashboard's widgets.
+# catch-all route, payload format, throttling, access logs and CORS switch, and the dashboard's widgets.
 
 mock_provider "aws" {
   source = "./tests/mocks"
@@ -75,21 +75,6 @@ run "api_cors_is_configurable" {
     condition     = aws_apigatewayv2_api.this.cors_configuration[0].allow_origins == toset(["https://example.com"])
     error_message = "The given origins are the allowed ones."
   }
-}
-
-run "api_rejects_an_origin_with_a_path" {
-  command = plan
-
-  module {
-    source = "./modules/api"
-  }
-
-  variables {
-    name               = "ts-test-api"
-    cors_allow_origins = ["https://example.com/app"]
-  }
-
-  expect_failures = [var.cors_allow_origins]
 }
 
 run "dashboard_shows_every_stage" {

@@ -277,6 +277,8 @@ run "rejects_invalid_choices" {
     sentiment_engine = "textblob"
     stream_mode      = "SERVERLESS"
     local_endpoint   = "localhost:4566"
+    # An origin is a scheme and host: a path makes browsers never match it.
+    api_cors_allow_origins = ["https://example.com/app"]
   }
 
   expect_failures = [
@@ -285,6 +287,7 @@ run "rejects_invalid_choices" {
     var.sentiment_engine,
     var.stream_mode,
     var.local_endpoint,
+    var.api_cors_allow_origins,
   ]
 }
 

@@ -28,11 +28,6 @@ variable "cors_allow_origins" {
   description = "Origins allowed to call the API from a browser; empty leaves CORS off (the page is same-origin)."
   type        = list(string)
   default     = []
-
-  validation {
-    condition     = alltrue([for origin in var.cors_allow_origins : origin == "*" || can(regex("^https?://[^/]+$", origin))])
-    error_message = "Each origin is \"*\" or a scheme and host (and port) without a path, e.g. https://example.com."
-  }
 }
 
 variable "cors_max_age_seconds" {
