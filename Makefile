@@ -51,7 +51,7 @@ build/.zips: $(VENV_STAMP) $(LAMBDA_SOURCES) scripts/build_lambdas.py
 	touch $@
 
 .PHONY: build
-build: build/.zips ## Build the Lambda zips (build/producer.zip, consumer.zip, firehose_transformer.zip)
+build: build/.zips ## Build the Lambda zips (build/producer.zip, consumer.zip, firehose_transformer.zip, api.zip)
 
 .PHONY: up
 up: build ## Start the local AWS emulator and terraform apply the stack to it
@@ -139,7 +139,7 @@ verify: $(VENV_STAMP) ## Prove a deployed stack end to end (ENV=dev|prod on AWS,
 	  $(if $(filter local,$(ENV)),,--terraform) $(VERIFY_ARGS)
 
 .PHONY: replay-dataset
-replay-dataset: $(VENV_STAMP) ## Regenerate the packaged replay dataset (deterministic)
+replay-dataset: $(VENV_STAMP) ## Regenerate the replay dataset in datasets/replay/ (deterministic)
 	$(PY) scripts/generate_replay_dataset.py
 
 .PHONY: lock

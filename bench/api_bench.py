@@ -23,14 +23,15 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from bench.cold_import import function_environment, runtime_path
+from bench.cold_import import fresh_process, function_environment, runtime_path
 from bench.figures import Figure, Goal, Spread, number, unavailable
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+COLD_KEY = "api_cold_start_ms"
+WARM_KEY = "api_warm_series_of_a_day_ms"
 COLD_GOAL = Goal("at_most", 800.0)
 WARM_GOAL = Goal("at_most", 30.0)
 SERIES_EVENT = REPO_ROOT / "tests" / "events" / "apigw_v2_series.json"
-COUNTERS = ("tweet_count", "positive", "negative", "neutral", "mixed")
 
 
 class _Context:
@@ -98,17 +99,7 @@ def cold_sample(task_root: Path, runtime: Path) -> dict[str, float]:
     )
     environment = {**function_environment(task_root), "POWERTOOLS_SERVICE_NAME": "api"}
     environment.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")  # noqa: S106
-    completed = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
-        [sys.executable, "-I", "-S", "-c", code],
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    if completed.returncode != 0:
-        tail = completed.stderr.strip().splitlines()[-1:] or ["no output"]
-        raise RuntimeError(f"cold start failed: {tail[0]}")
+    completed = fresh_process([], code, environment, "cold start")
     sample: dict[str, float] = json.loads(completed.stdout.strip().splitlines()[-1])
     if sample["status"] != 200:
         raise RuntimeError(f"the first answer was {sample['status']}, not 200")
@@ -119,7 +110,7 @@ def cold_figure(build_dir: Path, runs: int) -> Figure:
     title = "API cold start: import + client + first series answer (fresh process, zip)"
     archive = build_dir / "api.zip"
     if not archive.exists():
-        return unavailable(title, "ms", f"{archive} missing: make build", COLD_GOAL)
+        return unavailable(COLD_KEY, title, "ms", f"{archive} missing: make build", COLD_GOAL)
     with tempfile.TemporaryDirectory(prefix="trendstream-bench-api-") as scratch:
         runtime = runtime_path(Path(scratch) / "runtime")
         task_root = Path(scratch) / "api"
@@ -128,12 +119,13 @@ def cold_figure(build_dir: Path, runs: int) -> Figure:
         try:
             samples = [cold_sample(task_root, runtime) for _ in range(runs)]
         except (RuntimeError, ValueError, subprocess.TimeoutExpired) as error:
-            return unavailable(title, "ms", str(error), COLD_GOAL)
+            return unavailable(COLD_KEY, title, "ms", str(error), COLD_GOAL)
 
     def median(key: str) -> float:
         return statistics.median(sample[key] for sample in samples)
 
     return Figure(
+        COLD_KEY,
         title,
         "ms",
         Spread.of([sample["total_ms"] for sample in samples]),
@@ -171,7 +163,7 @@ def warm_figure(runs: int, calls: int = 50) -> Figure:
         response = app.lambda_handler(event, _Context())
         body = json.loads(response["body"])
         if response["statusCode"] != 200 or len(body["minutes"]) != 1440:
-            return unavailable(title, "ms", f"answer {response['statusCode']}", WARM_GOAL)
+            return unavailable(WARM_KEY, title, "ms", f"answer {response['statusCode']}", WARM_GOAL)
         samples = []
         for _ in range(runs):
             started = time.perf_counter()
@@ -181,6 +173,7 @@ def warm_figure(runs: int, calls: int = 50) -> Figure:
     finally:
         app.dynamodb = original
     return Figure(
+        WARM_KEY,
         title,
         "ms",
         Spread.of(samples),

@@ -79,12 +79,14 @@ CHILD = (
 )
 
 
-def import_sample(task_root: Path, runtime: Path) -> ImportSample:
-    """``import app`` in a fresh interpreter: importtime's cumulative figure and the CPU time."""
-    code = CHILD.format(task_root=str(task_root), runtime=str(runtime))
+def fresh_process(
+    options: Sequence[str], code: str, environment: dict[str, str], what: str
+) -> subprocess.CompletedProcess[str]:
+    """``code`` in a fresh, isolated interpreter (as a cold Lambda runtime starts); a failure
+    raises naming ``what`` failed and the child's last line of error output."""
     completed = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
-        [sys.executable, "-I", "-S", "-X", "importtime", "-c", code],
-        env=function_environment(task_root),
+        [sys.executable, "-I", "-S", *options, "-c", code],
+        env=environment,
         capture_output=True,
         text=True,
         check=False,
@@ -92,7 +94,16 @@ def import_sample(task_root: Path, runtime: Path) -> ImportSample:
     )
     if completed.returncode != 0:
         tail = completed.stderr.strip().splitlines()[-1:] or ["no output"]
-        raise RuntimeError(f"import app failed: {tail[0]}")
+        raise RuntimeError(f"{what} failed: {tail[0]}")
+    return completed
+
+
+def import_sample(task_root: Path, runtime: Path) -> ImportSample:
+    """``import app`` in a fresh interpreter: importtime's cumulative figure and the CPU time."""
+    code = CHILD.format(task_root=str(task_root), runtime=str(runtime))
+    completed = fresh_process(
+        ["-X", "importtime"], code, function_environment(task_root), "import app"
+    )
     cpu_ms = float(completed.stdout.strip()) * 1000
     for line in completed.stderr.splitlines():
         match = IMPORT_LINE.match(line)
@@ -112,9 +123,10 @@ def cold_import_figures(build_dir: Path, runs: int, zips: Sequence[str] = ZIPS) 
         runtime = runtime_path(Path(scratch) / "runtime")
         for name in zips:
             archive = build_dir / f"{name}.zip"
+            key = f"{name}_cold_import_ms"
             title = f"cold import of {name} app (-X importtime, fresh process)"
             if not archive.exists():
-                figures.append(unavailable(title, "ms", f"{archive} missing: make build"))
+                figures.append(unavailable(key, title, "ms", f"{archive} missing: make build"))
                 continue
             task_root = Path(scratch) / name
             with zipfile.ZipFile(archive) as opened:
@@ -122,12 +134,13 @@ def cold_import_figures(build_dir: Path, runs: int, zips: Sequence[str] = ZIPS) 
             try:
                 samples = [import_sample(task_root, runtime) for _ in range(runs)]
             except (RuntimeError, ValueError, subprocess.TimeoutExpired) as error:
-                figures.append(unavailable(title, "ms", str(error), IMPORT_GOAL))
+                figures.append(unavailable(key, title, "ms", str(error), IMPORT_GOAL))
                 continue
             size, unzipped = archive.stat().st_size, unzipped_bytes(archive)
             cpu = Spread.of([sample.cpu_ms for sample in samples])
             figures.append(
                 Figure(
+                    key,
                     title,
                     "ms",
                     Spread.of([sample.wall_ms for sample in samples]),

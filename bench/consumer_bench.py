@@ -29,6 +29,7 @@ from bench.dataset import StreamRecordBytes
 from bench.fakes import FakeDynamoDB, FakeS3
 from bench.figures import Figure, Goal, Spread, number, unavailable
 from bench.naive import naive_consumer
+from capacity_plan.measured import CONSUMER_CPU_WITH_BOTOCORE, CONSUMER_WRITE_UNITS
 from tweet_record.items import item_size
 
 TABLE_NAME = "trendstream-bench-EventData"
@@ -48,16 +49,19 @@ INTERLEAVED_TOPICS = 50
 ENGINE = "vader"
 """Configured as deployed; version 2 records never reach it."""
 
-HANDLER_ENVIRONMENT = {
+POWERTOOLS_ENVIRONMENT = {
     "POWERTOOLS_SERVICE_NAME": "trendstream-bench",
     "POWERTOOLS_METRICS_NAMESPACE": "trendstream",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "POWERTOOLS_TRACE_DISABLED": "true",
+}
+"""Set before a handler module is imported. Log level WARNING as a production function would
+run; the one INFO line per batch it saves is noise next to 10,000 records."""
+HANDLER_ENVIRONMENT = {
+    **POWERTOOLS_ENVIRONMENT,
     "TABLE_NAME": TABLE_NAME,
     "LAKE_BUCKET": LAKE_BUCKET,
 }
-"""Set before the handler module is imported. Log level WARNING as a production function would
-run; the one INFO line per batch it saves is noise next to 10,000 records."""
 
 
 @dataclass
@@ -274,7 +278,7 @@ def consumer_figures(records: Sequence[StreamRecordBytes], runs: int) -> list[Fi
                 f"{run.failures} records failed, {run.tweet_items} of "
                 f"{expected_items} tweet items written"
             )
-            return [unavailable(cpu_name, "µs", problem, CPU_GOAL)]
+            return [unavailable("consumer_cpu_us_per_record", cpu_name, "µs", problem, CPU_GOAL)]
         micros.append(run.cpu_seconds / run.records * 1e6)
         thousands = run.records / 1000
         total = sum(run.calls.values())
@@ -294,6 +298,7 @@ def consumer_figures(records: Sequence[StreamRecordBytes], runs: int) -> list[Fi
     stats_units = Spread.of(units_per_tweet).median - item_units
     return [
         Figure(
+            "consumer_cpu_us_per_record",
             cpu_name,
             "µs",
             Spread.of(micros),
@@ -304,6 +309,7 @@ def consumer_figures(records: Sequence[StreamRecordBytes], runs: int) -> list[Fi
             ),
         ),
         Figure(
+            CONSUMER_CPU_WITH_BOTOCORE,
             "consumer CPU per record with botocore (HTTP answered in memory, "
             f"{min(len(records), BOTOCORE_RECORDS):,}-record batch)",
             "µs",
@@ -311,6 +317,7 @@ def consumer_figures(records: Sequence[StreamRecordBytes], runs: int) -> list[Fi
             baseline="a PutItem per tweet: botocore serialises and parses each call",
         ),
         Figure(
+            CONSUMER_WRITE_UNITS,
             f"consumer write units per new tweet ({len(records):,}-record batch)",
             "WCU",
             Spread.of(units_per_tweet),
@@ -322,12 +329,14 @@ def consumer_figures(records: Sequence[StreamRecordBytes], runs: int) -> list[Fi
             details={"tweet_item_units": item_units},
         ),
         Figure(
+            "consumer_write_units_per_new_tweet_in_deployed_batches",
             f"consumer write units per new tweet (batches of {ESM_BATCH_SIZE}, as deployed)",
             "WCU",
             Spread.of([esm_units]),
             details={"tweet_item_units": esm_item_units},
         ),
         Figure(
+            "consumer_write_units_per_new_tweet_topics_interleaved",
             f"consumer write units per new tweet ({INTERLEAVED_TOPICS} topics interleaved, "
             f"batches of {ESM_BATCH_SIZE})",
             "WCU",
@@ -337,6 +346,7 @@ def consumer_figures(records: Sequence[StreamRecordBytes], runs: int) -> list[Fi
             details={"tweet_item_units": dealt_item_units},
         ),
         Figure(
+            "consumer_dynamodb_calls_per_1000_tweets",
             "consumer DynamoDB calls per 1,000 tweets (PutItem + UpdateItem)",
             "calls",
             Spread.of(calls_per_thousand),

@@ -59,8 +59,13 @@ class Goal:
 
 @dataclass
 class Figure:
-    """One row of the table; ``spread`` is ``None`` when the figure could not be measured."""
+    """One row of the table; ``spread`` is ``None`` when the figure could not be measured.
 
+    ``key`` names the figure for programs (the previous run's value, the capacity plan's
+    inputs); ``name`` is the label a reader sees and may change with the run's parameters.
+    """
+
+    key: str
     name: str
     unit: str
     spread: Spread | None
@@ -81,6 +86,7 @@ class Figure:
 
     def as_json(self) -> dict[str, Any]:
         return {
+            "key": self.key,
             "name": self.name,
             "unit": self.unit,
             "spread": asdict(self.spread) if self.spread is not None else None,
@@ -93,8 +99,8 @@ class Figure:
         }
 
 
-def unavailable(name: str, unit: str, reason: str, goal: Goal | None = None) -> Figure:
-    return Figure(name, unit, None, goal, unavailable=f"n/a ({reason})")
+def unavailable(key: str, name: str, unit: str, reason: str, goal: Goal | None = None) -> Figure:
+    return Figure(key, name, unit, None, goal, unavailable=f"n/a ({reason})")
 
 
 def number(value: float) -> str:
@@ -129,18 +135,18 @@ def previous_text(figure: Figure) -> str:
 
 
 def with_previous(figures: Sequence[Figure], report: Path) -> None:
-    """Fill ``previous`` from an earlier report's medians, matched by figure name."""
+    """Fill ``previous`` from an earlier report's medians, matched by figure key."""
     try:
         earlier = json.loads(report.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return
     medians = {
-        entry.get("name"): (entry.get("spread") or {}).get("median")
+        entry.get("key"): (entry.get("spread") or {}).get("median")
         for entry in earlier.get("figures", [])
         if isinstance(entry, dict)
     }
     for figure in figures:
-        value = medians.get(figure.name)
+        value = medians.get(figure.key)
         if isinstance(value, int | float):
             figure.previous = float(value)
 
@@ -197,6 +203,20 @@ def machine(load_before: tuple[float, float, float]) -> Machine:
     )
 
 
+def row_cells(figure: Figure) -> tuple[str, ...]:
+    """One figure's cells, in the columns of the printed table and of its Markdown copy."""
+    goal = figure.goal.describe(figure.unit) if figure.goal is not None else ""
+    return (
+        figure.name,
+        value_text(figure),
+        spread_text(figure),
+        goal,
+        met_text(figure),
+        previous_text(figure),
+        figure.baseline,
+    )
+
+
 def table(figures: Sequence[Figure], host: Machine) -> Table:
     grid = Table(title="trendstream benchmarks", caption=host.describe(), title_justify="left")
     grid.add_column("figure")
@@ -207,16 +227,7 @@ def table(figures: Sequence[Figure], host: Machine) -> Table:
     grid.add_column("previous", justify="right")
     grid.add_column("naive baseline (same runs)")
     for figure in figures:
-        goal = figure.goal.describe(figure.unit) if figure.goal is not None else ""
-        grid.add_row(
-            figure.name,
-            value_text(figure),
-            spread_text(figure),
-            goal,
-            met_text(figure),
-            previous_text(figure),
-            figure.baseline,
-        )
+        grid.add_row(*row_cells(figure))
     return grid
 
 
@@ -228,16 +239,7 @@ def markdown(figures: Sequence[Figure], host: Machine) -> str:
         "|---|---:|---:|---:|:-:|---:|---|",
     ]
     for figure in figures:
-        goal = figure.goal.describe(figure.unit) if figure.goal is not None else ""
-        cells = (
-            figure.name,
-            value_text(figure),
-            spread_text(figure),
-            goal,
-            met_text(figure),
-            previous_text(figure),
-            figure.baseline,
-        )
+        cells = row_cells(figure)
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     lines.append("")
     lines.append(f"Machine: {host.describe()}.")

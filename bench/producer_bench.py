@@ -17,6 +17,7 @@ from bench.dataset import StreamRecordBytes
 from bench.fakes import CountingKinesis, FakeComprehend
 from bench.figures import Figure, Goal, Spread, number, unavailable
 from bench.naive import naive_producer
+from capacity_plan.measured import PRODUCER_CPU_PER_TWEET
 from producer.deadline import unlimited
 from producer.kinesis_writer import KinesisWriter
 from producer.scoring import ScoringWriter
@@ -62,7 +63,10 @@ def producer_figures(records: Sequence[StreamRecordBytes], runs: int) -> list[Fi
     for _ in range(runs):
         ours, _, cpu = produce(records, vader)
         if ours.records != len(records):
-            return [unavailable(name, "calls", f"{ours.records} of {len(records)} records put")]
+            problem = f"{ours.records} of {len(records)} records put"
+            return [
+                unavailable("producer_put_records_calls_per_1000_tweets", name, "calls", problem)
+            ]
         micros.append(cpu / len(records) * 1e6)
         naive = CountingKinesis()
         naive_producer(records, naive, STREAM_NAME)
@@ -75,6 +79,7 @@ def producer_figures(records: Sequence[StreamRecordBytes], runs: int) -> list[Fi
     distinct = scoring.figures.scored
     return [
         Figure(
+            "producer_put_records_calls_per_1000_tweets",
             name,
             "calls",
             Spread.of(per_thousand),
@@ -86,12 +91,14 @@ def producer_figures(records: Sequence[StreamRecordBytes], runs: int) -> list[Fi
             details={"ratio_naive_over_ours": ratios},
         ),
         Figure(
+            PRODUCER_CPU_PER_TWEET,
             "producer CPU per tweet, sentiment included (VADER)",
             "µs",
             Spread.of(micros),
             baseline="labels, encodes and batches; once per tweet for both readers",
         ),
         Figure(
+            "comprehend_calls_per_1000_tweets",
             "sentiment calls per 1,000 tweets (Comprehend, 25 per call, one language each)",
             "calls",
             Spread.of([comprehend.calls / thousands]),

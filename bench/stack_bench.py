@@ -33,6 +33,7 @@ from bench.figures import Figure, Spread, unavailable
 from local_aws.runtime import LocalRuntime, client_factory
 from producer.kinesis_writer import KinesisWriter, OutgoingRecord
 from trendstream_cli.stack import StackPaths, down, running_endpoint, up
+from tweet_record.lake import TWEETS_PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,9 @@ E2E_WARM_UP_SHARE = 20
 """1/20 of the end-to-end tweets (500 of 10,000) warm the pipeline up before the clock starts."""
 POLL_SECONDS = 0.2
 APPLY_FINISHED = "terraform apply finished in %.1fs"
+UP_KEY = "make_up_seconds"
 UP_TITLE = "make up: emulator start + terraform init + apply (fresh state dir)"
+E2E_KEY = "end_to_end_tweets_per_second"
 
 
 @dataclass
@@ -193,7 +196,7 @@ def table_tweet_items(dynamodb: Any, table_name: str) -> int:
 def lake_pairs(s3: Any, bucket: str) -> set[tuple[str, str]]:
     """Distinct (topic, tweet_id) of every line under ``tweets/`` (Firehose may repeat lines)."""
     pairs: set[tuple[str, str]] = set()
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="tweets/"):
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=TWEETS_PREFIX):
         for listed in page.get("Contents", []):
             body = s3.get_object(Bucket=bucket, Key=listed["Key"])["Body"].read()
             for line in body.splitlines():
@@ -362,6 +365,7 @@ def stack_figures(
     if timings:
         figures.append(
             Figure(
+                UP_KEY,
                 UP_TITLE,
                 "s",
                 Spread.of([timing.total for timing in timings]),
@@ -375,12 +379,13 @@ def stack_figures(
             )
         )
     else:
-        figures.append(unavailable(UP_TITLE, "s", up_failure or "not run"))
+        figures.append(unavailable(UP_KEY, UP_TITLE, "s", up_failure or "not run"))
     if e2e is None:
-        figures.append(unavailable(e2e_title, "tweets/s", e2e_failure))
+        figures.append(unavailable(E2E_KEY, e2e_title, "tweets/s", e2e_failure))
     else:
         figures.append(
             Figure(
+                E2E_KEY,
                 e2e_title,
                 "tweets/s",
                 Spread.of([e2e.rate]),

@@ -17,22 +17,16 @@ from base64 import b64encode
 from collections.abc import Sequence
 from typing import Any
 
-from bench.consumer_bench import LambdaContextStandIn
+from bench.consumer_bench import POWERTOOLS_ENVIRONMENT, LambdaContextStandIn
 from bench.dataset import StreamRecordBytes
 from bench.figures import Figure, Goal, Spread, unavailable
+from capacity_plan.measured import TRANSFORMER_RECORDS_PER_SECOND
 
 RATE_GOAL = Goal("at_least", 30_000.0)
 EVENT_DATA_BYTES = 1024 * 1024
 """Firehose's default processor buffer: the records one transformation invocation receives."""
 ENGINE = "vader"
 """Configured as deployed; the producer's version 2 records never reach it."""
-
-HANDLER_ENVIRONMENT = {
-    "POWERTOOLS_SERVICE_NAME": "trendstream-bench",
-    "POWERTOOLS_METRICS_NAMESPACE": "trendstream",
-    "POWERTOOLS_LOG_LEVEL": "WARNING",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-}
 
 
 def firehose_events(records: Sequence[StreamRecordBytes]) -> list[dict[str, Any]]:
@@ -73,7 +67,7 @@ def _event(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 def run_transformer(events: Sequence[dict[str, Any]], engine_name: str) -> tuple[float, int]:
     """CPU seconds for every event, and how many records came back ``Ok``."""
-    for name, value in HANDLER_ENVIRONMENT.items():
+    for name, value in POWERTOOLS_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
     from firehose_transformer import app
 
@@ -103,6 +97,18 @@ def transformer_figures(records: Sequence[StreamRecordBytes], runs: int) -> list
     for _ in range(runs):
         cpu, ok = run_transformer(events, ENGINE)
         if ok != len(records):
-            return [unavailable(name, "records/s", f"{ok} of {len(records)} records Ok", RATE_GOAL)]
+            problem = f"{ok} of {len(records)} records Ok"
+            return [
+                unavailable(TRANSFORMER_RECORDS_PER_SECOND, name, "records/s", problem, RATE_GOAL)
+            ]
         rates.append(len(records) / cpu)
-    return [Figure(name, "records/s", Spread.of(rates), RATE_GOAL, details={"events": len(events)})]
+    return [
+        Figure(
+            TRANSFORMER_RECORDS_PER_SECOND,
+            name,
+            "records/s",
+            Spread.of(rates),
+            RATE_GOAL,
+            details={"events": len(events)},
+        )
+    ]

@@ -6,6 +6,11 @@ dependencies, minus boto3/botocore/s3transfer, which the Lambda runtime provides
 ordering and permissions are fixed so the same sources give byte-identical zips: Terraform's
 `source_code_hash` then changes only when code does.
 
+`src/` holds only what ships: the build refuses a file or package there that no zip declares, and
+checks every zip it writes: each entry must be `app.py`, the function's package, a shared package,
+or a file of one of the function's pinned distributions (by the distribution's RECORD), and every
+pinned distribution must be there.
+
 Sources are byte-compiled with unchecked-hash .pyc files: Lambda's file system is read-only, so
 without them every cold start compiles every module again.
 """
@@ -13,9 +18,12 @@ without them every cold start compiles every module again.
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
+import io
 import logging
 import py_compile
+import re
 import shutil
 import subprocess
 import sys
@@ -36,7 +44,8 @@ SHARED_PACKAGES = ("tweet_record", "function_support")
 DEPENDENCY_CACHE_LAYOUT = "site+pyc"  # change it when the cached tree's layout changes
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 SKIPPED_NAMES = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache"})
-DEPENDENCY_ENTRIES_LEFT_OUT = frozenset({"bin"})  # console scripts: nothing runs them in Lambda
+# Console scripts (nothing runs them in Lambda) and the installer's lock file (no distribution's).
+DEPENDENCY_ENTRIES_LEFT_OUT = frozenset({"bin", ".lock"})
 SKIPPED_DIST_INFO_FILES = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
 
 logger = logging.getLogger("build_lambdas")
@@ -59,6 +68,84 @@ class Function:
 
 FUNCTIONS = (Function("producer"), Function("consumer"), Function("firehose_transformer"))
 FUNCTIONS += (Function("api"),)  # the read API (src/api)
+
+
+def declared_packages() -> frozenset[str]:
+    """The only entries `src/` may hold: every function's package and the shared packages."""
+    return frozenset({*SHARED_PACKAGES, *(function.name for function in FUNCTIONS)})
+
+
+def undeclared_sources(src: Path) -> list[str]:
+    """Entries of `src/` that no zip declares (a stray package, module or file)."""
+    return sorted(
+        entry.name
+        for entry in src.iterdir()
+        if entry.name not in declared_packages()
+        and entry.name not in SKIPPED_NAMES
+        and not entry.name.endswith(".egg-info")  # an editable install's metadata, never zipped
+    )
+
+
+def canonical_name(distribution: str) -> str:
+    """A distribution's name as PEP 503 normalises it (`python_dateutil` is `python-dateutil`)."""
+    return "-".join(part for part in distribution.lower().replace("_", "-").split("-") if part)
+
+
+def pinned_distributions(requirements: Path) -> frozenset[str]:
+    """`name==version` of every bundled pin, names normalised."""
+    pins = set()
+    for line in bundled_requirements(requirements):
+        name, _, version = line.partition("==")
+        pins.add(f"{canonical_name(name.split('[', 1)[0])}=={version.strip()}")
+    return frozenset(pins)
+
+
+def compiled_source(name: str) -> str | None:
+    """The source a compiled module stands beside: `pkg/__pycache__/mod.cpython-311.pyc` ->
+    `pkg/mod.py`; None for a name that is no compiled module."""
+    parent, _, file_name = name.rpartition("/")
+    directory, _, cache = parent.rpartition("/")
+    module, _, suffix = file_name.partition(".")
+    if cache != "__pycache__" or suffix != "cpython-311.pyc":
+        return None
+    return f"{directory}/{module}.py" if directory else f"{module}.py"
+
+
+def distribution_files(archive: zipfile.ZipFile, record: str) -> set[str]:
+    """The files a distribution installed, as its RECORD lists them (PEP 376)."""
+    with archive.open(record) as raw:
+        rows = csv.reader(io.TextIOWrapper(raw, encoding="utf-8"))
+        return {row[0] for row in rows if row}
+
+
+def zip_problems(archive: zipfile.ZipFile, function: Function) -> list[str]:
+    """What a zip holds beyond `app.py`, the function's and the shared packages and its pinned
+    distributions; and the pinned distributions it lacks.
+
+    A distribution's files are the ones its RECORD lists; the compiled module the build writes
+    beside a listed source is the distribution's too.
+    """
+    names = [name for name in archive.namelist() if not name.endswith("/")]
+    records = [name for name in names if re.fullmatch(r"[^/]+\.dist-info/RECORD", name)]
+    found = set()
+    shipped_by_distributions: set[str] = set()
+    for record in records:
+        distribution, _, version = record.split("/", 1)[0].removesuffix(".dist-info").partition("-")
+        found.add(f"{canonical_name(distribution)}=={version}")
+        shipped_by_distributions |= distribution_files(archive, record)
+    pins = pinned_distributions(function.requirements)
+    problems = [f"distribution {pin} is not pinned" for pin in sorted(found - pins)]
+    problems += [f"pinned distribution {pin} is missing" for pin in sorted(pins - found)]
+    own_packages = {function.name, *SHARED_PACKAGES}
+    for name in names:
+        if name == "app.py" or compiled_source(name) == "app.py":
+            continue
+        if name.split("/", 1)[0] in own_packages:
+            continue
+        if name in shipped_by_distributions or compiled_source(name) in shipped_by_distributions:
+            continue
+        problems.append(f"{name} belongs to no declared package or pinned distribution")
+    return problems
 
 
 def bundled_requirements(requirements: Path) -> list[str]:
@@ -184,6 +271,11 @@ def build(function: Function, out_dir: Path) -> Path:
         stage(function, dependencies, Path(staging))
         destination = out_dir / f"{function.name}.zip"
         write_zip(Path(staging), destination)
+    with zipfile.ZipFile(destination) as archive:
+        problems = zip_problems(archive, function)
+    if problems:
+        destination.unlink()
+        raise SystemExit(f"{destination.name} refused:\n  " + "\n  ".join(problems))
     return destination
 
 
@@ -196,6 +288,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     out_dir: Path = args.out.resolve()
+    stray = undeclared_sources(SRC)
+    if stray:
+        raise SystemExit(
+            f"{SRC} holds only the functions' and the shared packages; no zip declares: "
+            + ", ".join(stray)
+        )
     (out_dir / "deps").mkdir(parents=True, exist_ok=True)
     for function in FUNCTIONS:
         if function.name not in args.functions:

@@ -296,7 +296,7 @@ module "consumer" {
     {
       sid        = "QuarantineUnprocessableRecords"
       actions    = ["s3:PutObject"]
-      resources  = ["${module.lake.bucket_arn}/quarantine/*"]
+      resources  = ["${module.lake.bucket_arn}/${module.lake.prefixes.quarantine}*"]
       conditions = []
     },
     {
@@ -366,6 +366,7 @@ module "delivery" {
   name                       = "${local.name}-lake-delivery"
   source_stream_arn          = module.stream.stream_arn
   bucket_arn                 = module.lake.bucket_arn
+  prefixes                   = module.lake.prefixes
   transformer_function_arn   = module.transformer.function_arn
   kms_key_arn                = module.kms.key_arn
   buffering_size_mb          = var.firehose_buffering_size_mb

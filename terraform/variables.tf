@@ -450,6 +450,11 @@ variable "api_cors_allow_origins" {
   description = "Browser origins allowed to call the API cross-origin; empty leaves CORS off."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = alltrue([for origin in var.api_cors_allow_origins : origin == "*" || can(regex("^https?://[^/]+$", origin))])
+    error_message = "Each origin is \"*\" or a scheme and host (and port) without a path, e.g. https://example.com."
+  }
 }
 
 variable "api_throttling_rate_limit" {

@@ -83,10 +83,6 @@ class ScoringWriter:
     def is_delivered(self, tag: str) -> bool:
         return self._held[tag] == 0 and self._writer.is_delivered(tag)
 
-    def add(self, record: OutgoingRecord) -> None:
-        """Raw bytes put as they are (the replay dataset's poison records)."""
-        self._writer.add(record)
-
     def add_record(self, record: StreamRecord, tag: str) -> None:
         tweet = record["tweet"]
         tweet_id = str(tweet["id"])

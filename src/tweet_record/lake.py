@@ -14,6 +14,15 @@ import orjson
 from tweet_record.parse import ParsedTweet
 from tweet_record.schema import LakeRow
 
+TWEETS_PREFIX = "tweets/"
+"""Firehose's delivered rows, one flattened tweet per line, in date partitions."""
+ERRORS_PREFIX = "errors/"
+"""Firehose's processing failures, by error output type, with the raw record."""
+QUARANTINE_PREFIX = "quarantine/"
+"""Records a function could never process, with their reason (the consumer's: ``consumer/``)."""
+LAKE_PREFIXES = (TWEETS_PREFIX, ERRORS_PREFIX, QUARANTINE_PREFIX)
+"""Every top-level prefix of the lake bucket (Terraform's copy: the lake module's ``prefixes``)."""
+
 
 def lake_row(tweet: ParsedTweet, sentiment: str) -> LakeRow:
     """The lake columns of a parsed tweet, with its sentiment label."""

@@ -25,7 +25,7 @@ from tweet_record.timestamps import InvalidTimestampError, normalize_utc
 
 MAX_RECORD_BYTES = 300_000
 """Larger records are rejected: their table item could exceed DynamoDB's 400 KB item limit,
-which would fail every BatchWriteItem it is part of, forever. A real tweet record is < 10 KB."""
+which would fail its PutItem on every delivery, forever. A real tweet record is < 10 KB."""
 
 MAX_TEXT_CHARS = 25_000
 """X's longest posts (Premium long-form) are 25,000 characters."""

@@ -61,7 +61,3 @@ class LakeRow(TypedDict):
     quote_count: int | None
     sentiment: str
     fetched_at: str
-
-
-LAKE_COLUMNS: tuple[str, ...] = tuple(LakeRow.__annotations__)
-"""Column order of the lake rows (and of the Glue table)."""

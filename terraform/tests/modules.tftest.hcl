@@ -64,29 +64,6 @@ run "consumer_mapping_isolates_poison_records" {
   }
 }
 
-run "consumer_mapping_refuses_infinite_retries" {
-  command = plan
-
-  module {
-    source = "./modules/consumer_trigger"
-  }
-
-  variables {
-    name                       = "ts-test-consumer"
-    stream_arn                 = "arn:aws:kinesis:us-east-1:123456789012:stream/ts-test-tweets"
-    function_arn               = "arn:aws:lambda:us-east-1:123456789012:function:ts-test-consumer"
-    maximum_retry_attempts     = -1
-    maximum_record_age_seconds = -1
-    starting_position          = "AT_TIMESTAMP"
-  }
-
-  expect_failures = [
-    var.maximum_retry_attempts,
-    var.maximum_record_age_seconds,
-    var.starting_position,
-  ]
-}
-
 run "lake_bucket_is_private_encrypted_and_tls_only" {
   command = apply
 
@@ -407,6 +384,7 @@ run "delivery_writes_partitioned_objects_through_the_transformer" {
     name                     = "ts-test-lake-delivery"
     source_stream_arn        = "arn:aws:kinesis:us-east-1:123456789012:stream/ts-test-tweets"
     bucket_arn               = "arn:aws:s3:::ts-test-lake-123456789012"
+    prefixes                 = { tweets = "tweets/", errors = "errors/" }
     transformer_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ts-test-firehose-transformer"
     account_id               = "123456789012"
   }

@@ -258,11 +258,13 @@ run "rejects_unbounded_retries" {
   variables {
     consumer_maximum_retry_attempts     = -1
     consumer_maximum_record_age_seconds = -1
+    consumer_starting_position          = "AT_TIMESTAMP"
   }
 
   expect_failures = [
     var.consumer_maximum_retry_attempts,
     var.consumer_maximum_record_age_seconds,
+    var.consumer_starting_position,
   ]
 }
 
@@ -275,6 +277,8 @@ run "rejects_invalid_choices" {
     sentiment_engine = "textblob"
     stream_mode      = "SERVERLESS"
     local_endpoint   = "localhost:4566"
+    # An origin is a scheme and host: a path makes browsers never match it.
+    api_cors_allow_origins = ["https://example.com/app"]
   }
 
   expect_failures = [
@@ -283,6 +287,7 @@ run "rejects_invalid_choices" {
     var.sentiment_engine,
     var.stream_mode,
     var.local_endpoint,
+    var.api_cors_allow_origins,
   ]
 }
 

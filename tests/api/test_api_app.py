@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 import pytest
-from tests.api.conftest import Invoke
+from tests.api.conftest import FakeLambdaContext, Invoke, api_event
 
 WINDOW = [("from", "2026-11-22T09:00:00Z"), ("to", "2026-11-22T09:59:00Z")]
 INVERTED = [("topic", "#Europe"), ("from", "2026-11-22T10:00:00Z"), ("to", "2026-11-22T09:00:00Z")]
@@ -211,6 +211,19 @@ def test_page_is_served_at_the_root_with_its_vendored_chart(invoke: Invoke) -> N
     status, licence = invoke("apigw_v2_page.json", path="/static/uPlot-LICENSE.txt")
     assert status == 200
     assert "MIT License" in licence
+
+
+def test_a_path_or_method_the_app_does_not_serve_is_its_404(api: Any) -> None:
+    """API Gateway's one `$default` route sends every request no other route matches to the
+    function, so the resolver is the only route table: what it does not route is a JSON 404,
+    never a 500 ("Working with routes for HTTP APIs", the `$default` route:
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html)."""
+    for method, path in (("GET", "/no/such/route"), ("POST", "/api/topics"), ("GET", "/api")):
+        event = api_event("apigw_v2_page.json", path=path)
+        event["requestContext"]["http"]["method"] = method
+        response = api.lambda_handler(event, FakeLambdaContext())
+        assert response["statusCode"] == 404, (method, path)
+        assert json.loads(response["body"])["message"] == "Not found"
 
 
 def test_unlisted_static_file_is_a_404(invoke: Invoke) -> None:

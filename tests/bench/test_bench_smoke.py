@@ -27,6 +27,12 @@ from bench.producer_bench import producer_figures
 from bench.transformer_bench import firehose_events, transformer_figures
 
 from bench import stack_bench
+from capacity_plan.measured import (
+    CONSUMER_CPU_WITH_BOTOCORE,
+    CONSUMER_WRITE_UNITS,
+    PRODUCER_CPU_PER_TWEET,
+    TRANSFORMER_RECORDS_PER_SECOND,
+)
 from trendstream_cli.stack import StackPaths, TerraformError
 from tweet_record import parse_stream_record
 
@@ -160,9 +166,9 @@ def test_a_stack_that_does_not_come_up_gives_na_rows_and_is_torn_down(
 
 
 def test_figures_render_goal_spread_and_unavailable_rows() -> None:
-    measured = Figure("x", "ms", Spread.of([3.0, 1.0, 2.0]), Goal("at_most", 2.5))
-    missed = Figure("y", "records/s", Spread.of([10.0]), Goal("at_least", 30_000.0))
-    skipped = unavailable("z", "s", "no emulator")
+    measured = Figure("x_ms", "x", "ms", Spread.of([3.0, 1.0, 2.0]), Goal("at_most", 2.5))
+    missed = Figure("y_rate", "y", "records/s", Spread.of([10.0]), Goal("at_least", 30_000.0))
+    skipped = unavailable("z_s", "z", "s", "no emulator")
     assert measured.spread == Spread(2.0, 1.0, 3.0, 3)
     assert (measured.met, missed.met, skipped.met) == (True, False, None)
     assert spread_text(measured) == "1.00-3.00, n=3"
@@ -186,11 +192,19 @@ def test_main_without_the_stack_prints_one_table_and_writes_json(
     assert report["arguments"] == {"tweets": 60, "runs": 1, "up_runs": 2}
     assert report["machine"]["cpus"] >= 1
     assert len(report["machine"]["load_before"]) == 3
-    names = [figure["name"] for figure in report["figures"]]
-    assert not any(name.startswith("make up") for name in names)
-    assert sum(name.startswith("cold import") for name in names) == 3  # zips missing: n/a rows
+    keys = [figure["key"] for figure in report["figures"]]
+    assert len(set(keys)) == len(keys)  # a key names one figure
+    assert "make_up_seconds" not in keys
+    assert sum(key.endswith("_cold_import_ms") for key in keys) == 3  # zips missing: n/a rows
     measured = [figure for figure in report["figures"] if figure["spread"] is not None]
-    assert len(measured) == len(names) - 4  # and the API cold start, which needs api.zip
+    assert len(measured) == len(keys) - 4  # and the API cold start, which needs api.zip
+    read_by_the_plan = {
+        CONSUMER_CPU_WITH_BOTOCORE,
+        TRANSFORMER_RECORDS_PER_SECOND,
+        PRODUCER_CPU_PER_TWEET,
+        CONSUMER_WRITE_UNITS,
+    }
+    assert read_by_the_plan <= {figure["key"] for figure in measured}
 
 
 def test_cpu_meter_charges_each_process_what_it_spent() -> None:
@@ -230,9 +244,19 @@ def test_previous_values_come_from_the_last_report(tmp_path: Path) -> None:
 
     report = tmp_path / "bench.json"
     report.write_text(
-        json.dumps({"figures": [{"name": "x", "spread": {"median": 75.0}}, {"name": "y"}]})
+        json.dumps(
+            {
+                "figures": [
+                    {"key": "x", "name": "x, other run size", "spread": {"median": 75.0}},
+                    {"key": "y", "name": "y"},
+                ]
+            }
+        )
     )
-    figures = [Figure("x", "µs", Spread.of([37.0])), Figure("y", "µs", Spread.of([1.0]))]
+    figures = [
+        Figure("x", "x, this run size", "µs", Spread.of([37.0])),
+        Figure("y", "y", "µs", Spread.of([1.0])),
+    ]
     with_previous(figures, report)
     assert [previous_text(f) for f in figures] == ["75.0 µs", ""]
     with_previous(figures, tmp_path / "missing.json")  # no report yet: nothing to compare

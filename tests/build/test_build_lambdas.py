@@ -1,4 +1,5 @@
-"""The Lambda zips: contract layout, nothing the runtime provides, byte-identical rebuilds."""
+"""The Lambda zips: contract layout, nothing the runtime provides, nothing undeclared,
+byte-identical rebuilds."""
 
 from __future__ import annotations
 
@@ -111,3 +112,72 @@ def test_producer_zip_ships_no_demo_data(built: Path) -> None:
         )
         < 300_000  # the sources; their compiled copies beside them are about 1.6 times as large
     )
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_every_zip_holds_only_its_code_and_its_pinned_distributions(
+    built: Path, function: str
+) -> None:
+    """The check the build runs on each zip it writes finds nothing in the zips it wrote."""
+    declared = next(f for f in build_lambdas.FUNCTIONS if f.name == function)
+    with zipfile.ZipFile(built / f"{function}.zip") as archive:
+        assert build_lambdas.zip_problems(archive, declared) == []
+
+
+def test_build_refuses_a_package_or_file_under_src_that_no_zip_declares(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "src"
+    for package in build_lambdas.declared_packages():
+        (src / package).mkdir(parents=True)
+    (src / "local_aws").mkdir()
+    (src / "local_aws" / "__init__.py").write_text("")
+    (src / "settings.py").write_text("")
+    monkeypatch.setattr(build_lambdas, "SRC", src)
+
+    with pytest.raises(SystemExit, match="no zip declares: local_aws, settings.py"):
+        build_lambdas.main(["--out", str(tmp_path / "out")])
+
+
+def test_build_refuses_a_zip_with_a_file_it_should_not_ship(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stray entry in the staged tree (here a module outside every package) fails the build
+    and leaves no zip behind for Terraform to deploy."""
+    stage = build_lambdas.stage
+
+    def stage_with_a_stray_module(
+        function: build_lambdas.Function, dependencies: Path, staging: Path
+    ) -> None:
+        stage(function, dependencies, staging)
+        (staging / "fault_plan.py").write_text("")
+
+    monkeypatch.setattr(build_lambdas, "stage", stage_with_a_stray_module)
+    (tmp_path / "deps").symlink_to(built / "deps")
+
+    with pytest.raises(SystemExit, match="fault_plan.py belongs to no declared package"):
+        build_lambdas.main(["--out", str(tmp_path), "consumer"])
+    assert not (tmp_path / "consumer.zip").exists()
+
+
+def test_zip_check_names_an_unpinned_and_a_missing_distribution(
+    built: Path, tmp_path: Path
+) -> None:
+    consumer = next(f for f in build_lambdas.FUNCTIONS if f.name == "consumer")
+    tampered = tmp_path / "consumer.zip"
+    with (
+        zipfile.ZipFile(built / "consumer.zip") as original,
+        zipfile.ZipFile(tampered, "w") as copy,
+    ):
+        for item in original.infolist():
+            if not item.filename.startswith("orjson-"):
+                copy.writestr(item, original.read(item))
+        copy.writestr("leftpad/__init__.py", "")
+        copy.writestr("leftpad-1.0.dist-info/RECORD", "leftpad/__init__.py,,\n")
+
+    with zipfile.ZipFile(tampered) as archive:
+        problems = build_lambdas.zip_problems(archive, consumer)
+
+    assert "distribution leftpad==1.0 is not pinned" in problems
+    assert any(p.startswith("pinned distribution orjson==") for p in problems)
+    assert "orjson/__init__.py belongs to no declared package or pinned distribution" in problems

@@ -23,13 +23,12 @@ from local_aws.runtime import LocalRuntime
 from trendstream_cli import stack
 from trendstream_cli.demo import put_poison_records
 from tweet_record import build_stream_record, encode_stream_record, parse_stream_record
-from tweet_record.items import stats_key
+from tweet_record.items import STATS_COUNTERS, stats_key
 from tweet_record.sentiment import SentimentDocument, VaderEngine
 
 POLL_SECONDS = 1.0
 BUILD_DIR = stack.REPO_ROOT / "build"
 ZIP_NAMES = ("producer.zip", "consumer.zip", "firehose_transformer.zip", "api.zip")
-STATS_COUNTERS = ("tweet_count", "positive", "negative", "neutral", "mixed")
 SENTIMENT_COUNTER = {
     "POSITIVE": "positive",
     "NEGATIVE": "negative",

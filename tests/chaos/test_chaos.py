@@ -4,8 +4,7 @@ The stack is the Terraform root applied to a fresh emulator, run by ``LocalRunti
 clock. The producer replays a generated dataset (9,900 (topic, tweet) pairs) and the test puts the
 dataset's 100 poison records (1 %) on the stream itself once the runtime has started.
 ``TRENDSTREAM_FAULTS`` names a plan (see ``local_aws.fault_plan``) that makes the emulator throttle
-DynamoDB writes (the consumer's ``PutItem`` and ``UpdateItem``: it makes no ``BatchWriteItem``
-call, so the unprocessed-items fault has nothing to fire on) and fail ``PutRecords`` entries, and
+DynamoDB writes (the consumer's ``PutItem`` and ``UpdateItem``) and fail ``PutRecords`` entries, and
 makes the runtime kill a consumer worker after its writes but before its answer, deliver one
 consumer batch twice and time out one Firehose processor invocation.
 

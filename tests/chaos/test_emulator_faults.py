@@ -43,7 +43,6 @@ def faulty_emulator(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[EmulatorHandle, Path]]:
     document = {
-        "dynamodb": {"throttle_every": 2, "batch_write_unprocessed_every": 1, "max": 3},
         "kinesis": {"put_records_fail_every": 2, "max": 2},
     }
     with emulator_with_plan(tmp_path, monkeypatch, document) as emulator:
@@ -72,32 +71,6 @@ def table_t(endpoint: str) -> Any:
         BillingMode="PAY_PER_REQUEST",
     )
     return dynamodb
-
-
-def test_dynamodb_throttles_and_hands_back_unprocessed_items(
-    faulty_emulator: tuple[EmulatorHandle, Path],
-) -> None:
-    handle, plan = faulty_emulator
-    dynamodb = table_t(handle.endpoint)
-    items = [{"PutRequest": {"Item": {"pk": {"S": f"k{i}"}}}} for i in range(4)]
-
-    first = dynamodb.batch_write_item(RequestItems={"t": items})
-    assert first["UnprocessedItems"] == {"t": items[2:]}
-    with pytest.raises(ClientError) as throttled:
-        dynamodb.batch_write_item(RequestItems={"t": items[2:]})
-    assert throttled.value.response["Error"]["Code"] == fault_plan.THROTTLE_CODE
-    assert throttled.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    stored = {item["pk"]["S"] for item in dynamodb.scan(TableName="t")["Items"]}
-    assert stored == {"k0", "k1"}, "unprocessed and throttled items must not be written"
-
-    third = dynamodb.batch_write_item(RequestItems={"t": items[2:]})
-    assert third["UnprocessedItems"] == {"t": items[3:]}
-    # The cap (3 DynamoDB faults) is reached: everything else goes through.
-    assert dynamodb.batch_write_item(RequestItems={"t": items[3:]})["UnprocessedItems"] == {}
-    assert dynamodb.scan(TableName="t", Select="COUNT")["Count"] == 4
-    fired = fault_plan.read_fired(plan)
-    assert fired[fault_plan.DYNAMODB_THROTTLE] == 1
-    assert fired[fault_plan.DYNAMODB_UNPROCESSED_CALLS] == 2
 
 
 def test_dynamodb_throttles_the_consumers_put_and_update_calls(

@@ -22,6 +22,10 @@ def injector(document: dict[str, object], tmp_path: Path | None = None) -> fault
         {"dynamo": {}},
         {"dynamodb": {"throttle_every": -1}},
         {"dynamodb": {"throttle_every": "7"}},
+        {"dynamodb": {"batch_write_unprocessed_every": 7}},
+        {"kinesis": {"put_record_fail_every": 2}},
+        {"lambda": {"consumer": {"crash_at": [1]}}},
+        {"event_source_mapping": {"redeliver_at": [8]}},
         {"kinesis": {"max": True}},
         {"lambda": {"consumer": {"crash_at_invocations": [0]}}},
         {"lambda": {"consumer": []}},
@@ -38,14 +42,6 @@ def test_throttling_fires_every_nth_call_up_to_the_cap() -> None:
     decisions = [plan.dynamodb_throttle() for _ in range(12)]
     assert [i + 1 for i, throttled in enumerate(decisions) if throttled] == [3, 6]
     assert plan.fired[fault_plan.DYNAMODB_THROTTLE] == 2
-
-
-def test_unprocessed_items_are_the_trailing_half_of_every_nth_batch_write() -> None:
-    plan = injector({"dynamodb": {"batch_write_unprocessed_every": 2}})
-    assert [plan.unprocessed_count(25) for _ in range(4)] == [0, 12, 0, 12]
-    assert plan.unprocessed_count(1) == 0
-    assert plan.unprocessed_count(1) == 1
-    assert plan.fired[fault_plan.DYNAMODB_UNPROCESSED_ITEMS] == 25
 
 
 def test_a_put_records_entry_is_failed_at_most_once_so_a_resend_lands() -> None:

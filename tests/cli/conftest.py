@@ -15,8 +15,7 @@ from cli_stack import (
 )
 from moto import mock_aws
 from moto.athena.responses import AthenaResponse
-
-from tweet_record.schema import LAKE_COLUMNS
+from tests.tweet_record.tweet_samples import LAKE_COLUMNS
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from cli_stack import (
     lake_row,
 )
 from moto.athena.responses import AthenaResponse
+from tests.tweet_record.tweet_samples import LAKE_COLUMNS
 
 from trendstream_cli.main import main
 from trendstream_cli.query import (
@@ -30,7 +31,6 @@ from trendstream_cli.query import (
     run_query,
     transpile,
 )
-from tweet_record.schema import LAKE_COLUMNS
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 

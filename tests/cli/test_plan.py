@@ -570,15 +570,15 @@ def test_the_plan_takes_its_per_record_figures_from_the_bench_report(
             {
                 "measured_at": "2026-11-29T12:00:00+00:00",
                 "figures": [
-                    {"name": "consumer CPU per record (10 batch)", "spread": {"median": 9.0}},
+                    {"key": "consumer_cpu_us_per_record", "spread": {"median": 9.0}},
                     {
-                        "name": "consumer CPU per record with botocore (HTTP answered in memory)",
+                        "key": "consumer_cpu_us_per_record_with_botocore",
                         "spread": {"median": 40.0},
                     },
-                    {"name": "transformer records/s (CPU; 10)", "spread": {"median": 20_000.0}},
-                    {"name": "producer CPU per tweet, x", "spread": {"median": 60.0}},
+                    {"key": "transformer_records_per_second", "spread": {"median": 20_000.0}},
+                    {"key": "producer_cpu_us_per_tweet", "spread": {"median": 60.0}},
                     {
-                        "name": "consumer write units per new tweet (10-record batch)",
+                        "key": "consumer_write_units_per_new_tweet",
                         "spread": {"median": 2.1},
                         "details": {"tweet_item_units": 2.0},
                     },
@@ -617,23 +617,26 @@ def test_the_defaults_are_the_last_measured_figures_and_say_so() -> None:
     assert "the plan's default) | 527 µs |" in performance
 
 
-def test_the_consumer_cpu_is_the_botocore_figure_read_by_its_own_name(tmp_path: Path) -> None:
+def test_the_consumer_cpu_is_the_botocore_figure_read_by_its_key(tmp_path: Path) -> None:
     """Every PutItem is signed and serialised by botocore in the function: the plan sizes the
-    consumer with that figure, never with the in-memory one listed before it."""
+    consumer with that figure, never with the in-memory one listed before it, and finds it by
+    its key whatever its label says."""
     report = tmp_path / "bench.json"
     in_memory = {
-        "name": "consumer CPU per record (10,000-record batch)",
+        "key": "consumer_cpu_us_per_record",
+        "name": "consumer CPU per record with botocore? no: in memory (10,000-record batch)",
         "spread": {"median": 47.2},
     }
     with_botocore = {
-        "name": "consumer CPU per record with botocore (HTTP answered in memory, 2,000 records)",
+        "key": "consumer_cpu_us_per_record_with_botocore",
+        "name": "relabelled",
         "spread": {"median": 600.0},
     }
     report.write_text(json.dumps({"measured_at": "x", "figures": [in_memory, with_botocore]}))
     assert load_measured(report).consumer_cpu_us_per_record == 600.0
     report.write_text(json.dumps({"measured_at": "x", "figures": [in_memory]}))
     assert load_measured(report) == MEASURED_DEFAULTS
-    producer = {"name": "producer CPU per tweet, x", "spread": {"median": 60.0}}
+    producer = {"key": "producer_cpu_us_per_tweet", "spread": {"median": 60.0}}
     report.write_text(json.dumps({"measured_at": "x", "figures": [in_memory, producer]}))
     partial = load_measured(report)
     assert partial.consumer_cpu_us_per_record == MEASURED_DEFAULTS.consumer_cpu_us_per_record

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.tweet_record.tweet_samples import LAKE_COLUMNS
 
 from tweet_record import encode_stream_record, parse_stream_record
 from tweet_record.items import (
@@ -21,7 +22,7 @@ from tweet_record.items import (
     watermark_attribute,
 )
 from tweet_record.lake import lake_row
-from tweet_record.schema import ACCEPTED_SCHEMAS, LAKE_COLUMNS
+from tweet_record.schema import ACCEPTED_SCHEMAS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCS = REPO_ROOT / "docs"

@@ -103,31 +103,6 @@ def test_grant_on_one_table_does_not_reach_another(aws: Aws) -> None:
         dynamodb.put_item(TableName=other, Item=item("a"))
 
 
-def test_transaction_items_are_authorised_as_their_own_actions(aws: Aws) -> None:
-    """DynamoDB Developer Guide, "Using IAM with DynamoDB transactions": TransactWriteItems needs
-    the permission of each item's action (PutItem, UpdateItem, DeleteItem, ConditionCheckItem)."""
-    name = create_table(aws)
-    client, _ = role_session(aws, allow(["dynamodb:PutItem"], [table_arn(name)]))
-    dynamodb = client("dynamodb")
-
-    dynamodb.transact_write_items(TransactItems=[{"Put": {"TableName": name, "Item": item("a")}}])
-    with pytest.raises(ClientError, match="perform: dynamodb:UpdateItem on resource"):
-        dynamodb.transact_write_items(
-            TransactItems=[
-                {"Put": {"TableName": name, "Item": item("b")}},
-                {
-                    "Update": {
-                        "TableName": name,
-                        "Key": item("a"),
-                        "UpdateExpression": "SET n = :n",
-                        "ExpressionAttributeValues": {":n": {"N": "1"}},
-                    }
-                },
-            ]
-        )
-    assert "Item" not in aws.client("dynamodb").get_item(TableName=name, Key=item("b"))
-
-
 def test_explicit_deny_wins_over_an_allow(aws: Aws) -> None:
     name = create_table(aws)
     client, _ = role_session(

@@ -207,7 +207,7 @@ def test_consumer_without_put_item_is_denied_exactly_that(
     table_arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{deployed['table_name']}"
     runtime, clock = runtime_for(deployed, endpoint, tmp_path, "consumer_function_name")
     log_path = tmp_path / "logs" / f"{consumer}.log"
-    action = "dynamodb:PutItem"  # the conditional Put of the tweet item in its transaction
+    action = "dynamodb:PutItem"  # the conditional put of the tweet item
     with without_action(endpoint, role_name(endpoint, consumer), action), runtime:
         admin(endpoint, "kinesis").put_record(
             StreamName=deployed["stream_name"], Data=tweet_record(), PartitionKey="1"

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.stack_plan import plan_has_changes
 
 from local_aws.moto_server import start_emulator, stop_emulator
 from trendstream_cli import stack
@@ -107,9 +108,9 @@ def test_plan_and_destroy_reuse_the_variables_of_the_apply(
     paths.tfstate.write_text("{}")
 
     monkeypatch.setenv("FAKE_TF_PLAN_EXIT", "2")
-    assert stack.plan_has_changes(endpoint, paths) is True
+    assert plan_has_changes(endpoint, paths) is True
     monkeypatch.setenv("FAKE_TF_PLAN_EXIT", "0")
-    assert stack.plan_has_changes(endpoint, paths) is False
+    assert plan_has_changes(endpoint, paths) is False
     stack.destroy_stack(endpoint, paths)
 
     later = [call for call in recorded_calls(fake_terraform) if call["argv"][1] != "output"][2:]
@@ -125,7 +126,7 @@ def test_a_plan_error_is_not_mistaken_for_changes(
     monkeypatch.setenv("FAKE_TF_PLAN_EXIT", "1")
 
     with pytest.raises(stack.TerraformError, match="terraform plan exited with 1"):
-        stack.plan_has_changes("http://127.0.0.1:4999", paths)
+        plan_has_changes("http://127.0.0.1:4999", paths)
 
 
 def test_failed_up_stops_the_emulator_and_keeps_no_state(
@@ -200,7 +201,7 @@ def test_up_plans_no_changes_and_down_leaves_nothing(tmp_path: Path) -> None:
         assert outputs["table_name"] == "trendstream-local-EventData"
         assert outputs["consumer_function_name"] == "trendstream-local-consumer"
         assert stack.read_outputs(paths) == outputs
-        assert stack.plan_has_changes(endpoint, paths) is False
+        assert plan_has_changes(endpoint, paths) is False
     finally:
         stack.down(paths)
 

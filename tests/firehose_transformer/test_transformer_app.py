@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.tweet_record.tweet_samples import (
     FETCHED_AT,
+    LAKE_COLUMNS,
     firehose_event,
     load_event,
     record_bytes,
@@ -31,7 +32,6 @@ from firehose_transformer.transform import (
 )
 from tweet_record import build_stream_record, encode_stream_record, make_topic, parse_stream_record
 from tweet_record.items import tweet_item
-from tweet_record.schema import LAKE_COLUMNS
 from tweet_record.sentiment import OffEngine, VaderEngine
 
 

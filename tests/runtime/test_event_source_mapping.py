@@ -493,7 +493,7 @@ def test_a_sequence_number_the_shard_does_not_hold_is_refused(
     shard = "shardId-000000000000"
 
     foreign = ShardReader(
-        clients("kinesis"),
+        clients,
         stream_arn,
         shard,
         "LATEST",
@@ -505,7 +505,7 @@ def test_a_sequence_number_the_shard_does_not_hold_is_refused(
         foreign.open()
 
     own = ShardReader(
-        clients("kinesis"),
+        clients,
         stream_arn,
         shard,
         "LATEST",

@@ -16,6 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
+from tests.stack_plan import plan_has_changes
 from tests.terraform.iam_policies import identity_policies, policy_violations
 
 from local_aws.moto_server import EmulatorHandle
@@ -344,7 +345,7 @@ def test_readme_secret_commands_keep_the_stack_key_and_the_next_plan_empty(
             ParameterFilters=[{"Key": "Name", "Values": [f"{SSM_PREFIX}{key}"]}]
         )["Parameters"]
         assert described["KeyId"] == applied.outputs["kms_key_arn"]
-    assert stack.plan_has_changes(applied.endpoint, applied.paths) is False
+    assert plan_has_changes(applied.endpoint, applied.paths) is False
 
 
 def test_destroy_removes_the_stack(applied: AppliedStack) -> None:

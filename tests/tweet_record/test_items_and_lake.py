@@ -1,7 +1,7 @@
 import json
 
 import pytest
-from tests.tweet_record.tweet_samples import record_bytes, record_dict
+from tests.tweet_record.tweet_samples import LAKE_COLUMNS, record_bytes, record_dict
 
 from tweet_record import parse_stream_record
 from tweet_record.items import (
@@ -13,7 +13,6 @@ from tweet_record.items import (
     tweet_item,
 )
 from tweet_record.lake import encode_lake_line, lake_row
-from tweet_record.schema import LAKE_COLUMNS
 
 
 def test_tweet_item_has_the_contract_keys_and_attributes() -> None:

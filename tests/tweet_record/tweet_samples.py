@@ -11,6 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from tweet_record import build_stream_record, encode_stream_record, make_topic, with_sentiment
+from tweet_record.schema import LakeRow
+
+LAKE_COLUMNS: tuple[str, ...] = tuple(LakeRow.__annotations__)
+"""Column order of the lake rows, as the Glue table declares it."""
 
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 STREAM_ARN = "arn:aws:kinesis:us-east-1:123456789012:stream/trendstream-local-tweets"

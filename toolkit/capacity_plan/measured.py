@@ -36,12 +36,11 @@ MEASURED_DEFAULTS: Final = Measured(
     source="defaults = the last make bench (2026-11-29, docs/performance.md)",
 )
 
-FIGURE_PREFIXES: Final = {
-    "consumer_cpu_us_per_record": "consumer CPU per record with botocore",
-    "transformer_records_per_s": "transformer records/s",
-    "producer_cpu_us_per_tweet": "producer CPU per tweet",
-    "write_units": "consumer write units per new tweet (",
-}
+CONSUMER_CPU_WITH_BOTOCORE: Final = "consumer_cpu_us_per_record_with_botocore"
+TRANSFORMER_RECORDS_PER_SECOND: Final = "transformer_records_per_second"
+PRODUCER_CPU_PER_TWEET: Final = "producer_cpu_us_per_tweet"
+CONSUMER_WRITE_UNITS: Final = "consumer_write_units_per_new_tweet"
+"""The keys of the bench figures the plan reads (bench/ writes them; labels are for readers)."""
 
 
 FIGURE_FIELDS: Final = (
@@ -52,12 +51,11 @@ FIGURE_FIELDS: Final = (
 )
 
 
-def _median(figures: list[dict[str, Any]], prefix: str) -> tuple[float, dict[str, Any]] | None:
+def _median(figures: list[dict[str, Any]], key: str) -> tuple[float, dict[str, Any]] | None:
     for figure in figures:
         spread = figure.get("spread") or {}
         value = spread.get("median")
-        name = str(figure.get("name", ""))
-        if name.startswith(prefix) and isinstance(value, int | float) and value > 0:
+        if figure.get("key") == key and isinstance(value, int | float) and value > 0:
             return float(value), dict(figure.get("details") or {})
     return None
 
@@ -70,16 +68,16 @@ def load_measured(report: Path = BENCH_REPORT) -> Measured:
     except (OSError, ValueError, KeyError, TypeError):
         return MEASURED_DEFAULTS
     found: dict[str, float] = {}
-    consumer = _median(figures, FIGURE_PREFIXES["consumer_cpu_us_per_record"])
+    consumer = _median(figures, CONSUMER_CPU_WITH_BOTOCORE)
     if consumer:
         found["consumer_cpu_us_per_record"] = consumer[0]
-    transformer = _median(figures, FIGURE_PREFIXES["transformer_records_per_s"])
+    transformer = _median(figures, TRANSFORMER_RECORDS_PER_SECOND)
     if transformer:
         found["transformer_cpu_us_per_record"] = 1e6 / transformer[0]
-    producer = _median(figures, FIGURE_PREFIXES["producer_cpu_us_per_tweet"])
+    producer = _median(figures, PRODUCER_CPU_PER_TWEET)
     if producer:
         found["producer_cpu_us_per_tweet"] = producer[0]
-    units = _median(figures, FIGURE_PREFIXES["write_units"])
+    units = _median(figures, CONSUMER_WRITE_UNITS)
     item_units = units[1].get("tweet_item_units") if units else None
     if isinstance(item_units, int | float) and item_units > 0:
         found["tweet_item_wru"] = float(item_units)

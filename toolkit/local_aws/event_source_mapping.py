@@ -48,6 +48,7 @@ from local_aws.kinesis_reader import (
     ShardCheckpointStore,
     ShardReader,
     ShardRecord,
+    SigningClients,
     list_shard_ids,
     stream_identity,
 )
@@ -112,7 +113,6 @@ class MappingStats:
     records_succeeded: int = 0
     records_discarded: int = 0
     invocations: int = 0
-    failed_invocations: int = 0
     millis_behind_latest: dict[str, int] = field(default_factory=dict)
 
 
@@ -322,13 +322,10 @@ class ShardPoller:
                 if fault_plan.redeliver_batch(self._stats.invocations):  # fault-injection hook
                     self._pending.appendleft(_Batch(batch.records))
                 return
-            self._stats.failed_invocations += 1
             if isinstance(failed, int) and failed > 0:
                 self._stats.records_succeeded += failed
                 self._checkpoint_after(batch.records[failed - 1])
                 batch.records = batch.records[failed:]
-        else:
-            self._stats.failed_invocations += 1
         self.consecutive_failures += 1
         if self._retries_exhausted(batch):
             self._discard(batch.records, batch, "RetryAttemptsExhausted")
@@ -401,7 +398,7 @@ class KinesisEventSourceMapping:
         self,
         config: MappingConfig,
         lambda_service: LambdaService,
-        session_factory: Callable[[str], Any],
+        session_factory: SigningClients,
         *,
         state_dir: Path,
         clock: Clock,
@@ -422,7 +419,7 @@ class KinesisEventSourceMapping:
             ShardPoller(
                 config,
                 ShardReader(
-                    kinesis,
+                    session_factory,
                     config.stream_arn,
                     shard_id,
                     config.starting_position,

@@ -7,7 +7,7 @@ patched and every hook is a no-op. Faults fire on counters, never at random, so 
 reproduces with the same plan. Every section is optional::
 
     {
-      "dynamodb": {"batch_write_unprocessed_every": 7, "throttle_every": 11, "max": 40},
+      "dynamodb": {"throttle_every": 11, "max": 40},
       "kinesis": {"put_records_fail_every": 9, "max": 200},
       "lambda": {
         "consumer": {"crash_at_invocations": [5], "crash_on_partition_keys": []},
@@ -18,19 +18,19 @@ reproduces with the same plan. Every section is optional::
 
 Emulator side (:mod:`local_aws.moto_patches.faults`):
 
-* ``dynamodb.throttle_every`` N: every Nth DynamoDB write call (``PutItem``, ``UpdateItem``,
-  ``BatchWriteItem``, ``TransactWriteItems``: the consumer's puts and stats updates, and the
-  producer's checkpoint updates) is refused with ``ProvisionedThroughputExceededException``
-  (HTTP 400, nothing written), the error botocore retries and then raises.
-* ``dynamodb.batch_write_unprocessed_every`` N: every Nth ``BatchWriteItem`` call that was not
-  throttled writes only the first half of its items and hands the rest back in
-  ``UnprocessedItems``.
+* ``dynamodb.throttle_every`` N: every Nth DynamoDB write call (``PutItem`` and ``UpdateItem``,
+  the only writes the stack makes: the consumer's puts and stats updates, and the producer's
+  checkpoint updates) is refused with ``ProvisionedThroughputExceededException`` (HTTP 400,
+  nothing written), the error botocore retries and then raises.
 * ``kinesis.put_records_fail_every`` N: every Nth ``PutRecords`` entry (counted over all calls) is
   not written and answered with ``ErrorCode: ProvisionedThroughputExceededException`` (HTTP 200,
   ``FailedRecordCount`` set). A given record (partition key + data) is failed at most once, so a
   producer's bounded resend always lands it: the fault exercises the resend path without
   turning into data loss that would only test the retry budget.
 * ``max`` in a section caps how many faults of that section fire in all (absent: no cap).
+
+A key the plan does not know, in any section, is an error: a misspelt fault never silently
+does nothing.
 
 Runtime side (hooks in :mod:`local_aws.lambda_service` and
 :mod:`local_aws.event_source_mapping`):
@@ -72,8 +72,6 @@ THROTTLE_CODE = "ProvisionedThroughputExceededException"
 
 # Fault kinds as counted in the fired files.
 DYNAMODB_THROTTLE = "dynamodb.throttle"
-DYNAMODB_UNPROCESSED_CALLS = "dynamodb.batch_write_unprocessed_calls"
-DYNAMODB_UNPROCESSED_ITEMS = "dynamodb.batch_write_unprocessed_items"
 KINESIS_FAILED_ENTRIES = "kinesis.put_records_failed_entries"
 LAMBDA_CRASH = "lambda.crash"
 LAMBDA_TIMEOUT = "lambda.timeout"
@@ -113,17 +111,21 @@ def _invocations(section: Mapping[str, Any], name: str, where: str) -> frozenset
     return frozenset(value)
 
 
-def _section(document: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+def _section(
+    document: Mapping[str, Any], name: str, known: frozenset[str] | None = None
+) -> Mapping[str, Any]:
     section = document.get(name, {})
     if not isinstance(section, dict):
         raise FaultPlanError(f"{name} must be an object")
+    unknown = set(section) - known if known is not None else set()
+    if unknown:
+        raise FaultPlanError(f"unknown keys in {name}: {sorted(unknown)}")
     return section
 
 
 @dataclass(frozen=True)
 class DynamoDBFaults:
     throttle_every: int = 0
-    batch_write_unprocessed_every: int = 0
     max: int | None = None
 
 
@@ -157,13 +159,16 @@ class FaultPlan:
         unknown = set(document) - known
         if unknown:
             raise FaultPlanError(f"unknown fault plan sections: {sorted(unknown)}")
-        dynamodb = _section(document, "dynamodb")
-        kinesis = _section(document, "kinesis")
+        dynamodb = _section(document, "dynamodb", frozenset({"throttle_every", "max"}))
+        kinesis = _section(document, "kinesis", frozenset({"put_records_fail_every", "max"}))
         functions = {}
         for name, faults in _section(document, "lambda").items():
-            if not isinstance(faults, dict):
-                raise FaultPlanError(f"lambda.{name} must be an object")
             where = f"lambda.{name}"
+            if not isinstance(faults, dict):
+                raise FaultPlanError(f"{where} must be an object")
+            unknown = set(faults) - set(FunctionFaults.__dataclass_fields__)
+            if unknown:
+                raise FaultPlanError(f"unknown keys in {where}: {sorted(unknown)}")
             keys = faults.get("crash_on_partition_keys", [])
             if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
                 raise FaultPlanError(f"{where}.crash_on_partition_keys must be a list of strings")
@@ -172,13 +177,12 @@ class FaultPlan:
                 timeout_at_invocations=_invocations(faults, "timeout_at_invocations", where),
                 crash_on_partition_keys=frozenset(keys),
             )
-        mapping = _section(document, "event_source_mapping")
+        mapping = _section(
+            document, "event_source_mapping", frozenset({"redeliver_batch_at_invocations"})
+        )
         return cls(
             dynamodb=DynamoDBFaults(
                 throttle_every=_non_negative_int(dynamodb, "throttle_every", "dynamodb"),
-                batch_write_unprocessed_every=_non_negative_int(
-                    dynamodb, "batch_write_unprocessed_every", "dynamodb"
-                ),
                 max=_optional_max(dynamodb, "dynamodb"),
             ),
             kinesis=KinesisFaults(
@@ -232,7 +236,6 @@ class FaultInjector:
         self._lock = threading.Lock()
         self.fired: Counter[str] = Counter()
         self._dynamodb_calls = 0
-        self._batch_writes = 0
         self._dynamodb_fired = 0
         self._kinesis_entries = 0
         self._kinesis_fired = 0
@@ -264,22 +267,6 @@ class FaultInjector:
             self._dynamodb_fired += 1
             self._record(DYNAMODB_THROTTLE)
             return True
-
-    def unprocessed_count(self, item_count: int) -> int:
-        """How many trailing items of this BatchWriteItem call to hand back unprocessed."""
-        faults = self.plan.dynamodb
-        with self._lock:
-            self._batch_writes += 1
-            every = faults.batch_write_unprocessed_every
-            if not every or self._batch_writes % every or item_count == 0:
-                return 0
-            if not self._under(faults.max, self._dynamodb_fired):
-                return 0
-            self._dynamodb_fired += 1
-            handed_back = max(1, item_count // 2)
-            self._record(DYNAMODB_UNPROCESSED_CALLS)
-            self._record(DYNAMODB_UNPROCESSED_ITEMS, handed_back)
-            return handed_back
 
     def put_records_failures(self, entries: Sequence[tuple[str, str]]) -> set[int]:
         """Indexes of the PutRecords entries (partition key, base64 data) to fail."""

@@ -41,7 +41,7 @@ import string
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -56,6 +56,7 @@ from local_aws.kinesis_reader import (
     ShardCheckpointStore,
     ShardReader,
     ShardRecord,
+    SigningClients,
     list_shard_ids,
     stream_identity,
 )
@@ -273,13 +274,11 @@ class DeliveryStreamConfig:
 class FirehoseDeliveryStats:
     """Counters for the progress display."""
 
-    records_read: int = 0
     records_delivered: int = 0
     records_dropped: int = 0
     records_failed: int = 0
     objects_written: int = 0
     processor_invocations: int = 0
-    processor_errors: int = 0
     millis_behind_latest: dict[str, int] = field(default_factory=dict)
 
 
@@ -330,7 +329,7 @@ class FirehoseDeliveryStream:
         self,
         config: DeliveryStreamConfig,
         lambda_service: LambdaService | None,
-        session_factory: Callable[[str], Any],
+        session_factory: SigningClients,
         *,
         state_dir: Path,
         clock: Clock,
@@ -359,7 +358,7 @@ class FirehoseDeliveryStream:
         )
         self._readers = [
             ShardReader(
-                kinesis,
+                session_factory,
                 config.source_stream_arn,
                 shard_id,
                 "LATEST",
@@ -416,7 +415,6 @@ class FirehoseDeliveryStream:
             if not records:
                 continue
             worked = True
-            self.stats.records_read += len(records)
             self._last_read[reader.shard_id] = records[-1].sequence_number
             for record in records:
                 if self.config.processor_arn:
@@ -515,7 +513,6 @@ class FirehoseDeliveryStream:
         records = [record for _, record in batch]
         by_id = dict(batch)
         self.stats.processor_invocations += attempts
-        self.stats.processor_errors += attempts - (result.function_error is None)
         if result.function_error is not None:
             message = f"{result.error_type}: {result.payload.get('errorMessage', '')}"
             code = INVOKE_ACCESS_DENIED if result.error_type == INVOKE_ACCESS_DENIED else None

@@ -27,12 +27,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import urllib3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from botocore.credentials import Credentials
 
 MAX_GET_RECORDS = 10_000
 
@@ -165,6 +168,14 @@ def _as_epoch(moment: datetime | float | str) -> float:
     return float(moment)
 
 
+class SigningClients(Protocol):
+    """boto3 clients of one session (``clients("kinesis")``) and the credentials they sign with."""
+
+    def __call__(self, service: str) -> Any: ...
+
+    def credentials(self) -> Credentials: ...
+
+
 class GetRecordsError(RuntimeError):
     """GetRecords answered with an error; ``code`` is the AWS error code."""
 
@@ -181,11 +192,12 @@ class WireGetRecords:
     already carries, so parsing dominated a read. Other calls still go through boto3.
     """
 
-    def __init__(self, kinesis: Any) -> None:
+    def __init__(self, clients: SigningClients) -> None:
+        kinesis = clients("kinesis")
         self._url = kinesis.meta.endpoint_url
         self._region = kinesis.meta.region_name
-        # The client's own credentials, so the request is signed exactly as boto3 would sign it.
-        self._credentials = kinesis._request_signer._credentials
+        # The session's credentials, the client's own: signed as boto3 would sign the request.
+        self._credentials = clients.credentials()
         self._http = urllib3.PoolManager(maxsize=4)
 
     def __call__(self, shard_iterator: str, limit: int, stream_arn: str) -> dict[str, Any]:
@@ -231,7 +243,7 @@ class ShardReader:
 
     def __init__(
         self,
-        kinesis: Any,
+        clients: SigningClients,
         stream_arn: str,
         shard_id: str,
         starting_position: str,
@@ -239,13 +251,13 @@ class ShardReader:
         starting_timestamp: datetime | None = None,
         checkpoint: ShardCheckpoint | None = None,
     ) -> None:
-        self._kinesis = kinesis
+        self._kinesis = clients("kinesis")
         self._stream_arn = stream_arn
         self.shard_id = shard_id
         self._starting_position = starting_position
         self._starting_timestamp = starting_timestamp
         self._checkpoint = checkpoint
-        self._get_records = WireGetRecords(kinesis)
+        self._get_records = WireGetRecords(clients)
         self._iterator: str | None = None
         self._last_read: str | None = None
         self.millis_behind_latest = 0

@@ -46,7 +46,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import urllib3
@@ -59,6 +59,9 @@ from local_aws.eventbridge import EventBridgeScheduler
 from local_aws.firehose import FirehoseDeliveryStream, describe_delivery_stream
 from local_aws.lambda_service import LambdaService, ServiceStoppedError
 from local_aws.moto_server import emulator_environment, role_environment
+
+if TYPE_CHECKING:
+    from botocore.credentials import Credentials
 
 logger = logging.getLogger(__name__)
 
@@ -82,13 +85,34 @@ _ZIP_NAMES = {
 }
 
 
+class EmulatorClients:
+    """boto3 clients for the emulator, one per service (low-level clients are thread safe), and
+    the credentials of the session they come from."""
+
+    def __init__(self, endpoint: str, session: boto3.session.Session) -> None:
+        self._endpoint = endpoint
+        self._session = session
+        self._lock = threading.Lock()
+        self._made: dict[str, Any] = {}
+
+    def __call__(self, service: str) -> Any:
+        with self._lock:
+            if service not in self._made:
+                self._made[service] = self._session.client(service, endpoint_url=self._endpoint)  # type: ignore[call-overload]
+            return self._made[service]
+
+    def credentials(self) -> Credentials:
+        credentials = self._session.get_credentials()
+        if credentials is None:
+            raise RuntimeError("the emulator session has no credentials")
+        return credentials
+
+
 def client_factory(
     endpoint: str, region: str = REGION, environment: Mapping[str, str] | None = None
-) -> Callable[[str], Any]:
-    """boto3 clients for the emulator, one per service (low-level clients are thread safe).
-
-    With the admin's credentials unless ``environment`` holds others (``role_environment``).
-    """
+) -> EmulatorClients:
+    """Clients with the admin's credentials unless ``environment`` holds others
+    (``role_environment``)."""
     environment = environment or emulator_environment(endpoint)
     session = boto3.session.Session(
         aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
@@ -96,16 +120,7 @@ def client_factory(
         aws_session_token=environment.get("AWS_SESSION_TOKEN"),
         region_name=region,
     )
-    lock = threading.Lock()
-    made: dict[str, Any] = {}
-
-    def make(service: str) -> Any:
-        with lock:
-            if service not in made:
-                made[service] = session.client(service, endpoint_url=endpoint)  # type: ignore[call-overload]
-            return made[service]
-
-    return make
+    return EmulatorClients(endpoint, session)
 
 
 class RuntimeAlreadyRunningError(RuntimeError):
@@ -298,7 +313,7 @@ class LocalRuntime:
                 rule_filter=lambda rule: _targets(events, rule["Name"], producer_arn),
             )
 
-    def _role_clients(self, role_arn: str, session_name: str) -> Callable[[str], Any]:
+    def _role_clients(self, role_arn: str, session_name: str) -> EmulatorClients:
         environment = role_environment(self._endpoint, role_arn, session_name)
         return client_factory(self._endpoint, REGION, environment)
 

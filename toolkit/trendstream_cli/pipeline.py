@@ -13,11 +13,10 @@ from typing import Any
 
 import boto3
 
-from consumer.quarantine import QUARANTINE_PREFIX as CONSUMER_QUARANTINE_PREFIX
+from consumer.quarantine import QUARANTINE_PREFIX as CONSUMER_QUARANTINE
+from tweet_record.lake import ERRORS_PREFIX, TWEETS_PREFIX
 
-TWEETS_PREFIX = "tweets/"
-ERRORS_PREFIX = "errors/"
-QUARANTINE_PREFIX = f"{CONSUMER_QUARANTINE_PREFIX}/"
+CONSUMER_QUARANTINE_PREFIX = f"{CONSUMER_QUARANTINE}/"
 """Where the consumer quarantines records (its own constant), as an S3 listing prefix."""
 
 
@@ -66,7 +65,7 @@ class PipelineReader:
             lake_lines=sum(self._line_count(key) for key in lake_objects),
             lake_objects=len(lake_objects),
             error_records=sum(self._line_count(key) for key in self._objects(ERRORS_PREFIX)),
-            quarantined=sum(1 for _ in self._objects(QUARANTINE_PREFIX)),
+            quarantined=sum(1 for _ in self._objects(CONSUMER_QUARANTINE_PREFIX)),
             topic_counts=dict(topic_counts),
         )
 

@@ -44,6 +44,7 @@ from trendstream_cli.lake_sql import (
     read_only_sql,
 )
 from trendstream_cli.outputs import StackOutputsError, add_stack_arguments, load_stack_outputs
+from tweet_record.lake import TWEETS_PREFIX
 
 if TYPE_CHECKING:
     from mypy_boto3_athena import AthenaClient
@@ -70,7 +71,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-LAKE_PREFIX = "tweets/"
 BATCH_GET_NAMED_QUERY_MAX = 50
 DOWNLOAD_WORKERS = 8
 GZIP_MAGIC = b"\x1f\x8b"
@@ -139,7 +139,7 @@ def describe_lake_table(glue: GlueClient, database: str, table: str) -> LakeTabl
         raise StackError(f"Glue table {database}.{table}: {error}") from error
     storage = description.get("StorageDescriptor", {})
     location = storage.get("Location", "")
-    bucket, prefix = _split_s3_uri(location) if location else ("", LAKE_PREFIX)
+    bucket, prefix = _split_s3_uri(location) if location else ("", TWEETS_PREFIX)
     serde_parameters = storage.get("SerdeInfo", {}).get("Parameters", {})
     return LakeTable(
         database=database,
@@ -413,7 +413,7 @@ def _with_bucket(table: LakeTable, outputs: Mapping[str, Any]) -> LakeTable:
     """A table without a location reads the contract's lake layout in the stack's bucket."""
     if "lake_bucket" not in outputs:
         raise StackError(f"Glue table {table.database}.{table.name} has no location")
-    return dataclasses.replace(table, bucket=str(outputs["lake_bucket"]), prefix=LAKE_PREFIX)
+    return dataclasses.replace(table, bucket=str(outputs["lake_bucket"]), prefix=TWEETS_PREFIX)
 
 
 # ---------------------------------------------------------------------------------------------

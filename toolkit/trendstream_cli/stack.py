@@ -49,7 +49,6 @@ _LOG_TAIL_LINES = 60
 PARALLELISM = 32
 """Terraform's default of 10 concurrent operations leaves resources queued behind the provider's
 fixed waits (S3 lifecycle, SQS, Kinesis, KMS); the emulator serves far more than 10 at once."""
-_PLAN_NO_CHANGES, _PLAN_HAS_CHANGES = 0, 2
 
 
 MIN_PORT, MAX_PORT = 1, 65535
@@ -210,18 +209,6 @@ def destroy_stack(
         on_progress=on_progress,
     )
     logger.info("terraform destroy finished in %.1fs", time.monotonic() - started)
-
-
-def plan_has_changes(endpoint: str, paths: StackPaths) -> bool:
-    """True when `terraform plan` would change anything (`-detailed-exitcode` 2)."""
-    _ensure_initialised(endpoint, paths)
-    status = _terraform(
-        ["plan", "-detailed-exitcode", "-lock=false", *_stack_arguments(endpoint, paths)],
-        endpoint,
-        paths,
-        accepted=(_PLAN_NO_CHANGES, _PLAN_HAS_CHANGES),
-    )
-    return status == _PLAN_HAS_CHANGES
 
 
 def read_outputs(paths: StackPaths) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from rich.console import Console
 from rich.table import Table
 
 from trendstream_cli.outputs import StackOutputsError, add_stack_arguments, load_stack_outputs
+from tweet_record.lake import LAKE_PREFIXES, TWEETS_PREFIX
 
 if TYPE_CHECKING:
     from mypy_boto3_athena import AthenaClient
@@ -49,7 +50,6 @@ if TYPE_CHECKING:
 
 Health = Literal["ok", "warn", "fail"]
 
-LAKE_PREFIXES = ("tweets/", "errors/", "quarantine/")
 DEFAULT_SCAN_LIMIT = 10_000
 """Items a `Select=COUNT` scan reads at most: exact on a local table, bounded cost on a big one."""
 ITERATOR_AGE_WINDOW = dt.timedelta(minutes=10)
@@ -156,7 +156,7 @@ def check_lake(s3: S3Client, bucket: str) -> list[Check]:
             for item in page.get("Contents", []):
                 objects += 1
                 size += item.get("Size", 0)
-        health: Health = "warn" if prefix != "tweets/" and objects else "ok"
+        health: Health = "warn" if prefix != TWEETS_PREFIX and objects else "ok"
         detail = f"{objects} object{'' if objects == 1 else 's'}, {_human_bytes(size)}"
         checks.append(Check("s3 lake", f"s3://{bucket}/{prefix}", health, detail))
     return checks

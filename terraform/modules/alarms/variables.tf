@@ -12,11 +12,6 @@ variable "alarm_email" {
   description = "Address subscribed to the alarm topic (confirmation required); null for none."
   type        = string
   default     = null
-
-  validation {
-    condition     = var.alarm_email == null || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alarm_email))
-    error_message = "alarm_email must be an e-mail address or null."
-  }
 }
 
 variable "function_names" {
@@ -62,11 +57,6 @@ variable "producer_idle_alarm_runs" {
   description = "Consecutive runs without a fetched tweet before producer-no-tweets fires."
   type        = number
   default     = 3
-
-  validation {
-    condition     = var.producer_idle_alarm_runs >= 1 && floor(var.producer_idle_alarm_runs) == var.producer_idle_alarm_runs
-    error_message = "producer_idle_alarm_runs must be a whole number of at least 1."
-  }
 }
 
 variable "http_api" {
@@ -92,11 +82,6 @@ variable "iterator_age_threshold_ms" {
   description = "Consumer lag, in milliseconds, above which the stack alarms."
   type        = number
   default     = 60000
-
-  validation {
-    condition     = var.iterator_age_threshold_ms > 0
-    error_message = "iterator_age_threshold_ms must be positive."
-  }
 }
 
 variable "data_freshness_threshold_seconds" {

@@ -18,11 +18,6 @@ output "invoke_url" {
   value       = aws_apigatewayv2_stage.this.invoke_url
 }
 
-output "route_keys" {
-  description = "Route keys of the API."
-  value       = sort(keys(aws_apigatewayv2_route.this))
-}
-
 output "access_log_group_name" {
   description = "Log group of the stage's access logs."
   value       = aws_cloudwatch_log_group.this.name

@@ -10,7 +10,7 @@ variable "description" {
 }
 
 variable "function_name" {
-  description = "Lambda function every route invokes (granted to API Gateway)."
+  description = "Lambda function the API's catch-all route invokes (granted to API Gateway)."
   type        = string
 }
 
@@ -28,11 +28,6 @@ variable "cors_allow_origins" {
   description = "Origins allowed to call the API from a browser; empty leaves CORS off (the page is same-origin)."
   type        = list(string)
   default     = []
-
-  validation {
-    condition     = alltrue([for origin in var.cors_allow_origins : origin == "*" || can(regex("^https?://[^/]+$", origin))])
-    error_message = "Each origin is \"*\" or a scheme and host (and port) without a path, e.g. https://example.com."
-  }
 }
 
 variable "cors_max_age_seconds" {
@@ -47,25 +42,15 @@ variable "cors_max_age_seconds" {
 }
 
 variable "throttling_rate_limit" {
-  description = "Steady-state requests per second the stage accepts across all routes."
+  description = "Steady-state requests per second the stage accepts across all paths."
   type        = number
   default     = 50
-
-  validation {
-    condition     = var.throttling_rate_limit > 0
-    error_message = "throttling_rate_limit must be positive."
-  }
 }
 
 variable "throttling_burst_limit" {
   description = "Requests the stage accepts in a burst above the rate."
   type        = number
   default     = 100
-
-  validation {
-    condition     = var.throttling_burst_limit > 0 && floor(var.throttling_burst_limit) == var.throttling_burst_limit
-    error_message = "throttling_burst_limit must be a positive whole number."
-  }
 }
 
 variable "integration_timeout_ms" {

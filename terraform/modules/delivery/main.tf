@@ -3,7 +3,8 @@ locals {
   log_stream_name = "DestinationDelivery"
 
   # Where Firehose writes: delivered records (prefix) and processing failures (error_output_prefix).
-  object_prefixes = ["tweets/", "errors/"]
+  object_prefixes = [var.prefixes.tweets, var.prefixes.errors]
+  partitions      = "year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
 }
 
 resource "aws_cloudwatch_log_group" "this" {
@@ -50,7 +51,7 @@ resource "aws_iam_role_policy" "this" {
         Resource = [var.source_stream_arn]
       },
       {
-        # Firehose writes delivered records under tweets/ and failures under errors/, nothing else.
+        # Firehose writes delivered records and failures under their two prefixes, nothing else.
         Sid      = "WriteLakeObjects"
         Effect   = "Allow"
         Action   = ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
@@ -106,8 +107,8 @@ resource "aws_kinesis_firehose_delivery_stream" "this" {
   extended_s3_configuration {
     role_arn            = aws_iam_role.this.arn
     bucket_arn          = var.bucket_arn
-    prefix              = "tweets/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
-    error_output_prefix = "errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
+    prefix              = "${var.prefixes.tweets}${local.partitions}"
+    error_output_prefix = "${var.prefixes.errors}!{firehose:error-output-type}/${local.partitions}"
     buffering_size      = var.buffering_size_mb
     buffering_interval  = var.buffering_interval_seconds
     compression_format  = var.compression_format

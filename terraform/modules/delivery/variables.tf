@@ -9,8 +9,16 @@ variable "source_stream_arn" {
 }
 
 variable "bucket_arn" {
-  description = "Lake bucket Firehose writes tweets/ and errors/ to."
+  description = "Lake bucket Firehose writes to."
   type        = string
+}
+
+variable "prefixes" {
+  description = "Lake prefixes (the lake module's prefixes output): delivered rows under tweets, processing failures under errors; each ends in a slash."
+  type = object({
+    tweets = string
+    errors = string
+  })
 }
 
 variable "transformer_function_arn" {
@@ -27,33 +35,18 @@ variable "buffering_size_mb" {
   description = "Megabytes Firehose buffers before writing an object."
   type        = number
   default     = 5
-
-  validation {
-    condition     = var.buffering_size_mb >= 1 && var.buffering_size_mb <= 128
-    error_message = "Firehose buffers 1 to 128 MB."
-  }
 }
 
 variable "buffering_interval_seconds" {
   description = "Seconds Firehose buffers before writing an object."
   type        = number
   default     = 300
-
-  validation {
-    condition     = var.buffering_interval_seconds >= 0 && var.buffering_interval_seconds <= 900
-    error_message = "Firehose buffers 0 to 900 seconds."
-  }
 }
 
 variable "compression_format" {
   description = "Compression of the objects written (Athena reads each of these)."
   type        = string
   default     = "GZIP"
-
-  validation {
-    condition     = contains(["UNCOMPRESSED", "GZIP"], var.compression_format)
-    error_message = "compression_format must be UNCOMPRESSED or GZIP (the JSON SerDe reads both)."
-  }
 }
 
 variable "log_retention_days" {
@@ -65,11 +58,6 @@ variable "log_retention_days" {
 variable "region" {
   description = "Region of the stack: names the services (kms:ViaService) that may use the key for Firehose."
   type        = string
-
-  validation {
-    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
-    error_message = "region must be a region code such as us-east-1."
-  }
 }
 
 variable "account_id" {

@@ -55,11 +55,6 @@ variable "memory_mb" {
   description = "Memory (and proportional CPU) of the function."
   type        = number
   default     = 256
-
-  validation {
-    condition     = var.memory_mb >= 128 && var.memory_mb <= 10240
-    error_message = "Lambda memory is 128 to 10240 MB."
-  }
 }
 
 variable "reserved_concurrent_executions" {
@@ -117,24 +112,11 @@ variable "log_retention_days" {
   description = "Days the function's logs are kept."
   type        = number
   default     = 30
-
-  validation {
-    condition = contains(
-      [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653],
-      var.log_retention_days,
-    )
-    error_message = "CloudWatch Logs accepts only its fixed retention values (1, 3, 5, 7, 14, 30, 60, 90, ...)."
-  }
 }
 
 variable "region" {
   description = "Region of the function: names the services (kms:ViaService) that may use its key grants."
   type        = string
-
-  validation {
-    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.region))
-    error_message = "region must be a region code such as us-east-1."
-  }
 }
 
 variable "account_id" {

@@ -1,6 +1,12 @@
 locals {
-  tweets_prefix   = "tweets/"
-  tweets_location = "s3://${aws_s3_bucket.this.bucket}/${local.tweets_prefix}"
+  # The lake's layout: Terraform's one copy (the prefixes output); Python's is tweet_record.lake,
+  # and tests/terraform/test_lake_prefixes.py holds the two equal.
+  prefixes = {
+    tweets     = "tweets/"     # Firehose's delivered rows
+    errors     = "errors/"     # Firehose's processing failures
+    quarantine = "quarantine/" # records the consumer could never process
+  }
+  tweets_location = "s3://${aws_s3_bucket.this.bucket}/${local.prefixes.tweets}"
   table_ref       = "\"${aws_glue_catalog_database.this.name}\".\"${aws_glue_catalog_table.tweets.name}\""
 
   # The flattened tweet the transformer writes, one JSON object per line (docs/data-model.md, "The lake").
@@ -181,7 +187,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     status = "Enabled"
 
     filter {
-      prefix = "errors/"
+      prefix = local.prefixes.errors
     }
 
     expiration {
@@ -194,7 +200,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     status = "Enabled"
 
     filter {
-      prefix = "quarantine/"
+      prefix = local.prefixes.quarantine
     }
 
     expiration {
@@ -236,7 +242,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
 
 resource "aws_glue_catalog_database" "this" {
   name        = var.glue_database_name
-  description = "Tweets delivered by Firehose to s3://${aws_s3_bucket.this.bucket}/${local.tweets_prefix}"
+  description = "Tweets delivered by Firehose to s3://${aws_s3_bucket.this.bucket}/${local.prefixes.tweets}"
   tags        = var.tags
 }
 

@@ -8,6 +8,11 @@ output "bucket_arn" {
   value       = aws_s3_bucket.this.arn
 }
 
+output "prefixes" {
+  description = "The lake's top-level prefixes by what they hold: tweets (delivered rows), errors (Firehose's processing failures), quarantine (the consumer's unprocessable records)."
+  value       = local.prefixes
+}
+
 output "glue_database_name" {
   description = "Glue database of the lake."
   value       = aws_glue_catalog_database.this.name

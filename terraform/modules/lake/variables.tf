@@ -23,22 +23,12 @@ variable "error_retention_days" {
   description = "Days Firehose processing failures under errors/ are kept."
   type        = number
   default     = 30
-
-  validation {
-    condition     = var.error_retention_days >= 1
-    error_message = "error_retention_days must be at least 1."
-  }
 }
 
 variable "quarantine_retention_days" {
   description = "Days records the consumer quarantined under quarantine/ are kept."
   type        = number
   default     = 30
-
-  validation {
-    condition     = var.quarantine_retention_days >= 1
-    error_message = "quarantine_retention_days must be at least 1."
-  }
 }
 
 variable "athena_results_retention_days" {
@@ -56,11 +46,6 @@ variable "noncurrent_version_retention_days" {
   description = "Days an overwritten or deleted object version is kept."
   type        = number
   default     = 30
-
-  validation {
-    condition     = var.noncurrent_version_retention_days >= 1
-    error_message = "noncurrent_version_retention_days must be at least 1."
-  }
 }
 
 variable "glue_database_name" {

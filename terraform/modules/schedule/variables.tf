@@ -11,11 +11,6 @@ variable "description" {
 variable "schedule_expression" {
   description = "EventBridge schedule: rate(...) or cron(...)."
   type        = string
-
-  validation {
-    condition     = can(regex("^(rate|cron)\\(.+\\)$", var.schedule_expression))
-    error_message = "schedule_expression must be rate(...) or cron(...)."
-  }
 }
 
 variable "enabled" {

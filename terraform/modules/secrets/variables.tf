@@ -24,11 +24,6 @@ variable "placeholder" {
   description = "Initial value meaning \"not set\"; the producer treats it as a missing credential."
   type        = string
   default     = "SET_ME"
-
-  validation {
-    condition     = length(var.placeholder) > 0
-    error_message = "SSM refuses empty parameter values."
-  }
 }
 
 variable "kms_key_arn" {

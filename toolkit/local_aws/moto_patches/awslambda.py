@@ -10,7 +10,9 @@ moto runs a function in Docker whenever a service it emulates would trigger it: 
 PutRecord(s) for an event source mapping, on DynamoDB stream writes and SQS sends with a mapping,
 on SNS deliveries, log subscription filters, S3 notifications and S3-to-EventBridge rules. There is
 no Docker here, and the stack's own runtime (`local_aws.runtime`) implements event source mapping,
-schedule and Firehose semantics itself, so inside moto these triggers simply do not fire.
+schedule and Firehose semantics itself, so inside moto these triggers simply do not fire. S3
+notifications and EventBridge rules reach Lambda through moto's private `_invoke_awslambda` and
+`_invoke_lambda` functions, the only place those triggers pass through, so those are replaced.
 
 Event source mappings stay fully manageable through the API (create, get, list, update, delete);
 they are only detached from the source object moto would fan out from.

@@ -1,11 +1,10 @@
-"""Emulator-side fault injection: DynamoDB throttling and partial writes, Kinesis partial puts.
+"""Emulator-side fault injection: DynamoDB throttling, Kinesis partial puts.
 
 Installed only when ``TRENDSTREAM_FAULTS`` names a fault plan (see :mod:`local_aws.fault_plan` for
 the plan and what each fault does); otherwise ``apply`` changes nothing. The faults answer
 exactly as AWS does, so the clients' own retry paths are what gets exercised: a throttled
 DynamoDB call is an HTTP 400 ``ProvisionedThroughputExceededException`` with nothing written,
-unprocessed ``BatchWriteItem`` items are really not written, and a failed ``PutRecords`` entry is
-really not put on the stream.
+and a failed ``PutRecords`` entry is really not put on the stream.
 """
 
 from __future__ import annotations
@@ -36,32 +35,6 @@ def _injector() -> fault_plan.FaultInjector:
     return fault_plan.injector("emulator")
 
 
-def _wrap_batch_write_item(original: Any) -> Any:
-    def batch_write_item(self: DynamoHandler) -> Any:
-        if _injector().dynamodb_throttle():
-            raise _ThrottledError
-        requests = [
-            (table_name, request)
-            for table_name, table_requests in self.body["RequestItems"].items()
-            for request in table_requests
-        ]
-        handed_back = _injector().unprocessed_count(len(requests))
-        if not handed_back:
-            return original(self)
-        kept = requests[: len(requests) - handed_back]
-        unprocessed: dict[str, list[Any]] = {}
-        for table_name, request in requests[len(requests) - handed_back :]:
-            unprocessed.setdefault(table_name, []).append(request)
-        self.body["RequestItems"] = {}
-        for table_name, request in kept:
-            self.body["RequestItems"].setdefault(table_name, []).append(request)
-        result = original(self)
-        result.result["UnprocessedItems"] = unprocessed
-        return result
-
-    return batch_write_item
-
-
 def _wrap_throttled(original: Any) -> Any:
     """A write call that is refused, nothing written, when the plan throttles it."""
 
@@ -73,8 +46,8 @@ def _wrap_throttled(original: Any) -> Any:
     return throttled
 
 
-THROTTLED_WRITE_CALLS = ("put_item", "update_item", "transact_write_items")
-"""Besides ``batch_write_item``, which also hands items back unprocessed."""
+THROTTLED_WRITE_CALLS = ("put_item", "update_item")
+"""The DynamoDB writes the stack makes (the consumer's and the producer's)."""
 
 
 def _wrap_put_records(original: Any) -> Any:
@@ -111,9 +84,6 @@ def apply() -> None:
     if _patched or fault_plan.plan_path_from_environment() is None:
         return
     fault_plan.injector("emulator")  # parse the plan now: a bad plan fails the server's start
-    DynamoHandler.batch_write_item = _wrap_batch_write_item(  # type: ignore[method-assign]
-        DynamoHandler.batch_write_item
-    )
     for name in THROTTLED_WRITE_CALLS:
         setattr(DynamoHandler, name, _wrap_throttled(getattr(DynamoHandler, name)))
     KinesisBackend.put_records = _wrap_put_records(  # type: ignore[method-assign]

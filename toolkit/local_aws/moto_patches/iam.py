@@ -11,7 +11,7 @@ the IAM query API's XML whatever the service's protocol.
 Here, for a request signed with an access key the emulator's STS issued:
 
 * the action is the IAM action (`lambda:InvokeFunction` for Invoke, `sqs:SendMessage` for
-  SendMessageBatch, one `dynamodb:PutItem`/`UpdateItem`/... per item of a transaction);
+  SendMessageBatch);
 * the resource is the ARN of what the request acts on (table or index, stream, object, parameter,
   key, queue, topic, function, log stream, delivery stream); a service without resource-level
   permissions, or an action not listed here, is checked against `*`;
@@ -22,13 +22,19 @@ Here, for a request signed with an access key the emulator's STS issued:
 * a refusal answers as the service does: `AccessDeniedException` in JSON (`AccessDenied` in XML
   for S3 and the query protocols), naming principal, action and resource.
 
+The check replaces moto's `ActionAuthenticatorMixin._authenticate_and_authorize_*_action`
+(private, but the one place every moto response passes before it acts; moto has no public hook)
+and reads the action with the response's `_get_action`, as moto's own check does.
+
 Not checked, and why: requests signed with any other key (the administrator's `test`/`test`,
 which Terraform, the CLI and the tests use) are not restricted, as an account's administrator
 is not. Signatures are not verified (the emulator answers loopback only). Resource policies,
 SCPs and permission boundaries are not evaluated here; key policies are, for the KMS calls a
 service makes on a caller's behalf (the `kms` patch, which follows this one). A direct KMS call
 carries no `kms:ViaService`, so one from a role whose KMS grant requires it is refused, as AWS
-refuses it.
+refuses it. DynamoDB transactions are not authorised per item, as AWS does, because the stack
+makes none: a role's `TransactWriteItems` is checked as that action on `*`, which no policy of
+the stack grants, so it is refused.
 """
 
 from __future__ import annotations
@@ -63,14 +69,6 @@ _IAM_ACTIONS = {
     "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
     "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
     "sns:PublishBatch": "sns:Publish",
-}
-# What each item of a DynamoDB transaction is authorised as.
-_TRANSACTION_ITEM_ACTIONS = {
-    "Put": "PutItem",
-    "Update": "UpdateItem",
-    "Delete": "DeleteItem",
-    "ConditionCheck": "ConditionCheckItem",
-    "Get": "GetItem",
 }
 # Services whose protocols (REST-XML, query) answer errors in XML; the others in JSON.
 _XML_SERVICES = frozenset({"s3", "sns", "sts", "iam", "cloudformation", "ec2", "elasticache"})
@@ -255,13 +253,6 @@ def _dynamodb(ctx: RequestContext, action: str, body: Mapping[str, Any]) -> list
             arn = f"arn:{PARTITION}:dynamodb:{ctx.region}:{ctx.account_id}:table/{name}"
         return f"{arn}/index/{index}" if index else arn
 
-    if action in {"TransactWriteItems", "TransactGetItems"}:
-        checks = []
-        for item in body.get("TransactItems", []):
-            kind, operation = next(iter(item.items()))
-            item_action = _TRANSACTION_ITEM_ACTIONS.get(kind, kind)
-            checks.append((f"dynamodb:{item_action}", table(operation.get("TableName", ""))))
-        return checks
     if action in {"BatchWriteItem", "BatchGetItem"}:
         return [(f"dynamodb:{action}", table(name)) for name in body.get("RequestItems", {})]
     if "TableName" in body:

@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from consumer.quarantine import QUARANTINE_PREFIX as CONSUMER_QUARANTINE_PREFIX
+from trendstream_cli.pipeline import CONSUMER_QUARANTINE_PREFIX
 from trendstream_cli.verification.batch import Batch
 from tweet_record.items import topic_pk
+from tweet_record.lake import TWEETS_PREFIX
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -27,9 +28,6 @@ DELETE_BATCH = 25
 CLOCK_SKEW = dt.timedelta(minutes=2)
 """Objects S3 dates this much before the put still count as new (the local clock may be ahead)."""
 GZIP_MAGIC = b"\x1f\x8b"
-LAKE_PREFIX = "tweets/"
-QUARANTINE_PREFIX = f"{CONSUMER_QUARANTINE_PREFIX}/"
-"""Where the consumer quarantines records (its own constant), as an S3 listing prefix."""
 LAKE_MARGIN_SECONDS = 60.0
 LAKE_BUFFERING_FACTOR = 1.5
 """Buffering hints are hints: Firehose may hold data longer when it sees fit."""
@@ -169,7 +167,7 @@ class QuarantineCheck:
     def __init__(
         self, s3: S3Client, bucket: str, batch: Batch, poison: SyntheticPut, since: dt.datetime
     ) -> None:
-        self._objects = _NewObjects(s3, bucket, QUARANTINE_PREFIX, since)
+        self._objects = _NewObjects(s3, bucket, CONSUMER_QUARANTINE_PREFIX, since)
         self._bucket = bucket
         self._batch = batch
         self._poison = poison
@@ -200,7 +198,8 @@ class QuarantineCheck:
         return Observation(
             False,
             f"not yet quarantined ({read} new quarantine objects read)",
-            f"the poison record is not under {QUARANTINE_PREFIX} ({read} new objects read)",
+            f"the poison record is not under {CONSUMER_QUARANTINE_PREFIX} "
+            f"({read} new objects read)",
         )
 
     def _is_poison(self, document: Mapping[str, Any]) -> bool:
@@ -221,7 +220,7 @@ class LakeCheck:
         since: dt.datetime,
         buffered: dt.timedelta = dt.timedelta(0),
     ) -> None:
-        self._objects = _NewObjects(s3, bucket, LAKE_PREFIX, since, buffered)
+        self._objects = _NewObjects(s3, bucket, TWEETS_PREFIX, since, buffered)
         self._topics = {tweet.tweet_id: tweet.topic for tweet in batch.tweets}
         self._lines: Counter[str] = Counter()
         self._keys: set[str] = set()
@@ -246,7 +245,7 @@ class LakeCheck:
             f"{sum(self._lines.values())} lines"
         )
         shortfall = (
-            f"{total - found} of {total} tweets have no line under {LAKE_PREFIX} "
+            f"{total - found} of {total} tweets have no line under {TWEETS_PREFIX} "
             f"({self._objects.read_count} new objects read; does the transformer drop them? "
             "see ALLOWED_LANGUAGES)"
         )
