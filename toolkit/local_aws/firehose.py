@@ -24,6 +24,10 @@ and never evaluates prefix expressions. ``FirehoseDeliveryStream`` reads the con
   default ``yyyy/MM/dd/HH/`` appended, an error prefix without one gets
   ``<error-output-type>/yyyy/MM/dd/HH/``.
 
+Time: both buffer intervals are waits on the runtime's clock, opened and checked on it (compressed
+when the clock runs fast); arrival and attempt times in events, error records and object names are
+wall time, the timeline Kinesis stamps (see :mod:`local_aws.clock`).
+
 The checkpoint of each shard only moves past records that were written (or dropped, or written to
 the error prefix), so a restart redelivers what was buffered (at-least-once, as in AWS).
 """
@@ -39,7 +43,6 @@ import re
 import secrets
 import string
 import threading
-import time
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -564,7 +567,7 @@ class FirehoseDeliveryStream:
 
     def _fail(self, records: list[ShardRecord], attempts: int, code: str, message: str) -> None:
         """Write records that failed processing to the error prefix, raw data kept."""
-        ending = int(time.time() * 1000)  # when the attempt really ended, whatever the clock
+        ending = int(self._clock.wall() * 1000)  # when the attempt really ended, as arrivals
         lines = [
             json.dumps(
                 {

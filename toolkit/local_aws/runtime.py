@@ -12,7 +12,8 @@ runs, each on its own thread:
   ``LOCAL_API_PORT``, :mod:`local_aws.apigateway`).
 
 Time: schedules, batching windows and buffer intervals follow ``clock`` (``clock_speed`` > 1
-runs them faster for a demo); function timeouts and retry back-off are real time.
+runs them faster for a demo); records' ages, function timeouts and retry back-off are real time
+(see :mod:`local_aws.clock`).
 
 ``stop()`` ends every thread and kills every worker process; it runs on exit from
 ``with LocalRuntime(...)`` (Ctrl-C included) and at interpreter exit, and a
@@ -477,7 +478,7 @@ class LocalRuntime:
         """Real seconds until the schedule next fires (None without a schedule)."""
         if self.scheduler is None or not self.scheduler.rules:
             return None
-        return self.scheduler.seconds_until_next() / float(getattr(self.clock, "speed", 1.0))
+        return self.scheduler.seconds_until_next() / self.clock.speed
 
     def _produced(self) -> int:
         """Records put to the stream, from the stream's CloudWatch ``IncomingRecords`` metric."""
