@@ -29,6 +29,8 @@ from local_aws.moto_server import (
     stop_emulator,
 )
 from local_aws.runtime import InstanceLock
+from local_aws.stack_functions import stack_functions
+from trendstream_cli import demo as demo_command
 from trendstream_cli import run as run_command
 from trendstream_cli import stack
 from trendstream_cli.lifecycle import describe_progress
@@ -442,6 +444,7 @@ def test_run_ends_in_one_line_when_the_emulator_dies(
 
 
 def test_the_live_table_shows_the_next_run_and_each_functions_failures() -> None:
+    """Every function the outputs name has its rows, the read API's too (before it is invoked)."""
     stats = {
         "producer_runs_at_start": 1,
         "scheduled_events": 2,
@@ -466,7 +469,13 @@ def test_the_live_table_shows_the_next_run_and_each_functions_failures() -> None
         run_command.progress_table(
             stats,
             12.0,
-            {"producer": "trendstream-local-producer", "consumer": "trendstream-local-consumer"},
+            stack_functions(
+                {
+                    "producer_function_name": "trendstream-local-producer",
+                    "consumer_function_name": "trendstream-local-consumer",
+                    "api_function_name": "trendstream-local-api",
+                }
+            ),
         )
     )
 
@@ -488,6 +497,22 @@ def test_the_live_table_shows_the_next_run_and_each_functions_failures() -> None
     )
     assert rows["consumer failures"] == "0 errors, 0 throttles, 0 to DLQ"
     assert "consumer last error" not in rows
+    assert rows["api invocations"] == "0"
+    assert rows["api failures"] == "0 errors, 0 throttles, 0 to DLQ"
+
+
+def test_the_demo_lists_every_function_of_the_stack_with_its_counts() -> None:
+    functions = stack_functions(
+        {"api_function_name": "trendstream-local-api", "stream_name": "trendstream-local-tweets"}
+    )
+    stats = {"functions": {"trendstream-local-api": {"invocations": 3, "errors": 1}}}
+    console = Console(record=True, width=160)
+
+    console.print(demo_command.functions_table(stats, functions))
+
+    text = console.export_text()
+    assert "api invocations" in text
+    assert "1 errors, 0 throttles, 0 to DLQ" in text
 
 
 def _free_port() -> int:
