@@ -207,7 +207,7 @@ def test_an_interrupted_first_up_leaves_its_emulator_for_up_or_down(
     monkeypatch.setattr(stack, "apply_stack", interrupted)
     try:
         with pytest.raises(KeyboardInterrupt):
-            stack.up(paths, _free_port())
+            stack.up(paths, 0)
         assert stack.running_endpoint(paths) is not None
     finally:
         stack.down(paths)
@@ -226,7 +226,7 @@ def test_a_fresh_emulator_starts_without_the_runtime_state_of_the_last_stack(
         (paths.runtime_dir / kept_or_not).write_text("{}")
     paths.pid_file.write_text("99999999\n")
     try:
-        stack.up(paths, _free_port())
+        stack.up(paths, 0)
     finally:
         stack.down(paths)
 
@@ -249,7 +249,7 @@ def test_up_reports_resources_done_of_total_and_the_wait_in_flight(
     try:
         stack.up(
             paths,
-            _free_port(),
+            0,
             on_progress=lambda p: reported.append((p.total, p.done, p.longest_wait())),
         )
         caplog.set_level(logging.INFO)
@@ -380,7 +380,7 @@ def test_an_interrupted_demo_leaves_no_emulator(
 
     monkeypatch.setattr(stack, "apply_stack", interrupted)
 
-    assert main(["demo", "--state-dir", str(paths.state_dir), "--port", str(_free_port())]) == 130
+    assert main(["demo", "--state-dir", str(paths.state_dir), "--port", "0"]) == 130
 
     [pid] = pids
     assert not Path(f"/proc/{pid}").exists()  # stopped and reaped
@@ -513,12 +513,6 @@ def test_the_demo_lists_every_function_of_the_stack_with_its_counts() -> None:
     text = console.export_text()
     assert "api invocations" in text
     assert "1 errors, 0 throttles, 0 to DLQ" in text
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.mark.emulator

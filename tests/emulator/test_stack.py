@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import stat
 import sys
 import zipfile
@@ -135,7 +134,7 @@ def test_failed_up_stops_the_emulator_and_keeps_no_state(
     monkeypatch.setenv("FAKE_TF_FAIL_APPLY", "1")
 
     with pytest.raises(stack.TerraformError, match="creating Kinesis Stream: boom"):
-        stack.up(paths, free_port())
+        stack.up(paths, 0)
 
     assert not paths.pid_file.exists()
     assert not paths.tfstate.exists()
@@ -167,12 +166,6 @@ def test_running_endpoint_is_found_from_the_pid_file(tmp_path: Path) -> None:
     assert stack.running_endpoint(paths) is None
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def lambda_artifacts(tmp_path: Path) -> dict[str, str]:
     """Use `make build`'s zips when present; otherwise stand-ins (this test never runs them)."""
     build = stack.REPO_ROOT / "build"
@@ -190,7 +183,7 @@ def lambda_artifacts(tmp_path: Path) -> dict[str, str]:
 def test_up_plans_no_changes_and_down_leaves_nothing(tmp_path: Path) -> None:
     paths = stack.StackPaths(tmp_path / "state")
     try:
-        outputs = stack.up(paths, free_port(), extra_vars=lambda_artifacts(tmp_path))
+        outputs = stack.up(paths, 0, extra_vars=lambda_artifacts(tmp_path))
         endpoint = stack.running_endpoint(paths)
         assert endpoint is not None
         pid = int(paths.pid_file.read_text())

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 from rich.console import Console
@@ -94,7 +95,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=60.0,
         help="schedule and buffer time runs this many times faster (default 60: 5 min -> 5 s)",
     )
-    parser.add_argument("--port", type=arguments.port, default=lifecycle.default_port())
+    parser.add_argument(
+        "--port",
+        type=arguments.port_or_any,
+        default=lifecycle.default_port(),
+        help="emulator port (default: $LOCAL_AWS_PORT or 4566; 0: any free port)",
+    )
     parser.add_argument(
         "--state-dir", type=Path, default=stack.default_state_dir() / "demo", help="demo state"
     )
@@ -246,7 +252,7 @@ def run(args: argparse.Namespace) -> int:
         console.print(functions_table(runtime_stats, stack_functions(outputs)))
         print_query(console, outputs)
         console.print(f"\ndemo took {time.monotonic() - started:.0f}s in all")
-        closing_words(console, args.port, str(outputs["table_name"]))
+        closing_words(console, urlsplit(endpoint).port or args.port, str(outputs["table_name"]))
     finally:
         if not args.keep:
             # The emulator keeps every resource in memory: stopping it is the teardown, and
