@@ -260,11 +260,17 @@ def test_a_stopped_emulator_is_said_once(
 
 
 def test_an_unreachable_endpoint_is_one_error_not_one_per_resource(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
 ) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
+    # Bound, never listening, held until the end: connections are refused, and no other test
+    # process can take the port meanwhile.
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    request.addfinalizer(closed.close)
+    closed_port = closed.getsockname()[1]
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{closed_port}")
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     for name, value in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test")):

@@ -9,9 +9,10 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
-from local_aws.moto_server import start_emulator, stop_emulator
+from local_aws.moto_server import emulator_environment, start_emulator, stop_emulator
 from trendstream_cli import stack
 
 CONTRACT_OUTPUTS = {
@@ -166,6 +167,30 @@ def test_running_endpoint_is_found_from_the_pid_file(tmp_path: Path) -> None:
     assert stack.running_endpoint(paths) is None
 
 
+def stack_leftovers(endpoint: str) -> list[str]:
+    """What of the local stack (names `trendstream-local-*`) the emulator still holds."""
+    environment = emulator_environment(endpoint)
+
+    def client(service: str) -> Any:
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=endpoint,
+            region_name=environment["AWS_DEFAULT_REGION"],
+            aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    names = [
+        *client("kinesis").list_streams()["StreamNames"],
+        *client("dynamodb").list_tables()["TableNames"],
+        *(f["FunctionName"] for f in client("lambda").list_functions()["Functions"]),
+        *(b["Name"] for b in client("s3").list_buckets()["Buckets"]),
+        *client("firehose").list_delivery_streams()["DeliveryStreamNames"],
+        *(q.rsplit("/", 1)[1] for q in client("sqs").list_queues().get("QueueUrls", [])),
+    ]
+    return [name for name in names if name.startswith("trendstream-local-")]
+
+
 def lambda_artifacts(tmp_path: Path) -> dict[str, str]:
     """Use `make build`'s zips when present; otherwise stand-ins (this test never runs them)."""
     build = stack.REPO_ROOT / "build"
@@ -194,6 +219,9 @@ def test_up_plans_no_changes_and_down_leaves_nothing(tmp_path: Path) -> None:
         assert outputs["consumer_function_name"] == "trendstream-local-consumer"
         assert stack.read_outputs(paths) == outputs
         assert stack.plan_has_changes(endpoint, paths) is False
+
+        stack.destroy_stack(endpoint, paths)
+        assert stack_leftovers(endpoint) == []
     finally:
         stack.down(paths)
 

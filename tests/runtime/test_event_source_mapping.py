@@ -318,6 +318,9 @@ def test_timeout_is_a_function_error_for_the_mapping(harness: Callable[..., Harn
 
     drain(mapping)
 
+    # The handler ran (and then slept past its second): the timeout was the invocation's, not
+    # a cold start's (Init has its own limit, see test_lambda_service).
+    assert h.batches() == [["poison"]]
     [record] = h.on_failure_records()
     assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
     assert record["requestContext"]["approximateInvokeCount"] == 1
