@@ -48,7 +48,7 @@ from trendstream_cli.lake_sql import (
     read_only_sql,
 )
 from trendstream_cli.outputs import StackOutputsError, add_stack_arguments, load_stack_outputs
-from trendstream_cli.terminal_text import visible
+from trendstream_cli.terminal_text import json_visible, visible
 
 if TYPE_CHECKING:
     from mypy_boto3_athena import AthenaClient
@@ -559,11 +559,12 @@ def render(result: QueryResult, output_format: str, stream: TextIO) -> None:
     characters) is printed as one record per row instead, so no column is squeezed to nothing.
     Values are plain text: a tweet's `[/]` or `[link=...]` is shown, never read as markup, and
     its control characters and escape sequences are shown as escapes (`\\x1b`), never sent to the
-    terminal (JSON escapes them itself; CSV keeps the data exact unless it goes to a terminal).
+    terminal (JSON as `\\u` escapes, the same data; CSV keeps the data exact unless it goes to a
+    terminal).
     """
     if output_format == "json":
         records = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
-        stream.write(_json_dumps(records, indent=2) + "\n")
+        stream.write(json_visible(_json_dumps(records, indent=2)) + "\n")
         return
     if output_format == "csv":
         shown = visible if _is_terminal(stream) else str
@@ -619,9 +620,9 @@ def truncation_note(result: QueryResult) -> str:
     """What a truncated result shows and why (the row or the byte cap)."""
     if result.bound == "bytes":
         return (
-            f"showing the first {len(result.rows)} rows of more: the rows held reached the "
-            f"{DEFAULT_MAX_RESULT_BYTES // MB} MB a local result may weigh (add a LIMIT, or "
-            "select fewer columns)"
+            f"showing the first {len(result.rows)} rows of more: the rows held reached the size "
+            f"a local result may weigh ({DEFAULT_MAX_RESULT_BYTES // MB} MB by default; add a "
+            "LIMIT, or select fewer columns)"
         )
     return (
         f"showing the first {len(result.rows)} rows of more (add a LIMIT, or --max-rows for more)"

@@ -23,3 +23,9 @@ def visible(text: str) -> str:
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def json_visible(json_text: str) -> str:
+    """JSON text with those characters as JSON `\\u` escapes: the same data once parsed (JSON
+    escapes C0 itself, not DEL, C1 or the bidirectional controls), nothing raw on a terminal."""
+    return _INVISIBLE.sub(lambda match: f"\\u{ord(match.group()):04x}", json_text)
