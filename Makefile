@@ -135,7 +135,7 @@ outputs: ## The deployed stack's Terraform outputs as JSON (ENV=dev|prod)
 
 .PHONY: verify
 verify: $(VENV_STAMP) ## Prove a deployed stack end to end (ENV=dev|prod on AWS, ENV=local for `make up`)
-	$(if $(filter local,$(ENV)),,$(TF_DEPLOY_ENV)) $(BIN)/trendstream verify \
+	@$(if $(filter local,$(ENV)),,$(TF_DEPLOY_ENV)) $(BIN)/trendstream verify \
 	  $(if $(filter local,$(ENV)),,--terraform) $(VERIFY_ARGS)
 
 .PHONY: replay-dataset

@@ -359,7 +359,7 @@ def build_status_stack(aws: boto3.session.Session, prefix: str) -> dict[str, Any
         RoleName=f"{prefix}-lambda", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"})
     )["Role"]["Arn"]
     lambda_client = aws.client("lambda")
-    for name in ("producer", "consumer", "firehose-transformer"):
+    for name in ("producer", "consumer", "firehose-transformer", "api"):
         lambda_client.create_function(
             FunctionName=f"{prefix}-{name}",
             Runtime="python3.11",
@@ -416,6 +416,7 @@ def build_status_stack(aws: boto3.session.Session, prefix: str) -> dict[str, Any
             "producer_function_name": f"{prefix}-producer",
             "consumer_function_name": f"{prefix}-consumer",
             "transformer_function_name": f"{prefix}-firehose-transformer",
+            "api_function_name": f"{prefix}-api",
             "alarm_topic_arn": topic_arn,
             "on_failure_queue_url": queue_url,
             "producer_dead_letter_queue_url": dead_letter_url,

@@ -29,6 +29,8 @@ from local_aws.moto_server import (
     stop_emulator,
 )
 from local_aws.runtime import InstanceLock
+from local_aws.stack_functions import stack_functions
+from trendstream_cli import demo as demo_command
 from trendstream_cli import run as run_command
 from trendstream_cli import stack
 from trendstream_cli.lifecycle import describe_progress
@@ -205,7 +207,7 @@ def test_an_interrupted_first_up_leaves_its_emulator_for_up_or_down(
     monkeypatch.setattr(stack, "apply_stack", interrupted)
     try:
         with pytest.raises(KeyboardInterrupt):
-            stack.up(paths, _free_port())
+            stack.up(paths, 0)
         assert stack.running_endpoint(paths) is not None
     finally:
         stack.down(paths)
@@ -224,7 +226,7 @@ def test_a_fresh_emulator_starts_without_the_runtime_state_of_the_last_stack(
         (paths.runtime_dir / kept_or_not).write_text("{}")
     paths.pid_file.write_text("99999999\n")
     try:
-        stack.up(paths, _free_port())
+        stack.up(paths, 0)
     finally:
         stack.down(paths)
 
@@ -247,7 +249,7 @@ def test_up_reports_resources_done_of_total_and_the_wait_in_flight(
     try:
         stack.up(
             paths,
-            _free_port(),
+            0,
             on_progress=lambda p: reported.append((p.total, p.done, p.longest_wait())),
         )
         caplog.set_level(logging.INFO)
@@ -378,7 +380,7 @@ def test_an_interrupted_demo_leaves_no_emulator(
 
     monkeypatch.setattr(stack, "apply_stack", interrupted)
 
-    assert main(["demo", "--state-dir", str(paths.state_dir), "--port", str(_free_port())]) == 130
+    assert main(["demo", "--state-dir", str(paths.state_dir), "--port", "0"]) == 130
 
     [pid] = pids
     assert not Path(f"/proc/{pid}").exists()  # stopped and reaped
@@ -442,6 +444,7 @@ def test_run_ends_in_one_line_when_the_emulator_dies(
 
 
 def test_the_live_table_shows_the_next_run_and_each_functions_failures() -> None:
+    """Every function the outputs name has its rows, the read API's too (before it is invoked)."""
     stats = {
         "producer_runs_at_start": 1,
         "scheduled_events": 2,
@@ -466,7 +469,13 @@ def test_the_live_table_shows_the_next_run_and_each_functions_failures() -> None
         run_command.progress_table(
             stats,
             12.0,
-            {"producer": "trendstream-local-producer", "consumer": "trendstream-local-consumer"},
+            stack_functions(
+                {
+                    "producer_function_name": "trendstream-local-producer",
+                    "consumer_function_name": "trendstream-local-consumer",
+                    "api_function_name": "trendstream-local-api",
+                }
+            ),
         )
     )
 
@@ -488,12 +497,22 @@ def test_the_live_table_shows_the_next_run_and_each_functions_failures() -> None
     )
     assert rows["consumer failures"] == "0 errors, 0 throttles, 0 to DLQ"
     assert "consumer last error" not in rows
+    assert rows["api invocations"] == "0"
+    assert rows["api failures"] == "0 errors, 0 throttles, 0 to DLQ"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def test_the_demo_lists_every_function_of_the_stack_with_its_counts() -> None:
+    functions = stack_functions(
+        {"api_function_name": "trendstream-local-api", "stream_name": "trendstream-local-tweets"}
+    )
+    stats = {"functions": {"trendstream-local-api": {"invocations": 3, "errors": 1}}}
+    console = Console(record=True, width=160)
+
+    console.print(demo_command.functions_table(stats, functions))
+
+    text = console.export_text()
+    assert "api invocations" in text
+    assert "1 errors, 0 throttles, 0 to DLQ" in text
 
 
 @pytest.mark.emulator

@@ -59,6 +59,7 @@ def test_healthy_stack_reports_every_resource(stack: dict[str, Any]) -> None:
         f"{PREFIX}-producer",
         f"{PREFIX}-consumer",
         f"{PREFIX}-firehose-transformer",
+        f"{PREFIX}-api",
     }
     assert {check.name for check in checks if check.resource == "alarm"} == {
         f"{PREFIX}-consumer-errors",
@@ -259,11 +260,17 @@ def test_a_stopped_emulator_is_said_once(
 
 
 def test_an_unreachable_endpoint_is_one_error_not_one_per_resource(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
 ) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
+    # Bound, never listening, held until the end: connections are refused, and no other test
+    # process can take the port meanwhile.
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    request.addfinalizer(closed.close)
+    closed_port = closed.getsockname()[1]
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{closed_port}")
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     for name, value in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test")):
@@ -350,6 +357,36 @@ def test_a_producer_failing_every_run_fails_with_its_last_error(stack: dict[str,
         "last 15 min: 0 invocations, 0 errors, 0 throttles",
     )
     assert not is_healthy(checks)
+
+
+def test_the_api_function_is_listed_with_its_invocations_and_errors(
+    stack: dict[str, Any],
+) -> None:
+    """The read API is one of the stack's functions (its `api_function_name` output): status
+    shows what it did, as for the pipeline's functions."""
+    session = stack["session"]
+    _put_function_metrics(session, f"{PREFIX}-api", Invocations=7, Errors=2)
+
+    rows = by_resource(collect_status(stack["outputs"], session=session))
+
+    api = rows[("lambda function", f"{PREFIX}-api")]
+    assert api.health == "warn"
+    assert "last 15 min: 7 invocations, 2 errors, 0 throttles" in api.detail
+
+
+def test_every_function_output_is_a_function_of_the_stack(stack: dict[str, Any]) -> None:
+    """No list of functions kept beside the outputs: a function Terraform names in an output
+    `<role>_function_name` is checked, one missing from the outputs is not."""
+    outputs = {**stack["outputs"], "audit_function_name": f"{PREFIX}-audit"}
+    del outputs["producer_function_name"]
+
+    rows = by_resource(collect_status(outputs, session=stack["session"]))
+
+    functions = {name for resource, name in rows if resource == "lambda function"}
+    assert functions == {
+        f"{PREFIX}-consumer", f"{PREFIX}-firehose-transformer", f"{PREFIX}-api", f"{PREFIX}-audit"
+    }  # fmt: skip
+    assert rows[("lambda function", f"{PREFIX}-audit")].health == "fail"
 
 
 def test_dead_letters_and_throttles_warn(stack: dict[str, Any]) -> None:

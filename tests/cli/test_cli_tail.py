@@ -200,3 +200,42 @@ def test_command_outputs_without_a_table_name_say_so(
 
     assert main(["tail", "--outputs", str(outputs_file), "--topic", "#AI"]) == 1
     assert "tail failed: stack outputs lack 'table_name'" in capsys.readouterr().err
+
+
+HOSTILE = "ok\x1b[2J\x1b]8;;http://evil.example\x07click\x1b]8;;\x07\x9b31m\u202eevil"
+"""A tweet that would clear the screen, hide a link and reverse the text on a terminal."""
+
+
+@pytest.mark.parametrize("output_format", ["table", "json"])
+def test_command_never_prints_a_raw_control_character(
+    output_format: str,
+    table: boto3.session.Session,
+    outputs_file: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    table.client("dynamodb").put_item(
+        TableName=TABLE,
+        Item=tweet_item(
+            "#Hostile",
+            "2026-11-22T12:00:00.000Z",
+            "9",
+            text={"S": HOSTILE},
+            author_username={"S": "\x1b[31mred"},
+        ),
+    )
+
+    code = main(
+        ["tail", "--outputs", str(outputs_file), "--topic", "#Hostile", "--format", output_format]
+    )
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert not any(char in out for char in "\x1b\x07\x9b\u202e")
+    if output_format == "json":
+        [row] = json.loads(out)
+        assert (row["text"], row["author"]) == (HOSTILE, "\x1b[31mred")
+    else:
+        assert "ok\\x1b[2J" in out
+        assert "@\\x1b[31mred" in out

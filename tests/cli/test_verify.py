@@ -12,7 +12,10 @@ import base64
 import datetime as dt
 import gzip
 import json
+import os
 import re
+import shutil
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -521,6 +524,20 @@ def test_missing_outputs_fail_the_stack_stage_before_anything_is_put(
     assert stream_record_count(deployed) == 0
 
 
+def test_a_function_of_the_outputs_that_is_not_deployed_fails_the_stack_stage(
+    deployed: boto3.session.Session,
+) -> None:
+    """verify checks the stack's functions, every `<role>_function_name` output, as status does."""
+    named = {**outputs(), "api_function_name": "trendstream-local-api"}
+
+    report = verify(deployed, None, target_outputs=named)
+
+    assert failure(report).startswith('verify: FAILED at stage "stack": ')
+    assert "ResourceNotFoundException" in failure(report)
+    assert "trendstream-local-api" in failure(report)
+    assert stream_record_count(deployed) == 0
+
+
 def test_an_unknown_named_query_fails_the_stack_stage_before_anything_is_put(
     deployed: boto3.session.Session,
 ) -> None:
@@ -881,10 +898,13 @@ def test_hour_prefixes_cover_every_hour_from_the_put_to_now() -> None:
 
 FAKE_TERRAFORM = """#!{python}
 import json, os, sys
-assert sys.argv[2:] == ["output", "-json"], sys.argv
+assert sys.argv[2:] == ["output", "-no-color", "-json"], sys.argv
 if os.environ.get("FAKE_TF_FAIL"):
-    print("Error: No outputs found", file=sys.stderr)
+    print("\\x1b[31mError: No outputs found\\x1b[0m\\n\\nRun terraform init.", file=sys.stderr)
     sys.exit(1)
+if os.environ.get("FAKE_TF_EMPTY"):
+    print("{{}}")
+    sys.exit(0)
 print(json.dumps({{"stream_name": {{"value": "s", "type": "string"}},
                   "region": {{"value": "eu-west-1", "type": "string"}}}}))
 """
@@ -904,8 +924,67 @@ def test_terraform_outputs_are_read_with_terraform_output_json(
     assert target.region == "eu-west-1"
     assert (target.local, target.environment) == (False, {})
     monkeypatch.setenv("FAKE_TF_FAIL", "1")
-    with pytest.raises(verification.TargetError, match="No outputs found"):
+    with pytest.raises(verification.TargetError) as failed:
         verification.terraform_target(tmp_path)
+    assert str(failed.value) == "`terraform output -json` failed: Error: No outputs found"
+
+
+def test_an_environment_never_deployed_is_one_line_naming_what_to_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make verify` right after `make up`: no `dev` data directory, so no Terraform run and
+    no Terraform advice, one line naming `make verify ENV=local`."""
+    monkeypatch.setattr(stack, "TERRAFORM_WRAPPER", tmp_path / "no-terraform-is-run")
+    monkeypatch.setenv("TF_WORKSPACE", "dev")
+    monkeypatch.setenv("TF_DATA_DIR", str(tmp_path / ".deploy" / "dev" / ".terraform"))
+
+    code = main(["verify", "--terraform", "--state-dir", str(tmp_path / "no-local-stack")])
+
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.out == ""
+    assert captured.err.splitlines() == [
+        "verify: no stack is deployed for ENV=dev: after `make up` (and `make run`), run "
+        "`make verify ENV=local`; `make deploy ENV=dev` deploys to AWS"
+    ]
+
+
+def test_a_state_without_outputs_is_no_deployment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = tmp_path / "terraform"
+    script.write_text(FAKE_TERRAFORM.format(python=sys.executable))
+    script.chmod(0o755)
+    monkeypatch.setattr(stack, "TERRAFORM_WRAPPER", script)
+    monkeypatch.setenv("FAKE_TF_EMPTY", "1")
+
+    with pytest.raises(verification.NoDeploymentError, match="ENV=prod"):
+        verification.terraform_target(tmp_path, {"TF_WORKSPACE": "prod"})
+
+
+def test_make_verify_without_a_deployment_prints_one_line_without_colour_codes(
+    tmp_path: Path,
+) -> None:
+    """The Makefile's own command line: no Terraform output, no escape codes, no echoed
+    command; only make's closing `Error 1` follows the line (the exit status stays 1)."""
+    make = shutil.which("make")
+    assert make is not None
+    completed = subprocess.run(  # noqa: S603 - the repository's Makefile, arguments built here
+        [make, "-s", "-o", ".venv/.installed", "verify", "ENV=never-deployed",
+         f"VERIFY_ARGS=--state-dir {tmp_path / 'no-local-stack'}"],
+        cwd=stack.REPO_ROOT, capture_output=True, text=True, check=False,
+        env={**os.environ, "TERM": "xterm-256color", "COLUMNS": "400"},
+    )  # fmt: skip
+
+    output = completed.stdout + completed.stderr
+    assert completed.returncode != 0
+    assert "\x1b" not in output
+    assert "Terraform" not in output and "terraform" not in output
+    ours = [line for line in output.splitlines() if not line.startswith("make:")]
+    assert ours == [
+        "verify: no stack is deployed for ENV=never-deployed: after `make up` (and `make run`), "
+        "run `make verify ENV=local`; `make deploy ENV=never-deployed` deploys to AWS"
+    ]
 
 
 def test_a_local_stack_whose_emulator_is_gone_is_no_target(tmp_path: Path) -> None:

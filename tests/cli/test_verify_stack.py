@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from tests.emulator.support import Aws
 
+from local_aws.clock import SystemClock
 from local_aws.moto_server import emulator_environment, stop_emulator
 from local_aws.runtime import LocalRuntime
 from trendstream_cli import stack
@@ -32,6 +33,7 @@ pytestmark = [
 
 ZIP_NAMES = ("producer.zip", "consumer.zip", "firehose_transformer.zip", "api.zip")
 CLOCK_SPEED = 60.0
+RUNTIME_SECONDS_BEFORE_VERIFY = 90.0
 
 
 @dataclass(frozen=True)
@@ -110,15 +112,19 @@ def test_without_the_runtime_verify_fails_at_the_table_stage(
     assert 'verify: FAILED at stage "table": 5 of 5 tweets missing after 4 s' in captured.err
 
 
-def test_verify_passes_on_the_local_stack_and_removes_its_items(
+def test_verify_passes_at_60x_after_90_s_of_runtime_and_removes_its_items(
     local_stack: LocalStack, emulator_env: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """`make run` at 60x, then `make verify ENV=local` a minute and a half later: the runtime's
+    clock is 90 wall seconds (90 clock minutes) past its start when verify's tweets arrive, and
+    the mapping (MaximumRecordAgeInSeconds 3600) still delivers them; it measures a record's age
+    in wall time. The clock starts as if it had run 90 s instead of the test waiting them."""
     runtime = LocalRuntime(
         local_stack.outputs,
         local_stack.endpoint,
         build_dir=local_stack.build_dir,
         state_dir=local_stack.state_dir / "runtime",
-        clock_speed=CLOCK_SPEED,
+        clock=SystemClock(CLOCK_SPEED, running_for=RUNTIME_SECONDS_BEFORE_VERIFY),
     )
     with runtime:
         code = main(["verify", "--state-dir", str(local_stack.state_dir), "--poll-interval", "0.5"])

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import socket
+import re
 import subprocess
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -34,19 +35,32 @@ class Aws:
         )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+class ServerStartError(RuntimeError):
+    """A server a test started exited or stayed silent during start-up."""
+
+
+def wait_for_port(log: Path, process: subprocess.Popen[bytes], pattern: re.Pattern[str]) -> int:
+    """The port a server started on port 0 says it bound, from its log: no free-port-then-bind
+    race with another test process picking the same port."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServerStartError(f"server exited during start-up: {log.read_text()}")
+        match = pattern.search(log.read_text(encoding="utf-8", errors="replace"))
+        if match:
+            return int(match.group(1))
+        time.sleep(0.05)
+    raise ServerStartError(f"no port in {log} within {READY_TIMEOUT}s")
 
 
 def wait_until_answering(port: int, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
-        assert process.poll() is None, "server exited during start-up"
+        if process.poll() is not None:
+            raise ServerStartError("server exited during start-up")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/data.json", timeout=2):
                 return
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.05)
-    raise TimeoutError(f"nothing answered on port {port} within {READY_TIMEOUT}s")
+    raise ServerStartError(f"nothing answered on port {port} within {READY_TIMEOUT}s")

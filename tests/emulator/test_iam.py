@@ -19,7 +19,8 @@ from tests.emulator.support import Aws
 
 from local_aws.moto_patches.iam import PolicyDecision, evaluate
 
-pytestmark = pytest.mark.emulator
+# Plain moto authorises everything: each refusal these tests expect is pytest's "DID NOT RAISE".
+pytestmark = [pytest.mark.emulator, pytest.mark.plain_moto_raises(raises=pytest.fail.Exception)]
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"

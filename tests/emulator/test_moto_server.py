@@ -13,7 +13,7 @@ from pathlib import Path
 
 import boto3
 import pytest
-from tests.emulator.support import free_port, wait_until_answering
+from tests.emulator.support import wait_until_answering
 
 from local_aws.moto_server import (
     EmulatorError,
@@ -133,17 +133,21 @@ def test_a_server_that_dies_reports_its_log_tail(tmp_path: Path) -> None:
     assert "Address already in use" in str(raised.value)
 
 
-def test_module_honours_port_and_exits_cleanly_on_sigterm() -> None:
-    port = free_port()
+def test_module_reports_the_port_it_bound_and_exits_cleanly_on_sigterm(tmp_path: Path) -> None:
+    """Port 0 and --port-file, as `start_emulator` runs it: the file names the port the server
+    answers on (a port asked for explicitly is bound as asked: an occupied one fails above)."""
+    port_file = tmp_path / "port"
     environment = {**os.environ, "PYTHONPATH": str(SOURCE_ROOT)}
     process = subprocess.Popen(  # noqa: S603 - our interpreter, fixed arguments
-        [sys.executable, "-m", "local_aws.moto_server", "--port", str(port)],
+        [sys.executable, "-m", "local_aws.moto_server", "--port", "0",
+         "--port-file", str(port_file)],
         env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,
-    )
+    )  # fmt: skip
     try:
+        port = wait_for_port_file(port_file, process)
         wait_until_answering(port, process)
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=10)
@@ -154,6 +158,17 @@ def test_module_honours_port_and_exits_cleanly_on_sigterm() -> None:
 
     assert process.returncode == 0
     assert f"listening on http://127.0.0.1:{port}" in stderr.decode()
+
+
+def wait_for_port_file(port_file: Path, process: subprocess.Popen[bytes]) -> int:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the emulator exited during start-up"
+        text = port_file.read_text() if port_file.exists() else ""
+        if text.endswith("\n"):
+            return int(text)
+        time.sleep(0.05)
+    raise AssertionError(f"{port_file} not written within 30 s")
 
 
 def test_environment_points_sdks_at_the_emulator() -> None:

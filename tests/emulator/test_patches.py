@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 import subprocess
+import sys
 import threading
 import uuid
 import zipfile
@@ -77,6 +77,7 @@ def log_events_of(aws: Aws, function_name: str) -> list[str]:
 # --- Athena ---------------------------------------------------------------------------------
 
 
+@pytest.mark.plain_moto_raises(raises=ClientError)
 def test_delete_named_query_removes_it(aws: Aws) -> None:
     athena = aws.client("athena")
     workgroup = unique("wg")
@@ -93,6 +94,7 @@ def test_delete_named_query_removes_it(aws: Aws) -> None:
     assert raised.value.response["Error"]["Code"] == "InvalidRequestException"
 
 
+@pytest.mark.plain_moto_raises(raises=ClientError)
 def test_untagged_workgroup_lists_no_tags(aws: Aws) -> None:
     athena = aws.client("athena")
     workgroup = unique("wg")
@@ -102,6 +104,7 @@ def test_untagged_workgroup_lists_no_tags(aws: Aws) -> None:
     assert athena.list_tags_for_resource(ResourceARN=arn)["Tags"] == []
 
 
+@pytest.mark.plain_moto_raises(raises=ClientError)
 def test_workgroup_tags_read_through_the_account_less_arn(aws: Aws) -> None:
     athena = aws.client("athena")
     workgroup = unique("wg")
@@ -125,6 +128,7 @@ def test_tags_of_a_missing_workgroup_are_still_an_error(patched: Aws) -> None:
 # --- Glue -----------------------------------------------------------------------------------
 
 
+@pytest.mark.plain_moto_raises(raises=AssertionError)
 def test_glue_database_tags_read_through_the_account_less_arn(aws: Aws) -> None:
     glue = aws.client("glue")
     database = unique("db").replace("-", "_")
@@ -138,6 +142,7 @@ def test_glue_database_tags_read_through_the_account_less_arn(aws: Aws) -> None:
 # --- Kinesis --------------------------------------------------------------------------------
 
 
+@pytest.mark.plain_moto_raises(raises=AssertionError)
 def test_create_stream_applies_its_tags(aws: Aws) -> None:
     kinesis = aws.client("kinesis")
     stream = unique("stream")
@@ -169,6 +174,7 @@ def secure_transport_policy(bucket: str, denied_when: str) -> str:
     )
 
 
+@pytest.mark.plain_moto_raises(raises=ClientError)
 def test_deny_non_tls_policy_lets_loopback_requests_through(aws: Aws) -> None:
     s3 = aws.client("s3")
     bucket = unique("lake")
@@ -195,6 +201,7 @@ def test_secure_transport_condition_is_evaluated_not_dropped(patched: Aws) -> No
 # --- Lambda ---------------------------------------------------------------------------------
 
 
+@pytest.mark.plain_moto_raises(raises=KeyError)
 def test_function_keeps_its_dead_letter_config(aws: Aws) -> None:
     queue_arn = f"arn:aws:sqs:us-east-1:{ACCOUNT_ID}:{unique('dlq')}"
     name = unique("fn")
@@ -219,6 +226,7 @@ def test_dead_letter_config_can_be_updated(patched: Aws) -> None:
     assert configuration["DeadLetterConfig"] == {"TargetArn": queue_arn}
 
 
+@pytest.mark.plain_moto_raises(raises=AssertionError)
 def test_kinesis_put_never_invokes_the_mapped_function(aws: Aws) -> None:
     kinesis = aws.client("kinesis")
     lambda_client = aws.client("lambda")
@@ -240,6 +248,7 @@ def test_kinesis_put_never_invokes_the_mapped_function(aws: Aws) -> None:
     assert [entry["UUID"] for entry in listed] == [mapping["UUID"]]
 
 
+@pytest.mark.plain_moto_raises(raises=AssertionError)
 def test_mapping_created_with_the_function_arn_is_listed_by_name_and_arn(aws: Aws) -> None:
     """Terraform creates the mapping with the function's ARN; AWS lists it by name or ARN."""
     kinesis = aws.client("kinesis")
@@ -262,6 +271,7 @@ def test_mapping_created_with_the_function_arn_is_listed_by_name_and_arn(aws: Aw
     assert others["EventSourceMappings"] == []
 
 
+@pytest.mark.plain_moto_raises(raises=AssertionError)
 def test_sns_delivery_never_invokes_a_subscribed_function(aws: Aws) -> None:
     sns = aws.client("sns")
     name = unique("subscriber")
@@ -377,24 +387,31 @@ def key_id_of(aws: Aws, name: str) -> str:
     return str(parameters[0]["KeyId"])
 
 
+PINNED_AWS_CLI = Path(sys.executable).parent / "aws"
+
+
 def stock_cli(aws: Aws, *arguments: str) -> None:
-    """The AWS CLI as a user runs it, pointed at the emulator with the admin's credentials."""
-    cli = shutil.which("aws")
-    if cli is None:
-        pytest.skip("the stock AWS CLI (`aws`) is not installed")
+    """The AWS CLI as a user runs it, pointed at the emulator with the admin's credentials.
+
+    The pinned CLI of requirements/dev.txt, beside the interpreter running the tests: never
+    whatever `aws` comes first on PATH (another version, or none on a CI machine).
+    """
+    cli = PINNED_AWS_CLI
+    assert cli.is_file(), f"{cli} missing: `make venv` installs the pinned AWS CLI"
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
         **emulator_environment(aws.endpoint),
     }
     environment.pop("AWS_ENDPOINT_URL")
     subprocess.run(  # noqa: S603 - the installed CLI with fixed arguments
-        [cli, "--endpoint-url", aws.endpoint, *arguments],
+        [str(cli), "--endpoint-url", aws.endpoint, *arguments],
         env=environment,
         check=True,
         capture_output=True,
     )
 
 
+@pytest.mark.plain_moto_raises(raises=AssertionError)
 def test_secure_string_overwritten_without_key_id_is_rekeyed_to_the_default_key(aws: Aws) -> None:
     """SSM API reference, PutParameter `KeyId`: "If you don't specify a key ID, the system uses
     the default key associated with your Amazon Web Services account" (alias/aws/ssm), on an
@@ -435,6 +452,7 @@ NEW_ACCOUNT_REFUSAL = (
 )
 
 
+@pytest.mark.plain_moto_raises(raises=pytest.fail.Exception)
 def test_a_new_account_refuses_any_reserved_concurrency(aws: Aws) -> None:
     """Lambda Developer Guide, "Configuring reserved concurrency": an account keeps at least 100
     units (all of them where its quota is lower: new accounts start at 10) unreserved; AWS
@@ -469,6 +487,7 @@ def test_the_modelled_account_concurrency_is_configurable(tmp_path: Path) -> Non
         stop_emulator(handle)
 
 
+@pytest.mark.plain_moto_raises(raises=AssertionError)
 def test_dry_run_invocation_runs_nothing(aws: Aws) -> None:
     """Lambda API reference, Invoke `InvocationType`: "DryRun - Validate parameter values and
     verify that the user or role has permission to invoke the function." Status 204."""
@@ -516,6 +535,7 @@ def alarm_state(aws: Aws, name: str) -> str:
     return str(alarms[0]["StateValue"])
 
 
+@pytest.mark.plain_moto_raises(raises=AssertionError)
 def test_a_new_alarm_has_insufficient_data(aws: Aws) -> None:
     name = unique("alarm")
     put_alarm(aws, name, 0)
@@ -523,6 +543,7 @@ def test_a_new_alarm_has_insufficient_data(aws: Aws) -> None:
     assert alarm_state(aws, name) == "INSUFFICIENT_DATA"
 
 
+@pytest.mark.plain_moto_raises(raises=AssertionError)
 def test_updating_an_alarm_keeps_its_state(aws: Aws) -> None:
     name = unique("alarm")
     put_alarm(aws, name, 0)

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-import socket
 import stat
 import sys
 import zipfile
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from tests.stack_plan import plan_has_changes
 
-from local_aws.moto_server import start_emulator, stop_emulator
+from local_aws.moto_server import emulator_environment, start_emulator, stop_emulator
 from trendstream_cli import stack
 
 CONTRACT_OUTPUTS = {
@@ -136,7 +136,7 @@ def test_failed_up_stops_the_emulator_and_keeps_no_state(
     monkeypatch.setenv("FAKE_TF_FAIL_APPLY", "1")
 
     with pytest.raises(stack.TerraformError, match="creating Kinesis Stream: boom"):
-        stack.up(paths, free_port())
+        stack.up(paths, 0)
 
     assert not paths.pid_file.exists()
     assert not paths.tfstate.exists()
@@ -168,10 +168,28 @@ def test_running_endpoint_is_found_from_the_pid_file(tmp_path: Path) -> None:
     assert stack.running_endpoint(paths) is None
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def stack_leftovers(endpoint: str) -> list[str]:
+    """What of the local stack (names `trendstream-local-*`) the emulator still holds."""
+    environment = emulator_environment(endpoint)
+
+    def client(service: str) -> Any:
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=endpoint,
+            region_name=environment["AWS_DEFAULT_REGION"],
+            aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    names = [
+        *client("kinesis").list_streams()["StreamNames"],
+        *client("dynamodb").list_tables()["TableNames"],
+        *(f["FunctionName"] for f in client("lambda").list_functions()["Functions"]),
+        *(b["Name"] for b in client("s3").list_buckets()["Buckets"]),
+        *client("firehose").list_delivery_streams()["DeliveryStreamNames"],
+        *(q.rsplit("/", 1)[1] for q in client("sqs").list_queues().get("QueueUrls", [])),
+    ]
+    return [name for name in names if name.startswith("trendstream-local-")]
 
 
 def lambda_artifacts(tmp_path: Path) -> dict[str, str]:
@@ -191,7 +209,7 @@ def lambda_artifacts(tmp_path: Path) -> dict[str, str]:
 def test_up_plans_no_changes_and_down_leaves_nothing(tmp_path: Path) -> None:
     paths = stack.StackPaths(tmp_path / "state")
     try:
-        outputs = stack.up(paths, free_port(), extra_vars=lambda_artifacts(tmp_path))
+        outputs = stack.up(paths, 0, extra_vars=lambda_artifacts(tmp_path))
         endpoint = stack.running_endpoint(paths)
         assert endpoint is not None
         pid = int(paths.pid_file.read_text())
@@ -202,6 +220,9 @@ def test_up_plans_no_changes_and_down_leaves_nothing(tmp_path: Path) -> None:
         assert outputs["consumer_function_name"] == "trendstream-local-consumer"
         assert stack.read_outputs(paths) == outputs
         assert plan_has_changes(endpoint, paths) is False
+
+        stack.destroy_stack(endpoint, paths)
+        assert stack_leftovers(endpoint) == []
     finally:
         stack.down(paths)
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from tests.runtime.conftest import DeployedFunction, put_records, unique
 
-from local_aws.clock import ManualClock
+from local_aws.clock import Clock, ManualClock, SystemClock
 from local_aws.event_source_mapping import (
     KinesisEventSourceMapping,
     MappingConfig,
@@ -65,7 +65,7 @@ class Harness:
         *,
         service: LambdaService,
         state_dir: Path,
-        clock: ManualClock,
+        clock: Any,
     ) -> None:
         self.clients = clients
         self.function = function
@@ -128,7 +128,7 @@ def harness(
     lambda_service: LambdaService,
     tmp_path: Path,
 ) -> Callable[..., Harness]:
-    def build(mode: str = "error", timeout: int = 10) -> Harness:
+    def build(mode: str = "error", timeout: int = 10, clock: Clock | None = None) -> Harness:
         function = deploy(CONSUMER, timeout=timeout, environment={"MODE": mode})
         lambda_service.register(function.name, function.zip_path)
         return Harness(
@@ -137,7 +137,7 @@ def harness(
             make_stream(),
             service=lambda_service,
             state_dir=tmp_path / "state",
-            clock=ManualClock(time.time()),
+            clock=clock or ManualClock(time.time()),
         )
 
     return build
@@ -318,6 +318,9 @@ def test_timeout_is_a_function_error_for_the_mapping(harness: Callable[..., Harn
 
     drain(mapping)
 
+    # The handler ran (and then slept past its second): the timeout was the invocation's, not
+    # a cold start's (Init has its own limit, see test_lambda_service).
+    assert h.batches() == [["poison"]]
     [record] = h.on_failure_records()
     assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
     assert record["requestContext"]["approximateInvokeCount"] == 1
@@ -424,6 +427,40 @@ def test_records_older_than_the_maximum_age_are_discarded_not_sent(
     [record] = h.on_failure_records()
     assert record["requestContext"]["condition"] == "RecordAgeExceeded"
     assert record["KinesisBatchInfo"]["batchSize"] == 1
+
+
+def test_at_60x_a_record_put_two_wall_minutes_after_start_is_not_discarded(
+    harness: Callable[..., Harness],
+) -> None:
+    """Lambda API reference, MaximumRecordAgeInSeconds: "Discard records older than the specified
+    age" (https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html).
+    A record's age is wall time from its arrival: a clock running 60x faster, started two wall
+    minutes (two clock hours) before the record arrived, does not make a fresh record old."""
+    h = harness("error", clock=SystemClock(60, running_for=120))
+    mapping = h.map(StartingPosition="TRIM_HORIZON", MaximumRecordAgeInSeconds=3600)
+    h.put("fresh")
+
+    drain(mapping)
+
+    assert h.batches() == [["fresh"]]
+    assert h.on_failure_records() == []
+    assert mapping.stats.records_discarded == 0
+
+
+def test_at_60x_a_record_an_hour_old_in_wall_time_is_discarded(
+    harness: Callable[..., Harness],
+) -> None:
+    """The same limit, crossed: an hour and a minute of wall time after its arrival the record
+    is discarded with condition RecordAgeExceeded, whatever the clock's speed."""
+    h = harness("error", clock=SystemClock(60, wall_time=lambda: time.time() + 3660))
+    mapping = h.map(StartingPosition="TRIM_HORIZON", MaximumRecordAgeInSeconds=3600)
+    h.put("stale")
+
+    drain(mapping)
+
+    assert h.batches() == []
+    [record] = h.on_failure_records()
+    assert record["requestContext"]["condition"] == "RecordAgeExceeded"
 
 
 def test_checkpoint_survives_a_runtime_restart(harness: Callable[..., Harness]) -> None:

@@ -136,6 +136,29 @@ def test_timeout_stops_the_invocation_and_the_environment_starts_cold_again(
     assert lambda_service.stats()[function.name].timeouts == 1
 
 
+def test_a_cold_start_does_not_count_against_the_functions_timeout(
+    deploy: Callable[..., DeployedFunction], lambda_service: LambdaService
+) -> None:
+    """ "Understand the Lambda execution environment lifecycle", Init phase: "The Init phase is
+    limited to 10 seconds. If all three tasks do not complete within 10 seconds, Lambda retries
+    the Init phase at the time of the first function invocation with the configured function
+    timeout." (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html)
+    A 1 s timeout therefore bounds the invocation, not a 1.5 s import before it."""
+    function = deploy(
+        "import time\ntime.sleep(1.5)\n\n"
+        "def lambda_handler(event, context):\n"
+        "    return context.get_remaining_time_in_millis()\n",
+        timeout=1,
+    )
+    _register(lambda_service, function)
+
+    result = lambda_service.invoke(function.name, {})
+
+    assert result.cold_start
+    assert result.function_error is None, result.payload
+    assert 0 < result.payload <= 1000
+
+
 def test_worker_sees_only_the_zip_and_the_runtime_sdk(
     deploy: Callable[..., DeployedFunction], lambda_service: LambdaService
 ) -> None:

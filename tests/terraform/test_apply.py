@@ -1,5 +1,6 @@
-"""The whole stack applied to the emulator: every resource checked through boto3, a second plan
-with no changes, and a destroy that leaves nothing behind."""
+"""The whole stack applied to the emulator: every resource checked through boto3, and a second
+plan with no changes. Tests share the applied stack and leave it as they found it (the destroy
+that leaves nothing behind is tests/emulator/test_stack.py's, on a stack of its own)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,6 @@ class AppliedStack:
     endpoint: str
     paths: stack.StackPaths
     outputs: dict[str, Any]
-    destroyed: bool = field(default=False)
 
     def client(self, service: str) -> Any:
         return boto3.client(
@@ -75,10 +75,8 @@ def applied(
             "lambda_artifacts_dir": str(FIXTURE_ZIPS),
         },
     )
-    applied_stack = AppliedStack(emulator.endpoint, paths, outputs)
-    yield applied_stack
-    if not applied_stack.destroyed:
-        stack.destroy_stack(emulator.endpoint, paths)
+    yield AppliedStack(emulator.endpoint, paths, outputs)
+    stack.destroy_stack(emulator.endpoint, paths)
 
 
 def test_outputs_name_everything_as_the_contract_says(applied: AppliedStack) -> None:
@@ -287,7 +285,29 @@ def readme_secret_commands() -> str:
     return blocks[0]
 
 
+@pytest.fixture
+def secrets_restored(applied: AppliedStack) -> Iterator[None]:
+    """The credentials' parameters put back as Terraform created them (placeholder, stack key)
+    after a test that sets them, so no other test depends on running before it."""
+    ssm = applied.client("ssm")
+    names = [f"{SSM_PREFIX}{name}" for name in CREDENTIALS]
+    before = {
+        name: ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+        for name in names
+    }
+    yield
+    for name, value in before.items():
+        ssm.put_parameter(
+            Name=name,
+            Value=value,
+            Type="SecureString",
+            KeyId=applied.outputs["kms_key_arn"],
+            Overwrite=True,
+        )
+
+
 @pytest.mark.parametrize("shell", ["bash", "zsh"])
+@pytest.mark.usefixtures("secrets_restored")
 def test_readme_secret_commands_keep_the_stack_key_and_the_next_plan_empty(
     applied: AppliedStack, tmp_path: Path, shell: str
 ) -> None:
@@ -346,19 +366,3 @@ def test_readme_secret_commands_keep_the_stack_key_and_the_next_plan_empty(
         )["Parameters"]
         assert described["KeyId"] == applied.outputs["kms_key_arn"]
     assert plan_has_changes(applied.endpoint, applied.paths) is False
-
-
-def test_destroy_removes_the_stack(applied: AppliedStack) -> None:
-    stack.destroy_stack(applied.endpoint, applied.paths)
-    applied.destroyed = True
-
-    streams = applied.client("kinesis").list_streams()["StreamNames"]
-    tables = applied.client("dynamodb").list_tables()["TableNames"]
-    functions = applied.client("lambda").list_functions()["Functions"]
-    assert applied.outputs["stream_name"] not in streams
-    assert applied.outputs["table_name"] not in tables
-    assert not [
-        function
-        for function in functions
-        if function["FunctionName"].startswith(f"trendstream-{ENVIRONMENT}-")
-    ]

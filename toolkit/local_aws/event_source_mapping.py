@@ -20,6 +20,12 @@ documents for Kinesis sources:
   (``KinesisBatchInfo``, no record data) to the ``DestinationConfig.OnFailure`` SQS queue or SNS
   topic, then moves on.
 
+Time: the batching window is a wait on the runtime's clock (compressed when the clock runs fast);
+a record's age is wall time, from its ``ApproximateArrivalTimestamp`` (stamped in real time) to the
+real now, because the work a record waits for runs in real time (see :mod:`local_aws.clock`). The
+on-failure record's ``timestamp`` is wall time too, on the same timeline as the arrival times
+beside it.
+
 Checkpoints survive a runtime restart (see :mod:`local_aws.kinesis_reader`); a batch in flight
 when the runtime stops is delivered again after the restart (at-least-once, as in AWS).
 
@@ -287,11 +293,14 @@ class ShardPoller:
         )
 
     def _discard_expired(self, batch: _Batch) -> list[ShardRecord]:
-        """Drop records older than MaximumRecordAgeInSeconds before invoking; returns them."""
+        """Drop records older than MaximumRecordAgeInSeconds before invoking; returns them.
+
+        Age is wall time: arrival stamps are real time, so is the clock they are compared with.
+        """
         max_age = self._config.maximum_record_age_seconds
         if max_age < 0:
             return []
-        cutoff = self._clock.now() - max_age
+        cutoff = self._clock.wall() - max_age
         expired = [r for r in batch.records if r.arrival_epoch < cutoff]
         if expired:
             self._discard(expired, batch, "RecordAgeExceeded")
@@ -378,7 +387,7 @@ class ShardPoller:
                 response_context["functionError"] = result.function_error
             record["responseContext"] = response_context
         record["version"] = "1.0"
-        record["timestamp"] = _iso_millis(datetime.fromtimestamp(self._clock.now(), UTC))
+        record["timestamp"] = _iso_millis(datetime.fromtimestamp(self._clock.wall(), UTC))
         record["KinesisBatchInfo"] = {
             "shardId": self.shard_id,
             "startSequenceNumber": records[0].sequence_number,

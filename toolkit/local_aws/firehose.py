@@ -24,6 +24,10 @@ and never evaluates prefix expressions. ``FirehoseDeliveryStream`` reads the con
   default ``yyyy/MM/dd/HH/`` appended, an error prefix without one gets
   ``<error-output-type>/yyyy/MM/dd/HH/``.
 
+Time: both buffer intervals are waits on the runtime's clock, opened and checked on it (compressed
+when the clock runs fast); arrival and attempt times in events, error records and object names are
+wall time, the timeline Kinesis stamps (see :mod:`local_aws.clock`).
+
 The checkpoint of each shard only moves past records that were written (or dropped, or written to
 the error prefix), so a restart redelivers what was buffered (at-least-once, as in AWS).
 """

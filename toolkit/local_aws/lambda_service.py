@@ -4,11 +4,13 @@ The emulator stores functions but does not run them. This service reads what was
 (``GetFunctionConfiguration``: handler, environment, timeout, memory, ``CodeSha256``), checks the
 deployed code is the zip it is given, unzips it once and hosts each function in long-lived worker
 processes (:mod:`local_aws.lambda_worker`): the first invocation of a worker is its cold start,
-later ones are warm. A worker runs with temporary credentials of the function's execution role
-(``sts:AssumeRole``, as Lambda provides them), so the emulator authorises its calls against the
-role's policies. A worker only sees the zip's contents plus boto3/botocore and their
-dependencies (what the AWS Python runtime provides), the function's environment and the emulator
-endpoint, so a dependency missing from a zip fails here as it would in AWS.
+later ones are warm. As in Lambda, the cold start's Init phase has 10 s of its own: the function's
+timeout counts from the end of Init (an Init that overruns the 10 s takes the rest from it).
+A worker runs with temporary credentials of the function's execution role (``sts:AssumeRole``,
+as Lambda provides them), so the emulator authorises its calls against the role's policies.
+A worker only sees the zip's contents plus boto3/botocore and their dependencies (what the AWS
+Python runtime provides), the function's environment and the emulator endpoint, so a dependency
+missing from a zip fails here as it would in AWS.
 
 Each worker runs one invocation at a time; concurrent invocations of a function get more
 workers, up to ``max_concurrency``. A timeout kills the worker (the next invocation starts a new
@@ -56,6 +58,8 @@ _WORKER_SCRIPT = Path(__file__).with_name("lambda_worker.py")
 # What the AWS Lambda Python 3.11 runtime ships besides the standard library.
 _RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 _UNHANDLED = "Unhandled"
+INIT_PHASE_SECONDS = 10.0
+"""Lambda's own limit on a cold start's Init phase, outside the function's timeout."""
 ASYNC_RETRIES = 2
 """Lambda retries a failed asynchronous invocation twice by default."""
 
@@ -230,10 +234,13 @@ class _Worker:
         frame: dict[str, Any] = json.loads(_read_exact(self._stdout_fd, length, deadline))
         return frame
 
-    def invoke(self, request: dict[str, Any], deadline: float) -> dict[str, Any]:
-        """Send one invocation; the init (cold start) counts against the first one's timeout."""
+    def initialise(self, deadline: float) -> None:
+        """Wait for the Init phase (the handler's import) to end, once per worker."""
         if self._init is None:
             self._init = self._read_frame(deadline)
+
+    def invoke(self, request: dict[str, Any], deadline: float) -> dict[str, Any]:
+        """Send one invocation to an initialised worker and wait for its answer."""
         body = json.dumps(request, separators=(",", ":")).encode()
         try:
             self._stdin.write(_FRAME_HEADER.pack(len(body)) + body)
@@ -404,6 +411,20 @@ class LambdaService:
             function.stats.cold_starts += 1
             return worker, True
 
+    @staticmethod
+    def _initialise(worker: _Worker, timeout_seconds: float) -> float:
+        """Let a cold worker finish its Init phase; returns the invocation's deadline.
+
+        Lambda limits Init to 10 s of its own, not counted in the function's timeout; an Init
+        that takes longer is retried on the first invocation with the configured timeout, so
+        here an overrun comes out of the invocation's time.
+        """
+        init_started = time.monotonic()
+        worker.initialise(init_started + INIT_PHASE_SECONDS + timeout_seconds)
+        initialised = time.monotonic()
+        overrun = max(0.0, initialised - init_started - INIT_PHASE_SECONDS)
+        return initialised + timeout_seconds - overrun
+
     def _release(self, function: _Function, worker: _Worker, keep: bool) -> None:
         with function.slot_free:
             function.busy.discard(worker)
@@ -419,26 +440,25 @@ class LambdaService:
         config = function.config
         request_id = str(uuid.uuid4())
         worker, cold = self._acquire(function)
-        started = time.monotonic()
-        deadline = started + config.timeout_seconds
         fault = fault_plan.lambda_fault(
             config.name, payload
         )  # fault-injection hook (local_aws.fault_plan)
-        if fault is fault_plan.LambdaFault.TIMEOUT:
-            deadline = started
-        request = {
-            "requestId": request_id,
-            "event": payload,
-            "deadlineMs": int((time.time() + config.timeout_seconds) * 1000),
-            "functionName": config.name,
-            "functionVersion": "$LATEST",
-            "invokedFunctionArn": config.arn,
-            "memoryLimitInMb": config.memory_mb,
-            "logGroupName": config.log_group_name,
-            "logStreamName": "local",
-        }
         keep = False
         try:
+            deadline = self._initialise(worker, config.timeout_seconds)
+            if fault is fault_plan.LambdaFault.TIMEOUT:
+                deadline = time.monotonic()
+            request = {
+                "requestId": request_id,
+                "event": payload,
+                "deadlineMs": int((time.time() + deadline - time.monotonic()) * 1000),
+                "functionName": config.name,
+                "functionVersion": "$LATEST",
+                "invokedFunctionArn": config.arn,
+                "memoryLimitInMb": config.memory_mb,
+                "logGroupName": config.log_group_name,
+                "logStreamName": "local",
+            }
             if fault is fault_plan.LambdaFault.CRASH_ON_ARRIVAL:  # fault-injection hook
                 _kill_worker(worker)
             response = worker.invoke(request, deadline)

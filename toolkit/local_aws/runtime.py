@@ -12,7 +12,8 @@ runs, each on its own thread:
   ``LOCAL_API_PORT``, :mod:`local_aws.apigateway`).
 
 Time: schedules, batching windows and buffer intervals follow ``clock`` (``clock_speed`` > 1
-runs them faster for a demo); function timeouts and retry back-off are real time.
+runs them faster for a demo); records' ages, function timeouts and retry back-off are real time
+(see :mod:`local_aws.clock`).
 
 ``stop()`` ends every thread and kills every worker process; it runs on exit from
 ``with LocalRuntime(...)`` (Ctrl-C included) and at interpreter exit, and a
@@ -57,8 +58,14 @@ from local_aws.clock import Clock, SystemClock
 from local_aws.event_source_mapping import KinesisEventSourceMapping, mappings_for_function
 from local_aws.eventbridge import EventBridgeScheduler
 from local_aws.firehose import FirehoseDeliveryStream, describe_delivery_stream
-from local_aws.lambda_service import LambdaService, ServiceStoppedError
+from local_aws.lambda_service import (
+    CodeMismatchError,
+    LambdaService,
+    ServiceStoppedError,
+    code_sha256,
+)
 from local_aws.moto_server import emulator_environment, role_environment
+from local_aws.stack_functions import stack_functions
 
 if TYPE_CHECKING:
     from botocore.credentials import Credentials
@@ -77,12 +84,6 @@ _METRICS = {
     "dead_letter_errors": "DeadLetterErrors",
 }
 _UNREACHABLE = (EndpointConnectionError, ConnectionClosedError, urllib3.exceptions.HTTPError)
-_ZIP_NAMES = {
-    "producer_function_name": "producer.zip",
-    "consumer_function_name": "consumer.zip",
-    "transformer_function_name": "firehose_transformer.zip",
-    "api_function_name": "api.zip",
-}
 
 
 class EmulatorClients:
@@ -230,6 +231,18 @@ class LocalRuntime:
             raise KeyError(f"Terraform output {name!r} is missing")
         return str(value)
 
+    def _deployed_zip(self, function_name: str, zips: Mapping[str, Path]) -> Path:
+        """The built zip holding the code Terraform deployed as the function (by CodeSha256)."""
+        deployed = self._clients("lambda").get_function_configuration(FunctionName=function_name)
+        zip_path = zips.get(deployed["CodeSha256"])
+        if zip_path is None:
+            raise CodeMismatchError(
+                f"{function_name} is deployed with CodeSha256 {deployed['CodeSha256']}, which no "
+                f"zip in {self._build_dir} has: rebuild and redeploy so the code that runs is the "
+                "code that was deployed"
+            )
+        return zip_path
+
     def start(self) -> None:
         """Read the deployed stack, start the workers' service and every poller thread."""
         if self._started:
@@ -262,9 +275,9 @@ class LocalRuntime:
 
     def _compose(self) -> None:
         self.lambda_service = LambdaService(self._endpoint, self._state_dir, REGION)
-        for output, zip_name in _ZIP_NAMES.items():
-            if self._outputs.get(output):
-                self.lambda_service.register(self._output(output), self._build_dir / zip_name)
+        zips = built_zips(self._build_dir)
+        for function in stack_functions(self._outputs):
+            self.lambda_service.register(function.name, self._deployed_zip(function.name, zips))
         if self._outputs.get("api_id") and self._outputs.get("api_function_name"):
             self.api = HttpApiServer.for_lambda_service(
                 self._clients, self._output("api_id"), self.lambda_service, self._api_port
@@ -492,7 +505,7 @@ class LocalRuntime:
         """Real seconds until the schedule next fires (None without a schedule)."""
         if self.scheduler is None or not self.scheduler.rules:
             return None
-        return self.scheduler.seconds_until_next() / float(getattr(self.clock, "speed", 1.0))
+        return self.scheduler.seconds_until_next() / self.clock.speed
 
     def _produced(self) -> int:
         """Records put to the stream, from the stream's CloudWatch ``IncomingRecords`` metric."""
@@ -510,6 +523,14 @@ class LocalRuntime:
             Statistics=["Sum"],
         )
         return int(sum(point.get("Sum", 0) for point in response.get("Datapoints", [])))
+
+
+def built_zips(build_dir: Path) -> dict[str, Path]:
+    """The zips in ``build_dir`` by their ``CodeSha256``: a deployed function's code is found by
+    its hash, as Lambda names it, not by a list of file names kept beside the outputs."""
+    if not build_dir.is_dir():
+        raise FileNotFoundError(f"{build_dir} not found: build the Lambda zips first (make build)")
+    return {code_sha256(path): path for path in sorted(build_dir.glob("*.zip"))}
 
 
 def _delivery_role(firehose: Any, name: str) -> str:

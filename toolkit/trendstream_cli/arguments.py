@@ -23,6 +23,11 @@ def port(text: str) -> int:
     return value
 
 
+def port_or_any(text: str) -> int:
+    """A TCP port number, or 0 for any free port (the emulator says which it bound)."""
+    return 0 if text.strip() == "0" else port(text)
+
+
 def bounded_float(low: float, high: float, *, low_inclusive: bool = True) -> Callable[[str], float]:
     """A finite number in [low, high] (or (low, high] when `low_inclusive` is False)."""
     opening = "[" if low_inclusive else "("

@@ -17,16 +17,18 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 from rich.console import Console
 from rich.table import Table
 
 from local_aws.moto_server import EmulatorError, emulator_environment, stop_emulator
+from local_aws.stack_functions import StackFunction, stack_functions
 from trendstream_cli import arguments, lifecycle, pipeline, query, stack
 from trendstream_cli import run as run_command
 from trendstream_cli.live_page import replay_page_address
@@ -93,7 +95,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=60.0,
         help="schedule and buffer time runs this many times faster (default 60: 5 min -> 5 s)",
     )
-    parser.add_argument("--port", type=arguments.port, default=lifecycle.default_port())
+    parser.add_argument(
+        "--port",
+        type=arguments.port_or_any,
+        default=lifecycle.default_port(),
+        help="emulator port (default: $LOCAL_AWS_PORT or 4566; 0: any free port)",
+    )
     parser.add_argument(
         "--state-dir", type=Path, default=stack.default_state_dir() / "demo", help="demo state"
     )
@@ -167,6 +174,15 @@ def topics_table(counts: pipeline.PipelineCounts) -> Table:
     return table
 
 
+def functions_table(stats: Mapping[str, Any], functions: Sequence[StackFunction]) -> Table:
+    """What each of the stack's functions did during the demo, as `make run` shows it."""
+    table = Table(title="functions (the local runtime's counts)")
+    table.add_column("function")
+    table.add_column("count", justify="right")
+    run_command.add_function_rows(table, stats, functions)
+    return table
+
+
 def print_query(console: Console, outputs: Mapping[str, Any]) -> None:
     console.print(f"\nnamed Athena query [bold]{DEMO_QUERY}[/bold], run locally by DuckDB:")
     result = query.run_query(outputs, DEMO_QUERY)
@@ -229,12 +245,14 @@ def run(args: argparse.Namespace) -> int:
 
             counts = wait_until_settled(reader.counts, dropped, expected, args.timeout)
             dropped_now = dropped()
+            runtime_stats = runtime.stats()
         ok = settled(counts, dropped_now, expected)
         console.print(summary_table(counts, dropped_now, expected))
         console.print(topics_table(counts))
+        console.print(functions_table(runtime_stats, stack_functions(outputs)))
         print_query(console, outputs)
         console.print(f"\ndemo took {time.monotonic() - started:.0f}s in all")
-        closing_words(console, args.port, str(outputs["table_name"]))
+        closing_words(console, urlsplit(endpoint).port or args.port, str(outputs["table_name"]))
     finally:
         if not args.keep:
             # The emulator keeps every resource in memory: stopping it is the teardown, and

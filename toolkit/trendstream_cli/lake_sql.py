@@ -5,20 +5,29 @@ can edit those can choose what runs on the operator's machine. Two independent g
 what Athena itself allows a query to do: read the table.
 
 - The SQL must parse (sqlglot, Athena dialect) as exactly one query (SELECT, WITH ... SELECT, set
-  operations, VALUES) with no statement nested in it; DuckDB's own parser must then see one
-  SELECT in the translation.
+  operations, VALUES) with no statement nested in it and no table function but UNNEST (Athena
+  has no other; DuckDB's `query()`, `query_table()` or `read_text()` would run or read what the
+  first guard never saw); DuckDB's own parser must then see one SELECT in the translation, whose
+  syntax tree (`json_serialize_sql`) calls no table function but `unnest` and the series
+  generators (`range`, `generate_series`) either.
 - The DuckDB session reads only the directory holding the lake copy: external access is off
   outside it (no `read_text('/etc/...')`, `COPY ... TO`, `ATTACH`, `INSTALL`/`LOAD`), memory and
   spill space are bounded, and the configuration is locked so the query cannot undo any of it.
+
+Running it is bounded too: DuckDB is interrupted after a time limit, and the result is read a
+batch at a time into Python up to a number of rows and of bytes, so a result larger than DuckDB's
+own memory limit is never held whole outside it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import re
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import sqlglot
@@ -35,6 +44,15 @@ ATHENA_CATALOG = "awsdatacatalog"
 """Athena's default catalog, so three-part names (`"AwsDataCatalog"."db"."table"`) resolve too."""
 DEFAULT_MAX_ROWS = 10_000
 """Rows a query hands back at most: a cross join must not fill the operator's memory."""
+DEFAULT_MAX_RESULT_BYTES = 64 * 1024 * 1024
+"""What the rows handed back may weigh at most (their text), whatever their number."""
+DEFAULT_TIMEOUT_SECONDS = 120.0
+"""How long DuckDB may run one query before it is interrupted."""
+FETCH_BATCH_ROWS = 256
+"""Rows read from DuckDB at a time: the result beyond them stays in the engine."""
+ALLOWED_TABLE_FUNCTIONS = frozenset({"unnest", "range", "generate_series"})
+"""Table functions the DuckDB translation may call: UNNEST (Athena's only one) and the series
+generators, which read nothing and run no SQL of their own."""
 MEMORY_LIMIT = "1GB"
 """DuckDB's working memory for one query; beyond it, it spills to the lake copy's directory."""
 MAX_SPILL = "4GB"
@@ -118,7 +136,9 @@ class Rows:
     columns: tuple[str, ...]
     rows: list[tuple[Any, ...]]
     truncated: bool
-    """True when the query had more rows than the cap: `rows` holds the first ones."""
+    """True when the query had more rows than the caps allow: `rows` holds the first ones."""
+    bound: Literal["rows", "bytes"] | None = None
+    """Which cap ended the result, when `truncated`."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,6 +203,11 @@ def _refuse_unless_read_only(statement: exp.Expr) -> None:
                 "only a read-only query (SELECT or WITH ... SELECT) may run; refused the "
                 f"{_keyword(node)} inside it"
             )
+        if isinstance(node, exp.Table) and not isinstance(node.this, exp.Identifier):
+            raise QueryError(
+                f"a query reads tables (and UNNEST), not table functions; refused "
+                f"{node.this.sql(dialect=ATHENA_DIALECT)[:80]}"
+            )
 
 
 def _keyword(node: exp.Expr) -> str:
@@ -210,6 +235,33 @@ def _refuse_unless_duckdb_select(
             "only a read-only query (SELECT or WITH ... SELECT) may run; DuckDB reads the "
             f"translation as {', '.join(kind.name for kind in kinds) or 'nothing'}"
         )
+    refused = sorted(set(_table_functions(duckdb_sql)) - ALLOWED_TABLE_FUNCTIONS)
+    if refused:
+        raise QueryError(
+            "a query reads tables (and UNNEST), not table functions; DuckDB reads the "
+            f"translation as calling {', '.join(refused)}"
+        )
+
+
+def _table_functions(duckdb_sql: str) -> list[str]:
+    """The table functions DuckDB's own syntax tree of `duckdb_sql` calls (lower case)."""
+    with duckdb.connect(":memory:") as parser:
+        row = parser.execute("SELECT json_serialize_sql(?)", [duckdb_sql]).fetchone()
+    tree = json.loads(row[0]) if row else {}
+    if tree.get("error"):
+        raise QueryError(f"DuckDB cannot parse the translated SQL: {tree.get('error_message')}")
+    names: list[str] = []
+    pending: list[Any] = [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            if node.get("type") == "TABLE_FUNCTION":
+                function = node.get("function") or {}
+                names.append(str(function.get("function_name", "?")).lower())
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return names
 
 
 _CLASS = re.compile(r"<class '(?:[\w]+\.)*(\w+)'>")
@@ -393,13 +445,23 @@ def open_lake(
 
 
 def execute(
-    connection: duckdb.DuckDBPyConnection, duckdb_sql: str, *, max_rows: int = DEFAULT_MAX_ROWS
+    connection: duckdb.DuckDBPyConnection,
+    duckdb_sql: str,
+    *,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    max_bytes: int = DEFAULT_MAX_RESULT_BYTES,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
 ) -> Rows:
-    """Run one read-only query, holding at most `max_rows` rows of its result.
+    """Run one read-only query for at most `timeout_seconds`, holding at most `max_rows` rows
+    and `max_bytes` of them: rows are read from DuckDB a batch at a time, and reading stops at
+    the first cap reached.
 
     Time-zone-aware values come back as text, as Athena prints them.
     """
     _refuse_unless_duckdb_select(duckdb_sql, connection)
+    deadline = threading.Timer(timeout_seconds, connection.interrupt)
+    deadline.daemon = True
+    deadline.start()
     try:
         relation = connection.sql(duckdb_sql)
         if relation is None:
@@ -409,7 +471,24 @@ def execute(
             f"CAST(#{position} AS VARCHAR)" if "TIME ZONE" in str(kind) else f"#{position}"
             for position, kind in enumerate(relation.types, start=1)
         )
-        rows = relation.project(projection).limit(max_rows + 1).fetchall()
+        rows: list[tuple[Any, ...]] = []
+        held = 0
+        bound: Literal["rows", "bytes"] | None = None
+        limited = relation.project(projection).limit(max_rows + 1)
+        for row in limited.iter_rows(batch_size=FETCH_BATCH_ROWS):
+            if len(rows) == max_rows:
+                bound = "rows"
+                break
+            held += _row_bytes(row)
+            if held > max_bytes:
+                bound = "bytes"
+                break
+            rows.append(row)
+    except duckdb.InterruptException as error:
+        raise QueryError(
+            f"the query ran longer than the {timeout_seconds:g} s a local query may run; "
+            "narrow it (a WHERE, a LIMIT, --hours) or allow more with --timeout"
+        ) from error
     except duckdb.OutOfMemoryException as error:
         memory, spill = connection.sql(
             "SELECT current_setting('memory_limit'), current_setting('max_temp_directory_size')"
@@ -421,4 +500,21 @@ def execute(
         ) from error
     except duckdb.Error as error:
         raise QueryError(f"DuckDB could not run the query: {error}\n  SQL: {duckdb_sql}") from error
-    return Rows(tuple(relation.columns), rows[:max_rows], truncated=len(rows) > max_rows)
+    finally:
+        deadline.cancel()
+    return Rows(tuple(relation.columns), rows, truncated=bound is not None, bound=bound)
+
+
+def _row_bytes(row: tuple[Any, ...]) -> int:
+    return sum(_value_bytes(value) for value in row)
+
+
+def _value_bytes(value: Any) -> int:
+    """What a value weighs as text, about: the measure of a result's size in Python."""
+    if isinstance(value, str | bytes):
+        return len(value)
+    if isinstance(value, list | tuple):
+        return sum(_value_bytes(item) for item in value) + len(value)
+    if isinstance(value, dict):
+        return sum(_value_bytes(key) + _value_bytes(item) for key, item in value.items())
+    return 8

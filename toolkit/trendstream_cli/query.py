@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import logging
 import math
+import posixpath
 import re
 import sys
 import tempfile
@@ -33,8 +34,11 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from trendstream_cli import arguments
 from trendstream_cli.lake_sql import (
+    DEFAULT_MAX_RESULT_BYTES,
     DEFAULT_MAX_ROWS,
+    DEFAULT_TIMEOUT_SECONDS,
     LakeTable,
     QueryError,
     duckdb_type,
@@ -44,6 +48,7 @@ from trendstream_cli.lake_sql import (
     read_only_sql,
 )
 from trendstream_cli.outputs import StackOutputsError, add_stack_arguments, load_stack_outputs
+from trendstream_cli.terminal_text import json_visible, visible
 from tweet_record.lake import TWEETS_PREFIX
 
 if TYPE_CHECKING:
@@ -52,11 +57,13 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 __all__ = [
+    "DEFAULT_MAX_COPY_BYTES",
     "DEFAULT_MAX_ROWS",
     "MAX_HOURS",
     "MAX_ROWS",
     "LakeTable",
     "NamedQuery",
+    "QueryBounds",
     "QueryError",
     "QueryResult",
     "StackError",
@@ -80,6 +87,10 @@ MAX_NAMES_LISTED = 20
 """Named queries an unknown name's error lists; a workgroup may hold hundreds."""
 MAX_ROWS = 1_000_000
 """`--max-rows` at most: every row shown is held in memory first."""
+MB = 1024 * 1024
+DEFAULT_MAX_COPY_BYTES = 2048 * MB
+"""The lake copied for one local query at most: a bigger lake is narrowed (--hours) first."""
+MAX_TIMEOUT_SECONDS = 3600.0
 MIN_COLUMN_WIDTH = 20
 """A table column narrower than its content up to this many characters switches to records."""
 
@@ -119,7 +130,18 @@ class QueryResult:
     named_query: NamedQuery | None
     lake: LakeCopy
     truncated: bool = False
-    """The query had more than the `max_rows` rows held: `rows` are the first ones."""
+    """The query had more rows than the caps hold: `rows` are the first ones."""
+    bound: str | None = None
+    """Which cap ended the rows (`rows` or `bytes`), when `truncated`."""
+
+
+@dataclasses.dataclass(frozen=True)
+class QueryBounds:
+    """What one local query may take: DuckDB's time, the result's bytes, the lake copy's bytes."""
+
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES
+    max_copy_bytes: int = DEFAULT_MAX_COPY_BYTES
 
 
 def transpile(athena_sql: str) -> str:
@@ -155,11 +177,19 @@ def describe_lake_table(glue: GlueClient, database: str, table: str) -> LakeTabl
 
 
 def _split_s3_uri(uri: str) -> tuple[str, str]:
+    """Bucket and key prefix of the table's location, the prefix normalised (`a/../b` is `b`)
+    and required to stay in the lake's folder: a location such as `tweets/..` would otherwise
+    copy the whole bucket (quarantine and errors too) and name files outside the copy."""
     match = re.match(r"^s3a?://([^/]+)/?(.*)$", uri)
     if match is None:
         raise StackError(f"Glue table location {uri!r} is not an s3:// URI")
-    prefix = match.group(2)
-    return match.group(1), prefix if not prefix or prefix.endswith("/") else prefix + "/"
+    prefix = posixpath.normpath("/" + match.group(2)).lstrip("/") + "/"
+    if not prefix.startswith(LAKE_PREFIX):
+        raise StackError(
+            f"Glue table location {uri!r} is outside the lake's {LAKE_PREFIX} folder "
+            f"(it reads as {prefix!r}); a local query copies only {LAKE_PREFIX}"
+        )
+    return match.group(1), prefix
 
 
 def list_named_queries(athena: AthenaClient, workgroup: str) -> list[NamedQuery]:
@@ -271,15 +301,19 @@ def copy_lake(
     destination: Path,
     *,
     prefixes: Iterable[str] | None = None,
+    max_bytes: int = DEFAULT_MAX_COPY_BYTES,
 ) -> LakeCopy:
     """Download the table's objects into `destination`, keeping the partition path.
 
     Objects outside the partition layout are skipped (DuckDB's hive partitioning needs every
-    file at the same depth). Gzip objects (Firehose compression) keep a `.gz` suffix so DuckDB
-    decompresses them; the rest get `.json`.
+    file at the same depth), and so is any key whose path would not stay inside `destination`
+    (a `..` or empty path segment). Gzip objects (Firehose compression) keep a `.gz` suffix so
+    DuckDB decompresses them; the rest get `.json`. More than `max_bytes` to copy is a
+    `QueryError`, raised before anything is downloaded.
     """
     pattern = _partition_pattern(table)
-    wanted: list[tuple[str, int]] = []
+    wanted: list[tuple[str, Path, int]] = []
+    total = 0
     skipped = 0
     paginator = s3.get_paginator("list_objects_v2")
     for prefix in prefixes if prefixes is not None else [table.prefix]:
@@ -288,14 +322,21 @@ def copy_lake(
                 key, size = item["Key"], item.get("Size", 0)
                 if key.endswith("/") or size == 0:
                     continue
-                if pattern.match(key):
-                    wanted.append((key, size))
-                else:
+                directory = _local_directory(destination, table.prefix, key)
+                if directory is None or not pattern.match(key):
                     skipped += 1
+                    continue
+                wanted.append((key, directory, size))
+                total += size
+                if total > max_bytes:
+                    raise QueryError(
+                        f"the lake under s3://{table.bucket}/{prefix} holds more than the "
+                        f"{max_bytes // MB} MB a local query copies; narrow it with --hours, "
+                        "or allow more with --max-copy-mb"
+                    )
 
-    def download(index_and_key: tuple[int, str]) -> tuple[str, str]:
-        index, key = index_and_key
-        partition_dir = destination / key[len(table.prefix) :].rsplit("/", 1)[0]
+    def download(index_and_key: tuple[int, tuple[str, Path]]) -> tuple[str, str]:
+        index, (key, partition_dir) = index_and_key
         partition_dir.mkdir(parents=True, exist_ok=True)
         staging = partition_dir / f"part-{index:06d}"
         s3.download_file(table.bucket, key, str(staging))
@@ -305,13 +346,27 @@ def copy_lake(
         return str(local), f"s3://{table.bucket}/{key}"
 
     with ThreadPoolExecutor(max_workers=DOWNLOAD_WORKERS) as pool:
-        sources = dict(pool.map(download, enumerate(key for key, _ in wanted)))
+        sources = dict(
+            pool.map(download, enumerate((key, directory) for key, directory, _ in wanted))
+        )
     return LakeCopy(
         objects=len(wanted),
-        bytes=sum(size for _, size in wanted),
+        bytes=total,
         skipped=skipped,
         sources=sources,
     )
+
+
+def _local_directory(destination: Path, prefix: str, key: str) -> Path | None:
+    """Where the copy of `key` goes: its partition path under `destination`, or None when the
+    key's path has a `.`, `..` or empty segment (S3 keys are any text; a path is not)."""
+    if not key.startswith(prefix):
+        return None
+    segments = key[len(prefix) :].split("/")[:-1]
+    if any(segment in ("", ".", "..") for segment in segments):
+        return None
+    directory = destination.joinpath(*segments)
+    return directory if directory.resolve().is_relative_to(destination.resolve()) else None
 
 
 def run_query(
@@ -322,13 +377,17 @@ def run_query(
     hours: int | None = None,
     now: dt.datetime | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
+    bounds: QueryBounds | None = None,
 ) -> QueryResult:
     """Resolve, transpile and run `argument` (a named query or SQL) over the deployed lake.
 
-    Only one read-only query runs, in a DuckDB session that can read nothing but the lake copy;
-    at most `max_rows` rows are held (`truncated` says whether there were more).
+    Only one read-only query runs, in a DuckDB session that can read nothing but the lake copy,
+    within `bounds` (time, result bytes, lake copy); at most `max_rows` rows are held
+    (`truncated` says whether there were more).
     """
-    return _run(outputs, argument, session=session, hours=hours, now=now, max_rows=max_rows)
+    return _run(
+        outputs, argument, session=session, hours=hours, now=now, max_rows=max_rows, bounds=bounds
+    )
 
 
 def run_named_query(
@@ -339,10 +398,18 @@ def run_named_query(
     hours: int | None = None,
     now: dt.datetime | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
+    bounds: QueryBounds | None = None,
 ) -> QueryResult:
     """Run the workgroup's named query `name` (or id) locally; SQL text is refused."""
     return _run(
-        outputs, name, session=session, hours=hours, now=now, max_rows=max_rows, named_only=True
+        outputs,
+        name,
+        session=session,
+        hours=hours,
+        now=now,
+        max_rows=max_rows,
+        bounds=bounds,
+        named_only=True,
     )
 
 
@@ -354,9 +421,11 @@ def _run(
     hours: int | None,
     now: dt.datetime | None,
     max_rows: int,
+    bounds: QueryBounds | None,
     named_only: bool = False,
 ) -> QueryResult:
     session = session or boto3.session.Session()
+    bounds = bounds or QueryBounds()
     if not 1 <= max_rows <= MAX_ROWS:
         raise QueryError(f"max_rows must be between 1 and {MAX_ROWS}, not {max_rows}")
     try:
@@ -382,7 +451,13 @@ def _run(
         with tempfile.TemporaryDirectory(prefix="trendstream-lake-") as workdir:
             # Resolved: DuckDB compares the paths it opens with the allowed directory as text.
             root = Path(workdir).resolve()
-            lake = copy_lake(session.client("s3"), table, root, prefixes=prefixes)
+            lake = copy_lake(
+                session.client("s3"),
+                table,
+                root,
+                prefixes=prefixes,
+                max_bytes=bounds.max_copy_bytes,
+            )
             logger.info(
                 "copied %d lake objects (%d bytes) from s3://%s/%s",
                 lake.objects,
@@ -392,7 +467,13 @@ def _run(
             )
             connection = open_lake(table, root, has_files=lake.objects > 0)
             try:
-                result = execute(connection, duckdb_sql, max_rows=max_rows)
+                result = execute(
+                    connection,
+                    duckdb_sql,
+                    max_rows=max_rows,
+                    max_bytes=bounds.max_result_bytes,
+                    timeout_seconds=bounds.timeout_seconds,
+                )
             except QueryError as error:
                 message = str(error)
                 for local, uri in lake.sources.items():
@@ -405,7 +486,13 @@ def _run(
     except (ClientError, BotoCoreError) as error:
         raise StackError(str(error)) from error
     return QueryResult(
-        result.columns, result.rows, duckdb_sql, named, lake, truncated=result.truncated
+        result.columns,
+        result.rows,
+        duckdb_sql,
+        named,
+        lake,
+        truncated=result.truncated,
+        bound=result.bound,
     )
 
 
@@ -460,34 +547,44 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _is_terminal(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
 def render(result: QueryResult, output_format: str, stream: TextIO) -> None:
     """Write the rows as a rich table, a JSON array of objects, or CSV with a header.
 
     A table too wide for the terminal (every column needs its content, up to MIN_COLUMN_WIDTH
     characters) is printed as one record per row instead, so no column is squeezed to nothing.
-    Values are plain text: a tweet's `[/]` or `[link=...]` is shown, never read as markup.
+    Values are plain text: a tweet's `[/]` or `[link=...]` is shown, never read as markup, and
+    its control characters and escape sequences are shown as escapes (`\\x1b`), never sent to the
+    terminal (JSON as `\\u` escapes, the same data; CSV keeps the data exact unless it goes to a
+    terminal).
     """
     if output_format == "json":
         records = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
-        stream.write(_json_dumps(records, indent=2) + "\n")
+        stream.write(json_visible(_json_dumps(records, indent=2)) + "\n")
         return
     if output_format == "csv":
+        shown = visible if _is_terminal(stream) else str
         writer = csv.writer(stream)
-        writer.writerow(result.columns)
-        writer.writerows([_cell(value) for value in row] for row in result.rows)
+        writer.writerow([shown(column) for column in result.columns])
+        writer.writerows([shown(_cell(value)) for value in row] for row in result.rows)
         return
     console = Console(file=stream)
-    cells = [[_cell(value) for value in row] for row in result.rows]
+    cells = [[visible(_cell(value)) for value in row] for row in result.rows]
+    columns = [visible(column) for column in result.columns]
     widths = [
         min(MIN_COLUMN_WIDTH, max([len(column), *(_longest_line(row[index]) for row in cells)]))
-        for index, column in enumerate(result.columns)
+        for index, column in enumerate(columns)
     ]
-    title = result.named_query.name if result.named_query else None
+    title = visible(result.named_query.name) if result.named_query else None
     caption = _row_count(result)
     # Each column costs its width plus a padding space either side and a border.
     if sum(widths) + 3 * len(widths) + 1 <= console.width:
         table = Table(title=Text(title) if title else None)
-        for column, width in zip(result.columns, widths, strict=True):
+        for column, width in zip(columns, widths, strict=True):
             table.add_column(Text(column), overflow="fold", min_width=width)
         for row in cells:
             table.add_row(*(Text(cell) for cell in row))
@@ -496,14 +593,14 @@ def render(result: QueryResult, output_format: str, stream: TextIO) -> None:
         return
     if title:
         console.print(title, style="bold", markup=False, highlight=False)
-    name_width = min(max((len(column) for column in result.columns), default=0), console.width // 3)
+    name_width = min(max((len(column) for column in columns), default=0), console.width // 3)
     for number, row in enumerate(cells, start=1):
         record = Table(
             title=f"row {number}", title_justify="left", box=box.SIMPLE, show_header=False
         )
         record.add_column("column", style="bold", overflow="fold", width=name_width)
         record.add_column("value", overflow="fold")
-        for column, value in zip(result.columns, row, strict=True):
+        for column, value in zip(columns, row, strict=True):
             record.add_row(Text(column), Text(value))
         console.print(record)
     console.print(caption, markup=False, highlight=False)
@@ -515,11 +612,21 @@ def _longest_line(text: str) -> int:
 
 def _row_count(result: QueryResult) -> str:
     if result.truncated:
-        return (
-            f"showing the first {len(result.rows)} rows of more "
-            "(add a LIMIT, or --max-rows for more)"
-        )
+        return truncation_note(result)
     return f"{len(result.rows)} rows"
+
+
+def truncation_note(result: QueryResult) -> str:
+    """What a truncated result shows and why (the row or the byte cap)."""
+    if result.bound == "bytes":
+        return (
+            f"showing the first {len(result.rows)} rows of more: the rows held reached the size "
+            f"a local result may weigh ({DEFAULT_MAX_RESULT_BYTES // MB} MB by default; add a "
+            "LIMIT, or select fewer columns)"
+        )
+    return (
+        f"showing the first {len(result.rows)} rows of more (add a LIMIT, or --max-rows for more)"
+    )
 
 
 def _hours(text: str) -> int:
@@ -571,6 +678,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"print at most N rows, 1 to {MAX_ROWS}; the rest are not read (default %(default)s)",
     )
     parser.add_argument(
+        "--timeout",
+        type=arguments.bounded_float(1.0, MAX_TIMEOUT_SECONDS),
+        default=DEFAULT_TIMEOUT_SECONDS,
+        metavar="S",
+        help=f"interrupt the query after S seconds, 1 to {MAX_TIMEOUT_SECONDS:g} "
+        "(default %(default)g)",
+    )
+    parser.add_argument(
+        "--max-copy-mb",
+        type=arguments.bounded_float(1.0, 1024 * 1024),
+        default=DEFAULT_MAX_COPY_BYTES / MB,
+        metavar="MB",
+        help="refuse to copy more of the lake than this (default %(default)g MB)",
+    )
+    parser.add_argument(
         "--show-sql", action="store_true", help="print the DuckDB SQL the query became"
     )
     add_stack_arguments(parser)
@@ -580,7 +702,12 @@ def run(args: argparse.Namespace) -> int:
     errors = Console(stderr=True)
     try:
         outputs = load_stack_outputs(args)
-        result = run_query(outputs, args.query, hours=args.hours, max_rows=args.max_rows)
+        bounds = QueryBounds(
+            timeout_seconds=args.timeout, max_copy_bytes=int(args.max_copy_mb * MB)
+        )
+        result = run_query(
+            outputs, args.query, hours=args.hours, max_rows=args.max_rows, bounds=bounds
+        )
     except QueryError as error:
         errors.print(
             f"[red]query failed:[/red] {escape(str(error))}", highlight=False, soft_wrap=True
@@ -596,9 +723,6 @@ def run(args: argparse.Namespace) -> int:
     if result.lake.objects == 0:
         errors.print("[yellow]the lake holds no tweets yet: the result is empty[/yellow]")
     if result.truncated and args.format != "table":
-        errors.print(
-            f"[yellow]showing the first {len(result.rows)} rows of more "
-            "(add a LIMIT, or --max-rows for more)[/yellow]"
-        )
+        errors.print(truncation_note(result), style="yellow", markup=False, highlight=False)
     render(result, args.format, sys.stdout)
     return EXIT_OK

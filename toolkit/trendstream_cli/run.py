@@ -11,7 +11,7 @@ import argparse
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +25,7 @@ from local_aws.apigateway import local_api_port
 from local_aws.kinesis_reader import ShardCheckpointMismatchError
 from local_aws.lambda_service import CodeMismatchError
 from local_aws.runtime import LocalRuntime, RuntimeAlreadyRunningError
+from local_aws.stack_functions import StackFunction, stack_functions
 from trendstream_cli import arguments, stack
 from trendstream_cli.outputs import StackOutputsError, local_stack
 
@@ -35,11 +36,6 @@ MAX_DURATION_SECONDS = 7 * 86400.0
 MIN_CLOCK_SPEED, MAX_CLOCK_SPEED = 0.01, 3600.0
 """3600: an hour of schedule and buffer time per second, far beyond what the demo needs (60)."""
 LAST_ERROR_WIDTH = 160
-_FUNCTION_ROLES = {
-    "producer_function_name": "producer",
-    "consumer_function_name": "consumer",
-    "transformer_function_name": "transformer",
-}
 
 
 class EmulatorGoneError(RuntimeError):
@@ -69,9 +65,9 @@ def _duration_text(seconds: float) -> str:
 
 
 def progress_table(
-    stats: Mapping[str, Any], elapsed: float, functions: Mapping[str, str] | None = None
+    stats: Mapping[str, Any], elapsed: float, functions: Sequence[StackFunction] = ()
 ) -> Table:
-    """The live table; `functions` maps a role (producer, consumer...) to its function name."""
+    """The live table, with the invocations and failures of each of the stack's `functions`."""
     table = Table(title=f"trendstream local runtime ({elapsed:.0f}s)", show_header=True)
     table.add_column("stage")
     table.add_column("count", justify="right", overflow="fold")
@@ -100,11 +96,19 @@ def progress_table(
         table.add_row("runtime step failures", f"[red]{stats['loop_errors']}[/]")
         if stats.get("last_loop_error"):
             table.add_row("last failure", f"[red]{_shorten(str(stats['last_loop_error']))}[/]")
+    add_function_rows(table, stats, functions)
+    return table
+
+
+def add_function_rows(
+    table: Table, stats: Mapping[str, Any], functions: Sequence[StackFunction]
+) -> None:
+    """Per function of the stack: its invocations, failures and last error, as the runtime
+    counted them (a function not invoked yet shows zeros)."""
     function_stats = stats.get("functions", {})
-    for role, name in (functions or {}).items():
-        counters = function_stats.get(name)
-        if not counters:
-            continue
+    for function in functions:
+        role = function.role
+        counters = function_stats.get(function.name) or {}
         failures = (
             f"{counters.get('errors', 0)} errors, {counters.get('throttles', 0)} throttles, "
             f"{counters.get('dead_letters', 0)} to DLQ"
@@ -117,7 +121,6 @@ def progress_table(
                 f"{role} last error",
                 f"[red]{_shorten(str(counters['last_error']))}[/]",
             )
-    return table
 
 
 def _shorten(text: str) -> str:
@@ -132,9 +135,7 @@ def run(args: argparse.Namespace) -> int:
     except StackOutputsError as error:
         arguments.print_error(error)
         return 2
-    functions = {
-        role: str(outputs[key]) for key, role in _FUNCTION_ROLES.items() if outputs.get(key)
-    }
+    functions = stack_functions(outputs)
     runtime = local_runtime(outputs, endpoint, paths, args.clock_speed)
     try:
         with runtime:
@@ -183,7 +184,7 @@ def _gone(paths: stack.StackPaths) -> str:
 def _show(
     runtime: LocalRuntime,
     duration: float | None,
-    functions: Mapping[str, str],
+    functions: Sequence[StackFunction],
     paths: stack.StackPaths,
 ) -> None:
     started = time.monotonic()

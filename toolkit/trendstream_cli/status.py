@@ -33,6 +33,7 @@ from botocore.exceptions import (
 from rich.console import Console
 from rich.table import Table
 
+from local_aws.stack_functions import FUNCTION_OUTPUT_SUFFIX, stack_functions
 from trendstream_cli.outputs import StackOutputsError, add_stack_arguments, load_stack_outputs
 from tweet_record.lake import LAKE_PREFIXES, TWEETS_PREFIX
 
@@ -366,10 +367,15 @@ def collect_status(
         lambda name: check_table(session.client("dynamodb"), name, scan_limit),
     )
     attempt("s3 lake", ("lake_bucket",), lambda bucket: check_lake(session.client("s3"), bucket))
-    for key in ("producer_function_name", "consumer_function_name", "transformer_function_name"):
+    functions = stack_functions(outputs)
+    if not functions:
+        checks.append(
+            Check("lambda function", "-", "warn", f"no *{FUNCTION_OUTPUT_SUFFIX} in the outputs")
+        )
+    for function in functions:
         attempt(
             "lambda function",
-            (key,),
+            (function.output,),
             lambda name: check_function(
                 session.client("lambda"),
                 name,

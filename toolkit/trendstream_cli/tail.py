@@ -26,6 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from trendstream_cli.outputs import StackOutputsError, add_stack_arguments, load_stack_outputs
+from trendstream_cli.terminal_text import json_visible, visible
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -188,18 +189,19 @@ def _one_line(text: str, width: int) -> str:
 
 def render(tweets: Sequence[TailedTweet], output_format: str, stream: TextIO) -> None:
     if output_format == "json":
-        json.dump([asdict(tweet) for tweet in tweets], stream, indent=2, ensure_ascii=False)
-        stream.write("\n")
+        document = json.dumps([asdict(tweet) for tweet in tweets], indent=2, ensure_ascii=False)
+        stream.write(json_visible(document) + "\n")
         return
     table = Table(title="latest tweets per topic", caption=f"{len(tweets)} tweets")
     for column in ("topic", "created_at", "author", "sentiment", "text"):
         table.add_column(column, overflow="fold" if column != "text" else "ellipsis")
     for tweet in tweets:
         author = f"@{tweet.author}" if tweet.author else ""
-        # Plain Text: a tweet's `[/]` or `[link=...]` is shown as written, never read as markup.
+        # Plain Text: a tweet's `[/]` or `[link=...]` is shown as written, never read as markup,
+        # and its control characters as escapes, never acted on by the terminal.
         table.add_row(
             *(
-                Text(value)
+                Text(visible(value))
                 for value in (
                     tweet.topic,
                     tweet.created_at,

@@ -45,13 +45,14 @@ _WHAT: dict[StageName, str] = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument(
+    parser.add_argument(
         "--state-dir",
         type=Path,
         default=None,
-        help="the local stack's state directory (default: the one `trendstream up` uses)",
+        help="the local stack's state directory (default: the one `trendstream up` uses); "
+        "with --terraform, the stack verified when none is deployed for the environment",
     )
+    source = parser.add_mutually_exclusive_group()
     source.add_argument(
         "--outputs",
         type=Path,
@@ -121,12 +122,25 @@ def _seconds(text: str) -> float:
     return value
 
 
-def resolve_target(args: argparse.Namespace) -> verification.Target:
+def resolve_target(args: argparse.Namespace, errors: Console) -> verification.Target:
     if args.outputs is not None:
         return verification.outputs_file_target(args.outputs)
+    local_state_dir = (args.state_dir or stack.default_state_dir()).resolve()
     if args.terraform:
-        return verification.terraform_target()
-    return verification.local_target((args.state_dir or stack.default_state_dir()).resolve())
+        try:
+            return verification.terraform_target()
+        except verification.NoDeploymentError as error:
+            # Nothing deployed for ENV: the local stack, when `make up` left one, is the only
+            # stack there is, and the one a user who just ran `make up` means.
+            if stack.running_endpoint(stack.StackPaths(state_dir=local_state_dir)) is None:
+                raise
+            errors.print(
+                f"verify: no stack is deployed for ENV={error.environment}; verifying the local "
+                "stack `make up` started (`make verify ENV=local` names it)",
+                highlight=False,
+                soft_wrap=True,
+            )
+    return verification.local_target(local_state_dir)
 
 
 def stage_table(report: Report, title: str) -> Table:
@@ -158,7 +172,10 @@ def _timing(stage: Stage) -> str:
 def run(args: argparse.Namespace) -> int:
     errors = Console(stderr=True)
     try:
-        target = resolve_target(args)
+        target = resolve_target(args, errors)
+    except verification.NoDeploymentError as error:
+        errors.print(f"verify: {error}", highlight=False, soft_wrap=True, markup=False)
+        return EXIT_FAILED
     except verification.TargetError as error:
         errors.print(
             f'[red]verify: FAILED at stage "stack":[/red] {error}', highlight=False, soft_wrap=True

@@ -504,7 +504,7 @@ def service_error(service: str, denied: KeyUseDenied, resource: str) -> Exceptio
             "AccessDeniedException", f"KMS key access denied error: {kms}", 400
         ),
         "kinesis": lambda: _JsonError("KMSAccessDeniedException", denied.message, 400),
-        "s3": lambda: iam._S3AccessDenied(denied.message),
+        "s3": lambda: iam._S3AccessDeniedError(denied.message),
         # SQS's JSON protocol answers KmsAccessDenied with the query-compatible code
         # KMS.AccessDeniedException, the code SDKs report; moto's authorisation hook can set
         # the body only, so the body names that code.

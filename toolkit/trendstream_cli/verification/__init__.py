@@ -51,6 +51,7 @@ from trendstream_cli.verification.runner import (
     failure_message,
 )
 from trendstream_cli.verification.target import (
+    NoDeploymentError,
     Target,
     TargetError,
     local_target,
@@ -73,6 +74,7 @@ __all__ = [
     "DuckDbEngine",
     "FirehoseBuffering",
     "LakeCheck",
+    "NoDeploymentError",
     "Observation",
     "Options",
     "QuarantineCheck",

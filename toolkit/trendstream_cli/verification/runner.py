@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from local_aws.stack_functions import stack_functions
 from trendstream_cli import query
 from trendstream_cli.verification.batch import Batch, make_batch
 from trendstream_cli.verification.checks import (
@@ -186,6 +187,13 @@ class Verifier:
         missing = [key for key in REQUIRED_OUTPUTS if not self._outputs.get(key)]
         if missing:
             raise CheckFailedError(f"the Terraform outputs lack {', '.join(missing)}")
+        functions = stack_functions(self._outputs)
+        lambda_client = self._session.client("lambda")
+        for function in functions:
+            configuration = lambda_client.get_function_configuration(FunctionName=function.name)
+            state = configuration.get("State", "Active")
+            if state != "Active":
+                raise CheckFailedError(f"the {function.role} function {function.name} is {state}")
         buffering = self._buffering = firehose_buffering(
             self._session.client("firehose"), str(self._outputs["delivery_stream_name"])
         )
@@ -211,7 +219,8 @@ class Verifier:
         )
         return named, (
             f"stream {self._outputs['stream_name']}, table {self._outputs['table_name']}, "
-            f"bucket {self._outputs['lake_bucket']}; lake deadline {lake_seconds:.0f} s ({how})"
+            f"bucket {self._outputs['lake_bucket']}; lake deadline {lake_seconds:.0f} s ({how}); "
+            f"{len(functions)} functions Active"
         )
 
     def _put(self, batch: Batch) -> tuple[list[SyntheticPut], str]:

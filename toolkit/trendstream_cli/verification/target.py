@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +17,20 @@ from trendstream_cli import stack
 
 class TargetError(Exception):
     """The stack to verify cannot be found: no outputs, no running emulator, a bad file."""
+
+
+class NoDeploymentError(TargetError):
+    """No stack is deployed for the environment: the message says, in one line, what to run."""
+
+    def __init__(self, environment: str) -> None:
+        self.environment = environment
+        super().__init__(
+            f"no stack is deployed for ENV={environment}: after `make up` (and `make run`), "
+            f"run `make verify ENV=local`; `make deploy ENV={environment}` deploys to AWS"
+        )
+
+
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -59,10 +76,23 @@ def outputs_file_target(path: Path) -> Target:
     return Target(outputs=outputs, description=f"outputs in {path}")
 
 
-def terraform_target(terraform_dir: Path = stack.TERRAFORM_DIR) -> Target:
+def terraform_target(
+    terraform_dir: Path = stack.TERRAFORM_DIR, environ: Mapping[str, str] = os.environ
+) -> Target:
     """The outputs of the state `terraform output` reads in `terraform_dir` (as `make deploy`
-    left it: backend, workspace and data directory come from the environment)."""
-    command = [str(stack.TERRAFORM_WRAPPER), f"-chdir={terraform_dir}", "output", "-json"]
+    left it: backend, workspace and data directory come from the environment).
+
+    An environment never deployed from here (`make deploy` creates its data directory,
+    ``TF_DATA_DIR``), or whose state has no outputs, is a ``NoDeploymentError``: one line, not
+    Terraform's advice to run `terraform init`.
+    """
+    environment = environ.get("TF_WORKSPACE") or "default"
+    data_dir = environ.get("TF_DATA_DIR")
+    if data_dir and not Path(data_dir).is_dir():
+        raise NoDeploymentError(environment)
+    command = [
+        str(stack.TERRAFORM_WRAPPER), f"-chdir={terraform_dir}", "output", "-no-color", "-json"
+    ]  # fmt: skip
     try:
         completed = subprocess.run(  # noqa: S603 - fixed wrapper script, arguments built here
             command, capture_output=True, text=True, check=False
@@ -70,14 +100,20 @@ def terraform_target(terraform_dir: Path = stack.TERRAFORM_DIR) -> Target:
     except OSError as error:
         raise TargetError(f"cannot run terraform: {error}") from error
     if completed.returncode != 0:
-        raise TargetError(f"`terraform output -json` failed: {completed.stderr.strip()}")
+        raise TargetError(f"`terraform output -json` failed: {_first_line(completed.stderr)}")
     try:
         raw = json.loads(completed.stdout or "{}")
     except ValueError as error:
         raise TargetError(f"`terraform output -json` printed no JSON: {error}") from error
     if not isinstance(raw, dict) or not raw:
-        raise TargetError(f"no Terraform outputs in {terraform_dir}: is the stack deployed?")
+        raise NoDeploymentError(environment)
     return Target(
         outputs=stack_outputs.flatten_outputs(raw),
         description=f"terraform output of {terraform_dir}",
     )
+
+
+def _first_line(text: str) -> str:
+    """Terraform's first line of error, without colour codes (the rest is advice)."""
+    lines = [line.strip() for line in _ANSI_ESCAPE.sub("", text).splitlines() if line.strip()]
+    return lines[0] if lines else "(no message)"
