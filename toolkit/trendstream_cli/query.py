@@ -184,10 +184,10 @@ def _split_s3_uri(uri: str) -> tuple[str, str]:
     if match is None:
         raise StackError(f"Glue table location {uri!r} is not an s3:// URI")
     prefix = posixpath.normpath("/" + match.group(2)).lstrip("/") + "/"
-    if not prefix.startswith(LAKE_PREFIX):
+    if not prefix.startswith(TWEETS_PREFIX):
         raise StackError(
-            f"Glue table location {uri!r} is outside the lake's {LAKE_PREFIX} folder "
-            f"(it reads as {prefix!r}); a local query copies only {LAKE_PREFIX}"
+            f"Glue table location {uri!r} is outside the lake's {TWEETS_PREFIX} folder "
+            f"(it reads as {prefix!r}); a local query copies only {TWEETS_PREFIX}"
         )
     return match.group(1), prefix
 

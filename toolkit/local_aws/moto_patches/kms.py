@@ -107,7 +107,7 @@ class Caller:
         return str(self.service_principal)
 
 
-class KeyUseDenied(Exception):
+class KeyUseDeniedError(Exception):
     """KMS refused one action on one key; `message` is KMS's wording."""
 
     def __init__(self, use: KeyUse, action: str, message: str) -> None:
@@ -263,7 +263,7 @@ def authorise_key_use(caller: Caller, use: KeyUse) -> None:
             f"{key.arn} {reason}"
         )
         logger.warning("AccessDenied: %s (KMS call made by %s)", message, use.service)
-        raise KeyUseDenied(use, action, message)
+        raise KeyUseDeniedError(use, action, message)
 
 
 # --- what each service asks KMS for --------------------------------------------------------
@@ -496,7 +496,7 @@ class _XmlError(_RESTError):
     code = 400
 
 
-def service_error(service: str, denied: KeyUseDenied, resource: str) -> Exception:
+def service_error(service: str, denied: KeyUseDeniedError, resource: str) -> Exception:
     """The error the service answers a refused KMS call with."""
     kms = f"{denied.message} (Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException)"
     errors: dict[str, Callable[[], Exception]] = {
@@ -573,7 +573,7 @@ def _check(response: Any, moto_resource: str, s3_action: str | None = None) -> N
     for use in uses:
         try:
             authorise_key_use(caller, use)
-        except KeyUseDenied as denied:
+        except KeyUseDeniedError as denied:
             resource = use.encryption_context.get("aws:logs:arn", use.key_arn)
             raise service_error(service, denied, resource) from None
 
