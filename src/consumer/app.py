@@ -42,7 +42,7 @@ RECORD_KEYS = ("sequence_number", "tweet_id")
 collect_less_often()
 logger = Logger()
 tracer = lambda_tracer()
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "trendstream"))
+metrics = Metrics()
 
 
 def _client_config(pool_connections: int = BOTOCORE_POOL_CONNECTIONS) -> Config:

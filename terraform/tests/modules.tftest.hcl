@@ -233,6 +233,7 @@ run "alarms_notify_the_topic" {
 
   variables {
     name                   = "ts-test"
+    metrics_namespace      = "ts/test"
     consumer_function_name = "ts-test-consumer"
     delivery_stream_name   = "ts-test-lake-delivery"
     function_names         = { producer = "ts-test-producer", consumer = "ts-test-consumer" }
@@ -292,6 +293,7 @@ run "alarm_email_is_subscribed_when_given" {
 
   variables {
     name                   = "ts-test"
+    metrics_namespace      = "ts/test"
     consumer_function_name = "ts-test-consumer"
     delivery_stream_name   = "ts-test-lake-delivery"
     function_names         = { consumer = "ts-test-consumer" }
@@ -530,6 +532,7 @@ run "producer_alarms_watch_empty_and_failed_runs" {
 
   variables {
     name                     = "ts-test"
+    metrics_namespace        = "ts/test"
     consumer_function_name   = "ts-test-consumer"
     delivery_stream_name     = "ts-test-lake-delivery"
     function_names           = { producer = "ts-test-producer" }
@@ -542,7 +545,7 @@ run "producer_alarms_watch_empty_and_failed_runs" {
   assert {
     condition = (
       aws_cloudwatch_metric_alarm.this["producer-no-tweets"].metric_name == "TweetsFetched" &&
-      aws_cloudwatch_metric_alarm.this["producer-no-tweets"].namespace == "trendstream" &&
+      aws_cloudwatch_metric_alarm.this["producer-no-tweets"].namespace == "ts/test" &&
       aws_cloudwatch_metric_alarm.this["producer-no-tweets"].dimensions == tomap({ service = "producer" }) &&
       aws_cloudwatch_metric_alarm.this["producer-no-tweets"].period == 600 &&
       aws_cloudwatch_metric_alarm.this["producer-no-tweets"].evaluation_periods == 4 &&
@@ -566,5 +569,13 @@ run "producer_alarms_watch_empty_and_failed_runs" {
   assert {
     condition     = aws_cloudwatch_metric_alarm.this["producer-errors"].treat_missing_data == "notBreaching" && aws_cloudwatch_metric_alarm.this["producer-errors"].period == 300
     error_message = "AWS service metric alarms keep their period and treat no data as no traffic."
+  }
+
+  assert {
+    condition = alltrue([
+      for alarm in aws_cloudwatch_metric_alarm.this :
+      alarm.namespace == "ts/test" if !startswith(alarm.namespace, "AWS/")
+    ])
+    error_message = "Every alarm on the functions' own metrics reads this environment's namespace (metrics_namespace) only."
   }
 }
