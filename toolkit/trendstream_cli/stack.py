@@ -212,6 +212,32 @@ def destroy_stack(
     logger.info("terraform destroy finished in %.1fs", time.monotonic() - started)
 
 
+def refresh_stack(endpoint: str, paths: StackPaths) -> None:
+    """`terraform apply -refresh-only`: the state read back from the emulator, nothing changed."""
+    _ensure_initialised(endpoint, paths)
+    _terraform(
+        [
+            "apply",
+            "-refresh-only",
+            "-auto-approve",
+            "-json",
+            f"-parallelism={PARALLELISM}",
+            *_stack_arguments(endpoint, paths),
+        ],
+        endpoint,
+        paths,
+    )
+
+
+def show_state(endpoint: str, paths: StackPaths) -> str:
+    """`terraform show -json` of the stack's state, as Terraform prints it."""
+    _ensure_initialised(endpoint, paths)
+    completed = _run_terraform(["show", "-json", "-no-color", str(paths.tfstate)], endpoint, paths)
+    if completed.returncode != 0:
+        raise TerraformError(f"terraform show failed:\n{completed.stderr}")
+    return completed.stdout
+
+
 def plan_has_changes(endpoint: str, paths: StackPaths) -> bool:
     """True when `terraform plan` would change anything (`-detailed-exitcode` 2)."""
     _ensure_initialised(endpoint, paths)
