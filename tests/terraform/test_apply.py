@@ -1,5 +1,7 @@
-"""The whole stack applied to the emulator: every resource checked through boto3, a second plan
-with no changes, and a destroy that leaves nothing behind."""
+"""The whole stack applied to the emulator: every resource checked through boto3, the functions
+run from their zips to check what the dashboard and alarms read, the operator's secrets kept
+through a later apply and out of the state, a second plan with no changes, and a destroy that
+leaves nothing behind."""
 
 from __future__ import annotations
 
