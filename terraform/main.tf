@@ -94,8 +94,10 @@ locals {
     min(25, length([for query in var.search_queries : query if !strcontains(query, ",")])),
   )
 
+  # One CloudWatch namespace per stack: namespaces are isolated from each other, so no other
+  # environment's datapoints can reach this stack's alarms and dashboard (docs/data-model.md).
   powertools_environment = {
-    POWERTOOLS_METRICS_NAMESPACE = "trendstream"
+    POWERTOOLS_METRICS_NAMESPACE = "${var.name_prefix}/${var.environment}"
     POWERTOOLS_LOG_LEVEL         = var.log_level
   }
 

@@ -129,3 +129,8 @@ output "environment" {
   description = "Environment of the stack (part of every name)."
   value       = var.environment
 }
+
+output "metrics_namespace" {
+  description = "CloudWatch namespace of the functions' own metrics (POWERTOOLS_METRICS_NAMESPACE): one per environment, read by the stack's alarms and dashboard."
+  value       = local.powertools_environment.POWERTOOLS_METRICS_NAMESPACE
+}

@@ -338,7 +338,7 @@ variable "twitter_ssm_prefix" {
 }
 
 variable "twitter_secret_placeholder" {
-  description = "Value the credential parameters are created with; passed to the producer (TWITTER_SECRET_PLACEHOLDER), which treats it as not set."
+  description = "Value the credential parameters are created with; passed to the producer (TWITTER_SECRET_PLACEHOLDER), which treats it as not set. Terraform never writes a parameter again, so a later change reaches the producer only: a parameter still holding the old value then reads as a credential (put the new one in it)."
   type        = string
   default     = "SET_ME"
 

@@ -11,7 +11,6 @@ inside the processor (``consumer.processor``). Cost figures: docs/capacity.md.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -49,7 +48,7 @@ CLIENT_TIMEOUTS = Timeouts(connect=2, read=10)
 collect_less_often()
 logger = Logger()
 tracer = lambda_tracer()
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "trendstream"))
+metrics = Metrics()
 
 
 @cache

@@ -8,7 +8,6 @@ consumer (``SENTIMENT_ENGINE``) so the lake agrees with the table.
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +31,7 @@ if TYPE_CHECKING:
 collect_less_often()
 logger = Logger()
 tracer = lambda_tracer()
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "trendstream"))
+metrics = Metrics()
 
 
 @cache

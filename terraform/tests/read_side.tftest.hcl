@@ -90,6 +90,7 @@ run "dashboard_shows_every_stage" {
     stream_name          = "ts-test-tweets"
     delivery_stream_name = "ts-test-lake-delivery"
     api_id               = "a1b2c3d4e5"
+    metrics_namespace    = "ts/test"
     function_names = {
       producer    = "ts-test-producer"
       consumer    = "ts-test-consumer"
@@ -104,6 +105,15 @@ run "dashboard_shows_every_stage" {
       strcontains(aws_cloudwatch_dashboard.this.dashboard_body, "\"${metric}\"")
     ])
     error_message = "The dashboard shows records per stage, iterator age, consumer errors and duration, duplicates, quarantine, Firehose freshness and failures, API latency and errors."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for widget in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : [
+        for metric in widget.properties.metrics : metric[0] == "ts/test" if !startswith(metric[0], "AWS/")
+      ]
+    ]))
+    error_message = "Every widget line on the functions' own metrics reads this environment's namespace (metrics_namespace) only."
   }
 
   assert {

@@ -83,7 +83,7 @@ run "functions_get_the_contract_environment" {
       TREND_WOEIDS                 = "1"
       SENTIMENT_ENGINE             = "vader"
       POWERTOOLS_SERVICE_NAME      = "producer"
-      POWERTOOLS_METRICS_NAMESPACE = "trendstream"
+      POWERTOOLS_METRICS_NAMESPACE = "trendstream/test"
       POWERTOOLS_LOG_LEVEL         = "INFO"
     })
     error_message = "Producer environment differs from docs/data-model.md."
@@ -96,7 +96,7 @@ run "functions_get_the_contract_environment" {
       SENTIMENT_ENGINE             = "vader"
       TTL_DAYS                     = "7"
       POWERTOOLS_SERVICE_NAME      = "consumer"
-      POWERTOOLS_METRICS_NAMESPACE = "trendstream"
+      POWERTOOLS_METRICS_NAMESPACE = "trendstream/test"
       POWERTOOLS_LOG_LEVEL         = "INFO"
     })
     error_message = "Consumer environment differs from docs/data-model.md."
@@ -106,7 +106,7 @@ run "functions_get_the_contract_environment" {
     condition = module.transformer.environment_variables == tomap({
       SENTIMENT_ENGINE             = "vader"
       POWERTOOLS_SERVICE_NAME      = "firehose-transformer"
-      POWERTOOLS_METRICS_NAMESPACE = "trendstream"
+      POWERTOOLS_METRICS_NAMESPACE = "trendstream/test"
       POWERTOOLS_LOG_LEVEL         = "INFO"
     })
     error_message = "Transformer environment differs from docs/data-model.md."
@@ -329,6 +329,60 @@ run "schedule_period_stays_far_above_the_producer_timeout" {
   }
 
   expect_failures = [var.schedule_expression, var.producer_reserved_concurrency]
+}
+
+# Amazon CloudWatch concepts, "Namespaces": metrics in different namespaces are isolated from
+# each other. https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html
+# Each stack's functions publish to a namespace of their own, which its alarms and dashboard read
+# (modules.tftest.hcl and read_side.tftest.hcl check the modules keep to it).
+run "dev_metrics_have_a_namespace_of_their_own" {
+  command = plan
+
+  variables {
+    environment = "dev"
+  }
+
+  assert {
+    condition = output.metrics_namespace == "trendstream/dev" && alltrue([
+      for variables in [
+        module.producer.environment_variables, module.consumer.environment_variables,
+        module.transformer.environment_variables, module.api_function.environment_variables,
+      ] : variables.POWERTOOLS_METRICS_NAMESPACE == output.metrics_namespace
+    ])
+    error_message = "Every function of dev publishes its metrics to trendstream/dev."
+  }
+}
+
+run "prod_metrics_never_reach_dev_alarms" {
+  command = plan
+
+  variables {
+    environment = "prod"
+  }
+
+  assert {
+    condition = output.metrics_namespace == "trendstream/prod" && alltrue([
+      for variables in [
+        module.producer.environment_variables, module.consumer.environment_variables,
+        module.transformer.environment_variables, module.api_function.environment_variables,
+      ] : variables.POWERTOOLS_METRICS_NAMESPACE != run.dev_metrics_have_a_namespace_of_their_own.metrics_namespace
+    ])
+    error_message = "No prod function may publish into dev's namespace."
+  }
+}
+
+run "another_prefix_in_the_same_environment_has_its_own_metrics" {
+  command = plan
+
+  variables {
+    environment = "dev"
+    name_prefix = "trendfork"
+  }
+
+  assert {
+    condition     = output.metrics_namespace == "trendfork/dev" && output.metrics_namespace != run.dev_metrics_have_a_namespace_of_their_own.metrics_namespace
+    error_message = "Two stacks of one environment with different prefixes must not share a namespace."
+  }
 }
 
 run "environments_get_their_own_parameter_names" {

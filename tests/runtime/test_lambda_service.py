@@ -45,6 +45,12 @@ def lambda_handler(event, context):
 """
 
 
+PRINT_HANDLER = """
+def lambda_handler(event, context):
+    print(event["line"])
+"""
+
+
 def _register(service: LambdaService, function: DeployedFunction) -> None:
     service.register(function.name, function.zip_path)
 
@@ -222,3 +228,21 @@ def test_stop_leaves_no_worker_process(
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_printed_lines_are_in_the_log_when_the_invocation_ends(
+    deploy: Callable[..., DeployedFunction], lambda_service: LambdaService, tmp_path: Path
+) -> None:
+    """Lambda docs, "Log and monitor Python Lambda functions": what the function prints to
+    stdout goes to its CloudWatch Logs log stream, an invocation's lines ahead of its END and
+    REPORT lines; Powertools' metrics are such lines (EMF). A line still in a buffer when the
+    worker is stopped would be lost.
+    https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html"""
+    function = deploy(PRINT_HANDLER)
+    _register(lambda_service, function)
+    log = tmp_path / "state" / "logs" / f"{function.name}.log"
+
+    result = lambda_service.invoke(function.name, {"line": '{"_aws": "one invocation"}'})
+
+    assert result.function_error is None
+    assert '{"_aws": "one invocation"}' in log.read_text(encoding="utf-8")

@@ -1,9 +1,12 @@
-"""The whole stack applied to the emulator: every resource checked through boto3, and a second
-plan with no changes. Tests share the applied stack and leave it as they found it (the destroy
-that leaves nothing behind is tests/emulator/test_stack.py's, on a stack of its own)."""
+"""The whole stack applied to the emulator: every resource checked through boto3, the functions
+run from their zips to check what the dashboard and alarms read, the operator's secrets kept
+through a later apply and out of the state, and a second plan with no changes. Tests share the
+applied stack and leave it as they need it, in any order (the destroy that leaves nothing behind
+is tests/emulator/test_stack.py's, on a stack of its own)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -17,9 +20,17 @@ from typing import Any
 
 import boto3
 import pytest
-from tests.stack_plan import plan_has_changes
+from tests.stack_plan import plan_has_changes, refresh_stack, show_state
 from tests.terraform.iam_policies import identity_policies, policy_violations
+from tests.terraform.metric_sources import (
+    Dimensions,
+    alarm_metrics,
+    dashboard_metrics,
+    emitted_metrics,
+    undocumented,
+)
 
+from local_aws.lambda_service import LambdaService
 from local_aws.moto_server import EmulatorHandle
 from trendstream_cli import stack
 
@@ -31,9 +42,11 @@ pytestmark = [
 ]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-FIXTURE_ZIPS = REPO_ROOT / "terraform" / "tests" / "fixtures" / "lambda"
+ZIP_NAMES = ("producer.zip", "consumer.zip", "firehose_transformer.zip", "api.zip")
+EVENTS = REPO_ROOT / "tests" / "events"
 # Names of their own, so this stack never collides with another one on the shared emulator.
 ENVIRONMENT = "tfapply"
+APPLY_VARS = {"environment": ENVIRONMENT, "alarm_notifications_disabled": "true"}
 SSM_PREFIX = f"/trendstream/{ENVIRONMENT}/twitter/"
 CREDENTIALS = (
     "consumer_key",
@@ -49,6 +62,7 @@ class AppliedStack:
     endpoint: str
     paths: stack.StackPaths
     outputs: dict[str, Any]
+    build_dir: Path
 
     def client(self, service: str) -> Any:
         return boto3.client(
@@ -64,18 +78,23 @@ class AppliedStack:
 def applied(
     emulator: EmulatorHandle, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AppliedStack]:
-    """The stack applied once for the module; destroyed at the end unless a test already did."""
-    paths = stack.StackPaths(tmp_path_factory.mktemp("terraform-apply"))
+    """The stack applied once for the module, with a private copy of the built zips (the
+    functions run from them; a `make build` elsewhere must not change the code under the
+    stack); destroyed at the end."""
+    root = tmp_path_factory.mktemp("terraform-apply")
+    build_dir = root / "build"
+    build_dir.mkdir()
+    for name in ZIP_NAMES:
+        source = REPO_ROOT / "build" / name
+        assert source.is_file(), f"build/{name} missing: run `make build` (make test does)"
+        shutil.copyfile(source, build_dir / name)
+    paths = stack.StackPaths(root / "state")
     outputs = stack.apply_stack(
         emulator.endpoint,
         paths,
-        extra_vars={
-            "environment": ENVIRONMENT,
-            "alarm_notifications_disabled": "true",
-            "lambda_artifacts_dir": str(FIXTURE_ZIPS),
-        },
+        extra_vars={**APPLY_VARS, "lambda_artifacts_dir": str(build_dir)},
     )
-    yield AppliedStack(emulator.endpoint, paths, outputs)
+    yield AppliedStack(emulator.endpoint, paths, outputs, build_dir)
     stack.destroy_stack(emulator.endpoint, paths)
 
 
@@ -252,25 +271,153 @@ def test_lake_bucket_is_encrypted_private_and_tls_only(applied: AppliedStack) ->
 
 
 def test_every_identity_policy_is_scoped(applied: AppliedStack) -> None:
-    shown = subprocess.run(  # noqa: S603 - fixed wrapper script, arguments built here
-        [
-            str(stack.TERRAFORM_WRAPPER),
-            f"-chdir={stack.TERRAFORM_DIR}",
-            "show",
-            "-json",
-            str(applied.paths.tfstate),
-        ],
-        env={**os.environ, "TF_DATA_DIR": str(applied.paths.tf_data_dir)},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    shown = show_state(applied.endpoint, applied.paths)
 
-    documents = identity_policies(json.loads(shown.stdout))
+    documents = identity_policies(json.loads(shown))
 
     assert len(documents) == 5, sorted(documents)  # four functions (api included) and Firehose
     violations = {address: policy_violations(doc) for address, doc in documents.items()}
     assert violations == {address: [] for address in documents}
+
+
+FUNCTION_ZIPS = {
+    "producer_function_name": "producer.zip",
+    "consumer_function_name": "consumer.zip",
+    "transformer_function_name": "firehose_transformer.zip",
+    "api_function_name": "api.zip",
+}
+INVOCATIONS = (
+    ("producer_function_name", "eventbridge_scheduled.json"),
+    ("consumer_function_name", "kinesis_tweets.json"),
+    ("consumer_function_name", "kinesis_poison.json"),
+    ("transformer_function_name", "firehose_tweets.json"),
+    ("api_function_name", "apigw_v2_topics.json"),
+)
+DYNAMODB_OPERATIONS = frozenset({"GetItem", "PutItem", "UpdateItem", "Query"})
+"""The table operations the functions call: the values a DynamoDB `Operation` dimension may take."""
+
+
+def load_event(name: str) -> Any:
+    return json.loads((EVENTS / name).read_text(encoding="utf-8"))
+
+
+@contextlib.contextmanager
+def producer_waiting_for_credentials(applied: AppliedStack) -> Iterator[None]:
+    """The producer on the X source with every credential still the placeholder, as on a fresh
+    stack; its configuration and the parameters are put back afterwards."""
+    lambda_client, ssm = applied.client("lambda"), applied.client("ssm")
+    producer = applied.outputs["producer_function_name"]
+    variables = lambda_client.get_function_configuration(FunctionName=producer)["Environment"][
+        "Variables"
+    ]
+    saved = {key: value for key, (value, _, _) in current_secrets(applied).items()}
+
+    def put(values: dict[str, str]) -> None:
+        for key, value in values.items():
+            ssm.put_parameter(
+                Name=f"{SSM_PREFIX}{key}",
+                Value=value,
+                Type="SecureString",
+                KeyId=applied.outputs["kms_key_arn"],
+                Overwrite=True,
+            )
+
+    lambda_client.update_function_configuration(
+        FunctionName=producer, Environment={"Variables": {**variables, "TWEET_SOURCE": "x"}}
+    )
+    put(dict.fromkeys(CREDENTIALS, variables["TWITTER_SECRET_PLACEHOLDER"]))
+    try:
+        yield
+    finally:
+        put(saved)
+        lambda_client.update_function_configuration(
+            FunctionName=producer, Environment={"Variables": variables}
+        )
+
+
+@pytest.fixture(scope="module")
+def emitted(
+    applied: AppliedStack, tmp_path_factory: pytest.TempPathFactory
+) -> set[tuple[str, str, Dimensions]]:
+    """What the deployed functions publish: each runs from its zip with the environment
+    Terraform gave it (the local Lambda stand-in) on the repository's AWS event fixtures, and
+    Powertools' EMF lines are read from its log. The producer runs as deployed (the replay
+    source: a run's figures) and once more waiting for its X credentials (CredentialsNotSet)."""
+    work_dir = tmp_path_factory.mktemp("functions")
+    service = LambdaService(applied.endpoint, work_dir)
+    try:
+        for key, zip_name in FUNCTION_ZIPS.items():
+            service.register(applied.outputs[key], applied.build_dir / zip_name)
+        runs = [
+            (applied.outputs[key], service.invoke(applied.outputs[key], load_event(event)))
+            for key, event in INVOCATIONS
+        ]
+        producer = applied.outputs["producer_function_name"]
+        with producer_waiting_for_credentials(applied):
+            service.register(producer, applied.build_dir / FUNCTION_ZIPS["producer_function_name"])
+            runs.append(
+                (producer, service.invoke(producer, load_event("eventbridge_scheduled.json")))
+            )
+    finally:
+        service.stop()
+    assert [(name, run.payload) for name, run in runs if run.function_error] == []
+    logs = "".join(log.read_text(encoding="utf-8") for log in (work_dir / "logs").glob("*.log"))
+    return emitted_metrics(logs)
+
+
+def stack_resources(applied: AppliedStack) -> dict[str, set[str]]:
+    """This stack's resources by the CloudWatch dimension that names them."""
+    outputs = applied.outputs
+    stages = applied.client("apigatewayv2").get_stages(ApiId=outputs["api_id"])["Items"]
+    return {
+        "FunctionName": {outputs[key] for key in FUNCTION_ZIPS},
+        "StreamName": {outputs["stream_name"]},
+        "DeliveryStreamName": {outputs["delivery_stream_name"]},
+        "TableName": {outputs["table_name"]},
+        "Operation": set(DYNAMODB_OPERATIONS),
+        "QueueName": {
+            outputs[key].rsplit("/", 1)[-1]
+            for key in ("on_failure_queue_url", "producer_dead_letter_queue_url")
+        },
+        "ApiId": {outputs["api_id"]},
+        "Stage": {stage["StageName"] for stage in stages},
+        "RuleName": {outputs["schedule_rule_name"]},
+    }
+
+
+def test_dashboard_and_alarms_read_what_their_sources_publish(
+    applied: AppliedStack, emitted: set[tuple[str, str, Dimensions]]
+) -> None:
+    """Every metric the dashboard and the alarms read, from the applied stack: the functions'
+    own must be one their handlers emit (namespace, name and dimensions, as captured), AWS's one
+    the service documents for this stack's sources, with the documented dimensions naming this
+    stack's resources (the documented list and its pages: tests/terraform/metric_sources.py)."""
+    cloudwatch = applied.client("cloudwatch")
+    dashboard = applied.outputs["dashboard_url"].rsplit("name=", 1)[-1]
+    body = json.loads(cloudwatch.get_dashboard(DashboardName=dashboard)["DashboardBody"])
+    alarms = [
+        alarm
+        for page in cloudwatch.get_paginator("describe_alarms").paginate(
+            AlarmNamePrefix=f"trendstream-{ENVIRONMENT}-"
+        )
+        for alarm in page["MetricAlarms"]
+    ]
+    references = [*dashboard_metrics(dashboard, body), *alarm_metrics(alarms)]
+    own = [r for r in references if not r.namespace.startswith("AWS/")]
+    services = [r for r in references if r.namespace.startswith("AWS/")]
+    resources = stack_resources(applied)
+
+    assert alarms
+    assert own
+    assert {r.namespace for r in own} == {applied.outputs["metrics_namespace"]}
+    assert [r for r in own if (r.namespace, r.name, r.dimensions) not in emitted] == []
+    assert [problem for r in services if (problem := undocumented(r))] == []
+    assert [
+        f"{r.where}: {r.namespace} {r.name} {dimension}={value}"
+        for r in services
+        for dimension, value in sorted(r.dimensions)
+        if value not in resources.get(dimension, set())
+    ] == []
 
 
 def readme_secret_commands() -> str:
@@ -283,6 +430,58 @@ def readme_secret_commands() -> str:
     ]
     assert len(blocks) == 1, "the README must give one block of secret commands"
     return blocks[0]
+
+
+def paste_readme_secret_commands(
+    applied: AppliedStack, workdir: Path, shell: str, values: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """The README's block pasted into `shell`, with each of `values` in its file as the README
+    says. Only `make` is stood in for, to read this stack's outputs instead of a deployed one's."""
+    assert shutil.which(shell), f"{shell} is not installed: `make test` installs it"
+    home = workdir / "home"
+    secrets = home / ".x-credentials"
+    secrets.mkdir(parents=True)
+    for key, value in values.items():
+        (secrets / key).write_text(value + "\n", encoding="utf-8")  # as an editor saves it
+    shim = workdir / "bin"
+    shim.mkdir()
+    (shim / "make").write_text(
+        "#!/bin/sh\n"
+        f'TF_DATA_DIR="{applied.paths.tf_data_dir}" exec "{stack.TERRAFORM_WRAPPER}" '
+        f'-chdir="{stack.TERRAFORM_DIR}" output -json -state="{applied.paths.tfstate}"\n',
+        encoding="utf-8",
+    )
+    (shim / "make").chmod(0o755)
+    environment = {
+        "HOME": str(home),
+        "PATH": os.pathsep.join([str(shim), str(Path(sys.executable).parent), os.environ["PATH"]]),
+        "AWS_ENDPOINT_URL": applied.endpoint,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+    }
+    return subprocess.run(  # noqa: S603 - the README's block, run by the shell under test
+        [shell, "-c", readme_secret_commands()],
+        env=environment,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def current_secrets(applied: AppliedStack) -> dict[str, tuple[str, str, int]]:
+    """Each credential parameter's (value, key id, version), read by the account's admin."""
+    ssm = applied.client("ssm")
+    secrets: dict[str, tuple[str, str, int]] = {}
+    for key in CREDENTIALS:
+        name = f"{SSM_PREFIX}{key}"
+        parameter = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]
+        [described] = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [name]}])[
+            "Parameters"
+        ]
+        secrets[key] = (parameter["Value"], described["KeyId"], parameter["Version"])
+    return secrets
 
 
 @pytest.fixture
@@ -316,42 +515,11 @@ def test_readme_secret_commands_keep_the_stack_key_and_the_next_plan_empty(
     AWS: a SecureString created or overwritten without a key id is encrypted with the AWS
     managed key alias/aws/ssm (SSM PutParameter, `KeyId`), so a command without --key-id would
     move the parameter off the stack's key and the next apply would fail on every parameter.
-    Only `make` is stood in for, to read this stack's outputs instead of a deployed one's.
     https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html
     """
-    assert shutil.which(shell), f"{shell} is not installed: `make test` installs it"
-    home = tmp_path / "home"
-    secrets = home / ".x-credentials"
-    secrets.mkdir(parents=True)
     values = {"bearer_token": f"bearer-{shell}", "consumer_key": f"key-{shell} with & and spaces"}
-    for key, value in values.items():
-        (secrets / key).write_text(value + "\n", encoding="utf-8")  # as an editor saves it
-    shim = tmp_path / "bin"
-    shim.mkdir()
-    (shim / "make").write_text(
-        "#!/bin/sh\n"
-        f'TF_DATA_DIR="{applied.paths.tf_data_dir}" exec "{stack.TERRAFORM_WRAPPER}" '
-        f'-chdir="{stack.TERRAFORM_DIR}" output -json -state="{applied.paths.tfstate}"\n',
-        encoding="utf-8",
-    )
-    (shim / "make").chmod(0o755)
-    environment = {
-        "HOME": str(home),
-        "PATH": os.pathsep.join([str(shim), str(Path(sys.executable).parent), os.environ["PATH"]]),
-        "AWS_ENDPOINT_URL": applied.endpoint,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-    }
 
-    pasted = subprocess.run(  # noqa: S603 - the README's block, run by the shell under test
-        [shell, "-c", readme_secret_commands()],
-        env=environment,
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    pasted = paste_readme_secret_commands(applied, tmp_path, shell, values)
 
     assert pasted.returncode == 0, pasted.stdout + pasted.stderr
     assert sorted(pasted.stdout.split("\n")) == sorted(
@@ -366,3 +534,76 @@ def test_readme_secret_commands_keep_the_stack_key_and_the_next_plan_empty(
         )["Parameters"]
         assert described["KeyId"] == applied.outputs["kms_key_arn"]
     assert plan_has_changes(applied.endpoint, applied.paths) is False
+
+
+@pytest.fixture(scope="module")
+def operator_secrets(
+    applied: AppliedStack, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str]:
+    """All five credentials set once with the README's commands (bash), as an operator does."""
+    values = {key: f"{key}-of-the-operator-{key[::-1]}" for key in CREDENTIALS}
+    pasted = paste_readme_secret_commands(
+        applied, tmp_path_factory.mktemp("operator"), "bash", values
+    )
+    assert pasted.returncode == 0, pasted.stdout + pasted.stderr
+    return values
+
+
+def test_a_new_placeholder_applies_and_leaves_the_operators_secrets_alone(
+    applied: AppliedStack, operator_secrets: dict[str, str]
+) -> None:
+    """A legal change of `twitter_secret_placeholder` once the secrets are set: the apply
+    succeeds and no parameter gets a new version.
+
+    The parameters' values are write-only (`value_wo`): Terraform keeps none, and updating any
+    argument of a parameter is a PutParameter that must carry a value (SSM PutParameter,
+    `Value` required), so each argument is Terraform's at creation only.
+    https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html
+    """
+    before = current_secrets(applied)
+    assert {key: value for key, (value, _, _) in before.items()} == operator_secrets
+
+    stack.apply_stack(
+        applied.endpoint,
+        applied.paths,
+        extra_vars={
+            **APPLY_VARS,
+            "lambda_artifacts_dir": str(applied.build_dir),
+            "twitter_secret_placeholder": "NOT_SET_YET",
+        },
+    )
+
+    assert current_secrets(applied) == before
+    producer = applied.client("lambda").get_function_configuration(
+        FunctionName=applied.outputs["producer_function_name"]
+    )
+    assert producer["Environment"]["Variables"]["TWITTER_SECRET_PLACEHOLDER"] == "NOT_SET_YET"
+    assert plan_has_changes(applied.endpoint, applied.paths) is False
+
+
+def test_no_secret_reaches_the_state_outputs_or_logs_after_a_refresh(
+    applied: AppliedStack, operator_secrets: dict[str, str]
+) -> None:
+    """After the operator set the secrets, a refresh-only apply reads every parameter back
+    from SSM; none of the values may then be anywhere in what Terraform keeps or prints."""
+    secrets = [value for value, _, _ in current_secrets(applied).values()]
+    assert sorted(secrets) == sorted(operator_secrets.values())
+
+    refresh_stack(applied.endpoint, applied.paths)
+
+    shown = show_state(applied.endpoint, applied.paths)
+    assert any(
+        resource["type"] == "aws_ssm_parameter"
+        for module in json.loads(shown)["values"]["root_module"].get("child_modules", [])
+        for resource in module.get("resources", [])
+    ), "the state must hold the parameters for this search to mean anything"
+    kept = {
+        "terraform show -json": shown,
+        "the state file": applied.paths.tfstate.read_text(encoding="utf-8"),
+        "the outputs": applied.paths.outputs_file.read_text(encoding="utf-8"),
+        "Terraform's log": applied.paths.terraform_log.read_text(encoding="utf-8"),
+    }
+    leaks = [
+        (where, secret) for where, text in kept.items() for secret in secrets if secret in text
+    ]
+    assert leaks == []

@@ -69,14 +69,6 @@ def test_every_module_follows_the_module_layout() -> None:
         assert {"main.tf", "variables.tf", "outputs.tf", "versions.tf"} <= present, module.name
 
 
-def test_credentials_are_write_only_and_ignored_after_creation() -> None:
-    secrets = (TERRAFORM_DIR / "modules" / "secrets" / "main.tf").read_text(encoding="utf-8")
-
-    assert 'type             = "SecureString"' in secrets
-    assert "value_wo " in secrets
-    assert "ignore_changes = [value]" in secrets
-
-
 # The wildcard rule itself: each case below must be flagged or accepted exactly as stated.
 
 

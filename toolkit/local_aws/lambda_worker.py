@@ -18,6 +18,7 @@ stderr (the function's log), so a stray ``print`` cannot corrupt the protocol.
 from __future__ import annotations
 
 import importlib
+import io
 import json
 import os
 import struct
@@ -108,6 +109,11 @@ def main(argv: list[str]) -> int:
     code_dir, handler, runtime_site = argv[1], argv[2], argv[3]
     protocol_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
+    # Lambda's Python runtime writes the handler's output unbuffered: an invocation's lines
+    # (Powertools' EMF metrics among them) are in its log when it ends, even if the execution
+    # environment is then frozen or shut down.
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)
     protocol_in = sys.stdin.buffer
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
 

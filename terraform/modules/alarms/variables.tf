@@ -31,9 +31,14 @@ variable "producer_function_name" {
 }
 
 variable "metrics_namespace" {
-  description = "CloudWatch namespace of the functions' Powertools metrics (POWERTOOLS_METRICS_NAMESPACE)."
+  description = "CloudWatch namespace of the functions' Powertools metrics (POWERTOOLS_METRICS_NAMESPACE), one per environment."
   type        = string
-  default     = "trendstream"
+
+  # The characters Amazon CloudWatch concepts lists for namespaces, up to 255; AWS/ is AWS's own.
+  validation {
+    condition     = can(regex("^[0-9A-Za-z._/#: -]{1,255}$", var.metrics_namespace)) && !startswith(var.metrics_namespace, "AWS/")
+    error_message = "metrics_namespace must be 1-255 letters, digits and . - _ / # : or spaces, not starting with AWS/."
+  }
 }
 
 variable "producer_service_name" {

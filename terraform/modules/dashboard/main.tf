@@ -15,7 +15,10 @@ locals {
         ["AWS/Kinesis", "IncomingRecords", "StreamName", var.stream_name, { label = "stream: in" }],
         [var.metrics_namespace, "RecordsIn", "service", "consumer", { label = "consumer: in" }],
         [var.metrics_namespace, "TweetsWritten", "service", "consumer", { label = "consumer: tweets written" }],
-        ["AWS/Firehose", "IncomingRecords", "DeliveryStreamName", var.delivery_stream_name, { label = "firehose: in" }],
+        # The delivery stream reads the Kinesis stream: Firehose counts what it read there, not
+        # IncomingRecords (Direct PUT only). "Data ingestion through Kinesis Data Streams":
+        # https://docs.aws.amazon.com/firehose/latest/dev/monitoring-with-cloudwatch-metrics.html
+        ["AWS/Firehose", "DataReadFromKinesisStream.Records", "DeliveryStreamName", var.delivery_stream_name, { label = "firehose: read from stream" }],
         [var.metrics_namespace, "RecordsOk", "service", "firehose-transformer", { label = "transformer: ok" }],
         ["AWS/Firehose", "DeliveryToS3.Records", "DeliveryStreamName", var.delivery_stream_name, { label = "firehose: to S3" }],
       ]

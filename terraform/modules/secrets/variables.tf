@@ -21,7 +21,7 @@ variable "parameter_names" {
 }
 
 variable "placeholder" {
-  description = "Initial value meaning \"not set\"; the producer treats it as a missing credential."
+  description = "Value each parameter is created with, meaning \"not set\" (the producer treats it as a missing credential); never written again once a parameter exists."
   type        = string
   default     = "SET_ME"
 }
