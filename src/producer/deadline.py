@@ -23,6 +23,13 @@ class Deadline:
         return seconds < self.seconds_left()
 
 
+def backoff_delay(attempt: int, base: float, cap: float, jitter: Callable[[], float]) -> float:
+    """Full jitter: a random share (``jitter()`` in [0, 1)) of ``base * 2 ** (attempt - 1)``,
+    capped; the wait before retry ``attempt`` + 1 (AWS Architecture Blog, "Exponential Backoff
+    And Jitter")."""
+    return jitter() * min(cap, base * 2.0 ** (attempt - 1))
+
+
 def unlimited() -> Deadline:
     """For scripts and tests that run outside an invocation."""
     return Deadline(lambda: 2**31, 0.0)

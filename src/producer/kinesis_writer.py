@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from function_support.clients import APP_MAX_ATTEMPTS
-from producer.deadline import Deadline, unlimited
+from producer.deadline import Deadline, backoff_delay, unlimited
 
 if TYPE_CHECKING:
     from mypy_boto3_kinesis import KinesisClient
@@ -126,7 +126,7 @@ class KinesisWriter:
             if not failed:
                 return
             codes = Counter(code for _, code in failed)
-            delay = self._jitter() * min(self._backoff_cap, self._backoff_base * 2 ** (attempt - 1))
+            delay = backoff_delay(attempt, self._backoff_base, self._backoff_cap, self._jitter)
             if (
                 call_failed
                 or attempt >= self._max_attempts

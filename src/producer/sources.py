@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 from function_support.environment import ConfigurationError
 from producer.credentials import APP_ONLY_KEY, USER_CONTEXT_KEYS
-from producer.deadline import Deadline
+from producer.deadline import Deadline, backoff_delay
 from producer.pages import EXPANSIONS, TWEET_FIELDS, USER_FIELDS, XPage
 from tweet_record import utc_now
 
@@ -166,7 +166,7 @@ class XApiSource:
                 failure = _describe(error)
             except tweepy.HTTPException as error:
                 raise SourceUnavailableError(f"{endpoint}: {_describe(error)}") from None
-            delay = self._jitter() * min(self._backoff_cap, self._backoff_base * 2 ** (attempt - 1))
+            delay = backoff_delay(attempt, self._backoff_base, self._backoff_cap, self._jitter)
             if attempt == self._max_attempts or not self._deadline.allows_wait(delay):
                 break
             logger.warning(

@@ -32,6 +32,7 @@ from local_aws.stack_functions import StackFunction, stack_functions
 from trendstream_cli import arguments, lifecycle, pipeline, query, stack
 from trendstream_cli import run as run_command
 from trendstream_cli.live_page import replay_page_address
+from tweet_record.lake import ERRORS_PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +161,9 @@ def summary_table(counts: pipeline.PipelineCounts, dropped: int, expected: Expec
     row("tweets counted in the per-minute stats", counts.tweets_counted, expected.pairs)
     row("lines in the lake + dropped by filters", counts.lake_lines + dropped, expected.pairs)
     row("poison records quarantined", counts.quarantined, expected.poison)
-    table.add_row("Firehose processing failures (errors/)", str(counts.error_records), "", "")
+    table.add_row(
+        f"Firehose processing failures ({ERRORS_PREFIX})", str(counts.error_records), "", ""
+    )
     table.add_row("lake objects", str(counts.lake_objects), "", "")
     return table
 

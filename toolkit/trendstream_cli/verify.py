@@ -20,6 +20,7 @@ from rich.table import Table
 
 from trendstream_cli import stack, verification
 from trendstream_cli.verification import Report, Stage, StageName, Status
+from tweet_record.lake import TWEETS_PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ _WHAT: dict[StageName, str] = {
     "put": "PutRecords on the stream",
     "table": "each tweet once + minute stats",
     "quarantine": "poison record quarantined",
-    "lake": "a line per tweet under tweets/",
+    "lake": f"a line per tweet under {TWEETS_PREFIX}",
     "query": "named query sees the topics",
     "cleanup": "synthetic items deleted",
 }
