@@ -532,3 +532,30 @@ def test_a_second_run_on_the_stack_is_refused_naming_the_first(
     assert code == 1
     assert f"another local runtime is already running on this stack (pid {os.getpid()}" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.emulator
+def test_make_verify_without_a_deployment_verifies_the_local_stack_when_it_is_the_only_one(
+    running_stack: tuple[stack.StackPaths, EmulatorHandle],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Right after `make up`, `make verify` (ENV=dev, never deployed here) says so in one line
+    and verifies the stack `make up` left instead of failing on Terraform's advice."""
+    paths, emulator = running_stack
+    for name, value in emulator_environment(emulator.endpoint).items():
+        monkeypatch.setenv(name, value)  # verify points this process at the stack's emulator
+    monkeypatch.setenv("TF_WORKSPACE", "dev")
+    monkeypatch.setenv("TF_DATA_DIR", str(tmp_path / ".deploy" / "dev" / ".terraform"))
+
+    code = main(["verify", "--terraform", "--state-dir", str(paths.state_dir)])
+
+    captured = capsys.readouterr()
+    assert code == 1  # the stand-in stack has no stream: the stack stage says so
+    assert captured.err.splitlines()[0] == (
+        "verify: no stack is deployed for ENV=dev; verifying the local stack `make up` started "
+        "(`make verify ENV=local` names it)"
+    )
+    assert f"local stack at {emulator.endpoint}" in captured.out
+    assert 'FAILED at stage "stack": the Terraform outputs lack stream_name' in captured.err

@@ -24,6 +24,7 @@ from tests.runtime.conftest import (
 )
 
 from local_aws.clock import ManualClock
+from local_aws.lambda_service import CodeMismatchError
 from local_aws.moto_server import REGION, start_emulator, stop_emulator
 from local_aws.runtime import (
     InstanceLock,
@@ -218,6 +219,34 @@ def test_the_schedule_drives_records_through_consumer_and_firehose(
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_each_function_runs_from_the_built_zip_with_its_deployed_hash(
+    clients: Callable[[str], Any], emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    """The runtime hosts every function the outputs name (`<role>_function_name`), each from
+    the zip whose hash is the deployed CodeSha256, whatever the file is called; a function whose
+    code no built zip holds is refused, not run from the wrong code."""
+    build = tmp_path / "build"
+    outputs = deploy_stack(clients, build, 1)
+    (build / "consumer.zip").rename(build / "renamed.zip")
+
+    with LocalRuntime(
+        outputs, emulator.endpoint, build, tmp_path / "state", clock=ManualClock(time.time())
+    ) as runtime:
+        assert runtime.lambda_service is not None
+        hosted = set(runtime.lambda_service.stats())
+
+    assert hosted == {
+        outputs["producer_function_name"],
+        outputs["consumer_function_name"],
+        outputs["transformer_function_name"],
+    }
+    (build / "renamed.zip").write_bytes(b"not the deployed code")
+    with pytest.raises(CodeMismatchError, match=outputs["consumer_function_name"]):
+        LocalRuntime(
+            outputs, emulator.endpoint, build, tmp_path / "state", clock=ManualClock(time.time())
+        ).start()
 
 
 def destroy_stack(clients: Callable[[str], Any], outputs: dict[str, Any]) -> None:
