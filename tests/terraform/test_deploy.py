@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -170,3 +171,44 @@ def test_readme_s3_backend_puts_each_environment_where_it_says(
 
     keys = [entry["Key"] for entry in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
     assert state_key in keys, keys
+
+
+DEPLOYER_POLICY = REPO_ROOT / "terraform" / "deployer-policy.json"
+
+
+def deployer_permission_table(policy: dict[str, Any]) -> str:
+    """The README's permission list: per service, the actions the deployer policy allows."""
+    by_service: dict[str, set[str]] = {}
+    for statement in policy["Statement"]:
+        for action in statement["Action"]:
+            service, name = action.split(":", 1)
+            by_service.setdefault(service, set()).add(name)
+    rows = [
+        f"| `{service}` | {', '.join(sorted(names))} |"
+        for service, names in sorted(by_service.items())
+    ]
+    return "\n".join(["| service | actions |", "|---|---|", *rows])
+
+
+def test_readme_permission_list_is_the_deployer_policy() -> None:
+    """Before, the README listed services from memory and missed API Gateway and the
+    log-delivery actions HTTP API access logs need. Now the list is the shipped policy's."""
+    policy = json.loads(DEPLOYER_POLICY.read_text(encoding="utf-8"))
+    [listed] = re.findall(
+        r"<!-- deployer-policy:begin -->\n(.*?)\n<!-- deployer-policy:end -->", README, re.DOTALL
+    )
+
+    assert listed == deployer_permission_table(policy), (
+        "paste this between the deployer-policy markers:\n" + deployer_permission_table(policy)
+    )
+    assert "apigateway" in listed and "CreateLogDelivery" in listed
+
+
+def test_deployer_policy_fits_an_inline_role_policy() -> None:
+    """ "IAM and AWS STS quotas": an inline role policy holds 10,240 characters, white space not
+    counted. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
+    """
+    text = DEPLOYER_POLICY.read_text(encoding="utf-8")
+
+    assert len("".join(text.split())) <= 10240
+    assert json.loads(text)["Version"] == "2012-10-17"
