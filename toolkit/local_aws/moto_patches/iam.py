@@ -283,7 +283,12 @@ def _kinesis(ctx: RequestContext, action: str, body: Mapping[str, Any]) -> list[
         name = _stream_of_iterator(str(body["ShardIterator"]))
     if not arn and name:
         arn = f"arn:{PARTITION}:kinesis:{ctx.region}:{ctx.account_id}:stream/{name}"
-    return [(f"kinesis:{action}", str(arn or "*"))]
+    checks = [(f"kinesis:{action}", str(arn or "*"))]
+    if action in {"StartStreamEncryption", "StopStreamEncryption"} and body.get("KeyId"):
+        # Authorised on the stream and on the key ("Actions, resources, and condition keys for
+        # Amazon Kinesis Data Streams").
+        checks += [(f"kinesis:{action}", key) for _, key in _kms(ctx, action, body)]
+    return checks
 
 
 def _stream_of_iterator(iterator: str) -> str | None:
