@@ -12,7 +12,9 @@ or a file of one of the function's pinned distributions (by the distribution's R
 pinned distribution must be there.
 
 Sources are byte-compiled with unchecked-hash .pyc files: Lambda's file system is read-only, so
-without them every cold start compiles every module again.
+without them every cold start compiles every module again. `py_compile` writes bytecode for the
+interpreter it runs in, so the build refuses any Python but the Lambda runtime's: another version's
+.pyc would be ignored by the runtime (a bad magic number), and every cold start would compile again.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ SRC = REPO / "src"
 REQUIREMENTS = REPO / "requirements"
 
 LAMBDA_PYTHON_VERSION = "3.11"
+LAMBDA_BYTECODE_TAG = "cpython-" + LAMBDA_PYTHON_VERSION.replace(".", "")
 LAMBDA_PLATFORM = "x86_64-manylinux2014"
 PROVIDED_BY_RUNTIME = frozenset({"boto3", "botocore", "s3transfer"})
 SHARED_PACKAGES = ("tweet_record", "function_support")
@@ -148,6 +151,23 @@ def zip_problems(archive: zipfile.ZipFile, function: Function) -> list[str]:
     return problems
 
 
+def running_python() -> str:
+    """The version of the interpreter running the build (what `py_compile` writes bytecode for)."""
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def require_lambda_python() -> None:
+    """Stop before building anything when this interpreter is not the Lambda runtime's."""
+    running = running_python()
+    if running != LAMBDA_PYTHON_VERSION:
+        raise SystemExit(
+            f"build_lambdas: this is Python {running}, but the functions run on Lambda's "
+            f"python{LAMBDA_PYTHON_VERSION} runtime and the zips ship .pyc files compiled by the "
+            f"interpreter that builds them: run it with Python {LAMBDA_PYTHON_VERSION} "
+            "(`make build` runs .venv's: `PYTHON=python3.11 make venv` where python3 is another)"
+        )
+
+
 def bundled_requirements(requirements: Path) -> list[str]:
     """Pinned requirement lines without the packages the Lambda runtime already has."""
     lines = []
@@ -215,7 +235,7 @@ def compile_tree(root: Path, base: Path) -> None:
     for module in modules:
         py_compile.compile(
             str(module),
-            cfile=str(module.parent / "__pycache__" / f"{module.stem}.cpython-311.pyc"),
+            cfile=str(module.parent / "__pycache__" / f"{module.stem}.{LAMBDA_BYTECODE_TAG}.pyc"),
             dfile=str(module.relative_to(base)),
             doraise=False,
             quiet=2,
@@ -286,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         "functions", nargs="*", default=[f.name for f in FUNCTIONS], help="functions to build"
     )
     args = parser.parse_args(argv)
+    require_lambda_python()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     out_dir: Path = args.out.resolve()
     stray = undeclared_sources(SRC)

@@ -19,6 +19,24 @@ locals {
   # a run is over long before the next one starts (no reserved concurrency needed for that).
   producer_timeout_seconds = 120
 
+  # A scheduled run, however it is retried, starts and ends within its own schedule period:
+  # EventBridge retries handing it to Lambda for at most schedule_retry_seconds (its minimum),
+  # then it waits in Lambda's asynchronous queue (and between Lambda's retries) at most
+  # producer_event_age_seconds, then it runs at most the timeout. Their sum is the period.
+  # https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
+  schedule_retry_seconds     = 60
+  producer_event_age_seconds = min(21600, local.schedule_period_seconds - local.schedule_retry_seconds - local.producer_timeout_seconds)
+
+  # Where Amazon Comprehend exists ("Amazon Comprehend endpoints and quotas",
+  # https://docs.aws.amazon.com/general/latest/gr/comprehend.html); sentiment_engine = comprehend
+  # is refused elsewhere, where every call would fail.
+  comprehend_regions = [
+    "us-east-1", "us-east-2", "us-west-2", "ca-central-1",
+    "eu-central-1", "eu-west-1", "eu-west-2",
+    "ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-southeast-1", "ap-southeast-2",
+    "us-gov-west-1",
+  ]
+
   # Seconds between scheduled runs (one alarm period per run); cron schedules count as hourly.
   schedule_rate = regexall("^rate\\(([0-9]+) (minute|minutes|hour|hours|day|days)\\)$", var.schedule_expression)
   schedule_period_seconds = length(local.schedule_rate) == 0 ? 3600 : (
@@ -181,11 +199,16 @@ module "producer" {
   # No reservation by default: runs cannot overlap because the timeout is far below the schedule
   # period, and the since_id checkpoints only ever move forward (a DynamoDB condition).
   reserved_concurrent_executions = coalesce(var.producer_reserved_concurrency, -1)
-  kms_key_arn                    = module.kms.key_arn
-  log_retention_days             = var.log_retention_days
-  account_id                     = local.account_id
-  region                         = local.region
-  tags                           = { Component = "producer" }
+  # Lambda's two retries stay, but only while a retried run still ends before the next one.
+  async_invocation = {
+    maximum_retry_attempts       = 2
+    maximum_event_age_in_seconds = local.producer_event_age_seconds
+  }
+  kms_key_arn        = module.kms.key_arn
+  log_retention_days = var.log_retention_days
+  account_id         = local.account_id
+  region             = local.region
+  tags               = { Component = "producer" }
 
   environment_variables = merge(local.powertools_environment, local.replay_environment, {
     POWERTOOLS_SERVICE_NAME    = "producer"
@@ -383,12 +406,13 @@ module "delivery" {
 module "schedule" {
   source = "./modules/schedule"
 
-  name                = "${local.name}-producer-schedule"
-  description         = "Runs ${local.function_names.producer} on ${var.schedule_expression}."
-  schedule_expression = var.schedule_expression
-  function_name       = module.producer.function_name
-  function_arn        = module.producer.function_arn
-  tags                = { Component = "schedule" }
+  name                      = "${local.name}-producer-schedule"
+  description               = "Runs ${local.function_names.producer} on ${var.schedule_expression}."
+  schedule_expression       = var.schedule_expression
+  maximum_event_age_seconds = local.schedule_retry_seconds
+  function_name             = module.producer.function_name
+  function_arn              = module.producer.function_arn
+  tags                      = { Component = "schedule" }
 }
 
 module "alarms" {
@@ -404,6 +428,7 @@ module "alarms" {
   producer_period_seconds  = local.schedule_period_seconds
   producer_idle_alarm_runs = var.producer_idle_alarm_runs
   delivery_stream_name     = module.delivery.delivery_stream_name
+  stream_name              = module.stream.stream_name
 
   function_names = {
     producer    = module.producer.function_name

@@ -52,7 +52,7 @@ variable "tags" {
 }
 
 variable "force_destroy" {
-  description = "Let destroy delete a non-empty lake bucket, Athena history and the table; always on for local."
+  description = "Let destroy delete a non-empty lake bucket and the table (deletion protection off); always on for local. The Athena workgroup's query history is deleted either way."
   type        = bool
   default     = false
 }
@@ -277,6 +277,11 @@ variable "sentiment_engine" {
     condition     = contains(["vader", "comprehend", "off"], var.sentiment_engine)
     error_message = "sentiment_engine must be vader, comprehend or off."
   }
+
+  validation {
+    condition     = var.sentiment_engine != "comprehend" || contains(local.comprehend_regions, var.region)
+    error_message = "Amazon Comprehend does not exist in ${var.region}: use sentiment_engine = vader there, or one of ${join(", ", local.comprehend_regions)}."
+  }
 }
 
 variable "log_level" {
@@ -324,6 +329,17 @@ variable "schedule_expression" {
     )
     error_message = "A rate() schedule must be rate(N minutes|hours|days) with a period of at least 5 minutes (the producer may run for 2)."
   }
+
+  # One alarm period per run, and CloudWatch evaluates at most one day of periods.
+  validation {
+    condition = !can(regex("^rate\\(", var.schedule_expression)) || try(
+      tonumber(regex("^rate\\(([0-9]+) (minute|minutes|hour|hours|day|days)\\)$", var.schedule_expression)[0]) *
+      lookup({ minute = 60, minutes = 60, hour = 3600, hours = 3600, day = 86400, days = 86400 },
+      regex("^rate\\(([0-9]+) (minute|minutes|hour|hours|day|days)\\)$", var.schedule_expression)[1]) <= 86400,
+      false,
+    )
+    error_message = "A rate() schedule may run the producer at most once a day (the producer alarms have one period per run, and CloudWatch periods stop at one day)."
+  }
 }
 
 variable "twitter_ssm_prefix" {
@@ -358,6 +374,17 @@ variable "search_queries" {
       for query in var.search_queries : length(trimspace(query)) > 0 && length(query) <= 512
     ])
     error_message = "Each search query must be non-blank and at most 512 characters (the X API v2 limit)."
+  }
+
+  # They reach the producer as one environment variable (SEARCH_QUERIES, JSON), and Lambda takes
+  # 4 KB of environment in all; the other variables need well under 1 KB.
+  validation {
+    # Terraform counts characters: the bytes are three per four base64 characters, less padding.
+    condition = (
+      length(base64encode(jsonencode(var.search_queries))) * 3 / 4 -
+      length(regexall("=", base64encode(jsonencode(var.search_queries))))
+    ) <= 3072
+    error_message = "The search queries, as SEARCH_QUERIES (JSON), must take at most 3072 bytes of the producer's environment (Lambda's limit is 4 KB in all)."
   }
 }
 
@@ -417,6 +444,13 @@ variable "producer_idle_alarm_runs" {
   validation {
     condition     = var.producer_idle_alarm_runs >= 1 && var.producer_idle_alarm_runs <= 100 && floor(var.producer_idle_alarm_runs) == var.producer_idle_alarm_runs
     error_message = "producer_idle_alarm_runs must be a whole number from 1 to 100."
+  }
+
+  # "PutMetricAlarm": Period x EvaluationPeriods may not exceed one day (86,400 s).
+  # https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
+  validation {
+    condition     = var.producer_idle_alarm_runs * local.schedule_period_seconds <= 86400
+    error_message = "producer_idle_alarm_runs runs of ${local.schedule_period_seconds} s exceed the one day CloudWatch evaluates an alarm over: at most ${floor(86400 / local.schedule_period_seconds)} runs on this schedule."
   }
 }
 

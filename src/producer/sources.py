@@ -276,6 +276,7 @@ class ReplaySource:
             self._files_by_query = {t["query"]: t["file"] for t in topics}
         except (KeyError, TypeError) as error:
             raise ConfigurationError(f"replay manifest.json lists no topics: {error}") from error
+        self._trend_woeids = _listed_woeids(self._manifest)
         self._pages_by_query: dict[str, list[XPage]] = {
             query: self._load(file)["pages"] for query, file in self._files_by_query.items()
         }
@@ -283,6 +284,10 @@ class ReplaySource:
             self._shift_to(now())
 
     def trends(self, woeid: int, max_trends: int) -> XPage:
+        # Only the places the manifest lists are read: on S3 a missing object answers 403, not
+        # 404, to a role without s3:ListBucket, and the producer needs no listing otherwise.
+        if woeid not in self._trend_woeids:
+            return {"data": []}
         raw = self._dataset.read(f"trends/woeid-{woeid}.json")
         if raw is None:
             return {"data": []}
@@ -335,6 +340,18 @@ class ReplaySource:
         for tweet, moment in dated:
             if moment is not None:
                 tweet["created_at"] = _format_created_at(moment + offset)
+
+
+def _listed_woeids(manifest: dict[str, Any]) -> frozenset[int]:
+    """The places whose trends the dataset holds (`woeids`; none when the manifest lists none)."""
+    woeids = manifest.get("woeids", [])
+    if not isinstance(woeids, list) or not all(
+        isinstance(woeid, int) and not isinstance(woeid, bool) for woeid in woeids
+    ):
+        raise ConfigurationError(
+            f"replay manifest.json: woeids must be a list of integers, got {woeids!r}"
+        )
+    return frozenset(woeids)
 
 
 def _parse_created_at(value: str) -> datetime | None:

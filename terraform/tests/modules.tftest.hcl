@@ -559,3 +559,185 @@ run "producer_alarms_watch_empty_and_failed_runs" {
     error_message = "Every alarm on the functions' own metrics reads this environment's namespace (metrics_namespace) only."
   }
 }
+
+# ---------------------------------------------------------------------------------------------
+# Limits AWS enforces only at apply time, checked at plan time instead.
+# ---------------------------------------------------------------------------------------------
+
+# "Lambda quotas": environment variables, 4 KB in aggregate.
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+run "function_environment_must_fit_four_kilobytes" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    function_name         = "ts-test-producer"
+    description           = "test"
+    artifact_path         = "tests/fixtures/lambda/producer.zip"
+    environment_variables = { SEARCH_QUERIES = jsonencode([for index in range(9) : format("%0500d", index)]) }
+    account_id            = "123456789012"
+  }
+
+  expect_failures = [var.environment_variables]
+}
+
+run "function_environment_is_measured_in_bytes" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    function_name = "ts-test-producer"
+    description   = "test"
+    artifact_path = "tests/fixtures/lambda/producer.zip"
+    # 1,400 characters of three bytes each: 4,200 bytes, which Lambda refuses.
+    environment_variables = { SEARCH_QUERIES = join("", [for index in range(700) : "語語"]) }
+    account_id            = "123456789012"
+  }
+
+  expect_failures = [var.environment_variables]
+}
+
+# "Configuring error handling for asynchronous invocation": 0-2 retries, 60-21600 s event age.
+# https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+run "function_async_settings_are_what_lambda_accepts" {
+  command = plan
+
+  module {
+    source = "./modules/function"
+  }
+
+  variables {
+    function_name         = "ts-test-producer"
+    description           = "test"
+    artifact_path         = "tests/fixtures/lambda/producer.zip"
+    environment_variables = {}
+    account_id            = "123456789012"
+    async_invocation      = { maximum_retry_attempts = 3, maximum_event_age_in_seconds = 30 }
+  }
+
+  expect_failures = [var.async_invocation]
+}
+
+# "PutMetricAlarm": Period is 10, 30 or a multiple of 60, and Period x EvaluationPeriods may not
+# exceed 86,400 s. https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
+run "alarm_windows_are_what_cloudwatch_accepts" {
+  command = plan
+
+  module {
+    source = "./modules/alarms"
+  }
+
+  variables {
+    name                     = "ts-test"
+    consumer_function_name   = "ts-test-consumer"
+    delivery_stream_name     = "ts-test-lake-delivery"
+    function_names           = {}
+    queue_names              = {}
+    period_seconds           = 300
+    evaluation_periods       = 289
+    producer_function_name   = "ts-test-producer"
+    producer_period_seconds  = 3600
+    producer_idle_alarm_runs = 25
+  }
+
+  expect_failures = [var.evaluation_periods, var.producer_idle_alarm_runs]
+}
+
+run "alarm_periods_are_what_cloudwatch_accepts" {
+  command = plan
+
+  module {
+    source = "./modules/alarms"
+  }
+
+  variables {
+    name                   = "ts-test"
+    consumer_function_name = "ts-test-consumer"
+    delivery_stream_name   = "ts-test-lake-delivery"
+    function_names         = {}
+    queue_names            = {}
+    period_seconds         = 90
+  }
+
+  expect_failures = [var.period_seconds]
+}
+
+# A reader that stopped emits no metric at all, and the alarms on its own metrics treat missing
+# data as no traffic; the stream's IncomingRecords (emitted whoever reads) tells them apart.
+# Kinesis stream metrics: https://docs.aws.amazon.com/streams/latest/dev/monitoring-with-cloudwatch.html
+# Lambda Invocations: https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
+# Firehose DataReadFromKinesisStream.Records: https://docs.aws.amazon.com/firehose/latest/dev/monitoring-with-cloudwatch-metrics.html
+run "an_alarm_fires_when_records_arrive_and_a_reader_reads_none" {
+  command = apply
+
+  module {
+    source = "./modules/alarms"
+  }
+
+  variables {
+    name                   = "ts-test"
+    stream_name            = "ts-test-tweets"
+    consumer_function_name = "ts-test-consumer"
+    delivery_stream_name   = "ts-test-lake-delivery"
+    function_names         = {}
+    queue_names            = {}
+  }
+
+  assert {
+    condition = alltrue([
+      for key, reader in {
+        consumer-not-reading = { namespace = "AWS/Lambda", metric = "Invocations", dimensions = { FunctionName = "ts-test-consumer" } }
+        delivery-not-reading = { namespace = "AWS/Firehose", metric = "DataReadFromKinesisStream.Records", dimensions = { DeliveryStreamName = "ts-test-lake-delivery" } }
+        } : (
+        one([for query in aws_cloudwatch_metric_alarm.stream_readers[key].metric_query : query.metric[0] if query.id == "incoming"]).namespace == "AWS/Kinesis" &&
+        one([for query in aws_cloudwatch_metric_alarm.stream_readers[key].metric_query : query.metric[0] if query.id == "incoming"]).metric_name == "IncomingRecords" &&
+        one([for query in aws_cloudwatch_metric_alarm.stream_readers[key].metric_query : query.metric[0] if query.id == "incoming"]).dimensions == tomap({ StreamName = "ts-test-tweets" }) &&
+        one([for query in aws_cloudwatch_metric_alarm.stream_readers[key].metric_query : query.metric[0] if query.id == "read"]).namespace == reader.namespace &&
+        one([for query in aws_cloudwatch_metric_alarm.stream_readers[key].metric_query : query.metric[0] if query.id == "read"]).metric_name == reader.metric &&
+        one([for query in aws_cloudwatch_metric_alarm.stream_readers[key].metric_query : query.metric[0] if query.id == "read"]).dimensions == tomap(reader.dimensions) &&
+        one([for query in aws_cloudwatch_metric_alarm.stream_readers[key].metric_query : query.expression if query.return_data == true]) == "IF(incoming > 0 AND FILL(read, 0) == 0, 1, 0)"
+      )
+    ])
+    error_message = "Each stream reader must alarm when the stream's IncomingRecords has data and the reader's own metric has none (FILL to 0)."
+  }
+
+  assert {
+    condition = alltrue([
+      for alarm in aws_cloudwatch_metric_alarm.stream_readers :
+      alarm.treat_missing_data == "notBreaching" && alarm.evaluation_periods == 3 && alarm.datapoints_to_alarm == 3 &&
+      alarm.comparison_operator == "GreaterThanOrEqualToThreshold" && alarm.threshold == 1
+    ])
+    error_message = "Three periods with records and no reads fire the alarm; no records is not a failure."
+  }
+}
+
+# "DeleteWorkGroup": without RecursiveDeleteOption AWS refuses to delete a workgroup that holds
+# named queries or query executions (any workgroup that was used).
+# https://docs.aws.amazon.com/athena/latest/APIReference/API_DeleteWorkGroup.html
+# Provider: aws_athena_workgroup force_destroy sets that option.
+# https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/athena_workgroup
+run "athena_workgroup_is_destroyed_with_its_history_even_in_prod" {
+  command = apply
+
+  module {
+    source = "./modules/lake"
+  }
+
+  variables {
+    bucket_name           = "ts-prod-lake-123456789012"
+    glue_database_name    = "ts_prod_lake"
+    athena_workgroup_name = "ts-prod"
+    force_destroy         = false
+  }
+
+  assert {
+    condition     = aws_athena_workgroup.this.force_destroy && !aws_s3_bucket.this.force_destroy
+    error_message = "The workgroup (history, saved queries) must be deletable while the bucket keeps its data protected."
+  }
+}

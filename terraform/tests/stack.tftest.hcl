@@ -233,6 +233,8 @@ run "alarms_cover_every_failure_signal" {
       "producer-no-tweets",
       "producer-fetches-failed",
       "producer-credentials-not-set",
+      "consumer-not-reading",
+      "delivery-not-reading",
     ])
     error_message = "Every watched metric must have exactly one alarm."
   }
@@ -673,5 +675,127 @@ run "event_table_key_usable_by_its_callers" {
       if contains(try(statement.Condition.StringEquals["kms:ViaService"], []), "dynamodb.us-east-1.amazonaws.com")
     ]) == 0
     error_message = "The transformer never calls the table: no key grant through DynamoDB."
+
+# ---------------------------------------------------------------------------------------------
+# Inputs AWS would refuse only at apply time, or that would break the stack once deployed.
+# ---------------------------------------------------------------------------------------------
+
+# "Amazon Comprehend endpoints and quotas": the regions Comprehend exists in.
+# https://docs.aws.amazon.com/general/latest/gr/comprehend.html
+run "comprehend_is_refused_where_it_does_not_exist" {
+  command = plan
+
+  variables {
+    region           = "eu-north-1"
+    sentiment_engine = "comprehend"
+  }
+
+  expect_failures = [var.sentiment_engine]
+}
+
+run "comprehend_is_accepted_where_it_exists" {
+  command = plan
+
+  variables {
+    region           = "eu-west-1"
+    sentiment_engine = "comprehend"
+  }
+}
+
+run "vader_runs_in_any_region" {
+  command = plan
+
+  variables {
+    region           = "eu-north-1"
+    sentiment_engine = "vader"
+  }
+}
+
+# "PutMetricAlarm": Period x EvaluationPeriods may not exceed 86,400 s; the producer alarms have
+# one period per scheduled run. https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
+run "idle_alarm_runs_fit_one_day_of_schedule" {
+  command = plan
+
+  variables {
+    schedule_expression      = "rate(2 hours)"
+    producer_idle_alarm_runs = 13
+  }
+
+  expect_failures = [var.producer_idle_alarm_runs]
+}
+
+run "schedule_runs_at_least_once_a_day" {
+  command = plan
+
+  variables {
+    schedule_expression      = "rate(2 days)"
+    producer_idle_alarm_runs = 1
+  }
+
+  expect_failures = [var.schedule_expression]
+}
+
+run "idle_alarm_runs_may_fill_the_day" {
+  command = plan
+
+  variables {
+    schedule_expression      = "rate(1 hour)"
+    producer_idle_alarm_runs = 24
+  }
+}
+
+# Lambda retries a failed asynchronous run twice and keeps an event up to 6 hours by default, so
+# a retried run could start after the next scheduled one. EventBridge's retry window, Lambda's
+# maximum event age and the timeout add up to one schedule period.
+# https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+# https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
+run "a_retried_producer_run_ends_before_the_next_one" {
+  command = apply
+
+  assert {
+    condition = module.producer.async_invocation == {
+      maximum_retry_attempts       = 2
+      maximum_event_age_in_seconds = 120
+    }
+    error_message = "On rate(5 minutes) an event may wait 300 - 60 (EventBridge retries) - 120 (timeout) = 120 s."
+  }
+
+  assert {
+    condition     = local.schedule_retry_seconds + module.producer.async_invocation.maximum_event_age_in_seconds + local.producer_timeout_seconds == local.schedule_period_seconds
+    error_message = "EventBridge's retries, the wait in Lambda's queue and the run must fit one period."
+  }
+}
+
+run "a_longer_schedule_allows_a_longer_wait" {
+  command = apply
+
+  variables {
+    schedule_expression = "rate(1 hour)"
+  }
+
+  assert {
+    condition     = module.producer.async_invocation.maximum_event_age_in_seconds == 3420
+    error_message = "On rate(1 hour) an event may wait 3600 - 60 - 120 = 3420 s."
+  }
+}
+
+# "Lambda quotas": 4 KB of environment variables in all, refused only when the function is
+# created or updated. https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+run "search_queries_must_fit_the_producer_environment" {
+  command = plan
+
+  variables {
+    search_queries = [for index in range(7) : format("q%0500d", index)]
+  }
+
+  expect_failures = [var.search_queries]
+}
+
+run "default_producer_environment_fits" {
+  command = apply
+
+  assert {
+    condition     = module.producer.environment_bytes > 0 && module.producer.environment_bytes < 4096
+    error_message = "The producer's environment must be measured and within Lambda's 4 KB."
   }
 }

@@ -181,3 +181,31 @@ def test_zip_check_names_an_unpinned_and_a_missing_distribution(
     assert "distribution leftpad==1.0 is not pinned" in problems
     assert any(p.startswith("pinned distribution orjson==") for p in problems)
     assert "orjson/__init__.py belongs to no declared package or pinned distribution" in problems
+
+
+def test_build_refuses_an_interpreter_other_than_the_lambda_runtimes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lambda loads a .pyc only if its magic number is the runtime's own; `py_compile` writes the
+    building interpreter's. Before, Python 3.12 built zips of 3.12 bytecode named cpython-311.
+
+    "Building .zip deployment packages with native libraries" / "Working with .zip file archives
+    for Python Lambda functions": https://docs.aws.amazon.com/lambda/latest/dg/python-package.html
+    (build with the runtime's Python version); the .pyc format: https://peps.python.org/pep-3147/
+    """
+    monkeypatch.setattr(build_lambdas, "running_python", lambda: "3.12")
+
+    with pytest.raises(SystemExit) as refused:
+        build_lambdas.main(["--out", str(tmp_path), "producer"])
+
+    assert "this is Python 3.12" in str(refused.value)
+    assert "python3.11 runtime" in str(refused.value)
+    assert not list(tmp_path.glob("*.zip"))
+
+
+def test_build_and_terraform_name_the_same_python() -> None:
+    """The zips' bytecode and the functions' runtime are one version."""
+    variables = (REPO / "terraform" / "modules" / "function" / "variables.tf").read_text()
+
+    assert f'default     = "python{build_lambdas.LAMBDA_PYTHON_VERSION}"' in variables
+    assert build_lambdas.LAMBDA_BYTECODE_TAG == "cpython-311"

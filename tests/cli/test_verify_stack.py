@@ -8,6 +8,7 @@ disabled, as an operator may do: only the verifier's tweets go through the pipel
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 from tests.emulator.support import Aws
 
+from local_aws import call_log
 from local_aws.clock import SystemClock
 from local_aws.moto_server import emulator_environment, stop_emulator
 from local_aws.runtime import LocalRuntime
@@ -42,6 +44,10 @@ class LocalStack:
     endpoint: str
     state_dir: Path
     build_dir: Path
+    paths: stack.StackPaths
+    call_log: Path
+    applied_at: int
+    """Where the call log ended when the apply was done: everything before is the apply's."""
 
     def client(self, service: str) -> Any:
         return Aws(self.endpoint).client(service)
@@ -59,11 +65,17 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
         assert source.is_file(), f"build/{name} missing: run `make build`"
         shutil.copyfile(source, build_dir / name)
     paths = stack.StackPaths(state_dir=root / "state")
+    calls = root / "calls.jsonl"
     try:
-        outputs = stack.up(paths, 0, extra_vars={"lambda_artifacts_dir": str(build_dir)})
+        with pytest.MonkeyPatch.context() as environment:
+            environment.setenv(call_log.CALL_LOG_VARIABLE, str(calls))
+            outputs = stack.up(paths, 0, extra_vars={"lambda_artifacts_dir": str(build_dir)})
+        applied_at = call_log.size(calls)
         endpoint = stack.running_endpoint(paths)
         assert endpoint is not None, f"the emulator stopped: see {paths.emulator_log}"
-        deployed = LocalStack(outputs, endpoint, paths.state_dir, build_dir)
+        deployed = LocalStack(
+            outputs, endpoint, paths.state_dir, build_dir, paths, calls, applied_at
+        )
         if outputs.get("schedule_rule_name"):
             deployed.client("events").disable_rule(Name=outputs["schedule_rule_name"])
         yield deployed
@@ -136,3 +148,75 @@ def test_verify_passes_at_60x_after_90_s_of_runtime_and_removes_its_items(
     assert "on DuckDB: saw 2 of 2 synthetic topics" in captured.out
     for topic in synthetic_topics(captured.out):
         assert topic_items(local_stack, topic) == []
+
+
+VERIFY_KEY = "AKIAVERIFYDEPLOYER"
+"""The access key `verify` signs with in the coverage test (any key but STS's is the account's)."""
+
+# What the deployer calls that its policy needs not allow, and why.
+NEEDS_NO_PERMISSION = {
+    # "GetCallerIdentity": "No permissions are required to perform this operation."
+    # https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html
+    "sts:GetCallerIdentity",
+    # The AWS provider's account lookup asks iam:GetUser first and, refused (a role has no user),
+    # goes on to sts:GetCallerIdentity: "Credential Types and Configuration", hashicorp/aws docs.
+    # https://registry.terraform.io/providers/hashicorp/aws/latest/docs#skip_requesting_account_id
+    "iam:GetUser",
+}
+
+
+def test_the_deployer_policy_covers_every_call_of_deploy_verify_and_destroy(
+    local_stack: LocalStack,
+    emulator_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Every request Terraform's apply and destroy and `trendstream verify` send (the emulator's
+    call log: the IAM action and resource of each, permission-only actions such as iam:PassRole
+    and the log-delivery actions of API access logs included) is allowed by
+    terraform/deployer-policy.json, evaluated as the emulator evaluates a role's policies.
+    Last in this module: it destroys the stack. `verify` reads the outputs and reaches the stack
+    as it does on AWS (`--outputs`, the environment's endpoint and credentials) and signs with a
+    key of its own, so the local runtime's requests (it plays Lambda and Firehose with the
+    account's `test` key) are told apart from it; Terraform is alone during apply and destroy.
+
+    "Actions, resources, and condition keys for AWS services" (the Service Authorization
+    Reference): https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
+    """
+    policy = json.loads((stack.REPO_ROOT / "terraform" / "deployer-policy.json").read_text())
+    runtime = LocalRuntime(
+        local_stack.outputs,
+        local_stack.endpoint,
+        build_dir=local_stack.build_dir,
+        state_dir=local_stack.state_dir / "runtime-deployer",
+        clock_speed=CLOCK_SPEED,
+    )
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", VERIFY_KEY)
+    verify_from = call_log.size(local_stack.call_log)
+    with runtime:
+        # As on AWS: the outputs given, the credentials and endpoint the environment holds.
+        code = main(
+            ["verify", "--outputs", str(local_stack.paths.outputs_file), "--poll-interval", "0.5"]
+        )
+    verify_to = call_log.size(local_stack.call_log)
+    stack.destroy_stack(local_stack.endpoint, local_stack.paths)
+
+    captured = capsys.readouterr()
+    assert code == 0, captured.out + captured.err
+    phases = {
+        "apply": (call_log.read(local_stack.call_log, 0, local_stack.applied_at), "test"),
+        "verify": (call_log.read(local_stack.call_log, verify_from, verify_to), VERIFY_KEY),
+        "destroy": (call_log.read(local_stack.call_log, verify_to), "test"),
+    }
+    refused = set()
+    for phase, (requests, key) in phases.items():
+        assert any(request.key == key and request.calls for request in requests), phase
+        refused |= {
+            (phase, action, resource, request)
+            for action, resource, request in call_log.not_allowed(requests, [policy], key=key)
+            if action not in NEEDS_NO_PERMISSION
+        }
+    assert not refused, "the deployer policy does not allow\n" + "\n".join(
+        f"  {phase}: {action} on {resource} ({request})"
+        for phase, action, resource, request in sorted(refused)
+    )

@@ -24,6 +24,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
+
+from local_aws.call_log import CALL_LOG_VARIABLE, CallLogMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -354,7 +357,10 @@ def serve(port: int, port_file: Path | None = None) -> None:
     from local_aws.moto_patches import apply_all  # noqa: PLC0415
 
     apply_all()
-    app = DomainDispatcherApplication(create_backend_app)
+    app: Any = DomainDispatcherApplication(create_backend_app)
+    call_log_path = os.environ.get(CALL_LOG_VARIABLE)
+    if call_log_path:
+        app = CallLogMiddleware(app, Path(call_log_path))
     server = make_server(HOST, port, app, threaded=True, request_handler=MotoRequestHandler)
     bound_port = int(server.server_address[1])
     os.environ["MOTO_PORT"] = str(bound_port)

@@ -134,6 +134,32 @@ locals {
   )
 }
 
+locals {
+  # A reader that stopped (a disabled or deleted event source mapping, a Firehose that lost access
+  # to the stream or its key) emits nothing at all: no Lambda Invocations, no Firehose
+  # DataReadFromKinesisStream.Records, so every alarm on its own metrics sees missing data, which
+  # they treat as no traffic. The stream's IncomingRecords does not depend on the readers: while
+  # records arrive, a reader with no reads (FILL turns its missing datapoints into 0) breaches.
+  # Kinesis: https://docs.aws.amazon.com/streams/latest/dev/monitoring-with-cloudwatch.html
+  # Lambda (Invocations, IteratorAge): https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
+  # Firehose (DataReadFromKinesisStream.Records): https://docs.aws.amazon.com/firehose/latest/dev/monitoring-with-cloudwatch-metrics.html
+  # Metric math (IF, FILL): https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html
+  stream_readers = var.stream_name == null ? {} : {
+    consumer-not-reading = {
+      description = "Records arrive on ${var.stream_name} but ${var.consumer_function_name} is not invoked: its event source mapping is disabled, deleted or cannot read the stream."
+      namespace   = "AWS/Lambda"
+      metric_name = "Invocations"
+      dimensions  = { FunctionName = var.consumer_function_name }
+    }
+    delivery-not-reading = {
+      description = "Records arrive on ${var.stream_name} but ${var.delivery_stream_name} reads none of them: Firehose cannot read the stream (its role or the key)."
+      namespace   = "AWS/Firehose"
+      metric_name = "DataReadFromKinesisStream.Records"
+      dimensions  = { DeliveryStreamName = var.delivery_stream_name }
+    }
+  }
+}
+
 resource "aws_sns_topic" "this" {
   name              = "${var.name}-alarms"
   kms_master_key_id = var.kms_key_arn
@@ -168,4 +194,51 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   alarm_actions      = [aws_sns_topic.this.arn]
   ok_actions         = [aws_sns_topic.this.arn]
   tags               = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "stream_readers" {
+  for_each = local.stream_readers
+
+  alarm_name          = "${var.name}-${each.key}"
+  alarm_description   = each.value.description
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 1
+  evaluation_periods  = var.stream_reader_evaluation_periods
+  datapoints_to_alarm = var.stream_reader_evaluation_periods
+  # No records arrived (no IncomingRecords datapoint): nothing was there to read.
+  treat_missing_data = "notBreaching"
+  alarm_actions      = [aws_sns_topic.this.arn]
+  ok_actions         = [aws_sns_topic.this.arn]
+  tags               = var.tags
+
+  metric_query {
+    id = "incoming"
+
+    metric {
+      namespace   = "AWS/Kinesis"
+      metric_name = "IncomingRecords"
+      dimensions  = { StreamName = var.stream_name }
+      period      = var.period_seconds
+      stat        = "Sum"
+    }
+  }
+
+  metric_query {
+    id = "read"
+
+    metric {
+      namespace   = each.value.namespace
+      metric_name = each.value.metric_name
+      dimensions  = each.value.dimensions
+      period      = var.period_seconds
+      stat        = "Sum"
+    }
+  }
+
+  metric_query {
+    id          = "unread"
+    expression  = "IF(incoming > 0 AND FILL(read, 0) == 0, 1, 0)"
+    label       = "records arrived, none read"
+    return_data = true
+  }
 }

@@ -5,5 +5,8 @@ output "topic_arn" {
 
 output "alarm_names" {
   description = "Alarm names by short key."
-  value       = { for key, alarm in aws_cloudwatch_metric_alarm.this : key => alarm.alarm_name }
+  value = merge(
+    { for key, alarm in aws_cloudwatch_metric_alarm.this : key => alarm.alarm_name },
+    { for key, alarm in aws_cloudwatch_metric_alarm.stream_readers : key => alarm.alarm_name },
+  )
 }

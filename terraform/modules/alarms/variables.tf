@@ -78,6 +78,28 @@ variable "queue_names" {
   type        = map(string)
 }
 
+variable "stream_name" {
+  description = "Kinesis stream whose readers (the consumer's event source mapping, Firehose) must keep reading while records arrive; null for no reader alarms."
+  type        = string
+  default     = null
+}
+
+variable "stream_reader_evaluation_periods" {
+  description = "Consecutive periods in which records arrived and a reader read none before its alarm fires (more than one: a batch put at a period's end is read in the next)."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.stream_reader_evaluation_periods >= 2 && floor(var.stream_reader_evaluation_periods) == var.stream_reader_evaluation_periods
+    error_message = "stream_reader_evaluation_periods must be a whole number of at least 2."
+  }
+
+  validation {
+    condition     = var.stream_reader_evaluation_periods * var.period_seconds <= 86400
+    error_message = "stream_reader_evaluation_periods x period_seconds must not exceed 86400: CloudWatch evaluates an alarm over at most one day."
+  }
+}
+
 variable "delivery_stream_name" {
   description = "Firehose delivery stream watched for freshness and S3 delivery success."
   type        = string
@@ -106,8 +128,8 @@ variable "period_seconds" {
   default     = 300
 
   validation {
-    condition     = var.period_seconds >= 60 && var.period_seconds % 60 == 0
-    error_message = "period_seconds must be a multiple of 60."
+    condition     = contains([10, 30], var.period_seconds) || (var.period_seconds >= 60 && var.period_seconds % 60 == 0)
+    error_message = "period_seconds must be 10, 30 or a multiple of 60 (CloudWatch's alarm periods)."
   }
 }
 
@@ -117,8 +139,13 @@ variable "evaluation_periods" {
   default     = 1
 
   validation {
-    condition     = var.evaluation_periods >= 1
-    error_message = "evaluation_periods must be at least 1."
+    condition     = var.evaluation_periods >= 1 && floor(var.evaluation_periods) == var.evaluation_periods
+    error_message = "evaluation_periods must be a whole number of at least 1."
+  }
+
+  validation {
+    condition     = var.evaluation_periods * var.period_seconds <= 86400
+    error_message = "evaluation_periods x period_seconds must not exceed 86400: CloudWatch evaluates an alarm over at most one day."
   }
 }
 

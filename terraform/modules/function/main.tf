@@ -1,6 +1,10 @@
 locals {
   log_group_name = "/aws/lambda/${var.function_name}"
 
+  # The environment's size as its JSON's bytes, as the environment_variables validation measures.
+  environment_base64 = base64encode(jsonencode(var.environment_variables))
+  environment_bytes  = length(local.environment_base64) * 3 / 4 - length(regexall("=", local.environment_base64))
+
   base_statements = [
     {
       sid        = "WriteOwnLogGroup"
@@ -150,4 +154,12 @@ resource "aws_lambda_function" "this" {
   # The function must not log before its log group exists with retention and encryption, and its
   # first invocation needs the policy in place.
   depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
+}
+
+resource "aws_lambda_function_event_invoke_config" "this" {
+  count = var.async_invocation == null ? 0 : 1
+
+  function_name                = aws_lambda_function.this.function_name
+  maximum_retry_attempts       = var.async_invocation.maximum_retry_attempts
+  maximum_event_age_in_seconds = var.async_invocation.maximum_event_age_in_seconds
 }

@@ -52,3 +52,18 @@ output "reserved_concurrent_executions" {
   description = "Concurrency reserved for the function; -1 means none."
   value       = aws_lambda_function.this.reserved_concurrent_executions
 }
+
+output "async_invocation" {
+  description = "The asynchronous invocation settings applied (retries, maximum event age); null when Lambda's defaults apply."
+  value = one([
+    for config in aws_lambda_function_event_invoke_config.this : {
+      maximum_retry_attempts       = config.maximum_retry_attempts
+      maximum_event_age_in_seconds = config.maximum_event_age_in_seconds
+    }
+  ])
+}
+
+output "environment_bytes" {
+  description = "Size of the function's environment as JSON, in bytes (Lambda's limit is 4096)."
+  value       = local.environment_bytes
+}

@@ -71,6 +71,38 @@ variable "reserved_concurrent_executions" {
 variable "environment_variables" {
   description = "Environment of the function (docs/data-model.md, \"The functions' environment\")."
   type        = map(string)
+
+  # Lambda refuses an environment above 4 KB in aggregate, but only when the function is created
+  # or updated: measured here as the bytes of its JSON, a little more than the names and values
+  # (Terraform counts characters: three bytes per four base64 characters, less the padding).
+  # https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+  validation {
+    condition = (
+      length(base64encode(jsonencode(var.environment_variables))) * 3 / 4 -
+      length(regexall("=", base64encode(jsonencode(var.environment_variables))))
+    ) <= 4096
+    error_message = "The function's environment, as JSON, must fit Lambda's 4 KB (4096 bytes) limit."
+  }
+}
+
+variable "async_invocation" {
+  description = "Asynchronous invocation settings (retries of a failed event, and how long an event may wait for a run); null leaves Lambda's defaults (2 retries, 6 hours)."
+  type = object({
+    maximum_retry_attempts       = number
+    maximum_event_age_in_seconds = number
+  })
+  default = null
+
+  validation {
+    condition = var.async_invocation == null || try(
+      var.async_invocation.maximum_retry_attempts >= 0 && var.async_invocation.maximum_retry_attempts <= 2 &&
+      floor(var.async_invocation.maximum_retry_attempts) == var.async_invocation.maximum_retry_attempts &&
+      var.async_invocation.maximum_event_age_in_seconds >= 60 && var.async_invocation.maximum_event_age_in_seconds <= 21600 &&
+      floor(var.async_invocation.maximum_event_age_in_seconds) == var.async_invocation.maximum_event_age_in_seconds,
+      false,
+    )
+    error_message = "Lambda accepts 0 to 2 retry attempts and a maximum event age of 60 to 21600 seconds, in whole numbers."
+  }
 }
 
 variable "policy_statements" {

@@ -292,9 +292,14 @@ resource "aws_glue_catalog_table" "tweets" {
 }
 
 resource "aws_athena_workgroup" "this" {
-  name          = var.athena_workgroup_name
-  description   = "Queries over the tweet lake; results encrypted in the lake bucket."
-  force_destroy = var.force_destroy
+  name        = var.athena_workgroup_name
+  description = "Queries over the tweet lake; results encrypted in the lake bucket."
+  # AWS refuses to delete a workgroup that holds named queries or query history unless asked to
+  # delete its contents (DeleteWorkGroup's RecursiveDeleteOption), and every workgroup that was
+  # used holds history. Nothing in it is data: the results stay in the bucket, which keeps its
+  # own protection (force_destroy).
+  # https://docs.aws.amazon.com/athena/latest/APIReference/API_DeleteWorkGroup.html
+  force_destroy = true
   tags          = var.tags
 
   configuration {

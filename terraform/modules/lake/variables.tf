@@ -14,7 +14,7 @@ variable "kms_key_arn" {
 }
 
 variable "force_destroy" {
-  description = "Let destroy delete a bucket that still holds objects and a workgroup with saved queries."
+  description = "Let destroy delete a bucket that still holds objects (the Athena workgroup's history and saved queries are always deleted with it)."
   type        = bool
   default     = false
 }

@@ -21,6 +21,10 @@ Here, for a request signed with an access key the emulator's STS issued:
   the negated operators, as in AWS;
 * a refusal answers as the service does: `AccessDeniedException` in JSON (`AccessDenied` in XML
   for S3 and the query protocols), naming principal, action and resource.
+* the same (action, resource) pairs, for every caller, go to the call log when one is kept
+  (`local_aws.call_log`), with the permission-only actions a request implies (`iam:PassRole` for
+  a function's or a delivery stream's role, the log-delivery actions of an API stage's access
+  logs) and S3's IAM action names where moto's differ (`?encryption` is not `ListBucket`).
 
 The check replaces moto's `ActionAuthenticatorMixin._authenticate_and_authorize_*_action`
 (private, but the one place every moto response passes before it acts; moto has no public hook)
@@ -47,6 +51,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
+from xml.etree import ElementTree
 
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import JsonRESTError, _RESTError
@@ -54,6 +59,8 @@ from moto.iam.models import iam_backends
 from moto.kms.models import kms_backends
 from moto.s3.exceptions import S3ClientError
 from moto.sts.models import sts_backends
+
+from local_aws import call_log
 
 logger = logging.getLogger(__name__)
 
@@ -267,7 +274,12 @@ def _kinesis(ctx: RequestContext, action: str, body: Mapping[str, Any]) -> list[
         name = _stream_of_iterator(str(body["ShardIterator"]))
     if not arn and name:
         arn = f"arn:{PARTITION}:kinesis:{ctx.region}:{ctx.account_id}:stream/{name}"
-    return [(f"kinesis:{action}", str(arn or "*"))]
+    checks = [(f"kinesis:{action}", str(arn or "*"))]
+    if action in {"StartStreamEncryption", "StopStreamEncryption"} and body.get("KeyId"):
+        # Authorised on the stream and on the key ("Actions, resources, and condition keys for
+        # Amazon Kinesis Data Streams").
+        checks += [(f"kinesis:{action}", key) for _, key in _kms(ctx, action, body)]
+    return checks
 
 
 def _stream_of_iterator(iterator: str) -> str | None:
@@ -318,6 +330,13 @@ def _firehose(ctx: RequestContext, action: str, body: Mapping[str, Any]) -> list
 
 
 def _lambda(ctx: RequestContext, action: str, path: str) -> list[tuple[str, str]]:
+    mapping = re.search(r"/event-source-mappings/([^/?]+)", path)
+    if mapping is not None:
+        arn = f"arn:{PARTITION}:lambda:{ctx.region}:{ctx.account_id}:event-source-mapping:"
+        return [(f"lambda:{action}", arn + mapping.group(1))]
+    tagged = re.search(r"/tags/(arn[^?]+)", path)
+    if tagged is not None:
+        return [(f"lambda:{action}", unquote(tagged.group(1)))]
     match = re.search(r"/functions/([^/?]+)", path)
     if match is None:
         return [(f"lambda:{action}", "*")]
@@ -332,8 +351,243 @@ def _sns(ctx: RequestContext, action: str, data: Mapping[str, Any]) -> list[tupl
     return [(f"sns:{action}", str(topic[0]) if topic else "*")]
 
 
+def _apigateway(ctx: RequestContext, method: str, path: str) -> list[tuple[str, str]]:
+    """API Gateway authorises the HTTP method on the resource path (`/v2` is not part of it)."""
+    resource_path = path.removeprefix("/v2") or "/"
+    return [(f"apigateway:{method}", f"arn:{PARTITION}:apigateway:{ctx.region}::{resource_path}")]
+
+
+# What a request implies besides its own action: permissions AWS checks on the caller for
+# something the request hands over to a service. Lambda and Firehose check iam:PassRole on the
+# role they are given ("Granting a user permissions to pass a role to an AWS service",
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html); API Gateway
+# checks the log-delivery actions on the caller when a stage gets access logs ("Configure
+# logging for HTTP APIs in API Gateway",
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging.html).
+_ACCESS_LOG_DELIVERY_ACTIONS = (
+    "logs:CreateLogDelivery",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:CreateLogGroup",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+)
+
+
+def _passed_roles(value: Any) -> Iterable[str]:
+    """Every role ARN in a request body (`Role`, `RoleARN`, ... at any depth)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key.lower() in {"role", "rolearn"} and isinstance(item, str):
+                yield item
+            else:
+                yield from _passed_roles(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _passed_roles(item)
+
+
+def implied(response: Any, ctx: RequestContext, action: str) -> list[tuple[str, str]]:
+    """The permission-only actions a request needs besides its own (see above)."""
+    if (ctx.service, action) in {
+        ("lambda", "CreateFunction"),
+        ("lambda", "UpdateFunctionConfiguration"),
+        ("firehose", "CreateDeliveryStream"),
+        ("firehose", "UpdateDestination"),
+    }:
+        return [("iam:PassRole", role) for role in sorted(set(_passed_roles(_json_body(response))))]
+    if (
+        ctx.service == "apigateway"
+        and response.method in {"POST", "PATCH"}
+        and "/stages" in response.path
+        and "accessLogSettings" in str(getattr(response, "body", ""))
+    ):
+        return [(log_action, "*") for log_action in _ACCESS_LOG_DELIVERY_ACTIONS]
+    return []
+
+
+def _s3_action(method: str, query: Mapping[str, Any], is_object: bool, fallback: str) -> str:
+    """The IAM action of an S3 request, where moto 5.2.5's names are not IAM's (it reads
+    `?encryption`, `?publicAccessBlock`, `?ownershipControls`... as `ListBucket`)."""
+    subresources = {
+        "encryption": ("GetEncryptionConfiguration", "PutEncryptionConfiguration"),
+        "publicAccessBlock": ("GetBucketPublicAccessBlock", "PutBucketPublicAccessBlock"),
+        "ownershipControls": ("GetBucketOwnershipControls", "PutBucketOwnershipControls"),
+        "object-lock": ("GetBucketObjectLockConfiguration", "PutBucketObjectLockConfiguration"),
+        "replication": ("GetReplicationConfiguration", "PutReplicationConfiguration"),
+        "requestPayment": ("GetBucketRequestPayment", "PutBucketRequestPayment"),
+        "lifecycle": ("GetLifecycleConfiguration", "PutLifecycleConfiguration"),
+        "policy": ("GetBucketPolicy", "PutBucketPolicy"),
+        "versioning": ("GetBucketVersioning", "PutBucketVersioning"),
+        "tagging": ("GetBucketTagging", "PutBucketTagging"),
+        "acl": ("GetBucketAcl", "PutBucketAcl"),
+        "cors": ("GetBucketCORS", "PutBucketCORS"),
+        "website": ("GetBucketWebsite", "PutBucketWebsite"),
+        "logging": ("GetBucketLogging", "PutBucketLogging"),
+        "accelerate": ("GetAccelerateConfiguration", "PutAccelerateConfiguration"),
+        "notification": ("GetBucketNotification", "PutBucketNotification"),
+        "location": ("GetBucketLocation", "GetBucketLocation"),
+        "versions": ("ListBucketVersions", "ListBucketVersions"),
+    }
+    if is_object:
+        return _s3_object_action(method, query, fallback)
+    named = [
+        "DeleteBucketPolicy"
+        if (method, name) == ("DELETE", "policy")
+        else read
+        if method in {"GET", "HEAD"}
+        else write
+        for name, (read, write) in subresources.items()
+        if name in query
+    ]
+    if named:
+        return named[0]
+    if method == "POST" and "delete" in query:
+        return "DeleteObject"
+    return "ListBucket" if method in {"GET", "HEAD"} else fallback
+
+
+def _s3_object_action(method: str, query: Mapping[str, Any], fallback: str) -> str:
+    versioned = "versionId" in query
+    if method == "DELETE":
+        return "DeleteObjectVersion" if versioned else "DeleteObject"
+    if method in {"GET", "HEAD"} and "tagging" not in query and "acl" not in query:
+        return "GetObjectVersion" if versioned else "GetObject"
+    return fallback
+
+
+def _parameters(response: Any) -> dict[str, Any]:
+    """The request's parameters, JSON body and query string (first values) together."""
+    query = {
+        str(name): values[0] if isinstance(values, list) and values else values
+        for name, values in (getattr(response, "querystring", None) or {}).items()
+    }
+    return {**query, **_json_body(response)}
+
+
+def _glue(ctx: RequestContext, params: Mapping[str, Any]) -> list[str]:
+    """Glue authorises the catalog, the database and the table a request names."""
+
+    def arn(rest: str) -> str:
+        return f"arn:{PARTITION}:glue:{ctx.region}:{ctx.account_id}:{rest}"
+
+    database_input = params.get("DatabaseInput") or {}
+    table_input = params.get("TableInput") or {}
+    database = params.get("DatabaseName") or database_input.get("Name")
+    table = params.get("TableName") or table_input.get("Name")
+    if database is None:
+        database = params.get("Name")
+    elif table is None:
+        table = params.get("Name")
+    if database is None:
+        return []
+    resources = [arn("catalog"), arn(f"database/{database}")]
+    return resources + ([arn(f"table/{database}/{table}")] if table else [])
+
+
+# Per service, the parameters that name what a request acts on and the ARN each one makes; the
+# first found decides, except where AWS authorises every resource named (all alarms, alias and key).
+_NAME_PARAMETERS: dict[str, dict[str, str]] = {
+    "iam": {
+        "RoleName": "arn:{partition}:iam::{account}:role/{name}",
+        "PolicyArn": "{name}",
+        "UserName": "arn:{partition}:iam::{account}:user/{name}",
+    },
+    "events": {
+        "Rule": "arn:{partition}:events:{region}:{account}:rule/{name}",
+        "Name": "arn:{partition}:events:{region}:{account}:rule/{name}",
+    },
+    "athena": {"WorkGroup": "arn:{partition}:athena:{region}:{account}:workgroup/{name}"},
+    "monitoring": {
+        "AlarmName": "arn:{partition}:cloudwatch:{region}:{account}:alarm:{name}",
+        "AlarmNames": "arn:{partition}:cloudwatch:{region}:{account}:alarm:{name}",
+        "DashboardName": "arn:{partition}:cloudwatch::{account}:dashboard/{name}",
+        "DashboardNames": "arn:{partition}:cloudwatch::{account}:dashboard/{name}",
+    },
+    "sns": {"Name": "arn:{partition}:sns:{region}:{account}:{name}"},
+    "sqs": {
+        "QueueName": "arn:{partition}:sqs:{region}:{account}:{name}",
+        "QueueUrl": "arn:{partition}:sqs:{region}:{account}:{name}",
+    },
+    "kms": {
+        "AliasName": "arn:{partition}:kms:{region}:{account}:{name}",
+        "TargetKeyId": "arn:{partition}:kms:{region}:{account}:key/{name}",
+    },
+    "lambda": {"FunctionName": "arn:{partition}:lambda:{region}:{account}:function:{name}"},
+    "ssm": {"ResourceId": "arn:{partition}:ssm:{region}:{account}:parameter/{name}"},
+}
+_EVERY_NAMED_RESOURCE = frozenset({"monitoring", "kms", "athena"})
+
+
+def _parameter_values(params: Mapping[str, Any], name: str) -> list[str]:
+    """A parameter's values: a JSON scalar or list, or the query protocol's `Name.member.N`."""
+    members = [value for key, value in params.items() if key.startswith(f"{name}.member.")]
+    return [str(value) for value in _as_list(params.get(name)) + members if value]
+
+
+def _athena_workgroups(ctx: RequestContext, params: Mapping[str, Any]) -> list[str]:
+    """The workgroups of the named queries or query executions a request names by id: Athena
+    authorises those calls on the workgroup."""
+    from moto.athena.models import athena_backends  # noqa: PLC0415 - only Athena requests need it
+
+    backend = athena_backends[ctx.account_id][ctx.region]
+    found = [
+        objects[identifier].workgroup
+        for name, objects in (
+            ("NamedQueryId", backend.named_queries),
+            ("QueryExecutionId", backend.executions),
+        )
+        for identifier in _parameter_values(params, name) + _parameter_values(params, name + "s")
+        if identifier in objects
+    ]
+    return sorted({str(getattr(workgroup, "name", workgroup)) for workgroup in found})
+
+
+def _resource_name(service: str, parameter: str, value: str) -> str:
+    """The name an ARN template takes from a parameter's value."""
+    if service == "ssm":
+        return value.lstrip("/")
+    if parameter == "QueueUrl":
+        return value.rstrip("/").rsplit("/", 1)[-1]
+    return value
+
+
+def _named_resources(ctx: RequestContext, action: str, params: Mapping[str, Any]) -> list[str]:
+    """The ARNs of what a request names, for the services and actions the builders above leave
+    at `*` (creations, tags, IAM, EventBridge, Glue, Athena, CloudWatch)."""
+    explicit = params.get("ResourceArn") or params.get("ResourceARN") or params.get("resourceArn")
+    if explicit:
+        return [str(explicit)]
+    if ctx.service == "glue":
+        return _glue(ctx, params)
+    if ctx.service == "athena" and not params.get("WorkGroup"):
+        params = {**params, "WorkGroup": _athena_workgroups(ctx, params)}
+    templates = dict(_NAME_PARAMETERS.get(ctx.service, {}))
+    if ctx.service == "athena" and action.endswith("WorkGroup"):
+        templates["Name"] = templates["WorkGroup"]
+    resources = [
+        template.format(
+            partition=PARTITION,
+            region=ctx.region,
+            account=ctx.account_id,
+            name=_resource_name(ctx.service, key, value),
+        )
+        for key, template in templates.items()
+        for value in _parameter_values(params, key)
+    ]
+    return resources if ctx.service in _EVERY_NAMED_RESOURCE else resources[:1]
+
+
+# Signing names that are not the IAM service prefix.
+_IAM_PREFIXES = {"monitoring": "cloudwatch"}
+
+
 def requested(response: Any, ctx: RequestContext, moto_resource: str) -> list[tuple[str, str]]:
     """Every (IAM action, resource ARN) pair the request needs, per service."""
+    if ctx.service == "apigateway":
+        return _apigateway(ctx, response.method, response.path) + implied(response, ctx, "")
     action = response._get_action()
     if ctx.service == "lambda":
         checks = _lambda(ctx, action, response.path)
@@ -350,7 +604,12 @@ def requested(response: Any, ctx: RequestContext, moto_resource: str) -> list[tu
     elif ctx.service == "sns":
         checks = _sns(ctx, action, response.querystring)
     else:  # sqs and sts name their resource to moto; other services are checked against "*"
-        checks = [(f"{ctx.service}:{action}", moto_resource or "*")]
+        prefix = _IAM_PREFIXES.get(ctx.service, ctx.service)
+        checks = [(f"{prefix}:{action}", moto_resource or "*")]
+    if all(resource == "*" for _, resource in checks):
+        named = _named_resources(ctx, action, _parameters(response))
+        checks = [(name, resource) for name, _ in checks[:1] for resource in named] or checks
+    checks += implied(response, ctx, action)
     return [(_IAM_ACTIONS.get(name, name), resource) for name, resource in checks]
 
 
@@ -392,21 +651,30 @@ class _S3AccessDeniedError(S3ClientError):
 
 def _authorise(response: Any, moto_resource: str, *, s3_action: str | None = None) -> None:
     found = _principal(response.headers, response.current_account)
-    if found is None:
+    if found is None and not call_log.is_recording():
         return
-    principal, region = found
-    ctx = RequestContext(_signing_service(response.headers), region, principal.account_id)
+    if found is None:
+        region = _signing_region(response.headers)
+        ctx = RequestContext(_signing_service(response.headers), region, response.current_account)
+    else:
+        ctx = RequestContext(_signing_service(response.headers), found[1], found[0].account_id)
     if s3_action is not None:
         checks = [(f"s3:{s3_action}", moto_resource)]
     else:
         checks = requested(response, ctx, moto_resource)
+    call_log.record(
+        found[0].arn if found else call_log.ADMIN, checks, key=_access_key_id(response.headers)
+    )
+    if found is None:
+        return
+    principal = found[0]
     documents = _role_policies(principal.account_id, principal.role_name)
     context = {
         "aws:SecureTransport": "true",  # loopback only: see the s3 patch
         "aws:PrincipalArn": f"arn:{PARTITION}:iam::{principal.account_id}:role/"
         f"{principal.role_name}",
         "aws:PrincipalAccount": principal.account_id,
-        "aws:RequestedRegion": region,
+        "aws:RequestedRegion": ctx.region,
     }
     for action, resource in checks:
         decision = evaluate(documents, action, resource, context)
@@ -426,6 +694,16 @@ def _signing_service(headers: Mapping[str, str]) -> str:
     return match.group(3) if match else ""
 
 
+def _access_key_id(headers: Mapping[str, str]) -> str:
+    match = _CREDENTIAL.search(headers.get("Authorization", ""))
+    return match.group(1) if match else ""
+
+
+def _signing_region(headers: Mapping[str, str]) -> str:
+    match = _CREDENTIAL.search(headers.get("Authorization", ""))
+    return match.group(2) if match else ""
+
+
 def authorize_normal_action(self: Any, resource: str = "*") -> None:
     _authorise(self, resource)
 
@@ -434,7 +712,32 @@ def authorize_s3_action(
     self: Any, bucket_name: str | None = None, key_name: str | None = None
 ) -> None:
     target = f"{bucket_name or '*'}/{key_name}" if key_name else (bucket_name or "*")
-    _authorise(self, f"arn:{PARTITION}:s3:::{target}", s3_action=str(self.data.get("Action")))
+    action = _s3_action(
+        str(self.method), self.querystring, bool(key_name), str(self.data.get("Action"))
+    )
+    if bucket_name and not key_name and self.method == "POST" and "delete" in self.querystring:
+        # DeleteObjects is authorised per object: s3:DeleteObject, or s3:DeleteObjectVersion for
+        # an object named with its version ("DeleteObjects", Amazon S3 API Reference).
+        for key, versioned in _objects_to_delete(getattr(self, "body", b"")):
+            action = "DeleteObjectVersion" if versioned else "DeleteObject"
+            _authorise(self, f"arn:{PARTITION}:s3:::{bucket_name}/{key}", s3_action=action)
+        return
+    _authorise(self, f"arn:{PARTITION}:s3:::{target}", s3_action=action)
+
+
+def _objects_to_delete(body: bytes | str) -> list[tuple[str, bool]]:
+    """The (key, has a version id) pairs of a DeleteObjects request body."""
+    try:
+        root = ElementTree.fromstring(body or b"<Delete/>")  # noqa: S314 - loopback client input
+    except ElementTree.ParseError:
+        return []
+    objects = []
+    for element in root.iter():
+        if element.tag.rsplit("}", 1)[-1] != "Object":
+            continue
+        fields = {child.tag.rsplit("}", 1)[-1]: child.text or "" for child in element}
+        objects.append((fields.get("Key", ""), bool(fields.get("VersionId"))))
+    return objects
 
 
 def apply() -> None:
