@@ -675,6 +675,8 @@ run "event_table_key_usable_by_its_callers" {
       if contains(try(statement.Condition.StringEquals["kms:ViaService"], []), "dynamodb.us-east-1.amazonaws.com")
     ]) == 0
     error_message = "The transformer never calls the table: no key grant through DynamoDB."
+  }
+}
 
 # ---------------------------------------------------------------------------------------------
 # Inputs AWS would refuse only at apply time, or that would break the stack once deployed.
