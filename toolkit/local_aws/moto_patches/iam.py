@@ -25,10 +25,10 @@ Here, for a request signed with an access key the emulator's STS issued:
 Not checked, and why: requests signed with any other key (the administrator's `test`/`test`,
 which Terraform, the CLI and the tests use) are not restricted, as an account's administrator
 is not. Signatures are not verified (the emulator answers loopback only). Resource policies,
-SCPs and permission boundaries are not evaluated here; key policies are, for the KMS calls a
-service makes on a caller's behalf (the `kms` patch, which follows this one). A direct KMS call
-carries no `kms:ViaService`, so one from a role whose KMS grant requires it is refused, as AWS
-refuses it.
+SCPs and permission boundaries are not evaluated here; key policies are, by the `kms` patch
+that follows this one (a role's own KMS calls, and those a service makes on its behalf). A
+direct KMS call carries no `kms:ViaService`, so one from a role whose KMS grant requires it is
+refused, as AWS refuses it.
 """
 
 from __future__ import annotations
