@@ -569,6 +569,35 @@ def test_logs_writes_need_the_key_policy_to_allow_cloudwatch_logs(aws: Aws) -> N
     assert group_arn in error["Error"]["Message"]
 
 
+# --- KMS itself -----------------------------------------------------------------------------
+
+
+def test_a_direct_kms_call_is_decided_by_the_key_policy_too(aws: Aws) -> None:
+    """AWS KMS Developer Guide, "Default key policy": without the statement that allows the
+    account, an IAM policy allowing kms:Encrypt on the key does not let the role use it."""
+    open_key = create_key(aws)
+    closed_key = create_key(
+        aws,
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:role/administrator"},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+    )
+    client, _ = role_session(aws, allow(["kms:Encrypt"], [open_key, closed_key]))
+    kms = client("kms")
+
+    kms.encrypt(KeyId=open_key, Plaintext=b"x")
+    error = refusal(lambda: kms.encrypt(KeyId=closed_key, Plaintext=b"x"))
+
+    assert error["Error"]["Code"] == "AccessDeniedException"
+    assert (
+        f"{kms_denial('kms:Encrypt', closed_key)}because no resource-based policy allows"
+        in error["Error"]["Message"]
+    )
+
+
 # --- the key policy alone ---------------------------------------------------------------------
 
 

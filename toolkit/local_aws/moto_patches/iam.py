@@ -33,12 +33,13 @@ and reads the action with the response's `_get_action`, as moto's own check does
 Not checked, and why: requests signed with any other key (the administrator's `test`/`test`,
 which Terraform, the CLI and the tests use) are not restricted, as an account's administrator
 is not. Signatures are not verified (the emulator answers loopback only). Resource policies,
-SCPs and permission boundaries are not evaluated here; key policies are, for the KMS calls a
-service makes on a caller's behalf (the `kms` patch, which follows this one). A direct KMS call
-carries no `kms:ViaService`, so one from a role whose KMS grant requires it is refused, as AWS
-refuses it. DynamoDB transactions are not authorised per item, as AWS does, because the stack
-makes none: a role's `TransactWriteItems` is checked as that action on `*`, which no policy of
-the stack grants, so it is refused.
+SCPs and permission boundaries are not evaluated here; key policies are, by the `kms` patch
+that follows this one (a role's own KMS calls, and those a service makes on its behalf). A
+direct KMS call carries no `kms:ViaService`, so one from a role whose KMS grant requires it is
+refused, as AWS refuses it.
+DynamoDB transactions are not authorised per item, as AWS does, because the stack makes none:
+a role's `TransactWriteItems` is checked as that action on `*`, which no policy of the stack
+grants, so it is refused.
 """
 
 from __future__ import annotations

@@ -18,7 +18,9 @@ role session's request, every KMS call the service would make for it is authoris
 * SSM: PutParameter of a SecureString -> Encrypt (GenerateDataKey when Advanced), GetParameter(s)
   and GetParametersByPath WithDecryption -> Decrypt, context `PARAMETER_ARN`;
 * SNS: Publish(Batch) -> GenerateDataKey and Decrypt (no documented context);
-* Lambda: CreateFunction/UpdateFunctionConfiguration naming a key -> CreateGrant and Encrypt.
+* Lambda: CreateFunction/UpdateFunctionConfiguration naming a key -> CreateGrant and Encrypt;
+* KMS itself: a role's own call naming a key is decided by the key policy too (no
+  `kms:ViaService`; `kms:EncryptionContext:*` from the request).
 
 A call is allowed as KMS allows it: an explicit Deny in the key policy or the role's policies
 refuses it; else the key policy must allow the role itself, or allow the account (its root
@@ -53,6 +55,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -214,12 +217,19 @@ def key_policy_decision(
     return True, ""
 
 
+@lru_cache(maxsize=64)
+def _parsed_policy(text: str) -> dict[str, Any]:
+    """A key policy document, parsed once per text (read only)."""
+    return dict(json.loads(text))
+
+
 def _kms_context(caller: Caller, use: KeyUse) -> dict[str, str]:
     context = {f"kms:EncryptionContext:{k}": v for k, v in use.encryption_context.items()}
     if caller.principal is not None:
+        if use.service != "kms":  # a direct call carries no kms:ViaService
+            context["kms:ViaService"] = f"{use.service}.{caller.region}.amazonaws.com"
         context.update(
             {
-                "kms:ViaService": f"{use.service}.{caller.region}.amazonaws.com",
                 "kms:CallerAccount": caller.principal.account_id,
                 "aws:PrincipalArn": f"arn:{PARTITION}:iam::{caller.principal.account_id}:role/"
                 f"{caller.principal.role_name}",
@@ -239,7 +249,7 @@ def authorise_key_use(caller: Caller, use: KeyUse) -> None:
     key = _customer_managed_key(caller.account_id, caller.region, use.key_arn)
     if key is None:
         return
-    policy = json.loads(key.policy) if isinstance(key.policy, str) else dict(key.policy)
+    policy = _parsed_policy(key.policy) if isinstance(key.policy, str) else dict(key.policy)
     identity = (
         iam._role_policies(caller.principal.account_id, caller.principal.role_name)
         if caller.principal is not None
@@ -464,6 +474,15 @@ def _lambda(caller: Caller, action: str, body: Mapping[str, Any]) -> list[KeyUse
     return [KeyUse("lambda", ("kms:CreateGrant", "kms:Encrypt"), key)] if key else []
 
 
+def _kms(caller: Caller, action: str, body: Mapping[str, Any]) -> list[KeyUse]:
+    """A role's own call to KMS naming a key: the key policy decides as well."""
+    key = _key_of(caller.account_id, caller.region, body.get("KeyId"))
+    if key is None:
+        return []
+    context = body.get("EncryptionContext") or {}
+    return [KeyUse("kms", (f"kms:{action}",), key, {str(k): str(v) for k, v in context.items()})]
+
+
 def _logs(caller: Caller, action: str, body: Mapping[str, Any]) -> list[KeyUse]:
     """CloudWatch Logs uses the group's key as its own service principal, for any writer."""
     from moto.logs.models import logs_backends  # noqa: PLC0415 - moto internals
@@ -517,6 +536,7 @@ def service_error(service: str, denied: KeyUseDeniedError, resource: str) -> Exc
             400,
         ),
         "lambda": lambda: _JsonError("AccessDeniedException", denied.message, 403),
+        "kms": lambda: _JsonError("AccessDeniedException", denied.message, 400),
     }
     build = errors.get(service)
     return build() if build else _JsonError("AccessDeniedException", kms, 400)
@@ -536,6 +556,7 @@ def _uses(response: Any, caller: Caller, service: str, moto_resource: str) -> li
         "kinesis": lambda: _kinesis(caller, action, iam._json_body(response)),
         "ssm": lambda: _ssm(caller, action, iam._json_body(response)),
         "lambda": lambda: _lambda(caller, action, iam._json_body(response)),
+        "kms": lambda: _kms(caller, action, iam._json_body(response)),
         "sqs": lambda: _sqs(caller, action, moto_resource),
         "sns": lambda: _sns(caller, action, response.querystring),
     }
