@@ -20,6 +20,7 @@ from trendstream_cli.lake_sql import LakeTable, QueryError, execute, open_lake, 
 from trendstream_cli.main import main
 from trendstream_cli.query import (
     QueryBounds,
+    QueryResult,
     StackError,
     _local_directory,
     copy_lake,
@@ -277,7 +278,7 @@ def test_visible_shows_every_control_character_and_keeps_lines() -> None:
 
 
 @pytest.fixture
-def hostile_result(lake_stack: LakeStack) -> object:
+def hostile_result(lake_stack: LakeStack) -> QueryResult:
     row = lake_row("1578516068309794817", NOW, topic="#Hostile", author="x")
     row["text"] = HOSTILE
     lake_stack.put_tweets([row])
@@ -286,11 +287,11 @@ def hostile_result(lake_stack: LakeStack) -> object:
 
 @pytest.mark.parametrize("output_format", ["table", "json"])
 def test_query_output_never_carries_a_raw_control_character(
-    hostile_result: object, output_format: str
+    hostile_result: QueryResult, output_format: str
 ) -> None:
     out = io.StringIO()
 
-    render(hostile_result, output_format, out)  # type: ignore[arg-type]
+    render(hostile_result, output_format, out)
 
     text = out.getvalue()
     assert not any(char in text for char in "\x1b\x07\r\x9b\u202e")
@@ -306,12 +307,12 @@ class Terminal(io.StringIO):
 
 
 def test_csv_keeps_the_data_exact_in_a_file_and_shows_escapes_on_a_terminal(
-    hostile_result: object,
+    hostile_result: QueryResult,
 ) -> None:
     to_file, to_terminal = io.StringIO(), Terminal()
 
-    render(hostile_result, "csv", to_file)  # type: ignore[arg-type]
-    render(hostile_result, "csv", to_terminal)  # type: ignore[arg-type]
+    render(hostile_result, "csv", to_file)
+    render(hostile_result, "csv", to_terminal)
 
     assert list(csv.reader(io.StringIO(to_file.getvalue(), newline=""))) == [["text"], [HOSTILE]]
     assert "\x1b" not in to_terminal.getvalue()
