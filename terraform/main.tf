@@ -72,12 +72,10 @@ locals {
     transformer = "${local.name}-firehose-transformer"
   }
 
-  # What the page ranks when a caller names no topic: the operator's list, else the search
-  # queries (each is a topic of its own; trends change too often to list).
-  api_topics = length(var.api_topics) > 0 ? var.api_topics : slice(
-    [for query in var.search_queries : query if !strcontains(query, ",")], 0,
-    min(25, length([for query in var.search_queries : query if !strcontains(query, ",")])),
-  )
+  # The rule for a topic name (src/tweet_record/topics.py, TOPIC_NAME_PATTERN; a test holds the
+  # two equal and runs both on the same strings): 1 to 256 characters, one line, no control
+  # character, no comma, no space at either end. Every search query is a topic.
+  topic_name_pattern = "^[^\\x00-\\x20\\x7f-\\xa0,\u2028\u2029](?:[^\\x00-\\x1f\\x7f-\\x9f,\u2028\u2029]{0,254}[^\\x00-\\x20\\x7f-\\xa0,\u2028\u2029])?$"
 
   powertools_environment = {
     POWERTOOLS_METRICS_NAMESPACE = "trendstream"
@@ -426,7 +424,7 @@ module "api_function" {
   environment_variables = merge(local.powertools_environment, {
     POWERTOOLS_SERVICE_NAME = "api"
     TABLE_NAME              = module.event_table.table_name
-    TOPICS                  = join(",", local.api_topics)
+    TOPICS                  = join(",", var.api_topics)
   })
 
   policy_statements = [

@@ -354,10 +354,8 @@ variable "search_queries" {
   default     = ["aws lambda", "#serverless", "terraform aws"]
 
   validation {
-    condition = alltrue([
-      for query in var.search_queries : length(trimspace(query)) > 0 && length(query) <= 512
-    ])
-    error_message = "Each search query must be non-blank and at most 512 characters (the X API v2 limit)."
+    condition     = alltrue([for query in var.search_queries : can(regex(local.topic_name_pattern, query))])
+    error_message = "Each search query is a topic name: 1 to 256 characters, one line without control characters or commas, neither starting nor ending with a space."
   }
 }
 
@@ -436,13 +434,13 @@ variable "iterator_age_alarm_threshold_ms" {
 # ---------------------------------------------------------------------------------------------
 
 variable "api_topics" {
-  description = "Topics the API ranks (and the page shows) when a caller names none, at most 25; empty means the search queries."
+  description = "Pins the API's default rankings (and the page) to these topics, at most 25; empty (the default) ranks every topic the pipeline found in the window."
   type        = list(string)
   default     = []
 
   validation {
-    condition     = length(var.api_topics) <= 25 && alltrue([for topic in var.api_topics : length(topic) > 0 && !strcontains(topic, ",")])
-    error_message = "At most 25 topics, none empty, none containing a comma."
+    condition     = length(var.api_topics) <= 25 && alltrue([for topic in var.api_topics : can(regex(local.topic_name_pattern, topic))])
+    error_message = "At most 25 topics, each a topic name: 1 to 256 characters, one line without control characters or commas, neither starting nor ending with a space."
   }
 }
 

@@ -7,6 +7,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from tweet_record.topics import topic_name_problem
+
 DEFAULT_SSM_PREFIX = "/twitter/"
 DEFAULT_WOEIDS = (1,)
 DEFAULT_MAX_PAGES_PER_TOPIC = 10
@@ -112,7 +114,12 @@ def parse_queries(raw: str) -> tuple[str, ...]:
         items: list[str] = parsed
     else:
         items = raw.split(";")
-    return tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
+    queries = tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
+    for query in queries:  # each query is a topic: the consumer would quarantine its tweets
+        problem = topic_name_problem(query)
+        if problem is not None:
+            raise ConfigurationError(f"SEARCH_QUERIES: {problem}")
+    return queries
 
 
 def _required(env: Mapping[str, str], name: str) -> str:

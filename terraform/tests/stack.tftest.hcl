@@ -536,17 +536,28 @@ run "local_stack_reads_the_dataset_in_place" {
   }
 }
 
-run "api_ranks_the_search_queries_unless_told_otherwise" {
+run "api_ranks_the_discovered_topics_unless_pinned" {
   command = plan
 
   variables {
-    search_queries = ["aws lambda", "a, b", "#serverless"]
+    search_queries = ["aws lambda", "#serverless"]
   }
 
   assert {
-    condition     = module.api_function.environment_variables["TOPICS"] == "aws lambda,#serverless"
-    error_message = "With no api_topics the page ranks the search queries (a query holding a comma cannot be listed)."
+    condition     = module.api_function.environment_variables["TOPICS"] == ""
+    error_message = "With no api_topics the API ranks every topic the pipeline found, not the search queries."
   }
+}
+
+run "topic_names_outside_the_rule_are_refused" {
+  command = plan
+
+  variables {
+    search_queries = ["a, b", " padded", "two\nlines"]
+    api_topics     = ["#ok", "x,y"]
+  }
+
+  expect_failures = [var.search_queries, var.api_topics]
 }
 
 run "api_ranks_the_topics_it_is_given" {

@@ -17,7 +17,7 @@ TERRAFORM = REPO_ROOT / "scripts" / "terraform"
 
 
 def run_terraform(
-    arguments: Sequence[str], data_dir: Path, *, timeout: float = 300
+    arguments: Sequence[str], data_dir: Path, *, timeout: float = 300, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run terraform on terraform/ with its own data directory, so parallel runs never share one."""
     return subprocess.run(  # noqa: S603 - fixed wrapper script, arguments built here
@@ -25,6 +25,7 @@ def run_terraform(
         env={**os.environ, "TF_DATA_DIR": str(data_dir), "TF_IN_AUTOMATION": "1"},
         capture_output=True,
         text=True,
+        input=stdin,
         timeout=timeout,
         check=False,
     )
