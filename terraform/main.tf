@@ -431,7 +431,7 @@ module "api_function" {
     {
       sid       = "QueryEventData"
       actions   = ["dynamodb:Query"]
-      resources = [module.event_table.table_arn]
+      resources = [module.event_table.table_arn, module.event_table.activity_index_arn]
     },
   ]
 }

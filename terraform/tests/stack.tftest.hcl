@@ -572,3 +572,28 @@ run "api_ranks_the_topics_it_is_given" {
     error_message = "api_topics, when given, is what the page ranks."
   }
 }
+
+run "topic_discovery_index_is_sparse_keys_only_and_the_api_may_query_it" {
+  command = apply
+
+  assert {
+    condition = (
+      one(module.event_table.table.global_secondary_index[*].name) == "ActiveTopicsByHour" &&
+      one(module.event_table.table.global_secondary_index[*].hash_key) == "active_hour" &&
+      one(module.event_table.table.global_secondary_index[*].range_key) == "sk" &&
+      one(module.event_table.table.global_secondary_index[*].projection_type) == "KEYS_ONLY"
+    )
+    error_message = "One keys-only index on active_hour (set on the minute stats only) and sk: the topics active in each hour."
+  }
+
+  assert {
+    condition = [
+      for statement in jsondecode(module.api_function.policy_document).Statement : statement
+      if contains(statement.Action, "dynamodb:Query")
+      ][0].Resource == [
+      "arn:aws:dynamodb:us-east-1:123456789012:table/mocked",
+      "arn:aws:dynamodb:us-east-1:123456789012:table/mocked/index/ActiveTopicsByHour",
+    ]
+    error_message = "The API may Query the table and the discovery index, nothing else."
+  }
+}
