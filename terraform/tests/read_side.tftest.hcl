@@ -34,8 +34,8 @@ run "api_routes_invoke_the_function_with_payload_2_0" {
   }
 
   assert {
-    condition     = toset(keys(aws_apigatewayv2_route.this)) == toset(["GET /", "GET /static/{name}", "GET /api/topics", "GET /api/series", "GET /api/tweets", "GET /swagger"])
-    error_message = "Only the page, its assets, the three endpoints and the schema are routed."
+    condition     = toset(keys(aws_apigatewayv2_route.this)) == toset(["GET /", "GET /static/{name}", "GET /api/topics", "GET /api/trending", "GET /api/series", "GET /api/tweets", "GET /swagger"])
+    error_message = "Only the page, its assets, the four endpoints and the schema are routed."
   }
 
   assert {

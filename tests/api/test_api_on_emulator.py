@@ -107,8 +107,8 @@ def table_recount(served: Served) -> dict[str, dict[str, Counter[str]]]:
 def test_routes_come_from_what_terraform_deployed(served: Served) -> None:
     assert served.runtime.api is not None
     assert {route.key for route in served.runtime.api.routes} == {
-        "GET /", "GET /static/{name}", "GET /api/topics", "GET /api/series", "GET /api/tweets",
-        "GET /swagger",
+        "GET /", "GET /static/{name}", "GET /api/topics", "GET /api/trending", "GET /api/series",
+        "GET /api/tweets", "GET /swagger",
     }  # fmt: skip
     status, body = get(served, "/no/such/route", [])
     assert (status, body) == (404, {"message": "Not Found"})

@@ -4,6 +4,7 @@ locals {
     "GET /",
     "GET /static/{name}",
     "GET /api/topics",
+    "GET /api/trending",
     "GET /api/series",
     "GET /api/tweets",
     "GET /swagger",
