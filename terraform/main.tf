@@ -410,16 +410,17 @@ module "alarms" {
 module "api_function" {
   source = "./modules/function"
 
-  function_name      = "${local.name}-api"
-  description        = "Answers the read API and serves the live page from the EventData table."
-  artifact_path      = "${local.artifacts_dir}/api.zip"
-  timeout_seconds    = 10
-  memory_mb          = 512
-  kms_key_arn        = module.kms.key_arn
-  log_retention_days = var.log_retention_days
-  account_id         = local.account_id
-  region             = local.region
-  tags               = { Component = "api" }
+  function_name                  = "${local.name}-api"
+  description                    = "Answers the read API and serves the live page from the EventData table."
+  reserved_concurrent_executions = coalesce(var.api_reserved_concurrency, -1)
+  artifact_path                  = "${local.artifacts_dir}/api.zip"
+  timeout_seconds                = 10
+  memory_mb                      = 512
+  kms_key_arn                    = module.kms.key_arn
+  log_retention_days             = var.log_retention_days
+  account_id                     = local.account_id
+  region                         = local.region
+  tags                           = { Component = "api" }
 
   environment_variables = merge(local.powertools_environment, {
     POWERTOOLS_SERVICE_NAME = "api"
@@ -446,6 +447,7 @@ module "api" {
   cors_allow_origins     = var.api_cors_allow_origins
   throttling_rate_limit  = var.api_throttling_rate_limit
   throttling_burst_limit = var.api_throttling_burst_limit
+  authorization          = var.api_authorization
   kms_key_arn            = module.kms.key_arn
   log_retention_days     = var.log_retention_days
   tags                   = { Component = "api" }

@@ -597,3 +597,58 @@ run "topic_discovery_index_is_sparse_keys_only_and_the_api_may_query_it" {
     error_message = "The API may Query the table and the discovery index, nothing else."
   }
 }
+
+run "api_authorization_is_validated" {
+  command = plan
+
+  variables {
+    api_authorization = { type = "OAUTH" }
+  }
+
+  expect_failures = [var.api_authorization]
+}
+
+run "api_jwt_fields_only_with_jwt" {
+  command = plan
+
+  variables {
+    api_authorization = { type = "AWS_IAM", jwt_audience = ["x"] }
+  }
+
+  expect_failures = [var.api_authorization]
+}
+
+run "api_cannot_take_a_new_accounts_concurrency_unreserved" {
+  command = plan
+
+  variables {
+    api_throttling_rate_limit  = 50
+    api_throttling_burst_limit = 100
+  }
+
+  expect_failures = [var.api_throttling_burst_limit]
+}
+
+run "api_reserved_concurrency_lifts_the_throttle_bound_and_caps_the_function" {
+  command = plan
+
+  variables {
+    api_throttling_rate_limit  = 50
+    api_throttling_burst_limit = 100
+    api_reserved_concurrency   = 20
+  }
+
+  assert {
+    condition     = module.api_function.reserved_concurrent_executions == 20
+    error_message = "With a reservation the API takes at most that many executions, whatever the throttle."
+  }
+}
+
+run "api_defaults_are_public_throttled_and_unreserved" {
+  command = plan
+
+  assert {
+    condition     = module.api_function.reserved_concurrent_executions == -1 && var.api_authorization.type == "NONE" && var.api_throttling_rate_limit + var.api_throttling_burst_limit <= 5
+    error_message = "By default the API is public, unreserved, and held to 5 concurrent executions by its throttle."
+  }
+}
