@@ -142,7 +142,10 @@ def _number(item: dict[str, Any], name: str) -> int:
 
 
 def _counters(item: dict[str, Any]) -> list[int]:
-    return [_number(item, name) for name in STATS_COUNTERS]
+    try:  # every counter present and a number: the items the consumer writes
+        return [int(item[name]["N"]) for name in STATS_COUNTERS]
+    except (KeyError, TypeError, ValueError):
+        return [_number(item, name) for name in STATS_COUNTERS]
 
 
 def minute_counts(

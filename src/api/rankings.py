@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from api.queries import (
@@ -58,11 +59,17 @@ Task = TypeVar("Task")
 Answer = TypeVar("Answer")
 
 
+@cache
+def _executor() -> ThreadPoolExecutor:
+    """Shared by the invocations of a warm sandbox (botocore clients are thread safe)."""
+    return ThreadPoolExecutor(max_workers=PARALLEL_QUERIES, thread_name_prefix="dynamodb-query")
+
+
 def _in_parallel(call: Callable[[Task], Answer], tasks: Sequence[Task]) -> list[Answer]:
+    """``[call(task) for task in tasks]``, ``PARALLEL_QUERIES`` round trips at a time."""
     if len(tasks) <= 1:
         return [call(task) for task in tasks]
-    with ThreadPoolExecutor(max_workers=min(PARALLEL_QUERIES, len(tasks))) as pool:
-        return list(pool.map(call, tasks))
+    return list(_executor().map(call, tasks))
 
 
 def _hour_spans(span: Window) -> Iterator[tuple[str, str, str]]:
