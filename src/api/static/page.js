@@ -129,6 +129,10 @@
     remember();
     refresh();
   });
-  refresh();
-  setInterval(refresh, state.refresh * 1000);
+  // The next update is scheduled when this one ends, so a slow answer never piles requests up.
+  async function poll() {
+    await refresh();
+    setTimeout(poll, state.refresh * 1000);
+  }
+  poll();
 })();
