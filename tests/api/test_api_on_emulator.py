@@ -225,6 +225,8 @@ def chromium_page(served: Served) -> Iterator[tuple[Page, list[str], list[str]]]
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is installed by `make test`")
 def test_live_page_shows_topics_draws_the_chart_and_updates(served: Served) -> None:
+    from playwright.sync_api import expect
+
     first = datetime.fromisoformat(served.first_minute + ":00+00:00")
     last = datetime.fromisoformat(served.last_minute + ":00+00:00")
     end = (last + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%MZ")
@@ -250,11 +252,10 @@ def test_live_page_shows_topics_draws_the_chart_and_updates(served: Served) -> N
         assert before == ranking["topics"][0]["tweet_count"]
 
         put_tweet(served, chosen, last + timedelta(minutes=1, seconds=10))
-        page.wait_for_function(
-            # A function, not an expression: Playwright evaluates expression strings with eval,
-            # which the page's Content-Security-Policy refuses.
-            f"() => Number(document.getElementById('chart').dataset.points) === {before + 1}",
-            timeout=120_000,
+        # Locator waits, not wait_for_function: Playwright compiles a predicate with eval in the
+        # page, which the page's Content-Security-Policy refuses (as it should).
+        expect(page.locator("#chart")).to_have_attribute(
+            "data-points", str(before + 1), timeout=120_000
         )
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOT), full_page=True)
@@ -275,17 +276,12 @@ def test_page_without_parameters_finds_a_new_topic_trending_and_shows_markup_as_
     for offset, topic in enumerate([NEW_TOPIC] * 4 + [MARKUP_TOPIC] * 3):
         put_tweet(served, topic, now - timedelta(seconds=offset), tweet_id=str(8 * 10**18 + offset),
                   topic_object={"name": topic, "kind": "trend", "woeid": 1})  # fmt: skip
-    in_table = (
-        "[...document.querySelectorAll('TABLE tbody tr')].some(r => r.dataset.topic === NAME)"
-    )
     with chromium_page(served) as (page, outside, errors):
         page.goto(served.url)  # no address parameters
         for table in ("#trending", "#topics"):
             for topic in (NEW_TOPIC, MARKUP_TOPIC):
-                page.wait_for_function(
-                    in_table.replace("TABLE", table).replace("NAME", json.dumps(topic)),
-                    timeout=180_000,
-                )
+                row = page.locator(f"{table} tbody tr[data-topic={json.dumps(topic)}]")
+                row.wait_for(timeout=180_000)
         trending_names = page.locator("#trending tbody tr td:first-child").all_inner_texts()
         assert {NEW_TOPIC, MARKUP_TOPIC} <= set(trending_names)
         assert page.locator("main img, main b").count() == 0  # the markup stayed text
