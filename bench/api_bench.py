@@ -7,7 +7,9 @@ is answered by botocore's ``Stubber``, so no network is touched and the request 
 still (de)serialised. Stubbing is set up outside the timed spans.
 
 Warm: the handler in this process answering the series over 1,440 minutes (a full day, the
-largest window) from a fake client that returns every minute's item in one page.
+largest window) from a fake client that returns every minute's item in one page; and the default
+ranking (no topic named: the discovery index, then each topic's minutes) over an hour of 50
+topics, from an in-memory table that also charges each call's read units.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from bisect import bisect_left, bisect_right
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,7 @@ from bench.figures import Figure, Goal, Spread, number, unavailable
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 COLD_KEY = "api_cold_start_ms"
+RANKING_KEY = "api_warm_ranking_ms_hour_of_50_topics"
 WARM_KEY = "api_warm_series_of_a_day_ms"
 COLD_GOAL = Goal("at_most", 800.0)
 WARM_GOAL = Goal("at_most", 30.0)
@@ -182,5 +186,141 @@ def warm_figure(runs: int, calls: int = 50) -> Figure:
     )
 
 
+RANKED_TOPICS = 50
+"""The capacity model's default number of topics with stats: every one active every minute."""
+RANKING_GOAL = Goal("at_most", 30.0)
+SHARD_WATERMARK = "applied#shardId-000000000000"
+
+
+class ActivityTable:
+    """Minute stats of ``RANKED_TOPICS`` topics, every minute of a day, as the consumer writes
+    them, answering the API's ``Query`` calls on the table and on the discovery index, and
+    charging each call's read units as DynamoDB does: the size of the items (or index entries)
+    read, summed per call, rounded up to 4 KB, halved for eventually consistent reads ("Read
+    consumption for Query", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/
+    read-write-operations.html; index entries are sized on their projected attributes).
+    """
+
+    def __init__(self, day: str, topics: int = RANKED_TOPICS) -> None:
+        from tweet_record.activity import ACTIVE_HOUR_ATTRIBUTE
+        from tweet_record.items import item_size
+
+        self.by_topic: dict[str, list[dict[str, Any]]] = {}
+        self.by_hour: dict[str, list[dict[str, Any]]] = {}
+        for rank in range(topics):
+            pk = f"TOPIC##trending topic {rank:02d}"
+            minutes = []
+            for item in minute_items(day, 1440):
+                minute = item["sk"]["S"][len("MINUTE#") :]
+                stored = {
+                    "pk": {"S": pk},
+                    **item,
+                    "tweet_count": {"N": str(7 + rank)},
+                    "expires_at": {"N": "1797933600"},
+                    SHARD_WATERMARK: {"S": "05649590339658103962127870000000000000000000000000012"},
+                    ACTIVE_HOUR_ATTRIBUTE: {"S": minute[:13]},
+                }
+                minutes.append(stored)
+                entry = {key: stored[key] for key in ("pk", "sk", ACTIVE_HOUR_ATTRIBUTE)}
+                self.by_hour.setdefault(minute[:13], []).append(entry)
+            self.by_topic[pk] = minutes
+        for entries in self.by_hour.values():
+            entries.sort(key=lambda entry: entry["sk"]["S"])
+        # Sort keys and sizes computed once: the fake's own work is timed with the handler.
+        self._keys = {
+            name: ([item["sk"]["S"] for item in pool], [item_size(item) for item in pool])
+            for name, pool in [*self.by_topic.items(), *self.by_hour.items()]
+        }
+        self.read_units: list[float] = []
+
+    def query(self, **request: Any) -> dict[str, Any]:
+        values = request["ExpressionAttributeValues"]
+        first, last = values[":first"]["S"], values[":last"]["S"]
+        name = values[":hour" if "IndexName" in request else ":pk"]["S"]
+        pool = (self.by_hour if "IndexName" in request else self.by_topic).get(name, [])
+        keys, sizes = self._keys.get(name, ([], []))
+        start, end = bisect_left(keys, first), bisect_right(keys, last)
+        self.read_units.append(max(1, -(-sum(sizes[start:end]) // 4096)) * 0.5)
+        return {"Items": pool[start:end], "Count": end - start}
+
+
+def ranking_event(start: str, end: str, route: str = "/api/topics") -> dict[str, Any]:
+    event: dict[str, Any] = json.loads(SERIES_EVENT.read_text(encoding="utf-8"))
+    event["routeKey"] = f"GET {route}"
+    event["rawPath"] = event["requestContext"]["http"]["path"] = route
+    event["requestContext"]["routeKey"] = event["routeKey"]
+    event["queryStringParameters"] = {"from": start, "to": end}
+    event["rawQueryString"] = f"from={start}&to={end}"
+    return event
+
+
+def ranking_figures(runs: int, calls: int = 20) -> list[Figure]:
+    """Warm time of the default ranking over an hour of 50 topics, and read units per call."""
+    src = str(REPO_ROOT / "src")
+    if src not in sys.path:
+        sys.path.insert(0, src)
+    os.environ.setdefault("TABLE_NAME", "trendstream-bench-EventData")
+    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "api")
+    from api import app
+
+    table = ActivityTable("2026-11-22")
+    original = app.dynamodb
+    app.dynamodb = lambda: table  # type: ignore[assignment]
+    hour = ranking_event("2026-11-22T10:30:00Z", "2026-11-22T11:29:00Z")
+    day = ranking_event("2026-11-22T00:00:00Z", "2026-11-22T23:59:00Z")
+    trending = ranking_event("2026-11-22T00:00:00Z", "2026-11-22T23:59:00Z", "/api/trending")
+    trending["queryStringParameters"] = {"to": "2026-11-22T23:59:00Z"}
+    trending["rawQueryString"] = "to=2026-11-22T23:59:00Z"
+    units: dict[str, float] = {}
+    title = f"API warm handler: default ranking over an hour of {RANKED_TOPICS} topics"
+    try:
+        for name, event in (("hour", hour), ("day", day), ("trending", trending)):
+            table.read_units.clear()
+            response = app.lambda_handler(event, _Context())
+            ranked = json.loads(response["body"]).get("topics", [])
+            if response["statusCode"] != 200 or len(ranked) != 25:
+                reason = f"{name}: {response['statusCode']}"
+                return [unavailable(RANKING_KEY, title, "ms", reason, RANKING_GOAL)]
+            units[name] = sum(table.read_units)
+        samples = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            for _ in range(calls):
+                app.lambda_handler(hour, _Context())
+            samples.append((time.perf_counter() - started) * 1000 / calls)
+    finally:
+        app.dynamodb = original
+    return [
+        Figure(
+            RANKING_KEY,
+            title,
+            "ms",
+            Spread.of(samples),
+            RANKING_GOAL,
+            baseline=f"{calls} calls per run; 2 index Queries + {RANKED_TOPICS} topic Queries",
+        ),
+        Figure(
+            "api_read_units_default_ranking_last_hour",
+            f"API read units: default ranking, last hour ({RANKED_TOPICS} topics every minute)",
+            "RRU",
+            Spread.of([units["hour"]]),
+            baseline="discovery index + each topic's minutes; eventually consistent",
+        ),
+        Figure(
+            "api_read_units_ranking_over_a_day",
+            f"API read units: ranking over a day ({RANKED_TOPICS} topics every minute)",
+            "RRU",
+            Spread.of([units["day"]]),
+            baseline="the worst call the API accepts (docs/api.md)",
+        ),
+        Figure(
+            "api_read_units_default_trending_call",
+            f"API read units: default trending call ({RANKED_TOPICS} topics, 15 + 180 minutes)",
+            "RRU",
+            Spread.of([units["trending"]]),
+        ),
+    ]
+
+
 def api_figures(build_dir: Path, runs: int) -> list[Figure]:
-    return [cold_figure(build_dir, runs), warm_figure(runs)]
+    return [cold_figure(build_dir, runs), warm_figure(runs), *ranking_figures(runs)]

@@ -39,6 +39,8 @@ SHARD_ID = "shardId-000000000000"
 WARM_UP_RECORDS = 200
 CPU_GOAL = Goal("at_most", 50.0)
 WRITE_UNITS_GOAL = Goal("at_most", 2.0)
+INDEX_WRITE_UNITS_GOAL = Goal("at_most", 0.05)
+"""The topic-discovery index's share of a new tweet's write units."""
 TRANSACTIONAL_WRITE_UNITS = 2.10
 TRANSACTIONAL_CALLS_PER_THOUSAND = 10.6
 """The transactional design's figures (make bench, 2026-11-29), which this design replaced."""
@@ -87,6 +89,7 @@ class ConsumerRun:
     calls: dict[str, int]
     write_units: float
     tweet_item_units: float
+    index_units: float
 
 
 def prepare_environment() -> None:
@@ -158,6 +161,7 @@ def run_consumer(event: dict[str, Any], engine_name: str) -> ConsumerRun:
         calls=dict(dynamodb.calls),
         write_units=dynamodb.write_units,
         tweet_item_units=sum(tweet_item_write_units(item) for item in tweets),
+        index_units=float(dynamodb.index_write_units),
     )
 
 
@@ -241,8 +245,11 @@ def interleaved_topics(
     return dealt
 
 
-def write_units_in_esm_batches(records: Sequence[StreamRecordBytes]) -> tuple[float, float]:
-    """Write units per new tweet and tweet-item units per tweet, in batches of 100 records."""
+def write_units_in_esm_batches(
+    records: Sequence[StreamRecordBytes],
+) -> tuple[float, float, float]:
+    """Write units per new tweet, tweet-item units per tweet and discovery-index units per tweet,
+    in batches of 100 records."""
     units = item_units = tweets = 0.0
     dynamodb, s3 = FakeDynamoDB(), FakeS3()
     with _stand_ins(ENGINE, dynamodb, s3) as app, contextlib.redirect_stdout(io.StringIO()):
@@ -255,7 +262,7 @@ def write_units_in_esm_batches(records: Sequence[StreamRecordBytes]) -> tuple[fl
             tweets += 1
             item_units += tweet_item_write_units(item)
     units = dynamodb.write_units
-    return units / tweets, item_units / tweets
+    return units / tweets, item_units / tweets, dynamodb.index_write_units / tweets
 
 
 def consumer_figures(records: Sequence[StreamRecordBytes], runs: int) -> list[Figure]:
@@ -265,6 +272,7 @@ def consumer_figures(records: Sequence[StreamRecordBytes], runs: int) -> list[Fi
     calls_per_thousand: list[float] = []
     units_per_tweet: list[float] = []
     item_units_per_tweet: list[float] = []
+    index_units_per_tweet: list[float] = []
     ratios: list[float] = []
     naive_calls_per_thousand: list[float] = []
     naive_micros: list[float] = []
@@ -285,6 +293,7 @@ def consumer_figures(records: Sequence[StreamRecordBytes], runs: int) -> list[Fi
         calls_per_thousand.append(total / thousands)
         units_per_tweet.append(run.write_units / run.tweet_items)
         item_units_per_tweet.append(run.tweet_item_units / run.tweet_items)
+        index_units_per_tweet.append(run.index_units / run.tweet_items)
         naive = FakeDynamoDB()
         started = time.process_time()
         naive_consumer(event, naive, TABLE_NAME)
@@ -292,8 +301,10 @@ def consumer_figures(records: Sequence[StreamRecordBytes], runs: int) -> list[Fi
         naive_calls_per_thousand.append(naive.total_calls() / thousands)
         ratios.append(naive.total_calls() / total)
     botocore_micros = botocore_cpu_per_record(records, runs)
-    esm_units, esm_item_units = write_units_in_esm_batches(records)
-    dealt_units, dealt_item_units = write_units_in_esm_batches(interleaved_topics(records))
+    esm_units, esm_item_units, esm_index_units = write_units_in_esm_batches(records)
+    dealt_units, dealt_item_units, dealt_index_units = write_units_in_esm_batches(
+        interleaved_topics(records)
+    )
     item_units = Spread.of(item_units_per_tweet).median
     stats_units = Spread.of(units_per_tweet).median - item_units
     return [
@@ -344,6 +355,23 @@ def consumer_figures(records: Sequence[StreamRecordBytes], runs: int) -> list[Fi
             WRITE_UNITS_GOAL,
             baseline="worst case: a stats update per tweet",
             details={"tweet_item_units": dealt_item_units},
+        ),
+        Figure(
+            "consumer_discovery_index_write_units_per_new_tweet",
+            f"discovery index write units per new tweet (batches of {ESM_BATCH_SIZE}, as deployed)",
+            "WCU",
+            Spread.of([esm_index_units]),
+            INDEX_WRITE_UNITS_GOAL,
+            baseline=(
+                f"{len(records):,}-record batch: "
+                f"{number(Spread.of(index_units_per_tweet).median)}; {INTERLEAVED_TOPICS} topics "
+                f"interleaved: {number(dealt_index_units)} (one per new (topic, minute) item; "
+                "included in the write units above)"
+            ),
+            details={
+                "batch_index_units": index_units_per_tweet,
+                "interleaved_index_units": dealt_index_units,
+            },
         ),
         Figure(
             "consumer_dynamodb_calls_per_1000_tweets",

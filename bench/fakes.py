@@ -15,6 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from tweet_record.activity import ACTIVE_HOUR_ATTRIBUTE
 from tweet_record.items import item_size
 
 Key = tuple[str, str]
@@ -47,6 +48,9 @@ class FakeDynamoDB:
     def __init__(self) -> None:
         self.items: dict[Key, dict[str, Any]] = {}
         self.updates = 0
+        self.index_write_units = 0
+        """Of the keys-only discovery index (``tweet_record.activity``), included in the calls'
+        units as ``ReturnConsumedCapacity=TOTAL`` includes them."""
         self._log: list[tuple[str, int]] = []
         """(operation, write units) of every call; ``list.append`` is atomic under the GIL."""
         self._cpu: list[float] = []
@@ -131,7 +135,11 @@ class FakeDynamoDB:
                         item[name] = {"N": str(before + added)}
                 item["expires_at"] = values[":expires"]
                 item[names["#w"]] = values[":last"]
-                units = max(_write_units(item), _write_units(old) if old else 0)
+                if ":hour" in values:
+                    item[ACTIVE_HOUR_ATTRIBUTE] = values[":hour"]
+                index_units = _keys_only_index_units(old, item)
+                self.index_write_units += index_units
+                units = max(_write_units(item), _write_units(old) if old else 0) + index_units
                 self.items[key] = item
                 self.updates += 1
                 self._log.append(("UpdateItem", units))
@@ -141,6 +149,18 @@ class FakeDynamoDB:
 
     def total_calls(self) -> int:
         return len(self._log)
+
+
+def _keys_only_index_units(old: dict[str, Any] | None, new: dict[str, Any]) -> int:
+    """Writes a keys-only index on ``active_hour`` costs for one item write: one to put an
+    entry, two to move it, none when its keys did not change (non-key attributes are not
+    projected). An entry is well under 1 KB. ("Provisioned throughput considerations for global
+    secondary indexes", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html)"""
+    before = (old or {}).get(ACTIVE_HOUR_ATTRIBUTE)
+    after = new.get(ACTIVE_HOUR_ATTRIBUTE)
+    if before == after:
+        return 0
+    return 1 if before is None or after is None else 2
 
 
 def _consumed(table_name: str, units: int, wanted: str) -> dict[str, Any]:

@@ -105,12 +105,10 @@ locals {
     transformer = "${local.name}-firehose-transformer"
   }
 
-  # What the page ranks when a caller names no topic: the operator's list, else the search
-  # queries (each is a topic of its own; trends change too often to list).
-  api_topics = length(var.api_topics) > 0 ? var.api_topics : slice(
-    [for query in var.search_queries : query if !strcontains(query, ",")], 0,
-    min(25, length([for query in var.search_queries : query if !strcontains(query, ",")])),
-  )
+  # The rule for a topic name (src/tweet_record/topics.py, TOPIC_NAME_PATTERN; a test holds the
+  # two equal and runs both on the same strings): 1 to 256 characters, one line, no control
+  # character, no comma, no space at either end. Every search query is a topic.
+  topic_name_pattern = "^[^\\x00-\\x20\\x7f-\\xa0,\u2028\u2029](?:[^\\x00-\\x1f\\x7f-\\x9f,\u2028\u2029]{0,254}[^\\x00-\\x20\\x7f-\\xa0,\u2028\u2029])?$"
 
   # One CloudWatch namespace per stack: namespaces are isolated from each other, so no other
   # environment's datapoints can reach this stack's alarms and dashboard (docs/data-model.md).
@@ -457,28 +455,29 @@ module "alarms" {
 module "api_function" {
   source = "./modules/function"
 
-  function_name      = "${local.name}-api"
-  description        = "Answers the read API and serves the live page from the EventData table."
-  artifact_path      = "${local.artifacts_dir}/api.zip"
-  timeout_seconds    = 10
-  memory_mb          = 512
-  kms_key_arn        = module.kms.key_arn
-  log_retention_days = var.log_retention_days
-  account_id         = local.account_id
-  region             = local.region
-  tags               = { Component = "api" }
+  function_name                  = "${local.name}-api"
+  description                    = "Answers the read API and serves the live page from the EventData table."
+  reserved_concurrent_executions = coalesce(var.api_reserved_concurrency, -1)
+  artifact_path                  = "${local.artifacts_dir}/api.zip"
+  timeout_seconds                = 10
+  memory_mb                      = 512
+  kms_key_arn                    = module.kms.key_arn
+  log_retention_days             = var.log_retention_days
+  account_id                     = local.account_id
+  region                         = local.region
+  tags                           = { Component = "api" }
 
   environment_variables = merge(local.powertools_environment, {
     POWERTOOLS_SERVICE_NAME = "api"
     TABLE_NAME              = module.event_table.table_name
-    TOPICS                  = join(",", local.api_topics)
+    TOPICS                  = join(",", var.api_topics)
   })
 
   policy_statements = [
     {
       sid        = "QueryEventData"
       actions    = ["dynamodb:Query"]
-      resources  = [module.event_table.table_arn]
+      resources  = [module.event_table.table_arn, module.event_table.activity_index_arn]
       conditions = []
     },
     local.event_table_key_statement,
@@ -495,6 +494,7 @@ module "api" {
   cors_allow_origins     = var.api_cors_allow_origins
   throttling_rate_limit  = var.api_throttling_rate_limit
   throttling_burst_limit = var.api_throttling_burst_limit
+  authorization          = var.api_authorization
   kms_key_arn            = module.kms.key_arn
   log_retention_days     = var.log_retention_days
   tags                   = { Component = "api" }

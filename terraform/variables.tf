@@ -370,10 +370,8 @@ variable "search_queries" {
   default     = ["aws lambda", "#serverless", "terraform aws"]
 
   validation {
-    condition = alltrue([
-      for query in var.search_queries : length(trimspace(query)) > 0 && length(query) <= 512
-    ])
-    error_message = "Each search query must be non-blank and at most 512 characters (the X API v2 limit)."
+    condition     = alltrue([for query in var.search_queries : can(regex(local.topic_name_pattern, query))])
+    error_message = "Each search query is a topic name: 1 to 256 characters, one line without control characters or commas, neither starting nor ending with a space."
   }
 
   # They reach the producer as one environment variable (SEARCH_QUERIES, JSON), and Lambda takes
@@ -470,13 +468,13 @@ variable "iterator_age_alarm_threshold_ms" {
 # ---------------------------------------------------------------------------------------------
 
 variable "api_topics" {
-  description = "Topics the API ranks (and the page shows) when a caller names none, at most 25; empty means the search queries."
+  description = "Pins the API's default rankings (and the page) to these topics, at most 25; empty (the default) ranks every topic the pipeline found in the window."
   type        = list(string)
   default     = []
 
   validation {
-    condition     = length(var.api_topics) <= 25 && alltrue([for topic in var.api_topics : length(topic) > 0 && !strcontains(topic, ",")])
-    error_message = "At most 25 topics, none empty, none containing a comma."
+    condition     = length(var.api_topics) <= 25 && alltrue([for topic in var.api_topics : can(regex(local.topic_name_pattern, topic))])
+    error_message = "At most 25 topics, each a topic name: 1 to 256 characters, one line without control characters or commas, neither starting nor ending with a space."
   }
 }
 
@@ -492,9 +490,9 @@ variable "api_cors_allow_origins" {
 }
 
 variable "api_throttling_rate_limit" {
-  description = "Requests per second the API stage accepts in the steady state."
+  description = "Requests per second the API stage accepts in the steady state (docs/api.md: the worst call's read units and the cost per day at this limit)."
   type        = number
-  default     = 50
+  default     = 2
 
   validation {
     condition     = var.api_throttling_rate_limit > 0 && var.api_throttling_rate_limit <= 10000
@@ -503,12 +501,53 @@ variable "api_throttling_rate_limit" {
 }
 
 variable "api_throttling_burst_limit" {
-  description = "Requests the API stage accepts in a burst."
+  description = "Requests the API stage accepts in a burst. Without api_reserved_concurrency, burst + rate may not exceed 5: the API then never takes more than half of a new account's 10 concurrent executions from the consumer, the transformer and the producer."
   type        = number
-  default     = 100
+  default     = 3
 
   validation {
     condition     = var.api_throttling_burst_limit >= 1 && var.api_throttling_burst_limit <= 5000 && floor(var.api_throttling_burst_limit) == var.api_throttling_burst_limit
     error_message = "api_throttling_burst_limit must be a whole number from 1 to 5000 (the account's default burst)."
+  }
+
+  validation {
+    condition     = var.api_reserved_concurrency != null || var.api_throttling_burst_limit + ceil(var.api_throttling_rate_limit) <= 5
+    error_message = "Without api_reserved_concurrency, api_throttling_burst_limit + api_throttling_rate_limit must be at most 5: a call ends well within a second, so the API then holds at most 5 of a new account's 10 concurrent executions. Reserve concurrency for the API (accounts above 100) to raise the limits."
+  }
+}
+
+variable "api_reserved_concurrency" {
+  description = "Concurrency reserved for (and the most taken by) the API function; null (the default) reserves none, since AWS refuses a reservation that leaves an account under its minimum unreserved concurrency (100), and then the throttle limits bound the API instead."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.api_reserved_concurrency == null || try(var.api_reserved_concurrency >= 1 && floor(var.api_reserved_concurrency) == var.api_reserved_concurrency, false)
+    error_message = "api_reserved_concurrency must be null or a whole number of at least 1."
+  }
+}
+
+variable "api_authorization" {
+  description = "Who may call the API and open the page. NONE (the default): public, throttled (README, docs/api.md). AWS_IAM: requests signed with SigV4 by a principal allowed execute-api:Invoke. JWT: a bearer token issued by jwt_issuer for one of jwt_audience (an OIDC provider such as Cognito)."
+  type = object({
+    type         = string
+    jwt_issuer   = optional(string)
+    jwt_audience = optional(list(string), [])
+  })
+  default = { type = "NONE" }
+
+  validation {
+    condition     = contains(["NONE", "AWS_IAM", "JWT"], var.api_authorization.type)
+    error_message = "api_authorization.type must be NONE, AWS_IAM or JWT."
+  }
+
+  validation {
+    condition     = var.api_authorization.type != "JWT" || (can(regex("^https://[^[:space:]]+$", coalesce(var.api_authorization.jwt_issuer, "-"))) && length(var.api_authorization.jwt_audience) > 0)
+    error_message = "A JWT authorizer needs jwt_issuer (an https:// URL) and at least one jwt_audience."
+  }
+
+  validation {
+    condition     = var.api_authorization.type == "JWT" || (var.api_authorization.jwt_issuer == null && length(var.api_authorization.jwt_audience) == 0)
+    error_message = "jwt_issuer and jwt_audience apply only to type = \"JWT\"."
   }
 }

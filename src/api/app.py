@@ -1,10 +1,11 @@
 """Read API Lambda behind an API Gateway HTTP API (payload format 2.0), and the live page.
 
 Powertools' resolver validates every query parameter against the handler's annotations and
-publishes the OpenAPI schema (``/swagger``, ``/swagger?format=json``). Every answer is one or a
-few ``Query`` calls on the table's own keys (``api.queries``); a bad request is a 4xx whose
-message names the parameter to fix. Latency and 4xx/5xx counts come from API Gateway's own
-metrics, so the function publishes none.
+publishes the OpenAPI schema (``/swagger``, ``/swagger?format=json``). Every answer is a few
+``Query`` calls on the table's keys and its topic-discovery index (``api.queries``,
+``api.rankings``); a bad request is a 4xx whose message names the parameter to fix. Every
+response carries the page's security headers (``api.page``). Latency and 4xx/5xx counts come
+from API Gateway's own metrics, so the function publishes none.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 
-from api import page, queries
+from api import page, queries, rankings
 from api.config import ApiConfig
-from api.models import Problem, Series, TopicRanking, TweetPage
+from api.models import Problem, Series, TopicRanking, Trending, TweetPage
 from function_support.clients import Timeouts, new_client
 from function_support.tracing import lambda_tracer
 
@@ -89,25 +90,66 @@ def _window(start: datetime | None, end: datetime | None) -> queries.Window:
     return queries.window(start, end, datetime.now(UTC))
 
 
+Limit = Annotated[int, Query(description="Topics in the answer, 1 to 100.")]
+Named = Annotated[
+    list[str] | None,
+    Query(description="Rank only these topics (repeat it or comma-join, at most 25)."),
+]
+
+
 @app.get(
     "/api/topics",
     summary="Topics ranked by tweets in a window, with their sentiment mix",
-    description="One Query per topic. Topics come from `topic` (repeat it or comma-join, at "
-    "most 25) or, when absent, from the function's configured list.",
+    description="The topics the pipeline found active in the window (the discovery index), or "
+    "those named by `topic` or pinned by the function's configuration; then one Query per topic.",
     responses={200: {"description": "The ranking."}, **_PROBLEMS},
 )
 def top_topics(
-    topic: Annotated[list[str] | None, Query(description="Topics to rank.")] = None,
+    topic: Named = None,
     start: From = None,
     end: To = None,
+    limit: Limit = 25,
 ) -> TopicRanking:
     span = _window(start, end)
-    ranked = queries.ranking(dynamodb, config().table_name, topic or list(config().topics), span)
+    named = topic or list(config().topics)
+    ranked = rankings.top_topics(dynamodb, config().table_name, span, named, limit)
     return TopicRanking.model_validate(
         {
             "first_minute": span.first.strftime(queries.MINUTE_FORMAT),
             "last_minute": span.last.strftime(queries.MINUTE_FORMAT),
             "topics": ranked,
+        }
+    )
+
+
+@app.get(
+    "/api/trending",
+    summary="Rising topics: recent tweets against each topic's own baseline",
+    description="Topics active in the recent window, ranked by the smoothed ratio of their "
+    "recent tweets to those their baseline predicts (docs/api.md), with the recent sentiment mix.",
+    responses={200: {"description": "The rising topics."}, **_PROBLEMS},
+)
+def trending_topics(
+    topic: Named = None,
+    end: To = None,
+    recent: Annotated[int, Query(description="Recent window, 1 to 60 minutes.")] = (
+        rankings.DEFAULT_RECENT_MINUTES
+    ),
+    baseline: Annotated[int, Query(description="Baseline before it, in minutes.")] = (
+        rankings.DEFAULT_BASELINE_MINUTES
+    ),
+    limit: Limit = 25,
+) -> Trending:
+    windows = rankings.trend_windows(_window(None, end).last, recent, baseline)
+    named = topic or list(config().topics)
+    rising = rankings.trending(dynamodb, config().table_name, windows, named, limit)
+    return Trending.model_validate(
+        {
+            "recent_first_minute": windows.recent.first.strftime(queries.MINUTE_FORMAT),
+            "recent_last_minute": windows.recent.last.strftime(queries.MINUTE_FORMAT),
+            "baseline_first_minute": windows.baseline.first.strftime(queries.MINUTE_FORMAT),
+            "baseline_last_minute": windows.baseline.last.strftime(queries.MINUTE_FORMAT),
+            "topics": rising,
         }
     )
 
@@ -183,4 +225,4 @@ app.exception_handler(RequestValidationError)(invalid_request)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("rawPath") == SWAGGER_PATH:
         enable_swagger()
-    return app.resolve(event, context)
+    return page.with_security_headers(app.resolve(event, context))

@@ -13,7 +13,8 @@ from function_support.environment import required
 class ApiConfig:
     table_name: str
     topics: tuple[str, ...]
-    """``TOPICS``: comma-separated topics ranked when the caller names none."""
+    """``TOPICS``: comma-separated topics that pin the default rankings (empty: the topics the
+    pipeline discovered)."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> ApiConfig:

@@ -22,6 +22,32 @@ class TopicRanking(BaseModel):
     )
 
 
+class RisingTopic(BaseModel):
+    topic: str
+    score: float = Field(
+        description="(recent + 5) / (expected + 5): 1.0 is no change, above 1 rising."
+    )
+    recent_count: int = Field(description="Tweets in the recent window.")
+    baseline_count: int = Field(description="Tweets in the baseline window.")
+    expected_count: float = Field(
+        description="Baseline tweets scaled to the recent window's length."
+    )
+    positive: int = Field(description="Recent tweets per sentiment, here and below.")
+    negative: int
+    neutral: int
+    mixed: int
+
+
+class Trending(BaseModel):
+    recent_first_minute: str = Field(description="First minute of the recent window (UTC).")
+    recent_last_minute: str = Field(description="Last minute of the recent window, included.")
+    baseline_first_minute: str = Field(description="First minute of the baseline window.")
+    baseline_last_minute: str = Field(description="Last minute of the baseline, included.")
+    topics: list[RisingTopic] = Field(
+        description="Topics with at least 3 tweets in the recent window, most risen first."
+    )
+
+
 class Series(BaseModel):
     topic: str
     minutes: list[str] = Field(description="Every minute of the window (UTC, YYYY-MM-DDTHH:MM).")
@@ -35,7 +61,7 @@ class Series(BaseModel):
 class Tweet(BaseModel):
     tweet_id: str
     created_at: str
-    text: str
+    text: str | None = Field(default=None, description="Null when the stored item has none.")
     author_username: str | None = None
     lang: str | None = None
     sentiment: str | None = None

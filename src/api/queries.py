@@ -1,9 +1,10 @@
 """Reads of the EventData table for the API: every call is a ``Query`` on the table's own keys.
 
-No ``Scan`` and no index: a topic's minute stats and tweets share its partition
-(``pk=TOPIC#<topic>``), so a window is one key-range ``Query`` per topic. DynamoDB cannot list
-partitions without a ``Scan``, so the ranking takes the topics to rank from the caller (or the
-function's configured list). Read costs per call are in docs/api.md.
+A topic's minute stats and tweets share its partition (``pk=TOPIC#<topic>``), so a window is one
+key-range ``Query`` per topic. Which topics exist is the discovery index's answer
+(``api.rankings``). Read costs per call are in docs/api.md. An item missing an attribute (an
+older writer, a hand-made row) is answered with what it holds: counters default to 0, optional
+tweet fields to null.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tweet_record.items import STATS_COUNTERS, topic_pk
+from tweet_record.topics import TOPIC_NAME_MAX_CHARS, topic_name_problem
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -25,9 +26,8 @@ if TYPE_CHECKING:
 MINUTE_FORMAT = "%Y-%m-%dT%H:%M"
 MAX_WINDOW_MINUTES = 24 * 60
 DEFAULT_WINDOW_MINUTES = 60
-MAX_TOPICS = 25
 MAX_PAGE_SIZE = 100
-MAX_TOPIC_LENGTH = 256
+MAX_TOPIC_LENGTH = TOPIC_NAME_MAX_CHARS
 _MINUTE = timedelta(minutes=1)
 
 ClientFactory = Callable[[], "DynamoDBClient"]
@@ -87,8 +87,10 @@ def window(start: datetime | None, end: datetime | None, now: datetime) -> Windo
 
 
 def check_topic(topic: str) -> str:
-    if not topic or len(topic) > MAX_TOPIC_LENGTH or not topic.isprintable():
-        raise InvalidQueryError(f"a topic is 1 to {MAX_TOPIC_LENGTH} printable characters")
+    """The pipeline's own rule (``tweet_record.topics``): every stored topic passes it."""
+    problem = topic_name_problem(topic)
+    if problem is not None:
+        raise InvalidQueryError(problem)
     return topic
 
 
@@ -100,7 +102,7 @@ def _projection(*names: str) -> dict[str, Any]:
     }
 
 
-def _query_all(client: DynamoDBClient, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def query_all(client: DynamoDBClient, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """Every item of a Query, following ``LastEvaluatedKey`` past the 1 MB page limit."""
     while True:
         page = client.query(**request)
@@ -114,7 +116,7 @@ def _query_all(client: DynamoDBClient, request: dict[str, Any]) -> Iterator[dict
 def _minute_items(
     client: DynamoDBClient, table: str, topic: str, span: Window
 ) -> Iterator[dict[str, Any]]:
-    return _query_all(
+    return query_all(
         client,
         {
             "TableName": table,
@@ -129,8 +131,29 @@ def _minute_items(
     )
 
 
+def _number(item: dict[str, Any], name: str) -> int:
+    """A whole-number attribute, or 0 when it is absent or not a whole number."""
+    value = item.get(name)
+    raw = value.get("N") if isinstance(value, dict) else None
+    try:
+        return int(raw) if isinstance(raw, str) else 0
+    except ValueError:
+        return 0
+
+
 def _counters(item: dict[str, Any]) -> list[int]:
-    return [int(item[name]["N"]) if name in item else 0 for name in STATS_COUNTERS]
+    try:  # every counter present and a number: the items the consumer writes
+        return [int(item[name]["N"]) for name in STATS_COUNTERS]
+    except (KeyError, TypeError, ValueError):
+        return [_number(item, name) for name in STATS_COUNTERS]
+
+
+def minute_counts(
+    client: DynamoDBClient, table: str, topic: str, span: Window
+) -> Iterator[tuple[str, list[int]]]:
+    """(minute, counters in ``STATS_COUNTERS`` order) of each stats item in the window."""
+    for item in _minute_items(client, table, topic, span):
+        yield item["sk"]["S"][len("MINUTE#") :], _counters(item)
 
 
 def topic_exists(client: DynamoDBClient, table: str, topic: str) -> bool:
@@ -146,10 +169,7 @@ def topic_exists(client: DynamoDBClient, table: str, topic: str) -> bool:
 
 def series(client: DynamoDBClient, table: str, topic: str, span: Window) -> dict[str, Any]:
     """Per-minute counts, one column per counter, zero for minutes without tweets."""
-    found: dict[str, list[int]] = {
-        item["sk"]["S"][len("MINUTE#") :]: _counters(item)
-        for item in _minute_items(client, table, topic, span)
-    }
+    found = dict(minute_counts(client, table, topic, span))
     if not found and not topic_exists(client, table, topic):
         raise UnknownTopicError(topic)
     minutes = list(span.each_minute())
@@ -161,30 +181,13 @@ def series(client: DynamoDBClient, table: str, topic: str, span: Window) -> dict
     return columns
 
 
-def _topic_totals(client: DynamoDBClient, table: str, topic: str, span: Window) -> dict[str, Any]:
+def topic_totals(client: DynamoDBClient, table: str, topic: str, span: Window) -> dict[str, Any]:
+    """The topic's counters summed over the window."""
     totals = [0] * len(STATS_COUNTERS)
-    for item in _minute_items(client, table, topic, span):
-        for index, count in enumerate(_counters(item)):
+    for _, counts in minute_counts(client, table, topic, span):
+        for index, count in enumerate(counts):
             totals[index] += count
     return {"topic": topic, **dict(zip(STATS_COUNTERS, totals, strict=True))}
-
-
-def ranking(
-    client_factory: ClientFactory, table: str, topics: Sequence[str], span: Window
-) -> list[dict[str, Any]]:
-    """Topics with at least one tweet in the window, most tweets first (ties by name)."""
-    if not topics:
-        raise InvalidQueryError(
-            "name the topics to rank with ?topic=<name> (repeat it or comma-join)"
-        )
-    if len(topics) > MAX_TOPICS:
-        raise InvalidQueryError(f"{len(topics)} topics asked; at most {MAX_TOPICS} per call")
-    unique = list(dict.fromkeys(check_topic(topic) for topic in topics))
-    client = client_factory()
-    with ThreadPoolExecutor(max_workers=min(8, len(unique))) as pool:
-        totals = list(pool.map(lambda topic: _topic_totals(client, table, topic, span), unique))
-    active = [entry for entry in totals if entry["tweet_count"] > 0]
-    return sorted(active, key=lambda entry: (-entry["tweet_count"], entry["topic"]))
 
 
 def encode_cursor(last_key: dict[str, Any]) -> str:
@@ -229,11 +232,22 @@ _TWEET_FIELDS = {
 
 
 def _tweet(item: dict[str, Any]) -> dict[str, Any]:
+    """The tweet's fields; ``created_at`` and ``tweet_id`` fall back to the sort key's."""
     tweet: dict[str, Any] = {}
     for name, kind in _TWEET_FIELDS.items():
-        value = item.get(name, {}).get(kind)
-        tweet[name] = int(value) if kind == "N" and value is not None else value
-    tweet["hashtags"] = [tag["S"] for tag in item.get("hashtags", {}).get("L", [])]
+        value = item.get(name)
+        raw = value.get(kind) if isinstance(value, dict) else None
+        tweet[name] = (_number(item, name) if raw is not None else None) if kind == "N" else raw
+    _, created_at, tweet_id = [*item["sk"]["S"].split("#", 2), "", ""][:3]
+    tweet["created_at"] = tweet["created_at"] or created_at
+    tweet["tweet_id"] = tweet["tweet_id"] or tweet_id
+    tags = item.get("hashtags")
+    elements = tags.get("L") if isinstance(tags, dict) else None
+    tweet["hashtags"] = [
+        tag["S"]
+        for tag in (elements if isinstance(elements, list) else [])
+        if isinstance(tag, dict) and isinstance(tag.get("S"), str)
+    ]
     return tweet
 
 

@@ -78,6 +78,7 @@ from enum import Enum
 from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
+from tweet_record.activity import ACTIVE_HOUR_ATTRIBUTE, active_hour
 from tweet_record.items import (
     Item,
     Key,
@@ -241,10 +242,13 @@ def stats_update(
         condition = SAME_WATERMARK
     adds = ", ".join(f"#c{i} :c{i}" for i in range(len(increments)))
     pk, sk = key
+    values[":hour"] = {"S": active_hour(sk)}  # the topic-discovery index (tweet_record.activity)
     return {
         "TableName": table_name,
         "Key": {"pk": {"S": pk}, "sk": {"S": sk}},
-        "UpdateExpression": f"ADD {adds} SET expires_at = :expires, #w = :last",
+        "UpdateExpression": (
+            f"ADD {adds} SET expires_at = :expires, #w = :last, {ACTIVE_HOUR_ATTRIBUTE} = :hour"
+        ),
         "ConditionExpression": condition,
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": values,

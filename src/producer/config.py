@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from function_support.clients import Timeouts
 from function_support.environment import ConfigurationError, env_flag, int_in_range, required
+from tweet_record.topics import topic_name_problem
 
 DEFAULT_SSM_PREFIX = "/twitter/"
 DEFAULT_WOEIDS = (1,)
@@ -113,4 +114,9 @@ def parse_queries(raw: str) -> tuple[str, ...]:
         items: list[str] = parsed
     else:
         items = raw.split(";")
-    return tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
+    queries = tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
+    for query in queries:  # each query is a topic: the consumer would quarantine its tweets
+        problem = topic_name_problem(query)
+        if problem is not None:
+            raise ConfigurationError(f"SEARCH_QUERIES: {problem}")
+    return queries

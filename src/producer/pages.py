@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from tweet_record import StreamRecord, Topic, authors_by_id, build_stream_record, make_topic
+from tweet_record.topics import topic_name_problem
 
 logger = logging.getLogger(__name__)
 
@@ -90,8 +91,16 @@ def parse_trends(page: XPage, woeid: int, limit: int) -> list[Topic]:
         if len(topics) >= limit:  # MAX_TRENDS=0 (queries only) must yield no trend at all
             break
         name = trend.get("trend_name") if isinstance(trend, dict) else None
-        if isinstance(name, str) and name.strip():
-            topics.append(make_topic(name.strip(), "trend", woeid=woeid))
+        if not isinstance(name, str) or not name.strip():
+            continue
+        problem = topic_name_problem(name.strip())
+        if problem is not None:  # the consumer would quarantine every tweet of it
+            logger.warning(
+                "Trend skipped: its name breaks the topic name rule",
+                extra={"woeid": woeid, "trend": name[:300], "problem": problem},
+            )
+            continue
+        topics.append(make_topic(name.strip(), "trend", woeid=woeid))
     return topics
 
 

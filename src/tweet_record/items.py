@@ -61,6 +61,13 @@ def topic_pk(topic: str) -> str:
     return f"TOPIC#{topic}"
 
 
+def topic_of_pk(pk: str) -> str:
+    """The topic a ``topic_pk`` names (the discovery index answers keys, not topics)."""
+    if not pk.startswith("TOPIC#"):
+        raise ValueError(f"not a topic key: {pk!r}")
+    return pk[len("TOPIC#") :]
+
+
 def tweet_key(tweet: ParsedTweet) -> Key:
     return topic_pk(tweet.topic), f"TWEET#{tweet.created_at}#{tweet.tweet_id}"
 

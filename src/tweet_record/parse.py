@@ -22,6 +22,7 @@ import orjson
 from tweet_record.schema import ACCEPTED_SCHEMAS, SCHEMA_VERSION, TOPIC_KINDS
 from tweet_record.sentiment import LABELS
 from tweet_record.timestamps import InvalidTimestampError, normalize_utc
+from tweet_record.topics import topic_name_problem
 
 MAX_RECORD_BYTES = 300_000
 """Larger records are rejected: their table item could exceed DynamoDB's 400 KB item limit,
@@ -31,6 +32,7 @@ MAX_TEXT_CHARS = 25_000
 """X's longest posts (Premium long-form) are 25,000 characters."""
 
 MAX_TOPIC_CHARS = 512
+"""Longer than any topic name (``tweet_record.topics``): the field check before the rule."""
 MAX_ID_DIGITS = 20
 MAX_COUNT = 2**63 - 1
 MAX_DETAIL_CHARS = 200
@@ -244,8 +246,9 @@ def parse_stream_record(data: bytes | str) -> ParsedTweet:
 
     topic = _object(document, "topic", "topic", required=True)
     topic_name = _required_string(topic, "name", "topic.name", max_chars=MAX_TOPIC_CHARS)
-    if not topic_name.strip():
-        _reject(RejectReason.BAD_TOPIC, "topic.name is blank")
+    problem = topic_name_problem(topic_name)
+    if problem is not None:
+        _reject(RejectReason.BAD_TOPIC, f"topic.name: {problem}")
     topic_kind = topic.get("kind")
     if not isinstance(topic_kind, str) or topic_kind not in TOPIC_KINDS:
         _reject(RejectReason.BAD_TOPIC_KIND, f"topic.kind is {topic_kind!r:.64}")

@@ -21,12 +21,14 @@ from tweet_record.schema import (
     XObject,
 )
 from tweet_record.timestamps import format_utc_seconds
+from tweet_record.topics import topic_name_problem
 
 
 def make_topic(name: str, kind: str, woeid: int | None = None) -> Topic:
     """A topic block; ``kind`` is ``trend`` (with the WOEID it trends in) or ``query``."""
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError("topic name must be a non-empty string")
+    problem = topic_name_problem(name)
+    if problem is not None:
+        raise ValueError(problem)
     if kind not in TOPIC_KINDS:
         raise ValueError(f"topic kind must be one of {sorted(TOPIC_KINDS)}, not {kind!r}")
     topic: Topic = {"name": name, "kind": "trend" if kind == "trend" else "query"}

@@ -39,8 +39,8 @@ run "api_routes_invoke_the_function_with_payload_2_0" {
   }
 
   assert {
-    condition     = aws_apigatewayv2_stage.this.default_route_settings[0].throttling_rate_limit == 50 && aws_apigatewayv2_stage.this.default_route_settings[0].throttling_burst_limit == 100
-    error_message = "The stage throttles every request by default."
+    condition     = aws_apigatewayv2_stage.this.default_route_settings[0].throttling_rate_limit == 2 && aws_apigatewayv2_stage.this.default_route_settings[0].throttling_burst_limit == 3
+    error_message = "The stage throttles every route by default."
   }
 
   assert {
@@ -57,6 +57,78 @@ run "api_routes_invoke_the_function_with_payload_2_0" {
     condition     = aws_lambda_permission.this.principal == "apigateway.amazonaws.com" && endswith(aws_lambda_permission.this.source_arn, "/*/*")
     error_message = "Only this API may invoke the function."
   }
+}
+
+run "api_is_public_unless_authorization_is_asked_for" {
+  command = apply
+
+  module {
+    source = "./modules/api"
+  }
+
+  variables {
+    name = "ts-test-api"
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_route.this.authorization_type == "NONE" && aws_apigatewayv2_route.this.authorizer_id == null && length(aws_apigatewayv2_authorizer.this) == 0
+    error_message = "By default every route is public (no authorizer)."
+  }
+}
+
+run "api_iam_authorization_covers_every_route" {
+  command = apply
+
+  module {
+    source = "./modules/api"
+  }
+
+  variables {
+    name          = "ts-test-api"
+    authorization = { type = "AWS_IAM" }
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_route.this.authorization_type == "AWS_IAM" && length(aws_apigatewayv2_authorizer.this) == 0
+    error_message = "AWS_IAM: every route needs a SigV4-signed request."
+  }
+}
+
+run "api_jwt_authorization_uses_one_authorizer" {
+  command = apply
+
+  module {
+    source = "./modules/api"
+  }
+
+  variables {
+    name          = "ts-test-api"
+    authorization = { type = "JWT", jwt_issuer = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_example", jwt_audience = ["trendstream"] }
+  }
+
+  assert {
+    condition = (
+      aws_apigatewayv2_authorizer.this[0].authorizer_type == "JWT" &&
+      aws_apigatewayv2_authorizer.this[0].jwt_configuration[0].issuer == "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_example" &&
+      aws_apigatewayv2_route.this.authorization_type == "JWT" && aws_apigatewayv2_route.this.authorizer_id == aws_apigatewayv2_authorizer.this[0].id
+    )
+    error_message = "JWT: every route goes through the one JWT authorizer."
+  }
+}
+
+run "api_jwt_authorization_needs_an_issuer_and_an_audience" {
+  command = plan
+
+  module {
+    source = "./modules/api"
+  }
+
+  variables {
+    name          = "ts-test-api"
+    authorization = { type = "JWT", jwt_issuer = "http://not-https.example" }
+  }
+
+  expect_failures = [var.authorization]
 }
 
 run "api_cors_is_configurable" {

@@ -597,17 +597,28 @@ run "local_stack_reads_the_dataset_in_place" {
   }
 }
 
-run "api_ranks_the_search_queries_unless_told_otherwise" {
+run "api_ranks_the_discovered_topics_unless_pinned" {
   command = plan
 
   variables {
-    search_queries = ["aws lambda", "a, b", "#serverless"]
+    search_queries = ["aws lambda", "#serverless"]
   }
 
   assert {
-    condition     = module.api_function.environment_variables["TOPICS"] == "aws lambda,#serverless"
-    error_message = "With no api_topics the page ranks the search queries (a query holding a comma cannot be listed)."
+    condition     = module.api_function.environment_variables["TOPICS"] == ""
+    error_message = "With no api_topics the API ranks every topic the pipeline found, not the search queries."
   }
+}
+
+run "topic_names_outside_the_rule_are_refused" {
+  command = plan
+
+  variables {
+    search_queries = ["a, b", " padded", "two\nlines"]
+    api_topics     = ["#ok", "x,y"]
+  }
+
+  expect_failures = [var.search_queries, var.api_topics]
 }
 
 run "api_ranks_the_topics_it_is_given" {
@@ -799,5 +810,85 @@ run "default_producer_environment_fits" {
   assert {
     condition     = module.producer.environment_bytes > 0 && module.producer.environment_bytes < 4096
     error_message = "The producer's environment must be measured and within Lambda's 4 KB."
+  }
+}
+
+run "topic_discovery_index_is_sparse_keys_only_and_the_api_may_query_it" {
+  command = apply
+
+  assert {
+    condition = (
+      one(module.event_table.table.global_secondary_index[*].name) == "ActiveTopicsByHour" &&
+      one(module.event_table.table.global_secondary_index[*].hash_key) == "active_hour" &&
+      one(module.event_table.table.global_secondary_index[*].range_key) == "sk" &&
+      one(module.event_table.table.global_secondary_index[*].projection_type) == "KEYS_ONLY"
+    )
+    error_message = "One keys-only index on active_hour (set on the minute stats only) and sk: the topics active in each hour."
+  }
+
+  assert {
+    condition = [
+      for statement in jsondecode(module.api_function.policy_document).Statement : statement
+      if contains(statement.Action, "dynamodb:Query")
+      ][0].Resource == [
+      "arn:aws:dynamodb:us-east-1:123456789012:table/mocked",
+      "arn:aws:dynamodb:us-east-1:123456789012:table/mocked/index/ActiveTopicsByHour",
+    ]
+    error_message = "The API may Query the table and the discovery index, nothing else."
+  }
+}
+
+run "api_authorization_is_validated" {
+  command = plan
+
+  variables {
+    api_authorization = { type = "OAUTH" }
+  }
+
+  expect_failures = [var.api_authorization]
+}
+
+run "api_jwt_fields_only_with_jwt" {
+  command = plan
+
+  variables {
+    api_authorization = { type = "AWS_IAM", jwt_audience = ["x"] }
+  }
+
+  expect_failures = [var.api_authorization]
+}
+
+run "api_cannot_take_a_new_accounts_concurrency_unreserved" {
+  command = plan
+
+  variables {
+    api_throttling_rate_limit  = 50
+    api_throttling_burst_limit = 100
+  }
+
+  expect_failures = [var.api_throttling_burst_limit]
+}
+
+run "api_reserved_concurrency_lifts_the_throttle_bound_and_caps_the_function" {
+  command = plan
+
+  variables {
+    api_throttling_rate_limit  = 50
+    api_throttling_burst_limit = 100
+    api_reserved_concurrency   = 20
+  }
+
+  assert {
+    condition     = module.api_function.reserved_concurrent_executions == 20
+    error_message = "With a reservation the API takes at most that many executions, whatever the throttle."
+  }
+}
+
+run "api_defaults_are_public_throttled_and_unreserved" {
+  command = plan
+
+  assert {
+    condition     = module.api_function.reserved_concurrent_executions == -1 && var.api_authorization.type == "NONE" && var.api_throttling_rate_limit + var.api_throttling_burst_limit <= 5
+    error_message = "By default the API is public, unreserved, and held to 5 concurrent executions by its throttle."
   }
 }

@@ -50,6 +50,7 @@ def minute_item(topic: str, minute: str, counts: dict[str, int]) -> dict[str, An
     counters.update(counts)
     item: dict[str, Any] = {"pk": {"S": f"TOPIC#{topic}"}, "sk": {"S": f"MINUTE#{minute}"}}
     item.update({name: {"N": str(value)} for name, value in counters.items()})
+    item["active_hour"] = {"S": minute[:13]}  # as the consumer's stats update sets it
     return item
 
 
@@ -80,6 +81,17 @@ SEED = [
     *[tweet_item("#Europe", f"2026-11-22T09:00:0{i}.000Z", f"10{i}", "POSITIVE") for i in range(5)],
     {"pk": {"S": "TOPIC##Europe"}, "sk": {"S": "COUNTED#100"}, "expires_at": {"N": "1"}},
 ]
+MARKUP_TOPIC = '<img src=x onerror="document.title=1">'
+TRENDING_SEED = [
+    # Window of /api/trending?to=2026-11-22T09:59Z: recent 09:45-09:59, baseline 06:45-09:44.
+    minute_item("Rising", "2026-11-22T06:50", {"tweet_count": 1, "neutral": 1}),
+    minute_item("Rising", "2026-11-22T09:50", {"tweet_count": 20, "positive": 10, "negative": 10}),
+    minute_item("Steady", "2026-11-22T07:00", {"tweet_count": 60, "neutral": 60}),
+    minute_item("Steady", "2026-11-22T08:00", {"tweet_count": 60, "neutral": 60}),
+    minute_item("Steady", "2026-11-22T09:50", {"tweet_count": 10, "neutral": 10}),
+    minute_item("Tiny", "2026-11-22T09:55", {"tweet_count": 2, "positive": 2}),
+    minute_item(MARKUP_TOPIC, "2026-11-22T09:58", {"tweet_count": 4, "mixed": 4}),
+]
 
 
 @pytest.fixture
@@ -100,7 +112,7 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     with mock_aws():
         dynamodb = boto3.client("dynamodb")
         create_event_table(dynamodb, TABLE)
-        for item in SEED:
+        for item in [*SEED, *TRENDING_SEED]:
             dynamodb.put_item(TableName=TABLE, Item=item)
         from api import app
 

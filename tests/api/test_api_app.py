@@ -168,7 +168,16 @@ def _cursor(key: Any) -> str:
         pytest.param("apigw_v2_series.json", WINDOW, 422, "query.topic", id="series-no-topic"),
         pytest.param("apigw_v2_series.json", [("topic", "x" * 300)], 422, "query.topic",
                      id="series-topic-too-long"),
-        pytest.param("apigw_v2_topics.json", WINDOW, 400, "name the topics", id="topics-none"),
+        pytest.param("apigw_v2_series.json", [("topic", "two\nlines")], 400, "one line",
+                     id="series-topic-two-lines"),
+        pytest.param("apigw_v2_series.json", [("topic", " padded")], 400, "nor ends with a space",
+                     id="series-topic-padded"),
+        pytest.param("apigw_v2_topics.json", [*WINDOW, ("limit", "0")], 400, "between 1 and 100",
+                     id="topics-limit-zero"),
+        pytest.param("apigw_v2_trending.json", [("recent", "61")], 400, "1 to 60 minutes",
+                     id="trending-recent-too-long"),
+        pytest.param("apigw_v2_trending.json", [("recent", "30"), ("baseline", "10")], 400,
+                     "'baseline' must be 30 to 1410", id="trending-baseline-too-short"),
         pytest.param("apigw_v2_topics.json", [("topic", ",".join(f"t{i}" for i in range(26)))],
                      400, "at most 25", id="topics-too-many"),
         pytest.param("apigw_v2_tweets.json", [("topic", "#Europe"), ("limit", "101")], 400,
@@ -246,7 +255,7 @@ def test_swagger_ui_needs_nothing_outside_the_api(invoke: Invoke) -> None:
 def test_openapi_schema_documents_every_endpoint(invoke: Invoke) -> None:
     status, schema = invoke("apigw_v2_page.json", [("format", "json")], path="/swagger")
     assert status == 200
-    assert set(schema["paths"]) == {"/api/topics", "/api/series", "/api/tweets"}
+    assert set(schema["paths"]) == {"/api/topics", "/api/trending", "/api/series", "/api/tweets"}
     series = schema["paths"]["/api/series"]["get"]
     assert {p["name"] for p in series["parameters"]} == {"topic", "from", "to"}
     assert {"200", "400", "404", "422"} <= set(series["responses"])

@@ -2,8 +2,9 @@
 
 Terraform deploys the API (routes, Lambda proxy integration, payload 2.0); the runtime serves
 those routes on loopback with the same zip. Then: the API's answers equal a recount of the
-table's items, and the live page, in Debian's headless chromium, shows the topics, draws the
-chart and updates when a new minute arrives through the stream.
+table's items; the live page, in Debian's headless chromium, shows the topics, draws the chart
+and updates when a new minute arrives through the stream; and, opened without parameters, it
+finds topics that only the stream names, in its trending and top rankings, markup shown as text.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import pytest
@@ -32,6 +34,9 @@ from local_aws.runtime import LocalRuntime
 from trendstream_cli import stack
 from tweet_record import build_stream_record, encode_stream_record
 from tweet_record.items import STATS_COUNTERS as COUNTERS
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 pytestmark = [
     pytest.mark.emulator,
@@ -167,18 +172,25 @@ def test_api_answers_equal_a_recount_of_the_table(served: Served) -> None:
     assert "unknown topic" in problem["message"]
 
 
-def put_tweet(served: Served, topic: str, created_at: datetime) -> None:
-    manifest = json.loads((served.chaos.dataset / "manifest.json").read_text())
-    entry = next(e for e in manifest["topics"] if e["name"] == topic)
-    topic_object = {key: entry[key] for key in ("name", "kind", "woeid") if key in entry}
+def put_tweet(
+    served: Served,
+    topic: str,
+    created_at: datetime,
+    tweet_id: str = "9" * 19,
+    topic_object: dict[str, Any] | None = None,
+) -> None:
+    if topic_object is None:
+        manifest = json.loads((served.chaos.dataset / "manifest.json").read_text())
+        entry = next(e for e in manifest["topics"] if e["name"] == topic)
+        topic_object = {key: entry[key] for key in ("name", "kind", "woeid") if key in entry}
     stamp = created_at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
     api_tweet = {
-        "id": "9" * 19,
+        "id": tweet_id,
         "text": f"a new minute for {topic}",
         "created_at": stamp,
         "lang": "en",
         "author_id": "42",
-        "edit_history_tweet_ids": ["9" * 19],
+        "edit_history_tweet_ids": [tweet_id],
     }
     record = build_stream_record(topic_object, api_tweet, None, created_at + timedelta(seconds=5))  # type: ignore[arg-type]
     served.chaos.client("kinesis").put_record(
@@ -188,22 +200,14 @@ def put_tweet(served: Served, topic: str, created_at: datetime) -> None:
     )
 
 
-def test_live_page_shows_topics_draws_the_chart_and_updates(served: Served) -> None:
-    """In Debian's chromium, which `make test` installs (never skipped: a machine without it
-    fails here, as CI must not pass without the browser test)."""
+@contextmanager
+def chromium_page(served: Served) -> Iterator[tuple[Page, list[str], list[str]]]:
+    """Debian's headless chromium on a page that may reach only the API; yields the page, the
+    outside requests it tried and its console errors (a CSP violation is one)."""
     from playwright.sync_api import sync_playwright
 
     assert CHROMIUM.is_file(), f"{CHROMIUM} missing: `make test` installs Debian's chromium"
 
-    first = datetime.fromisoformat(served.first_minute + ":00+00:00")
-    last = datetime.fromisoformat(served.last_minute + ":00+00:00")
-    query = {
-        "topics": ",".join(served.topics),
-        "to": (last + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%MZ"),
-        "minutes": str(int((last - first) / timedelta(minutes=1)) + 2),
-        "refresh": "1",
-    }
-    page_url = f"{served.url}?{urlencode(query)}"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
@@ -224,27 +228,80 @@ def test_live_page_shows_topics_draws_the_chart_and_updates(served: Served) -> N
                 ),
             )
             page = context.new_page()
-            page.goto(page_url)
-            page.wait_for_selector("#topics tbody tr")
-            page.wait_for_selector("#chart canvas")
-            shown = page.locator("#topics tbody tr td:first-child").all_inner_texts()
-            status, ranking = get(served, "/api/topics", [
-                ("topic", query["topics"]), ("from", served.first_minute + "Z"),
-                ("to", query["to"])])  # fmt: skip
-            assert status == 200
-            assert shown == [entry["topic"] for entry in ranking["topics"]]
-            chosen = ranking["topics"][0]["topic"]
-            assert page.locator("#chosen").inner_text() == chosen
-            before = int(page.locator("#chart").get_attribute("data-points") or "-1")
-            assert before == ranking["topics"][0]["tweet_count"]
-
-            put_tweet(served, chosen, last + timedelta(minutes=1, seconds=10))
-            page.wait_for_function(
-                f"Number(document.getElementById('chart').dataset.points) === {before + 1}",
-                timeout=120_000,
-            )
-            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
-            assert outside == []
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            yield page, outside, errors
         finally:
             browser.close()
+
+
+def test_live_page_shows_topics_draws_the_chart_and_updates(served: Served) -> None:
+    from playwright.sync_api import expect
+
+    first = datetime.fromisoformat(served.first_minute + ":00+00:00")
+    last = datetime.fromisoformat(served.last_minute + ":00+00:00")
+    end = (last + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%MZ")
+    window = [("from", served.first_minute + "Z"), ("to", end)]
+    status, ranking = get(served, "/api/topics", [("topic", ",".join(served.topics)), *window])
+    assert status == 200
+    chosen = ranking["topics"][0]["topic"]
+    query = {
+        "topics": ",".join(served.topics),
+        "topic": chosen,
+        "to": end,
+        "minutes": str(int((last - first) / timedelta(minutes=1)) + 2),
+        "refresh": "1",
+    }
+    with chromium_page(served) as (page, outside, errors):
+        page.goto(f"{served.url}?{urlencode(query)}")
+        page.wait_for_selector("#topics tbody tr")
+        page.wait_for_selector("#chart canvas")
+        shown = page.locator("#topics tbody tr td:first-child").all_inner_texts()
+        assert shown == [entry["topic"] for entry in ranking["topics"]]
+        assert page.locator("#chosen").inner_text() == chosen
+        before = int(page.locator("#chart").get_attribute("data-points") or "-1")
+        assert before == ranking["topics"][0]["tweet_count"]
+
+        put_tweet(served, chosen, last + timedelta(minutes=1, seconds=10))
+        # Locator waits, not wait_for_function: Playwright compiles a predicate with eval in the
+        # page, which the page's Content-Security-Policy refuses (as it should).
+        expect(page.locator("#chart")).to_have_attribute(
+            "data-points", str(before + 1), timeout=120_000
+        )
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        assert outside == []
+        assert errors == []
+
+
+NEW_TOPIC = "#NamedByNoVariable"
+MARKUP_TOPIC = "<img src=x onerror=\"document.title='injected'\"><b>bold</b>"
+
+
+def test_page_without_parameters_finds_a_new_topic_trending_and_shows_markup_as_text(
+    served: Served,
+) -> None:
+    """Neither topic is in any variable or in the dataset: they come from the stream alone."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    for offset, topic in enumerate([NEW_TOPIC] * 4 + [MARKUP_TOPIC] * 3):
+        put_tweet(served, topic, now - timedelta(seconds=offset), tweet_id=str(8 * 10**18 + offset),
+                  topic_object={"name": topic, "kind": "trend", "woeid": 1})  # fmt: skip
+    with chromium_page(served) as (page, outside, errors):
+        page.goto(served.url)  # no address parameters
+        for table in ("#trending", "#topics"):
+            for topic in (NEW_TOPIC, MARKUP_TOPIC):
+                row = page.locator(f"{table} tbody tr[data-topic={json.dumps(topic)}]")
+                row.wait_for(timeout=180_000)
+        trending_names = page.locator("#trending tbody tr td:first-child").all_inner_texts()
+        assert {NEW_TOPIC, MARKUP_TOPIC} <= set(trending_names)
+        assert page.locator("main img, main b").count() == 0  # the markup stayed text
+        assert page.title() == "trendstream: live topics"
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT.with_name("api_page_discovered.png")), full_page=True)
+        assert outside == []
+        assert errors == []
+    status, trending = get(served, "/api/trending", [])
+    assert status == 200
+    rising = {entry["topic"]: entry for entry in trending["topics"]}
+    assert rising[NEW_TOPIC]["recent_count"] == 4
+    assert rising[MARKUP_TOPIC]["recent_count"] == 3

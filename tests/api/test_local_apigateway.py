@@ -29,9 +29,12 @@ FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:ts-api"
 class FakeApiGatewayV2:
     """What GetApi, GetRoutes and GetIntegrations answer for a deployed API."""
 
-    def __init__(self, route_keys: list[str], cors: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, route_keys: list[str], cors: dict[str, Any] | None = None, authorization: str = "NONE"
+    ) -> None:
         self._route_keys = route_keys
         self._cors = cors
+        self._authorization = authorization
 
     def get_api(self, ApiId: str) -> dict[str, Any]:  # boto3's argument names
         return {"ApiId": ApiId, **({"CorsConfiguration": self._cors} if self._cors else {})}
@@ -41,7 +44,8 @@ class FakeApiGatewayV2:
                            "IntegrationUri": FUNCTION, "PayloadFormatVersion": "2.0"}]}  # fmt: skip
 
     def get_routes(self, ApiId: str) -> dict[str, Any]:
-        return {"Items": [{"RouteKey": k, "Target": "integrations/int1"} for k in self._route_keys]}
+        route = {"Target": "integrations/int1", "AuthorizationType": self._authorization}
+        return {"Items": [{"RouteKey": key, **route} for key in self._route_keys]}
 
 
 class Recorder:
@@ -64,8 +68,14 @@ class Recorder:
 def serve() -> Iterator[Any]:
     servers: list[HttpApiServer] = []
 
-    def start(routes: list[str], recorder: Recorder, cors: dict[str, Any] | None = None) -> str:
-        server = HttpApiServer(FakeApiGatewayV2(routes, cors), "a1b2c3", recorder).start()
+    def start(
+        routes: list[str],
+        recorder: Recorder,
+        cors: dict[str, Any] | None = None,
+        authorization: str = "NONE",
+    ) -> str:
+        api = FakeApiGatewayV2(routes, cors, authorization)
+        server = HttpApiServer(api, "a1b2c3", recorder).start()
         servers.append(server)
         return server.url.rstrip("/")
 
@@ -221,3 +231,22 @@ def test_invocation_needs_the_functions_resource_policy(
     assert len(recorder.events) == (1 if status == 200 else 0)
     if status == 500:
         assert json.loads(body) == {"message": "Internal Server Error"}
+
+
+@pytest.mark.parametrize(
+    ("authorization", "status", "message"),
+    [("AWS_IAM", 403, "Forbidden"), ("JWT", 401, "Unauthorized")],
+)
+def test_an_authorised_route_refuses_a_request_without_credentials(
+    serve: Any, authorization: str, status: int, message: str
+) -> None:
+    """IAM: an unsigned request is refused (https://docs.aws.amazon.com/apigateway/latest/
+    developerguide/http-api-access-control-iam.html); JWT: a request without a token is a 401
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-jwt-authorizer.html)."""
+    recorder = Recorder()
+    url = serve(["GET /api/topics"], recorder, authorization=authorization)
+    answered, _, body = request(f"{url}/api/topics")
+    assert (answered, json.loads(body)) == (status, {"message": message})
+    assert recorder.events == []
+    answered, _, _ = request(f"{url}/api/topics", headers={"Authorization": "Bearer x"})
+    assert answered == 200

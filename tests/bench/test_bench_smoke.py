@@ -68,7 +68,10 @@ def test_consumer_run_stores_every_tweet_through_the_in_memory_client(
     assert run.calls["PutItem"] == 100  # one conditional put per (topic, tweet)
     assert 1 <= run.calls["UpdateItem"] <= 100  # one per (topic, minute) of the batch
     assert set(run.calls) == {"PutItem", "UpdateItem"}
-    assert run.write_units == run.tweet_item_units + run.calls["UpdateItem"]  # 1 KB items
+    # 1 KB items; each update of this single batch creates its minute item, whose entry in the
+    # keys-only discovery index costs one more unit.
+    assert run.index_units == run.calls["UpdateItem"]
+    assert run.write_units == run.tweet_item_units + 2 * run.calls["UpdateItem"]
     assert run.tweet_item_units == 100  # 1 per tweet item of ≤ 1 KB
     assert run.cpu_seconds > 0
 
@@ -78,8 +81,8 @@ def test_consumer_figures_report_cpu_write_units_and_calls(
 ) -> None:
     figures = consumer_figures(records[:200], runs=2)
     names = [figure.name for figure in figures]
-    assert len(figures) == 6, names
-    cpu, botocore_cpu, units, esm_units, dealt_units, calls = figures
+    assert len(figures) == 7, names
+    cpu, botocore_cpu, units, esm_units, dealt_units, index_units, calls = figures
     for figure in (cpu, botocore_cpu, units, calls):
         assert_measured(figure, runs=2)
     assert cpu.goal == Goal("at_most", 50.0)
@@ -90,7 +93,11 @@ def test_consumer_figures_report_cpu_write_units_and_calls(
     assert esm_units.spread is not None
     assert esm_units.spread.median >= units.spread.median  # smaller batches share less
     assert dealt_units.spread is not None
-    assert dealt_units.spread.median == 2.0  # 1 KB tweet item + its own stats update
+    # 1 KB tweet item + its own stats update + that new item's index entry
+    assert dealt_units.spread.median == 3.0
+    assert index_units.goal == Goal("at_most", 0.05)
+    assert index_units.spread is not None
+    assert 0 < index_units.spread.median <= 1.0  # at most one entry per tweet
     assert calls.spread is not None
     assert calls.spread.median > 1000.0  # a put per tweet plus the stats updates
     assert "naive PutItem per record (no stats): 1,000 calls" in calls.baseline

@@ -10,8 +10,16 @@ from typing import Any
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import UnexpectedBatchTypeError
-from tests.consumer.consumer_helpers import BUCKET, FakeLambdaContext, items_with_prefix, scan_table
+from tests.consumer.consumer_helpers import (
+    BUCKET,
+    TABLE,
+    FakeLambdaContext,
+    items_with_prefix,
+    scan_table,
+)
 from tests.tweet_record.tweet_samples import kinesis_event, load_event, record_bytes, record_dict
+
+from tweet_record.activity import ACTIVITY_INDEX
 
 
 def failures(response: dict[str, Any]) -> list[str]:
@@ -118,6 +126,33 @@ def test_same_tweet_under_two_topics_counts_once_per_topic(
 
     assert stats("#Europe")["MINUTE#2026-11-22T10:59"]["tweet_count"] == 1
     assert stats("rust")["MINUTE#2026-11-22T10:59"]["tweet_count"] == 1
+
+
+def test_the_minute_stats_land_in_the_topic_discovery_index(
+    consumer_app: Any, lambda_context: FakeLambdaContext
+) -> None:
+    """A sparse index: only items holding the index's key attribute appear in it ("Take
+    advantage of sparse indexes", https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-indexes-general-sparse-indexes.html)."""
+    event = kinesis_event(
+        [
+            record_bytes(topic="#Europe", tweet_id="11", created_at="2026-11-22T10:59:58.000Z"),
+            record_bytes(topic="rust", kind="query", created_at="2026-11-22T11:00:01.000Z"),
+        ]
+    )
+    consumer_app.lambda_handler(event, lambda_context)
+    consumer_app.lambda_handler(event, lambda_context)  # redelivered: the same entries
+
+    def active(hour: str) -> list[tuple[str, str]]:
+        page = boto3.client("dynamodb").query(
+            TableName=TABLE,
+            IndexName=ACTIVITY_INDEX,
+            KeyConditionExpression="active_hour = :hour",
+            ExpressionAttributeValues={":hour": {"S": hour}},
+        )
+        return [(item["pk"]["S"], item["sk"]["S"]) for item in page["Items"]]
+
+    assert active("2026-11-22T10") == [("TOPIC##Europe", "MINUTE#2026-11-22T10:59")]
+    assert active("2026-11-22T11") == [("TOPIC#rust", "MINUTE#2026-11-22T11:00")]
 
 
 def test_crash_after_the_writes_then_redelivery_is_exactly_once(

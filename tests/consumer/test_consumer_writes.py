@@ -428,15 +428,18 @@ def contributions(*sequences: int) -> list[Contribution]:
 
 
 def test_the_stats_update_moves_the_watermark_over_the_batchs_contributions() -> None:
-    request = stats_update(TABLE, ("TOPIC#t", "MINUTE#m"), SHARD, contributions(7, 12), None)
+    key = ("TOPIC#t", "MINUTE#2026-11-22T10:59")
+    request = stats_update(TABLE, key, SHARD, contributions(7, 12), None)
     assert request["UpdateExpression"] == (
-        "ADD #c0 :c0, #c1 :c1, #c2 :c2, #c3 :c3, #c4 :c4 SET expires_at = :expires, #w = :last"
+        "ADD #c0 :c0, #c1 :c1, #c2 :c2, #c3 :c3, #c4 :c4 "
+        "SET expires_at = :expires, #w = :last, active_hour = :hour"
     )
     assert request["ConditionExpression"] == NEW_WATERMARK
     assert request["ExpressionAttributeNames"]["#w"] == f"applied#{SHARD}"
     values = request["ExpressionAttributeValues"]
     assert (values[":first"], values[":last"]) == ({"S": "0017"}, {"S": "00212"})
     assert (values[":c0"], values[":c1"]) == ({"N": "2"}, {"N": "2"})
+    assert values[":hour"] == {"S": "2026-11-22T10"}  # the topic-discovery index's partition
     assert request["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
 
 

@@ -11,6 +11,7 @@ import pytest
 from tests.tweet_record.tweet_samples import LAKE_COLUMNS
 
 from tweet_record import encode_stream_record, parse_stream_record
+from tweet_record.activity import active_hour
 from tweet_record.items import (
     DEFAULT_TTL_DAYS,
     STATS_COUNTERS,
@@ -71,7 +72,11 @@ def test_table_items_are_what_the_consumer_writes() -> None:
     assert stats["expires_at"] == tweet["expires_at"]
     watermark = sequence_watermark(int(record["sequence_number"]))
     assert stats[watermark_attribute(record["shard_id"])] == {"S": watermark}
-    assert set(stats) == {"pk", "sk", "expires_at", *STATS_COUNTERS, "applied#shardId-000000000000"}
+    assert stats["active_hour"] == {"S": active_hour(stats["sk"]["S"])}
+    assert set(stats) == {
+        "pk", "sk", "expires_at", *STATS_COUNTERS, "applied#shardId-000000000000", "active_hour"
+    }  # fmt: skip
+    assert "`active_hour`" in PAGE
     assert "`applied#<shardId>`" in PAGE
     assert "`origin`" in PAGE
 

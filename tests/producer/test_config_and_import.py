@@ -48,6 +48,8 @@ def test_search_queries_json_or_semicolons(raw: str, expected: tuple[str, ...]) 
         ({**BASE, "MAX_PAGES_PER_TOPIC": "many"}, "must be an integer"),
         ({**BASE, "TREND_WOEIDS": "1,x"}, "comma-separated integers"),
         ({**BASE, "SEARCH_QUERIES": '["a", 1]'}, "list of strings"),
+        ({**BASE, "SEARCH_QUERIES": '["aws, lambda"]'}, "SEARCH_QUERIES: a topic name is"),
+        ({**BASE, "SEARCH_QUERIES": '["' + "x" * 257 + '"]'}, "257 characters; at most 256"),
         ({**BASE, "TWEET_SOURCE": "replay"}, "needs REPLAY_DATASET_URI"),
         ({**BASE, "REPLAY_SHIFT_TIMESTAMPS": "maybe"}, "REPLAY_SHIFT_TIMESTAMPS must be one of"),
     ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlparse
@@ -135,6 +136,19 @@ def test_trends_by_woeid_uses_bearer_and_parses_topics(api: responses.RequestsMo
     ]
     assert query_of(api.calls[0])["max_trends"] == ["2"]
     assert api.calls[0].request.headers["Authorization"] == "Bearer bearer-x"
+
+
+def test_a_trend_whose_name_breaks_the_topic_rule_is_skipped_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    page = {"data": [{"trend_name": "#a,#b"}, {"trend_name": "x" * 300}, {"trend_name": "#ok"}]}
+
+    with caplog.at_level(logging.WARNING, logger="producer.pages"):
+        topics = parse_trends(page, 1, limit=3)
+
+    assert topics == [{"name": "#ok", "kind": "trend", "woeid": 1}]
+    skipped = [r for r in caplog.records if r.getMessage().startswith("Trend skipped")]
+    assert [r.trend for r in skipped] == ["#a,#b", "x" * 300]  # type: ignore[attr-defined]
 
 
 def test_trends_without_bearer_token_names_the_parameter_and_sends_nothing(

@@ -33,6 +33,7 @@ from tests.terraform.metric_sources import (
 from local_aws.lambda_service import LambdaService
 from local_aws.moto_server import EmulatorHandle
 from trendstream_cli import stack
+from tweet_record.activity import ACTIVITY_INDEX
 
 pytestmark = [
     pytest.mark.emulator,
@@ -139,6 +140,13 @@ def test_table_has_the_contract_keys_ttl_and_encryption(applied: AppliedStack) -
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
     recovery = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
     assert recovery["PointInTimeRecoveryStatus"] == "ENABLED"
+    (index,) = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == ACTIVITY_INDEX
+    assert [(key["AttributeName"], key["KeyType"]) for key in index["KeySchema"]] == [
+        ("active_hour", "HASH"),
+        ("sk", "RANGE"),
+    ]
+    assert index["Projection"]["ProjectionType"] == "KEYS_ONLY"
 
 
 def test_firehose_reads_the_stream_through_the_transformer(applied: AppliedStack) -> None:

@@ -11,13 +11,15 @@ from pathlib import Path
 import pytest
 from tests.terraform.iam_policies import identity_policies, policy_violations
 
+from tweet_record.activity import ACTIVITY_INDEX
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM_DIR = REPO_ROOT / "terraform"
 TERRAFORM = REPO_ROOT / "scripts" / "terraform"
 
 
 def run_terraform(
-    arguments: Sequence[str], data_dir: Path, *, timeout: float = 300
+    arguments: Sequence[str], data_dir: Path, *, timeout: float = 300, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run terraform on terraform/ with its own data directory, so parallel runs never share one."""
     return subprocess.run(  # noqa: S603 - fixed wrapper script, arguments built here
@@ -25,6 +27,7 @@ def run_terraform(
         env={**os.environ, "TF_DATA_DIR": str(data_dir), "TF_IN_AUTOMATION": "1"},
         capture_output=True,
         text=True,
+        input=stdin,
         timeout=timeout,
         check=False,
     )
@@ -140,3 +143,9 @@ def test_policies_are_found_in_nested_modules_of_a_plan() -> None:
 
     assert list(documents) == ["module.f.aws_iam_role_policy.this"]
     assert policy_violations(documents["module.f.aws_iam_role_policy.this"])
+
+
+def test_the_discovery_index_has_the_name_the_functions_query() -> None:
+    variables = (TERRAFORM_DIR / "modules" / "event_table" / "variables.tf").read_text("utf-8")
+    declared = variables.split('variable "activity_index_name"', 1)[1]
+    assert f'default     = "{ACTIVITY_INDEX}"' in declared.split("validation", 1)[0]

@@ -54,6 +54,8 @@ class Route:
     path: str
     function: str
     pattern: re.Pattern[str] | None
+    authorization: str = "NONE"
+    """The route's ``AuthorizationType``: ``NONE``, ``AWS_IAM`` or ``JWT``."""
 
     @property
     def rank(self) -> tuple[int, int, int]:
@@ -92,7 +94,14 @@ def read_routes(client: Any, api_id: str) -> list[Route]:
             raise ValueError(f"route {item['RouteKey']}: only payload format 2.0 is served")
         method, _, path = item["RouteKey"].partition(" ")
         routes.append(
-            Route(item["RouteKey"], method, path, integration["IntegrationUri"], _pattern(path))
+            Route(
+                item["RouteKey"],
+                method,
+                path,
+                integration["IntegrationUri"],
+                _pattern(path),
+                item.get("AuthorizationType", "NONE"),
+            )
         )
     return sorted(routes, key=lambda route: route.rank)
 
@@ -206,6 +215,19 @@ def _allows(statement: Mapping[str, Any], source_arn: str) -> bool:
     return all(fnmatch.fnmatchcase(source_arn, pattern) for pattern in patterns)
 
 
+def _unauthorised(route: Route, headers: Mapping[str, str]) -> tuple[int, dict[str, str]] | None:
+    """API Gateway's own refusal of a request without credentials on an authorised route: 403
+    for IAM (no signature), 401 for JWT (no token). Credentials that are present are not
+    verified here (signatures and tokens are not checked locally, README)."""
+    if route.authorization == "NONE":
+        return None
+    if any(name.lower() == "authorization" for name in headers):
+        return None
+    if route.authorization == "JWT":
+        return 401, {"message": "Unauthorized"}
+    return 403, {"message": "Forbidden"}
+
+
 def invoke_permitted(lambda_client: Any, function_arn: str, source_arn: str) -> bool:
     """Does the function's resource policy let API Gateway invoke it for ``source_arn``?"""
     try:
@@ -300,6 +322,10 @@ class HttpApiServer:
             status, message = _NOT_FOUND
             return status, {"content-type": "application/json"}, [], json.dumps(message).encode()
         route, parameters = found
+        refused = _unauthorised(route, headers)
+        if refused is not None:
+            status, message = refused
+            return status, {"content-type": "application/json"}, [], json.dumps(message).encode()
         event = build_event(
             api_id=self.api_id, route=route, method=method, target=target, headers=headers,
             body=body, path_parameters=parameters, source_ip=source_ip,

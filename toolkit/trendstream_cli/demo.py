@@ -31,7 +31,6 @@ from local_aws.moto_server import EmulatorError, emulator_environment, stop_emul
 from local_aws.stack_functions import StackFunction, stack_functions
 from trendstream_cli import arguments, lifecycle, pipeline, query, stack
 from trendstream_cli import run as run_command
-from trendstream_cli.live_page import replay_page_address
 from tweet_record.lake import ERRORS_PREFIX
 
 logger = logging.getLogger(__name__)
@@ -240,8 +239,9 @@ def run(args: argparse.Namespace) -> int:
             # After the runtime started: Firehose reads from LATEST, as on AWS.
             put_poison_records(boto3.client("kinesis"), str(outputs["stream_name"]))
             if runtime.api is not None:
-                page = replay_page_address(runtime.api.url, MANIFEST)
-                console.print(f"live page while the demo runs: {page}", soft_wrap=True)
+                # No parameters: the page ranks the topics the pipeline finds (the replay dates
+                # its tweets to the run, so the default window, the last hour, holds them).
+                console.print(f"live page while the demo runs: {runtime.api.url}", soft_wrap=True)
 
             def dropped() -> int:
                 return int(runtime.stats()["dropped"])

@@ -1,6 +1,8 @@
-// The live page: ranks the topics, charts the chosen one per minute, refreshes on its own.
-// Query parameters: topics (comma-separated), topic (chosen), to (window end, RFC 3339; default
-// now), minutes (window length, default 60), refresh (seconds, default 10).
+// The live page: the rising topics and the busiest ones the pipeline found, the chosen one per
+// minute, refreshed on its own. Topic names are data: written with textContent, never as markup.
+// Query parameters (all optional): topics (comma-separated: rank only these), topic (chosen), to
+// (window end, RFC 3339; default now), minutes (window length, default 60), refresh (seconds,
+// default 10).
 "use strict";
 (() => {
   const params = new URLSearchParams(location.search);
@@ -42,23 +44,34 @@
     history.replaceState(null, "", `?${next}`);
   }
 
+  function row(topic, values) {
+    const tr = document.createElement("tr");
+    tr.dataset.topic = topic;
+    if (topic === state.chosen) tr.className = "chosen";
+    for (const value of [topic, ...values]) {
+      const cell = document.createElement("td");
+      cell.textContent = value;
+      tr.append(cell);
+    }
+    tr.addEventListener("click", () => { state.chosen = topic; remember(); refresh(); });
+    return tr;
+  }
+
+  function renderTrending(trending) {
+    document.getElementById("trending-window").textContent =
+      `${trending.recent_first_minute} – ${trending.recent_last_minute} UTC against the ` +
+      `${trending.baseline_first_minute} – ${trending.baseline_last_minute} baseline`;
+    document.querySelector("#trending tbody").replaceChildren(...trending.topics.map((entry) =>
+      row(entry.topic, [`×${entry.score.toFixed(2)}`, entry.recent_count,
+        entry.expected_count, entry.positive, entry.negative, entry.neutral, entry.mixed])));
+  }
+
   function renderTopics(ranking) {
     document.getElementById("window").textContent =
       `${ranking.first_minute} – ${ranking.last_minute} UTC`;
-    const body = document.querySelector("#topics tbody");
-    body.replaceChildren(...ranking.topics.map((entry) => {
-      const row = document.createElement("tr");
-      row.dataset.topic = entry.topic;
-      if (entry.topic === state.chosen) row.className = "chosen";
-      for (const value of [entry.topic, entry.tweet_count, entry.positive, entry.negative,
-        entry.neutral, entry.mixed]) {
-        const cell = document.createElement("td");
-        cell.textContent = value;
-        row.append(cell);
-      }
-      row.addEventListener("click", () => { state.chosen = entry.topic; remember(); refresh(); });
-      return row;
-    }));
+    document.querySelector("#topics tbody").replaceChildren(...ranking.topics.map((entry) =>
+      row(entry.topic, [entry.tweet_count, entry.positive, entry.negative, entry.neutral,
+        entry.mixed])));
   }
 
   function renderSeries(series) {
@@ -86,9 +99,17 @@
   async function refresh() {
     try {
       const win = windowParams();
-      const ranking = await getJson("api/topics", { ...win, ...(state.topics.length ? { topic: state.topics } : {}) });
+      const named = state.topics.length ? { topic: state.topics } : {};
+      const [trending, ranking] = await Promise.all([
+        getJson("api/trending", { to: win.to, ...named }),
+        getJson("api/topics", { ...win, ...named }),
+      ]);
+      renderTrending(trending);
       renderTopics(ranking);
-      if (!state.chosen && ranking.topics.length) state.chosen = ranking.topics[0].topic;
+      if (!state.chosen) {
+        const first = trending.topics[0] || ranking.topics[0];
+        if (first) state.chosen = first.topic;
+      }
       if (state.chosen) renderSeries(await getJson("api/series", { ...win, topic: state.chosen }));
       status.className = "";
       status.textContent = `updated ${new Date().toLocaleTimeString()}`;
@@ -108,6 +129,10 @@
     remember();
     refresh();
   });
-  refresh();
-  setInterval(refresh, state.refresh * 1000);
+  // The next update is scheduled when this one ends, so a slow answer never piles requests up.
+  async function poll() {
+    await refresh();
+    setTimeout(poll, state.refresh * 1000);
+  }
+  poll();
 })();

@@ -33,13 +33,29 @@ resource "aws_apigatewayv2_integration" "this" {
   timeout_milliseconds   = var.integration_timeout_ms
 }
 
+resource "aws_apigatewayv2_authorizer" "this" {
+  count = var.authorization.type == "JWT" ? 1 : 0
+
+  api_id           = aws_apigatewayv2_api.this.id
+  name             = var.name
+  authorizer_type  = "JWT"
+  identity_sources = ["$request.header.Authorization"]
+
+  jwt_configuration {
+    issuer   = var.authorization.jwt_issuer
+    audience = var.authorization.jwt_audience
+  }
+}
+
 # One catch-all route: the function's resolver (Powertools) is the API's only route table, so a
 # path or method it does not serve is its own 4xx, and a new endpoint needs no Terraform change.
 resource "aws_apigatewayv2_route" "this" {
-  #checkov:skip=CKV_AWS_309:A public read-only API over aggregate statistics; the stage throttles it. Put an authorizer here if the tweets must not be public.
-  api_id    = aws_apigatewayv2_api.this.id
-  route_key = "$default"
-  target    = "integrations/${aws_apigatewayv2_integration.this.id}"
+  #checkov:skip=CKV_AWS_309:Public by design unless var.authorization says otherwise (AWS_IAM or JWT): a read-only API over public tweets' aggregates, throttled by the stage (README, docs/api.md).
+  api_id             = aws_apigatewayv2_api.this.id
+  route_key          = "$default"
+  target             = "integrations/${aws_apigatewayv2_integration.this.id}"
+  authorization_type = var.authorization.type
+  authorizer_id      = var.authorization.type == "JWT" ? aws_apigatewayv2_authorizer.this[0].id : null
 }
 
 resource "aws_apigatewayv2_stage" "this" {

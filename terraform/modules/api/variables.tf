@@ -44,13 +44,33 @@ variable "cors_max_age_seconds" {
 variable "throttling_rate_limit" {
   description = "Steady-state requests per second the stage accepts across all paths."
   type        = number
-  default     = 50
+  default     = 2
 }
 
 variable "throttling_burst_limit" {
   description = "Requests the stage accepts in a burst above the rate."
   type        = number
-  default     = 100
+  default     = 3
+}
+
+variable "authorization" {
+  description = "Authorization of every route: NONE (public), AWS_IAM (SigV4) or JWT (a JWT authorizer for jwt_issuer and jwt_audience)."
+  type = object({
+    type         = string
+    jwt_issuer   = optional(string)
+    jwt_audience = optional(list(string), [])
+  })
+  default = { type = "NONE" }
+
+  validation {
+    condition     = contains(["NONE", "AWS_IAM", "JWT"], var.authorization.type)
+    error_message = "authorization.type must be NONE, AWS_IAM or JWT."
+  }
+
+  validation {
+    condition     = var.authorization.type != "JWT" || (can(regex("^https://[^[:space:]]+$", coalesce(var.authorization.jwt_issuer, "-"))) && length(var.authorization.jwt_audience) > 0)
+    error_message = "A JWT authorizer needs jwt_issuer (an https:// URL) and at least one jwt_audience."
+  }
 }
 
 variable "integration_timeout_ms" {

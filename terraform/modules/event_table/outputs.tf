@@ -7,3 +7,13 @@ output "table_arn" {
   description = "ARN of the DynamoDB table."
   value       = aws_dynamodb_table.this.arn
 }
+
+output "activity_index_arn" {
+  description = "ARN of the sparse index listing the topics active in each hour."
+  value       = "${aws_dynamodb_table.this.arn}/index/${var.activity_index_name}"
+}
+
+output "table" {
+  description = "The table resource (key schema, indexes) for review and tests."
+  value       = aws_dynamodb_table.this
+}
