@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +13,13 @@ from local_aws.moto_server import (
     start_emulator,
     stop_emulator,
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Terraform gives every function its metrics namespace; Powertools reads it when a handler
+    module is imported, and refuses to flush metrics without one. Whichever test imports a
+    handler first, in whichever worker, it gets a namespace as the deployed function does."""
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "trendstream/test")
 
 
 @pytest.fixture(scope="session")

@@ -643,10 +643,11 @@ run "alarm_windows_are_what_cloudwatch_accepts" {
     evaluation_periods       = 289
     producer_function_name   = "ts-test-producer"
     producer_period_seconds  = 3600
-    producer_idle_alarm_runs = 25
+    producer_idle_alarm_runs = 3
+    metrics_namespace        = "ts/test"
   }
 
-  expect_failures = [var.evaluation_periods, var.producer_idle_alarm_runs]
+  expect_failures = [var.evaluation_periods]
 }
 
 run "alarm_periods_are_what_cloudwatch_accepts" {
@@ -657,6 +658,7 @@ run "alarm_periods_are_what_cloudwatch_accepts" {
   }
 
   variables {
+    metrics_namespace      = "ts/test"
     name                   = "ts-test"
     consumer_function_name = "ts-test-consumer"
     delivery_stream_name   = "ts-test-lake-delivery"
@@ -681,6 +683,7 @@ run "an_alarm_fires_when_records_arrive_and_a_reader_reads_none" {
   }
 
   variables {
+    metrics_namespace      = "ts/test"
     name                   = "ts-test"
     stream_name            = "ts-test-tweets"
     consumer_function_name = "ts-test-consumer"

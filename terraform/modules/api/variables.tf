@@ -61,16 +61,6 @@ variable "authorization" {
     jwt_audience = optional(list(string), [])
   })
   default = { type = "NONE" }
-
-  validation {
-    condition     = contains(["NONE", "AWS_IAM", "JWT"], var.authorization.type)
-    error_message = "authorization.type must be NONE, AWS_IAM or JWT."
-  }
-
-  validation {
-    condition     = var.authorization.type != "JWT" || (can(regex("^https://[^[:space:]]+$", coalesce(var.authorization.jwt_issuer, "-"))) && length(var.authorization.jwt_audience) > 0)
-    error_message = "A JWT authorizer needs jwt_issuer (an https:// URL) and at least one jwt_audience."
-  }
 }
 
 variable "integration_timeout_ms" {
