@@ -12,39 +12,45 @@ from pathlib import Path
 
 import pytest
 
-from capacity_plan import model as capacity
-from capacity_plan.measured import MEASURED_DEFAULTS, load_measured
-from capacity_plan.model import (
-    KIB,
-    LAMBDA_MB_PER_VCPU,
-    MIB,
-    PlanInputs,
-    build_plan,
+from capacity_plan.consumer import (
     consumer_batch_ms,
     consumer_busy_fraction,
+    consumer_load,
     dynamodb_calls_per_batch,
     expected_distinct_topics,
-    firehose_billed_bytes,
-    flushes_per_s,
-    hot_topic_saturation_tweets_per_s,
+    records_per_batch,
+    stats_updates_per_batch,
+)
+from capacity_plan.inputs import PlanInputs
+from capacity_plan.lake import athena_query_usd, firehose_billed_bytes, flushes_per_s
+from capacity_plan.lambda_functions import LAMBDA_MB_PER_VCPU, lambda_monthly_usd, lambda_vcpu_share
+from capacity_plan.measured import MEASURED_DEFAULTS, load_measured
+from capacity_plan.plan import build_plan
+from capacity_plan.prices import PRICES
+from capacity_plan.source import (
+    comprehend_monthly_usd,
+    comprehend_units_per_document,
+    x_api_max_tweets_per_s,
+)
+from capacity_plan.stream import (
     kinesis_on_demand_monthly_usd,
     kinesis_provisioned_monthly_usd,
-    lambda_vcpu_share,
     on_demand_billed_bytes,
     put_payload_units,
-    records_per_batch,
-    shards_feeding_a_minute,
     shards_for_catch_up,
     shards_for_shared_read,
     shards_for_write_bytes,
     shards_for_write_records,
     shared_read_catch_up_factor,
+)
+from capacity_plan.table import (
+    hot_topic_saturation_tweets_per_s,
+    shards_feeding_a_minute,
     stats_item_bytes,
-    stats_updates_per_batch,
     write_shards_for_key,
     write_units_for_item,
-    x_api_max_tweets_per_s,
 )
+from capacity_plan.units import KIB, MIB
 from consumer.writes import WRITE_WORKERS
 from trendstream_cli import plan as command
 from trendstream_cli.main import main
@@ -174,8 +180,8 @@ def test_one_batch_in_flight_per_shard_is_busy_for_batches_per_second_times_dura
 
 def test_lambda_cost_is_requests_plus_gb_seconds_per_architecture() -> None:
     # 1 M invocations of 100 ms at 1 GB = 100,000 GB-s.
-    x86 = capacity.lambda_monthly_usd(1e6, 0.1, 1024, "x86_64")
-    arm = capacity.lambda_monthly_usd(1e6, 0.1, 1024, "arm64")
+    x86 = lambda_monthly_usd(1e6, 0.1, 1024, "x86_64")
+    arm = lambda_monthly_usd(1e6, 0.1, 1024, "arm64")
     assert x86 == pytest.approx(0.20 + 100_000 * 0.0000166667)
     assert arm == pytest.approx(0.20 + 100_000 * 0.0000133334)
     assert arm < x86
@@ -325,9 +331,9 @@ def test_buffers_flush_on_size_or_interval_whichever_comes_first() -> None:
 
 
 def test_athena_charges_5_usd_per_tb_with_a_10_mb_minimum() -> None:
-    assert capacity.athena_query_usd(1024**4) == pytest.approx(5.0)
-    assert capacity.athena_query_usd(1) == capacity.athena_query_usd(10_000_000)
-    assert capacity.athena_query_usd(1) > 0
+    assert athena_query_usd(1024**4) == pytest.approx(5.0)
+    assert athena_query_usd(1) == athena_query_usd(10_000_000)
+    assert athena_query_usd(1) > 0
 
 
 def test_x_api_recent_search_ceiling_is_50_tweets_per_second() -> None:
@@ -393,7 +399,7 @@ def test_a_consumer_that_cannot_keep_up_gets_the_fewest_shards_that_let_it() -> 
     assert plan.kinesis.binding_limit.startswith("consumer Lambda")
     assert plan.consumer.max_concurrency == plan.kinesis.shards  # one invocation per shard
     assert plan.consumer.busy_fraction_per_shard <= slow.shard_utilisation
-    one_fewer = capacity._consumer_load(slow, plan.kinesis.shards - 1)
+    one_fewer = consumer_load(slow, plan.kinesis.shards - 1)
     assert one_fewer.busy > slow.shard_utilisation
     assert "consumer-shards" in {note.id for note in plan.notes}
 
@@ -445,7 +451,7 @@ def test_enhanced_fan_out_is_recommended_once_shared_reads_leave_no_catch_up() -
 
 
 def test_every_price_is_positive_and_names_its_page() -> None:
-    for name, price in capacity.PRICES.items():
+    for name, price in PRICES.items():
         assert price.usd > 0, name
         assert price.source.startswith("https://aws.amazon.com/"), name
         assert price.read.startswith("2026-11"), name
@@ -685,11 +691,11 @@ def test_at_the_botocore_cpu_figure_the_consumer_adds_shards_at_1000_tweets_per_
 
 
 def test_comprehend_is_priced_per_unit_with_its_three_unit_minimum() -> None:
-    assert capacity.comprehend_units_per_document(1) == 3
-    assert capacity.comprehend_units_per_document(300) == 3
-    assert capacity.comprehend_units_per_document(301) == 4
-    assert capacity.comprehend_monthly_usd(10e6) == pytest.approx(10e6 * 0.0001)
-    assert capacity.comprehend_monthly_usd(60e6) == pytest.approx(
+    assert comprehend_units_per_document(1) == 3
+    assert comprehend_units_per_document(300) == 3
+    assert comprehend_units_per_document(301) == 4
+    assert comprehend_monthly_usd(10e6) == pytest.approx(10e6 * 0.0001)
+    assert comprehend_monthly_usd(60e6) == pytest.approx(
         10e6 * 0.0001 + 40e6 * 0.00005 + 10e6 * 0.000025
     )
     vader = build_plan(PlanInputs(tweets_per_second=1000))

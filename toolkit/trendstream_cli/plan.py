@@ -15,24 +15,19 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from capacity_plan.inputs import MAX_TWEETS_PER_SECOND, SENTIMENT_ENGINES, Architecture, PlanInputs
 from capacity_plan.measured import BENCH_REPORT, load_measured
-from capacity_plan.model import (
-    MAX_TWEETS_PER_SECOND,
-    MIB,
+from capacity_plan.plan import (
     PLAN_SCHEMA,
     REGION,
-    SENTIMENT_ENGINES,
-    Architecture,
     Plan,
-    PlanInputs,
     build_plan,
-    format_shards,
-    format_usd,
     plan_to_dict,
     scale_plans,
     scale_to_dict,
 )
 from capacity_plan.prices import PRICES_READ
+from capacity_plan.units import MIB, format_shards, format_usd
 
 WIDTH: Final = 100
 
