@@ -27,7 +27,7 @@ from consumer.writes import WRITE_WORKERS
 from function_support.clients import BOTOCORE_POOL_CONNECTIONS, client_config
 from function_support.gc_tuning import collect_less_often
 from function_support.tracing import lambda_tracer
-from tweet_record.items import ttl_days_from_env
+from tweet_record.items import topic_key_parts_from_env, ttl_days_from_env
 from tweet_record.parse import ParsedTweet, RecordRejectedError, decode_base64, parse_stream_record
 from tweet_record.sentiment import engine_from_env
 
@@ -85,6 +85,7 @@ def runtime() -> Runtime:
             client_factory=dynamodb,
             table_name=os.environ["TABLE_NAME"],
             ttl_days=ttl_days_from_env(),
+            key_parts=topic_key_parts_from_env(),
             engine=engine_from_env(),
         ),
         quarantine=Quarantine(client_factory=s3, bucket=os.environ["LAKE_BUCKET"]),

@@ -230,6 +230,12 @@ def _decode_slowly(data: bytes | str) -> Any:
         _reject(RejectReason.NOT_JSON, str(error))
 
 
+def valid_topic_name(topic: str) -> bool:
+    """No control characters (C0, DEL, C1): a topic is one line of text, and the table's key
+    part separator (``tweet_record.items``), a control character, never occurs in one."""
+    return not any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in topic)
+
+
 def parse_stream_record(data: bytes | str) -> ParsedTweet:
     """Validate a ``trendstream.tweet/2`` or ``/1`` record and flatten it, or reject it."""
     document = decode_json_object(data)
@@ -246,6 +252,8 @@ def parse_stream_record(data: bytes | str) -> ParsedTweet:
     topic_name = _required_string(topic, "name", "topic.name", max_chars=MAX_TOPIC_CHARS)
     if not topic_name.strip():
         _reject(RejectReason.BAD_TOPIC, "topic.name is blank")
+    if not valid_topic_name(topic_name):
+        _reject(RejectReason.BAD_TOPIC, "topic.name has a control character")
     topic_kind = topic.get("kind")
     if not isinstance(topic_kind, str) or topic_kind not in TOPIC_KINDS:
         _reject(RejectReason.BAD_TOPIC_KIND, f"topic.kind is {topic_kind!r:.64}")

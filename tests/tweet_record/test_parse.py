@@ -10,6 +10,7 @@ from tweet_record import MAX_RECORD_BYTES, ParsedTweet, RecordRejectedError, Rej
 from tweet_record import parse_stream_record as parse
 from tweet_record.items import tweet_item
 from tweet_record.lake import lake_row
+from tweet_record.parse import valid_topic_name
 
 
 def encode(document: Any) -> bytes:
@@ -340,7 +341,9 @@ def test_fuzz_spliced_bytes(noise: bytes, position: int) -> None:
 @given(
     tweet_id=st.from_regex(r"[1-9][0-9]{0,18}", fullmatch=True),
     text=st.text(max_size=280),
-    topic=st.text(min_size=1, max_size=60).filter(str.strip),
+    topic=st.text(min_size=1, max_size=60).filter(
+        lambda name: name.strip() and valid_topic_name(name)
+    ),
     kind=st.sampled_from(["trend", "query"]),
     created_at=st.datetimes(
         min_value=__import__("datetime").datetime(2006, 3, 21),
