@@ -31,6 +31,7 @@ from tests.chaos.chaos_support import (
 from local_aws.runtime import LocalRuntime
 from trendstream_cli import stack
 from tweet_record import build_stream_record, encode_stream_record
+from tweet_record.items import minute_of_stats_sk, topic_of_pk
 
 pytestmark = [
     pytest.mark.emulator,
@@ -73,7 +74,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
                     240,
                 )
                 assert runtime.api is not None
-                minutes = sorted(i["sk"]["S"][7:] for i in lake.items_by_kind()["MINUTE"])
+                minutes = sorted(
+                    minute_of_stats_sk(i["sk"]["S"]) for i in lake.items_by_kind()["MINUTE"]
+                )
                 manifest = json.loads((chaos.dataset / "manifest.json").read_text())
                 yield Served(
                     chaos,
@@ -95,12 +98,12 @@ def get(served: Served, path: str, query: list[tuple[str, str]]) -> tuple[int, A
 
 
 def table_recount(served: Served) -> dict[str, dict[str, Counter[str]]]:
-    """topic -> minute -> counters, from a scan of the table's minute items."""
+    """topic -> minute -> counters, from a scan of the table's partial stats items, summed."""
     recount: dict[str, dict[str, Counter[str]]] = {}
     for item in Lake(served.chaos).items_by_kind()["MINUTE"]:
-        topic = item["pk"]["S"].removeprefix("TOPIC#")
-        counters = Counter({name: int(item[name]["N"]) for name in COUNTERS})
-        recount.setdefault(topic, {})[item["sk"]["S"].removeprefix("MINUTE#")] = counters
+        topic, minute = topic_of_pk(item["pk"]["S"]), minute_of_stats_sk(item["sk"]["S"])
+        counters = recount.setdefault(topic, {}).setdefault(minute, Counter())
+        counters.update({name: int(item[name]["N"]) for name in COUNTERS})
     return recount
 
 
