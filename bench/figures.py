@@ -72,6 +72,8 @@ class Figure:
     details: dict[str, Any] = field(default_factory=dict)
     previous: float | None = None
     """The median of the same figure in the previous ``build/bench.json``, when there was one."""
+    key: str = ""
+    """A stable name other tools read the figure by (``capacity_plan.measured``), when they do."""
 
     @property
     def met(self) -> bool | None:
@@ -90,6 +92,7 @@ class Figure:
             "unavailable": self.unavailable,
             "details": self.details,
             "previous": self.previous,
+            "key": self.key,
         }
 
 

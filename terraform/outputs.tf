@@ -129,3 +129,13 @@ output "environment" {
   description = "Environment of the stack (part of every name)."
   value       = var.environment
 }
+
+output "hot_topic_key_parts" {
+  description = "Hot topics and the partition keys their items spread over (readers query every part)."
+  value       = var.hot_topic_key_parts
+}
+
+output "table_billing_mode" {
+  description = "The EventData table's billing mode."
+  value       = module.event_table.billing_mode
+}

@@ -48,6 +48,7 @@ class PlanInputs:
     producer_memory_mb: int = 256
     producer_cpu_us_per_tweet: float = MEASURED_DEFAULTS.producer_cpu_us_per_tweet
     tweet_item_wru: float = MEASURED_DEFAULTS.tweet_item_wru
+    stats_wru_per_update: float = MEASURED_DEFAULTS.stats_wru_per_update
     measured_source: str = MEASURED_DEFAULTS.source
     sentiment_engine: SentimentEngineName = "vader"
     architecture: Architecture = "x86_64"
@@ -85,6 +86,7 @@ class PlanInputs:
         _check("transformer CPU per record", self.transformer_cpu_us_per_record, 0, 1e6)
         _check("producer CPU per tweet", self.producer_cpu_us_per_tweet, 0, 1e6)
         _check("tweet item write units", self.tweet_item_wru, 1, 800)
+        _check("stats update write units", self.stats_wru_per_update, 1, 800)
         _check("--ttl-days", self.ttl_days, 1, 36_500)
         if self.architecture not in ("x86_64", "arm64"):
             raise ValueError("--architecture must be x86_64 or arm64")

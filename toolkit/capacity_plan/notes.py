@@ -25,13 +25,12 @@ from capacity_plan.stream import (
     KINESIS_SHARD_QUOTA_LEGACY_SMALL_REGIONS,
 )
 from capacity_plan.table import (
-    DYNAMODB_MAX_ITEM_BYTES,
+    AUTOSCALING_TARGET_UTILISATION,
     DYNAMODB_ON_DEMAND_WARM_WRU,
     DYNAMODB_PARTITION_WCU_PER_S,
     DYNAMODB_TABLE_WRU_QUOTA,
-    DYNAMODB_WRITE_UNIT_BYTES,
 )
-from capacity_plan.units import KIB, format_shards, format_usd
+from capacity_plan.units import format_shards, format_usd
 
 if TYPE_CHECKING:
     from capacity_plan.plan import Plan
@@ -159,7 +158,7 @@ def _lambda_notes(plan: Plan) -> list[Note]:
 
 
 def _dynamodb_notes(plan: Plan, rebuild: Rebuild) -> list[Note]:
-    """The hot partition key, the hot stats item, table quota and cost."""
+    """The hot partition key, table quota and warm throughput, the billing mode and cost."""
     inputs, ddb = plan.inputs, plan.dynamodb
     notes: list[Note] = []
     if ddb.hot_topic_wru_per_s > DYNAMODB_PARTITION_WCU_PER_S * inputs.shard_utilisation:
@@ -167,43 +166,23 @@ def _dynamodb_notes(plan: Plan, rebuild: Rebuild) -> list[Note]:
             Note(
                 "dynamodb-hot-key",
                 f"DynamoDB hot key: a topic with {inputs.hot_topic_share:.0%} of tweets writes"
-                f" {ddb.hot_topic_wru_per_s:,.0f} WRU/s to TOPIC#<topic>; a partition takes"
-                " 1,000. Write-shard the key as TOPIC#<topic>#<n>,"
-                f" n = 0..{ddb.hot_topic_write_shards - 1} (hash of the tweet id), and query"
-                " every suffix when reading.",
+                f" {ddb.hot_topic_wru_per_s:,.0f} WRU/s; a partition takes 1,000. Spread it over"
+                f" {ddb.hot_topic_key_parts} key parts: Terraform hot_topic_key_parts ="
+                f' {{ "<topic>" = {ddb.hot_topic_key_parts} }} (every reader then queries each'
+                " part).",
             )
         )
-    if ddb.stats_item_wru_per_s > DYNAMODB_PARTITION_WCU_PER_S * inputs.shard_utilisation:
-        notes.append(
-            Note(
-                "dynamodb-stats-item",
-                f"DynamoDB stats: the hot topic's MINUTE# item takes"
-                f" {ddb.stats_item_wru_per_s:,.0f} WRU/s ({ddb.stats_wru_per_update} WRU per batch"
-                " that holds the topic); one item cannot pass 1,000. Use bigger batches/windows,"
-                " or shard the stats item and sum on read.",
-            )
-        )
-    if ddb.stats_item_bytes > DYNAMODB_WRITE_UNIT_BYTES:
-        notes.append(
-            Note(
-                "dynamodb-stats-watermarks",
-                f"DynamoDB stats: {plan.kinesis.shards:,} shards leave one applied#<shardId>"
-                f" watermark each on every MINUTE# item (~{ddb.stats_item_bytes / KIB:,.1f} KB),"
-                f" so each stats update costs {ddb.stats_wru_per_update} WRU"
-                + (
-                    "; past 400 KB DynamoDB refuses the item: split the stream."
-                    if ddb.stats_item_bytes > DYNAMODB_MAX_ITEM_BYTES
-                    else "."
-                ),
-            )
-        )
+    prewarm = (
+        " (the pinned AWS provider has no warm_throughput argument: run `aws dynamodb"
+        " update-table --warm-throughput WriteUnitsPerSecond=...` before launch)"
+    )
     if ddb.wru_per_s > DYNAMODB_TABLE_WRU_QUOTA:
         notes.append(
             Note(
                 "dynamodb-table-quota",
                 f"DynamoDB table: {ddb.wru_per_s:,.0f} WRU/s exceeds the default per-table quota"
                 f" of {DYNAMODB_TABLE_WRU_QUOTA:,}; request an increase and pre-warm (a new"
-                f" on-demand table starts warm at {DYNAMODB_ON_DEMAND_WARM_WRU:,} WRU/s).",
+                f" on-demand table starts warm at {DYNAMODB_ON_DEMAND_WARM_WRU:,} WRU/s){prewarm}.",
             )
         )
     elif ddb.wru_per_s > DYNAMODB_ON_DEMAND_WARM_WRU:
@@ -212,7 +191,20 @@ def _dynamodb_notes(plan: Plan, rebuild: Rebuild) -> list[Note]:
                 "dynamodb-warm-throughput",
                 f"DynamoDB table: {ddb.wru_per_s:,.0f} WRU/s is above the"
                 f" {DYNAMODB_ON_DEMAND_WARM_WRU:,} WRU/s a new on-demand table starts warm at;"
-                " set warm throughput before launch.",
+                f" pre-warm it before a launch at full load{prewarm}.",
+            )
+        )
+    if ddb.billing_mode == "provisioned":
+        notes.append(
+            Note(
+                "dynamodb-provisioned",
+                f"DynamoDB: provisioned capacity with auto scaling"
+                f" ({format_usd(ddb.provisioned_monthly_usd)}/month at"
+                f" {AUTOSCALING_TARGET_UTILISATION:.0%} utilisation) is cheaper than on-demand"
+                f" ({format_usd(ddb.on_demand_monthly_usd)}) for this steady load: Terraform"
+                ' table_billing_mode = "PROVISIONED", table_autoscaling write_max_capacity at'
+                f" least {math.ceil(ddb.wru_per_s / AUTOSCALING_TARGET_UTILISATION):,}."
+                " On-demand suits spiky or unknown load (scaling up takes minutes).",
             )
         )
     if ddb.request_monthly_usd > 0.5 * plan.total_monthly_usd:
@@ -230,7 +222,7 @@ def _dynamodb_notes(plan: Plan, rebuild: Rebuild) -> list[Note]:
                 f"Cost: DynamoDB writes are {ddb.request_monthly_usd / plan.total_monthly_usd:.0%}"
                 f" of the bill: {ddb.tweet_item_wru:g} WRU a tweet for its item,"
                 f" {ddb.stats_wru_per_tweet:.2f} for the minute stats, which bigger batches share"
-                f" between more tweets{bigger}; steady load is cheaper on provisioned capacity.",
+                f" between more tweets{bigger}.",
             )
         )
     return notes

@@ -26,7 +26,7 @@ from capacity_plan.stream import KinesisPlan, kinesis_plan, kinesis_shards
 from capacity_plan.table import DynamoPlan, dynamodb_plan
 from capacity_plan.units import SECONDS_PER_MONTH
 
-PLAN_SCHEMA: Final = "trendstream.plan/3"
+PLAN_SCHEMA: Final = "trendstream.plan/4"
 REGION: Final = "us-east-1"
 
 
@@ -68,7 +68,7 @@ def build_plan(inputs: PlanInputs) -> Plan:
     costs = [
         CostLine("Kinesis Data Streams", f"{kinesis.cheaper_mode} mode", kinesis_cost),
         CostLine("Lambda", f"consumer ({inputs.architecture})", consumer.monthly_usd),
-        CostLine("DynamoDB", "on-demand writes", dynamodb.request_monthly_usd),
+        CostLine("DynamoDB", f"{dynamodb.billing_mode} writes", dynamodb.request_monthly_usd),
         CostLine("DynamoDB", f"storage ({inputs.ttl_days} d TTL)", dynamodb.storage_monthly_usd),
         CostLine("Firehose", "ingestion (5 KB rounding)", firehose.ingest_monthly_usd),
         CostLine(

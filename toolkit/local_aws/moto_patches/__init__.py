@@ -11,6 +11,7 @@ from __future__ import annotations
 import moto
 
 from local_aws.moto_patches import (
+    applicationautoscaling,
     athena,
     awslambda,
     cloudwatch,
@@ -27,7 +28,19 @@ PINNED_MOTO_VERSION = "5.2.5"
 """The moto release every patch was written and tested against (requirements/dev.txt pins it)."""
 
 # `faults` last: it wraps what the others patched, and does nothing without TRENDSTREAM_FAULTS.
-_PATCHES = (athena, awslambda, cloudwatch, dynamodb, glue, iam, kinesis, s3, ssm, faults)
+_PATCHES = (
+    applicationautoscaling,
+    athena,
+    awslambda,
+    cloudwatch,
+    dynamodb,
+    glue,
+    iam,
+    kinesis,
+    s3,
+    ssm,
+    faults,
+)
 
 
 class MotoVersionError(RuntimeError):
