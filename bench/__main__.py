@@ -25,6 +25,7 @@ from bench.consumer_bench import consumer_figures, prepare_environment
 from bench.dataset import replay_records
 from bench.figures import Figure, load_average, machine, markdown, print_table, with_previous
 from bench.producer_bench import producer_figures
+from bench.scale_bench import scale_figures
 from bench.transformer_bench import transformer_figures
 
 logger = logging.getLogger("bench")
@@ -62,6 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     records = replay_records(args.tweets)
     steps: list[tuple[str, Callable[[], list[Figure]]]] = [
         ("consumer", lambda: consumer_figures(records, args.runs)),
+        ("write units at scale", lambda: scale_figures(records)),
         ("producer", lambda: producer_figures(records, args.runs)),
         ("transformer", lambda: transformer_figures(records, args.runs)),
         ("cold imports", lambda: cold_import_figures(args.build_dir, args.runs)),

@@ -50,7 +50,7 @@ def minute_items(day: str, minutes: int) -> list[dict[str, Any]]:
     for index in range(minutes):
         minute = f"{day}T{index // 60:02d}:{index % 60:02d}"
         counts = {"tweet_count": 7, "positive": 3, "negative": 2, "neutral": 1, "mixed": 1}
-        item: dict[str, Any] = {"sk": {"S": f"MINUTE#{minute}"}}
+        item: dict[str, Any] = {"sk": {"S": f"MINUTE#{minute}#shardId-000000000000"}}
         item.update({name: {"N": str(value)} for name, value in counts.items()})
         items.append(item)
     return items

@@ -20,7 +20,7 @@ import json
 import os
 import time
 from base64 import b64encode
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from unittest import mock
@@ -97,7 +97,7 @@ def prepare_environment() -> None:
         os.environ.setdefault(name, value)
 
 
-def kinesis_event(records: Sequence[StreamRecordBytes]) -> dict[str, Any]:
+def kinesis_event(records: Sequence[StreamRecordBytes], shard_id: str = SHARD_ID) -> dict[str, Any]:
     """A Kinesis event source batch as Lambda delivers it (base64 data, one shard)."""
     entries = []
     for index, record in enumerate(records):
@@ -113,7 +113,7 @@ def kinesis_event(records: Sequence[StreamRecordBytes]) -> dict[str, Any]:
                 },
                 "eventSource": "aws:kinesis",
                 "eventVersion": "1.0",
-                "eventID": f"{SHARD_ID}:{sequence}",
+                "eventID": f"{shard_id}:{sequence}",
                 "eventName": "aws:kinesis:record",
                 "invokeIdentityArn": "arn:aws:iam::123456789012:role/trendstream-bench-consumer",
                 "awsRegion": "us-east-1",
@@ -124,7 +124,12 @@ def kinesis_event(records: Sequence[StreamRecordBytes]) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _stand_ins(engine_name: str, dynamodb: FakeDynamoDB, s3: FakeS3) -> Iterator[Any]:
+def stand_ins(
+    engine_name: str,
+    dynamodb: FakeDynamoDB,
+    s3: FakeS3,
+    key_parts: Mapping[str, int] | None = None,
+) -> Iterator[Any]:
     """The handler module with its runtime built on the in-memory clients."""
     prepare_environment()
     from consumer import app
@@ -138,6 +143,7 @@ def _stand_ins(engine_name: str, dynamodb: FakeDynamoDB, s3: FakeS3) -> Iterator
             table_name=TABLE_NAME,
             ttl_days=30,
             engine=get_engine(engine_name),
+            key_parts=key_parts or {},
         ),
         quarantine=Quarantine(client_factory=lambda: s3, bucket=LAKE_BUCKET),  # type: ignore[arg-type, return-value]
     )
@@ -148,7 +154,7 @@ def _stand_ins(engine_name: str, dynamodb: FakeDynamoDB, s3: FakeS3) -> Iterator
 def run_consumer(event: dict[str, Any], engine_name: str) -> ConsumerRun:
     """One timed handler call on ``event`` with fresh in-memory clients."""
     dynamodb, s3 = FakeDynamoDB(), FakeS3()
-    with _stand_ins(engine_name, dynamodb, s3) as app, contextlib.redirect_stdout(io.StringIO()):
+    with stand_ins(engine_name, dynamodb, s3) as app, contextlib.redirect_stdout(io.StringIO()):
         started = time.process_time()
         response = app.lambda_handler(event, LambdaContextStandIn())
         cpu = time.process_time() - started - dynamodb.cpu_seconds
@@ -252,7 +258,7 @@ def write_units_in_esm_batches(
     in batches of 100 records."""
     units = item_units = tweets = 0.0
     dynamodb, s3 = FakeDynamoDB(), FakeS3()
-    with _stand_ins(ENGINE, dynamodb, s3) as app, contextlib.redirect_stdout(io.StringIO()):
+    with stand_ins(ENGINE, dynamodb, s3) as app, contextlib.redirect_stdout(io.StringIO()):
         for start in range(0, len(records), ESM_BATCH_SIZE):
             app.lambda_handler(
                 kinesis_event(records[start : start + ESM_BATCH_SIZE]), LambdaContextStandIn()

@@ -51,8 +51,9 @@ class FakeDynamoDB:
         self.index_write_units = 0
         """Of the keys-only discovery index (``tweet_record.activity``), included in the calls'
         units as ``ReturnConsumedCapacity=TOTAL`` includes them."""
-        self._log: list[tuple[str, int]] = []
-        """(operation, write units) of every call; ``list.append`` is atomic under the GIL."""
+        self._log: list[tuple[str, int, str]] = []
+        """(operation, write units, partition key) of every call; ``list.append`` is atomic under
+        the GIL."""
         self._cpu: list[float] = []
         """This stand-in's own CPU per call (per calling thread), which the benchmark does not
         charge to the consumer."""
@@ -63,11 +64,19 @@ class FakeDynamoDB:
 
     @property
     def calls(self) -> Counter[str]:
-        return Counter(operation for operation, _ in self._log)
+        return Counter(operation for operation, _, _ in self._log)
 
     @property
     def write_units(self) -> float:
-        return float(sum(units for _, units in self._log))
+        return float(sum(units for _, units, _ in self._log))
+
+    def write_units_by_partition_key(self) -> Counter[str]:
+        """Write units each partition key took: one partition serves at most 1,000 a second
+        (DynamoDB "Best practices for designing and using partition keys effectively")."""
+        units: Counter[str] = Counter()
+        for _, spent, partition_key in self._log:
+            units[partition_key] += spent
+        return units
 
     @property
     def cpu_seconds(self) -> float:
@@ -92,13 +101,13 @@ class FakeDynamoDB:
             elif ConditionExpression == "attribute_not_exists(pk)":
                 old = self.items.setdefault(key, Item)  # atomic: one of two racing puts wins
                 if old is not Item:
-                    self._log.append(("PutItem", max(units, _write_units(old))))
+                    self._log.append(("PutItem", max(units, _write_units(old)), key[0]))
                     raise _condition_failed("PutItem", old, ReturnValuesOnConditionCheckFailure)
                 old = None
             else:
                 raise ValueError(f"the fake has no rule for {ConditionExpression!r}")
             units = max(units, _write_units(old) if old else 0)
-            self._log.append(("PutItem", units))
+            self._log.append(("PutItem", units, key[0]))
             return _consumed(TableName, units, ReturnConsumedCapacity)
         finally:
             self._cpu.append(time.thread_time() - started)
@@ -123,7 +132,7 @@ class FakeDynamoDB:
                 old = self.items.get(key)
                 names, values = ExpressionAttributeNames, ExpressionAttributeValues
                 if not _watermark_condition_holds(ConditionExpression, old, names, values):
-                    self._log.append(("UpdateItem", _write_units(old) if old else 1))
+                    self._log.append(("UpdateItem", _write_units(old) if old else 1, key[0]))
                     raise _condition_failed(
                         "UpdateItem", old or {}, ReturnValuesOnConditionCheckFailure
                     )
@@ -142,7 +151,7 @@ class FakeDynamoDB:
                 units = max(_write_units(item), _write_units(old) if old else 0) + index_units
                 self.items[key] = item
                 self.updates += 1
-                self._log.append(("UpdateItem", units))
+                self._log.append(("UpdateItem", units, key[0]))
                 return _consumed(TableName, units, ReturnConsumedCapacity)
             finally:
                 self._cpu.append(time.thread_time() - started)

@@ -158,6 +158,8 @@ module "event_table" {
   name                = "${local.name}-EventData"
   kms_key_arn         = module.kms.key_arn
   deletion_protection = !local.force_destroy
+  billing_mode        = var.table_billing_mode
+  autoscaling         = var.table_autoscaling
   tags                = { Component = "event-table" }
 }
 
@@ -282,6 +284,7 @@ module "consumer" {
     LAKE_BUCKET             = module.lake.bucket_name
     SENTIMENT_ENGINE        = var.sentiment_engine
     TTL_DAYS                = tostring(var.ttl_days)
+    HOT_TOPIC_KEY_PARTS     = jsonencode(var.hot_topic_key_parts)
   })
 
   policy_statements = concat([
@@ -471,6 +474,7 @@ module "api_function" {
     POWERTOOLS_SERVICE_NAME = "api"
     TABLE_NAME              = module.event_table.table_name
     TOPICS                  = join(",", var.api_topics)
+    HOT_TOPIC_KEY_PARTS     = jsonencode(var.hot_topic_key_parts)
   })
 
   policy_statements = [

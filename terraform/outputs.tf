@@ -134,3 +134,13 @@ output "metrics_namespace" {
   description = "CloudWatch namespace of the functions' own metrics (POWERTOOLS_METRICS_NAMESPACE): one per environment, read by the stack's alarms and dashboard."
   value       = local.powertools_environment.POWERTOOLS_METRICS_NAMESPACE
 }
+
+output "hot_topic_key_parts" {
+  description = "Hot topics and the partition keys their items spread over (readers query every part)."
+  value       = var.hot_topic_key_parts
+}
+
+output "table_billing_mode" {
+  description = "The EventData table's billing mode."
+  value       = module.event_table.billing_mode
+}

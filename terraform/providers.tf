@@ -23,6 +23,7 @@ provider "aws" {
 
     content {
       apigatewayv2   = endpoints.value
+      appautoscaling = endpoints.value
       athena         = endpoints.value
       cloudwatch     = endpoints.value
       cloudwatchlogs = endpoints.value

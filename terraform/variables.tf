@@ -177,6 +177,38 @@ variable "ttl_days" {
   }
 }
 
+variable "table_billing_mode" {
+  description = "The EventData table's billing mode: PAY_PER_REQUEST (on-demand) or PROVISIONED with auto scaling (table_autoscaling). `trendstream plan` prices both and recommends one for the load. Checked by modules/event_table."
+  type        = string
+  default     = "PAY_PER_REQUEST"
+}
+
+variable "table_autoscaling" {
+  description = "With PROVISIONED billing: read and write capacity bounds and the target utilisation percent (see modules/event_table, which checks them)."
+  type = object({
+    read_min_capacity          = optional(number, 5)
+    read_max_capacity          = optional(number, 1000)
+    write_min_capacity         = optional(number, 5)
+    write_max_capacity         = optional(number, 4000)
+    target_utilization_percent = optional(number, 70)
+  })
+  default = {}
+}
+
+variable "hot_topic_key_parts" {
+  description = "Topics written faster than one DynamoDB partition takes (1,000 write units/s) -> how many partition keys their items spread over (HOT_TOPIC_KEY_PARTS of the consumer and the api; `trendstream plan` says how many). Raise a count ahead of the load: a change moves some tweets' keys (docs/data-model.md)."
+  type        = map(number)
+  default     = {}
+
+  validation {
+    condition = alltrue([
+      for topic, parts in var.hot_topic_key_parts :
+      parts >= 1 && parts <= 100 && floor(parts) == parts && trimspace(topic) != "" && length(regexall("[[:cntrl:]]", topic)) == 0
+    ])
+    error_message = "hot_topic_key_parts maps non-blank topic names without control characters to whole numbers from 1 to 100."
+  }
+}
+
 # ---------------------------------------------------------------------------------------------
 # Delivery and lake
 # ---------------------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 """Reads of the EventData table for the API: every call is a ``Query`` on the table's own keys.
 
 A topic's minute stats and tweets share its partition (``pk=TOPIC#<topic>``), so a window is one
-key-range ``Query`` per topic. Which topics exist is the discovery index's answer
-(``api.rankings``). Read costs per call are in docs/api.md. An item missing an attribute (an
-older writer, a hand-made row) is answered with what it holds: counters default to 0, optional
-tweet fields to null.
+key-range ``Query`` per topic, and one per key part for a hot topic spread over several
+(``HOT_TOPIC_KEY_PARTS``, ``tweet_record.items``). A minute's counters are the sum of its shards'
+partial items. Which topics exist is the discovery index's answer (``api.rankings``). Read costs
+per call are in docs/api.md. An item missing an attribute (an older writer, a hand-made row) is
+answered with what it holds: counters default to 0, optional tweet fields to null.
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from tweet_record.items import STATS_COUNTERS, topic_pk
+from tweet_record.items import (
+    STATS_COUNTERS,
+    TopicKeyParts,
+    minute_of_stats_sk,
+    stats_sk_range,
+    topic_key_parts_from_env,
+    topic_pk,
+    topic_pks,
+)
 from tweet_record.topics import TOPIC_NAME_MAX_CHARS, topic_name_problem
 
 if TYPE_CHECKING:
@@ -113,22 +122,44 @@ def query_all(client: DynamoDBClient, request: dict[str, Any]) -> Iterator[dict[
         request = {**request, "ExclusiveStartKey": last_key}
 
 
+def key_parts() -> TopicKeyParts:
+    """The hot topics' key parts, as the consumer writes them (the same variable)."""
+    return topic_key_parts_from_env()
+
+
 def _minute_items(
     client: DynamoDBClient, table: str, topic: str, span: Window
 ) -> Iterator[dict[str, Any]]:
-    return query_all(
-        client,
-        {
-            "TableName": table,
-            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
-            "ExpressionAttributeValues": {
-                ":pk": {"S": topic_pk(topic)},
-                ":first": {"S": f"MINUTE#{span.first.strftime(MINUTE_FORMAT)}"},
-                ":last": {"S": f"MINUTE#{span.last.strftime(MINUTE_FORMAT)}"},
-            },
-            **_projection("sk", *STATS_COUNTERS),
-        },
+    """Every partial stats item of the window, from every key part of the topic."""
+    first, last = stats_sk_range(
+        span.first.strftime(MINUTE_FORMAT), span.last.strftime(MINUTE_FORMAT)
     )
+    for pk in topic_pks(topic, key_parts()):
+        yield from query_all(
+            client,
+            {
+                "TableName": table,
+                "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
+                "ExpressionAttributeValues": {
+                    ":pk": {"S": pk},
+                    ":first": {"S": first},
+                    ":last": {"S": last},
+                },
+                **_projection("sk", *STATS_COUNTERS),
+            },
+        )
+
+
+def _minute_totals(
+    client: DynamoDBClient, table: str, topic: str, span: Window
+) -> dict[str, list[int]]:
+    """Each minute's counters: the sum of its shards' partial items."""
+    totals: dict[str, list[int]] = {}
+    for item in _minute_items(client, table, topic, span):
+        minute = totals.setdefault(minute_of_stats_sk(item["sk"]["S"]), [0] * len(STATS_COUNTERS))
+        for index, count in enumerate(_counters(item)):
+            minute[index] += count
+    return totals
 
 
 def _number(item: dict[str, Any], name: str) -> int:
@@ -148,28 +179,22 @@ def _counters(item: dict[str, Any]) -> list[int]:
         return [_number(item, name) for name in STATS_COUNTERS]
 
 
-def minute_counts(
-    client: DynamoDBClient, table: str, topic: str, span: Window
-) -> Iterator[tuple[str, list[int]]]:
-    """(minute, counters in ``STATS_COUNTERS`` order) of each stats item in the window."""
-    for item in _minute_items(client, table, topic, span):
-        yield item["sk"]["S"][len("MINUTE#") :], _counters(item)
-
-
 def topic_exists(client: DynamoDBClient, table: str, topic: str) -> bool:
-    """One item read: is anything stored under the topic at all?"""
-    page = client.query(
-        TableName=table,
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": topic_pk(topic)}},
-        Limit=1,
+    """One item read per key part: is anything stored under the topic at all?"""
+    return any(
+        client.query(
+            TableName=table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": pk}},
+            Limit=1,
+        ).get("Items")
+        for pk in topic_pks(topic, key_parts())
     )
-    return bool(page.get("Items"))
 
 
 def series(client: DynamoDBClient, table: str, topic: str, span: Window) -> dict[str, Any]:
     """Per-minute counts, one column per counter, zero for minutes without tweets."""
-    found = dict(minute_counts(client, table, topic, span))
+    found = _minute_totals(client, table, topic, span)
     if not found and not topic_exists(client, table, topic):
         raise UnknownTopicError(topic)
     minutes = list(span.each_minute())
@@ -181,12 +206,20 @@ def series(client: DynamoDBClient, table: str, topic: str, span: Window) -> dict
     return columns
 
 
+def minute_counts(
+    client: DynamoDBClient, table: str, topic: str, span: Window
+) -> Iterator[tuple[str, list[int]]]:
+    """(minute, counters in ``STATS_COUNTERS`` order) of each minute of the window with tweets:
+    the sum of its shards' partial items over every key part."""
+    yield from _minute_totals(client, table, topic, span).items()
+
+
 def topic_totals(client: DynamoDBClient, table: str, topic: str, span: Window) -> dict[str, Any]:
     """The topic's counters summed over the window."""
     totals = [0] * len(STATS_COUNTERS)
-    for _, counts in minute_counts(client, table, topic, span):
-        for index, count in enumerate(counts):
-            totals[index] += count
+    for item in _minute_items(client, table, topic, span):
+        for index, count in enumerate(_counters(item)):
+            totals[index] += count  # a minute's partial items add up, so the window's do too
     return {"topic": topic, **dict(zip(STATS_COUNTERS, totals, strict=True))}
 
 
@@ -251,29 +284,49 @@ def _tweet(item: dict[str, Any]) -> dict[str, Any]:
     return tweet
 
 
-def recent_tweets(
-    client: DynamoDBClient, table: str, topic: str, limit: int, cursor: str | None
-) -> dict[str, Any]:
-    """One page of the topic's tweets, newest first, and the cursor of the next page."""
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise InvalidQueryError(f"'limit' must be between 1 and {MAX_PAGE_SIZE}, not {limit}")
+def _tweet_page(
+    client: DynamoDBClient, table: str, pk: str, limit: int, before: str | None
+) -> tuple[list[dict[str, Any]], bool]:
+    """Up to ``limit`` tweets of one key part, newest first, older than sort key ``before``."""
     request: dict[str, Any] = {
         "TableName": table,
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :tweet)",
-        "ExpressionAttributeValues": {":pk": {"S": topic_pk(topic)}, ":tweet": {"S": "TWEET#"}},
+        "ExpressionAttributeValues": {":pk": {"S": pk}, ":tweet": {"S": "TWEET#"}},
         **_projection("pk", "sk", "hashtags", *_TWEET_FIELDS),
         "ScanIndexForward": False,
         "Limit": limit,
     }
-    if cursor is not None:
-        request["ExclusiveStartKey"] = decode_cursor(cursor, topic)
+    if before is not None:
+        request["ExclusiveStartKey"] = {"pk": {"S": pk}, "sk": {"S": before}}
     page = client.query(**request)
-    items = page.get("Items", [])
+    return page.get("Items", []), bool(page.get("LastEvaluatedKey"))
+
+
+def recent_tweets(
+    client: DynamoDBClient, table: str, topic: str, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    """One page of the topic's tweets, newest first, and the cursor of the next page.
+
+    A hot topic's key parts are read a page each and merged on the sort key
+    (``TWEET#<created_at>#<tweet_id>``, newest last); the cursor is the sort key of the page's
+    oldest tweet, where every part resumes.
+    """
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InvalidQueryError(f"'limit' must be between 1 and {MAX_PAGE_SIZE}, not {limit}")
+    before = decode_cursor(cursor, topic)["sk"]["S"] if cursor is not None else None
+    pages = [_tweet_page(client, table, pk, limit, before) for pk in topic_pks(topic, key_parts())]
+    candidates = sorted(
+        (item for items, _ in pages for item in items),
+        key=lambda item: str(item["sk"]["S"]),
+        reverse=True,
+    )
+    items = candidates[:limit]
+    more = len(candidates) > limit or any(truncated for _, truncated in pages)
     if not items and cursor is None and not topic_exists(client, table, topic):
         raise UnknownTopicError(topic)
-    last_key = page.get("LastEvaluatedKey")
+    next_key = {"pk": {"S": topic_pk(topic)}, "sk": items[-1]["sk"]} if more and items else None
     return {
         "topic": topic,
         "tweets": [_tweet(item) for item in items],
-        "next_cursor": encode_cursor(last_key) if last_key else None,
+        "next_cursor": encode_cursor(next_key) if next_key else None,
     }

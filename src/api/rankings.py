@@ -35,7 +35,7 @@ from api.queries import (
     topic_totals,
 )
 from tweet_record.activity import ACTIVE_HOUR_ATTRIBUTE, ACTIVITY_INDEX
-from tweet_record.items import STATS_COUNTERS, topic_of_pk
+from tweet_record.items import STATS_COUNTERS, minute_of_stats_sk, stats_sk_range, topic_of_pk
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -89,11 +89,16 @@ def _hour_spans(span: Window) -> Iterator[tuple[str, str, str]]:
 
 
 def active_minutes(client: DynamoDBClient, table: str, span: Window) -> Counter[str]:
-    """Topic -> minutes with at least one tweet in the window, from the discovery index."""
+    """Topic -> minutes with at least one tweet in the window, from the discovery index.
 
-    def one_hour(hour_span: tuple[str, str, str]) -> Counter[str]:
+    The index holds one key per partial stats item (a minute of a topic's key part fed by one
+    shard), so a topic's minutes are counted once however many shards and parts wrote them.
+    """
+
+    def one_hour(hour_span: tuple[str, str, str]) -> set[tuple[str, str]]:
         hour, first, last = hour_span
-        found: Counter[str] = Counter()
+        low, high = stats_sk_range(first, last)
+        found: set[tuple[str, str]] = set()
         for item in query_all(
             client,
             {
@@ -103,20 +108,21 @@ def active_minutes(client: DynamoDBClient, table: str, span: Window) -> Counter[
                 "ExpressionAttributeNames": {"#hour": ACTIVE_HOUR_ATTRIBUTE, "#pk": "pk"},
                 "ExpressionAttributeValues": {
                     ":hour": {"S": hour},
-                    ":first": {"S": f"MINUTE#{first}"},
-                    ":last": {"S": f"MINUTE#{last}"},
+                    ":first": {"S": low},
+                    ":last": {"S": high},
                 },
-                "ProjectionExpression": "#pk",
+                "ProjectionExpression": "#pk, sk",
             },
         ):
             pk = item.get("pk", {}).get("S")
-            if pk is not None and pk.startswith("TOPIC#"):
-                found[topic_of_pk(pk)] += 1
+            sk = item.get("sk", {}).get("S")
+            if pk is not None and sk is not None and pk.startswith("TOPIC#"):
+                found.add((topic_of_pk(pk), minute_of_stats_sk(sk)))
         return found
 
     total: Counter[str] = Counter()
     for found in _in_parallel(one_hour, list(_hour_spans(span))):
-        total.update(found)
+        total.update(topic for topic, _ in found)
     return total
 
 

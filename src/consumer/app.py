@@ -78,6 +78,7 @@ def runtime() -> Runtime:
             table_name=config.table_name,
             ttl_days=config.ttl_days,
             engine=get_engine(config.sentiment_engine),
+            key_parts=config.hot_topic_key_parts,
         ),
         quarantine=Quarantine(client_factory=s3, bucket=config.lake_bucket),
     )

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from function_support.environment import ConfigurationError, required
-from tweet_record.items import ttl_days_from_env
+from tweet_record.items import TopicKeyParts, topic_key_parts_from_env, ttl_days_from_env
 from tweet_record.sentiment import ENGINES
 
 
@@ -19,6 +19,8 @@ class ConsumerConfig:
     ttl_days: int
     sentiment_engine: str
     """Scores version 1 records only; version 2 records carry the producer's label."""
+    hot_topic_key_parts: TopicKeyParts
+    """``HOT_TOPIC_KEY_PARTS``: the topics whose items spread over several partition keys."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> ConsumerConfig:
@@ -31,6 +33,7 @@ class ConsumerConfig:
             )
         try:
             ttl_days = ttl_days_from_env(environ)
+            key_parts = topic_key_parts_from_env(environ)
         except ValueError as error:
             raise ConfigurationError(str(error)) from None
         return cls(
@@ -38,4 +41,5 @@ class ConsumerConfig:
             lake_bucket=required(environ, "LAKE_BUCKET"),
             ttl_days=ttl_days,
             sentiment_engine=engine,
+            hot_topic_key_parts=key_parts,
         )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from consumer.processor import StagedRecord
 from consumer.writes import TweetWrite, TweetWriter
-from tweet_record.items import record_origin, stats_key, tweet_item
+from tweet_record.items import NO_KEY_PARTS, TopicKeyParts, record_origin, stats_key, tweet_item
 from tweet_record.parse import ParsedTweet
 from tweet_record.sentiment import SentimentEngine, SentimentUnavailableError, sentiment_labels
 from tweet_record.timestamps import expiry_epoch
@@ -64,11 +64,13 @@ class TweetStore:
         table_name: str,
         ttl_days: int,
         engine: SentimentEngine,
+        key_parts: TopicKeyParts = NO_KEY_PARTS,
     ) -> None:
         self._client_factory = client_factory
         self._table_name = table_name
         self._ttl_days = ttl_days
         self._engine = engine
+        self._key_parts = key_parts
 
     def store(
         self, records: Sequence[StagedTweet], first_failures: Mapping[str, int] | None = None
@@ -98,8 +100,12 @@ class TweetStore:
                     tweet_id=tweet.tweet_id,
                     sentiment=label,
                     expires_at=expires_at,
-                    item=tweet_item(tweet, label, self._ttl_days, expires_at, origin),
-                    stats_key=stats_key(tweet.topic, tweet.created_at),
+                    item=tweet_item(
+                        tweet, label, self._ttl_days, expires_at, origin, key_parts=self._key_parts
+                    ),
+                    stats_key=stats_key(
+                        tweet.topic, tweet.created_at, record.shard_id, self._key_parts
+                    ),
                     shard_id=record.shard_id,
                     sequence=int(record.sequence_number),
                     origin=origin,

@@ -12,11 +12,15 @@ producer may put the same tweet again in another record. Two writes, neither tra
    record's origin: the record created it on an earlier delivery, and it still contributes.
    Another origin, or none (items written before ``origin`` existed): the tweet was put by
    another record, a true duplicate, skipped. Any other failure fails the record.
-2. **Stats**, one ``UpdateItem`` per (topic, minute, shard) per batch: ``ADD`` the counters of
-   the contributing records and ``SET applied#<shardId>`` (the *watermark*) to the highest of
-   their sequence numbers, if the watermark is absent or below the lowest of them. When the
-   condition fails, the stored watermark comes back with the old item: contributions at or
-   below it were counted already; the rest is sent again, conditioned on that exact watermark.
+2. **Stats**, one ``UpdateItem`` per (topic, minute, shard) per batch, on that shard's own
+   *partial* item of the minute (``sk = MINUTE#<minute>#<shardId>``, ``tweet_record.items``):
+   ``ADD`` the counters of the contributing records and ``SET applied`` (the *watermark*) to
+   the highest of their sequence numbers, if the watermark is absent or below the lowest of
+   them. When the condition fails, the stored watermark comes back with the old item:
+   contributions at or below it were counted already; the rest is sent again, conditioned on
+   that exact watermark. A minute's totals are the sum of its partial items; readers add them.
+   Each item has one writer and one watermark, so its size, and an update's write units, do not
+   grow with the number of shards.
 
 **The prefix rule.** Stats are applied after every put of the batch has an answer, and only for
 contributions whose sequence number is below the shard's *first failure*: the lowest sequence
@@ -32,26 +36,32 @@ which the stack pins): batches of a shard are processed one after another, in or
   batch, two records of one (topic, tweet) in one shard keep the first (the lower sequence
   number): any redelivery holding the second holds the first too, unless the first lies before
   the redelivery's start, in which case its put already landed and the second fails on origin.
-- Invariant, per stats item and shard: the counted contributions are exactly the shard's
-  contributions to that minute up to the watermark. An update adds, atomically with moving the
-  watermark, the contributions above the watermark up to the batch's first failure; all of them
-  are known then (every record below the first failure has a definite answer), so no gap opens.
+- Invariant, per partial item (one shard, one topic, one minute): the counted contributions are
+  exactly the shard's contributions to that topic's minute up to the item's watermark. An
+  update adds, atomically with moving the watermark, the contributions above the watermark up
+  to the batch's first failure; all of them are known then (every record below the first
+  failure has a definite answer), so no gap opens.
   Below a batch's first record everything is counted: Lambda only moves a shard's checkpoint
   past records an invocation completed and reported processed, all below its first failure.
-  Minutes are independent: a stats update that fails reports its records after other minutes'
-  updates landed, and each minute's invariant holds on its own.
+  Partial items are independent: a stats update that fails reports its records after other
+  items' updates landed, and each item's invariant holds on its own. A minute's sum is then
+  exactly its shards' contributions up to their watermarks.
 - Records at or after the first failure are never counted by this batch; their items may be
   written, and their redelivery contributes them (origin equal) and counts them.
 - **Redelivery after a partial failure** starts at the first failure: only uncounted
   contributions are above the watermark. **Retries of a whole batch** (function error,
   timeout, a batch delivered twice) and **bisected halves** carry records whose contributions
   are at or below the watermark where an earlier attempt counted them, and above it where it did
-  not: a crash between two minutes' updates leaves each minute consistent on its own.
+  not: a crash between two items' updates leaves each item consistent on its own.
 - **Producer duplicates** fail on origin. **Reshards** start new shards with new ids, hence new
-  watermark attributes: sequence numbers of different shards are never compared. Updates from
-  two shards to one minute touch different watermarks; ``UpdateItem`` is atomic per item.
+  partial items: sequence numbers of different shards are never compared. Two shards never
+  update one item; ``UpdateItem`` is atomic per item.
+- **Hot topics** (key parts, ``tweet_record.items``): a tweet's key part is a function of its id
+  and a partial item's of its shard id, so every delivery of a record meets the same keys. A
+  change of a topic's part count moves some of its tweets' keys: a tweet delivered both before
+  and after the change is stored and counted twice (docs/data-model.md).
 
-Without the ParallelizationFactor assumption two batches of one shard could update one minute
+Without the ParallelizationFactor assumption two batches of one shard could update one item
 out of order, and the lower one would be dropped as "already counted". If Lambda gives up on a
 batch (retries exhausted, on-failure destination), items written after its first failure stay
 uncounted, like the failed record itself.
@@ -59,13 +69,14 @@ uncounted, like the failed record itself.
 Throttling and server errors are retried by botocore (standard mode) inside each call; a call
 that still fails fails its records. Re-sending an update after its condition failed is progress
 (the increments shrank), not a retry. ``expires_at`` on a stats item is the highest expiry of
-the contributions of its latest update, as before: tweets' expiries follow their fetch time, so
-later updates carry later expiries except for replays of old tweets.
+the contributions of its latest update: tweets' expiries follow their fetch time, so later
+updates carry later expiries except for replays of old tweets.
 
 Write units (``ReturnConsumedCapacity``): 1 per started KB of each new tweet item, and 1 per
-started KB of the larger of the stats item before and after each update; a put that fails its
-condition also consumes 1 per started KB, unreported (DynamoDB developer guide, read/write
-operations); returning the old item on a failed condition consumes no read units.
+started KB of the larger of the partial stats item before and after each update (a few hundred
+bytes, so 1, at any shard count); a put that fails its condition also consumes 1 per started KB,
+unreported (DynamoDB developer guide, read/write operations); returning the old item on a failed
+condition consumes no read units.
 """
 
 from __future__ import annotations
@@ -80,11 +91,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from tweet_record.activity import ACTIVE_HOUR_ATTRIBUTE, active_hour
 from tweet_record.items import (
+    WATERMARK_ATTRIBUTE,
     Item,
     Key,
     sequence_watermark,
     stats_increments,
-    watermark_attribute,
     watermark_sequence,
 )
 
@@ -115,7 +126,7 @@ class TweetWrite(NamedTuple):
     item: Item
     """The tweet item, ``origin`` included."""
     stats_key: Key
-    """The minute's stats item."""
+    """The partial stats item of the tweet's minute for this record's shard."""
     shard_id: str
     sequence: int
     origin: str
@@ -221,14 +232,14 @@ def retry_attempts(response: Mapping[str, Any]) -> int:
 def stats_update(
     table_name: str,
     key: Key,
-    shard_id: str,
     contributions: Sequence[Contribution],
     old_watermark: str | None,
 ) -> UpdateItemInputTypeDef:
-    """The conditional update counting ``contributions`` (ascending sequence numbers)."""
+    """The conditional update counting ``contributions`` (ascending sequence numbers) into
+    their shard's partial item ``key``."""
     increments = stats_increments([c.sentiment for c in contributions])
     names = {f"#c{i}": counter for i, counter in enumerate(increments)}
-    names["#w"] = watermark_attribute(shard_id)
+    names["#w"] = WATERMARK_ATTRIBUTE
     values: dict[str, Any] = {
         f":c{i}": {"N": str(amount)} for i, amount in enumerate(increments.values())
     }
@@ -291,17 +302,17 @@ class TweetWriter:
             else:
                 outcome.duplicates += 1
 
-        groups: dict[tuple[Key, str], list[Contribution]] = defaultdict(list)
+        groups: dict[Key, list[Contribution]] = defaultdict(list)
         for index, (write, answer) in enumerate(zip(writes, answers, strict=True)):
             if answer.result not in (PutResult.CREATED, PutResult.REDELIVERED):
                 continue
             if write.sequence >= first_failure.get(write.shard_id, write.sequence + 1):
                 continue  # redelivered from the first failure, and counted then
-            groups[(write.stats_key, write.shard_id)].append(
+            groups[write.stats_key].append(
                 Contribution(write.sequence, write.sentiment, write.expires_at, index)
             )
-        tasks = [(key, shard, sorted(group)) for (key, shard), group in groups.items()]
-        for (_, _, group), stats in zip(tasks, concurrently(self._count, tasks), strict=True):
+        tasks = [(key, sorted(group)) for key, group in groups.items()]
+        for (_, group), stats in zip(tasks, concurrently(self._count, tasks), strict=True):
             outcome.stats_updates += stats.sends
             outcome.write_units += stats.write_units
             outcome.retries += stats.retries
@@ -333,22 +344,21 @@ class TweetWriter:
             PutResult.CREATED, consumed_units(response), retry_attempts(response), None
         )
 
-    def _count(self, task: tuple[Key, str, list[Contribution]]) -> StatsAnswer:
-        key, shard_id, pending = task
-        attribute = watermark_attribute(shard_id)
+    def _count(self, task: tuple[Key, list[Contribution]]) -> StatsAnswer:
+        key, pending = task
         old_watermark: str | None = None
         units = 0.0
         retries = sends = 0
         while sends < MAX_STATS_SENDS:
             sends += 1
-            request = stats_update(self._table_name, key, shard_id, pending, old_watermark)
+            request = stats_update(self._table_name, key, pending, old_watermark)
             try:
                 response = self._client.update_item(**request)
             except self._client_error as error:
                 retries += retry_attempts(error.response)
                 if error.response.get("Error", {}).get("Code") != CONDITION_FAILED:
                     return StatsAnswer(sends, units, retries, error)
-                old_watermark = old_item(error).get(attribute, {}).get("S")
+                old_watermark = old_item(error).get(WATERMARK_ATTRIBUTE, {}).get("S")
                 if old_watermark is not None:
                     counted = watermark_sequence(old_watermark)
                     pending = [c for c in pending if c.sequence > counted]

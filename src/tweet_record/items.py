@@ -3,12 +3,18 @@
 The low-level form is written directly (no ``TypeSerializer``) because the consumer builds one
 item per record inside its per-record CPU budget. Keys (docs/data-model.md):
 
-- tweet under a topic: ``pk=TOPIC#<topic>``, ``sk=TWEET#<created_at>#<tweet_id>``
-- per-minute stats:    ``pk=TOPIC#<topic>``, ``sk=MINUTE#<YYYY-MM-DDTHH:MM>``
+- tweet under a topic:    ``pk=TOPIC#<topic>``, ``sk=TWEET#<created_at>#<tweet_id>``
+- a shard's minute stats: ``pk=TOPIC#<topic>``, ``sk=MINUTE#<YYYY-MM-DDTHH:MM>#<shardId>``
 
-A tweet item names the Kinesis record that created it (``origin``), and a stats item names, per
-shard, the last record counted into it (``applied#<shardId>``): ``consumer.writes`` builds
-exactly-once counting on the two (its docstring has the argument).
+A minute's totals are the sum of its shards' partial items. A hot topic (``HOT_TOPIC_KEY_PARTS``)
+spreads its items over key parts: part 0 is ``TOPIC#<topic>``, part n > 0 is
+``TOPIC#<topic>\x1f<n>`` (U+001F, which a topic name may never contain, so no topic's key is
+another topic's part); a tweet's part is a hash of its id, a partial stats item's a hash of its
+shard id.
+
+A tweet item names the Kinesis record that created it (``origin``), and a partial stats item the
+last record of its shard counted into it (``applied``): ``consumer.writes`` builds exactly-once
+counting on the two (its docstring has the argument).
 
 ``expires_at`` is ``fetched_at + TTL_DAYS``, not "now + TTL_DAYS": a redelivered record then
 produces a byte-identical item, and replayed old tweets still live ``TTL_DAYS`` in the table.
@@ -16,13 +22,17 @@ produces a byte-identical item, and replayed old tweets still live ``TTL_DAYS`` 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from tweet_record.parse import ParsedTweet
 from tweet_record.sentiment import Sentiment
 from tweet_record.timestamps import expiry_epoch, minute_of
+from tweet_record.topics import is_topic_name
 
 DEFAULT_TTL_DAYS = 7
 """Terraform's ``ttl_days`` default (a test holds them equal), for a consumer without TTL_DAYS."""
@@ -57,23 +67,96 @@ def ttl_days_from_env(environ: Mapping[str, str] = os.environ) -> int:
     return days
 
 
-def topic_pk(topic: str) -> str:
-    return f"TOPIC#{topic}"
+TOPIC_PK_PREFIX = "TOPIC#"
+KEY_PART_SEPARATOR = "\x1f"
+"""Between a hot topic's name and its key part: a control character, which parsing refuses in a
+topic name, so ``TOPIC#<topic>`` of one topic is never a part of another (``#`` is allowed)."""
+MAX_KEY_PARTS = 100
+"""100 partitions take 100,000 write units/s: one topic at a fifth of 500,000 tweets/s."""
+HOT_TOPIC_KEY_PARTS_VARIABLE = "HOT_TOPIC_KEY_PARTS"
+STATS_SK_PREFIX = "MINUTE#"
+MINUTE_LENGTH = len("YYYY-MM-DDTHH:MM")
+AFTER_SEPARATOR = "$"
+"""The character after ``#``: ``MINUTE#<minute>$`` sorts after every ``MINUTE#<minute>#…``."""
+
+TopicKeyParts = Mapping[str, int]
+"""Hot topic -> how many key parts its items spread over; a topic not named has one."""
+NO_KEY_PARTS: TopicKeyParts = MappingProxyType({})
+
+
+def topic_key_parts_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, int]:
+    """``HOT_TOPIC_KEY_PARTS``, a JSON object of topic -> parts (1 to ``MAX_KEY_PARTS``); a bad
+    value fails at cold start, before a tweet lands under a key its readers do not read."""
+    raw = environ.get(HOT_TOPIC_KEY_PARTS_VARIABLE, "").strip()
+    if not raw:
+        return {}
+    problem = f"{HOT_TOPIC_KEY_PARTS_VARIABLE} must be a JSON object of topic -> 1 to"
+    problem += f" {MAX_KEY_PARTS} parts, not {raw[:64]!r}"
+    try:
+        parts = json.loads(raw)
+    except ValueError:
+        raise ValueError(problem) from None
+    if not isinstance(parts, dict) or not all(
+        topic.strip()
+        and is_topic_name(topic)
+        and type(count) is int
+        and 1 <= count <= MAX_KEY_PARTS
+        for topic, count in parts.items()
+    ):
+        raise ValueError(problem)
+    return parts
+
+
+def topic_pk(topic: str, part: int = 0) -> str:
+    """Part 0 is the topic's own key; a hot topic's further parts carry their number."""
+    if part == 0:
+        return f"{TOPIC_PK_PREFIX}{topic}"
+    return f"{TOPIC_PK_PREFIX}{topic}{KEY_PART_SEPARATOR}{part}"
+
+
+def topic_pks(topic: str, key_parts: TopicKeyParts = NO_KEY_PARTS) -> list[str]:
+    """Every key a topic's items may live under: what a reader queries."""
+    return [topic_pk(topic, part) for part in range(key_parts.get(topic, 1))]
 
 
 def topic_of_pk(pk: str) -> str:
-    """The topic a ``topic_pk`` names (the discovery index answers keys, not topics)."""
-    if not pk.startswith("TOPIC#"):
-        raise ValueError(f"not a topic key: {pk!r}")
-    return pk[len("TOPIC#") :]
+    """The topic a ``TOPIC#`` key (any part) belongs to."""
+    return pk.removeprefix(TOPIC_PK_PREFIX).partition(KEY_PART_SEPARATOR)[0]
 
 
-def tweet_key(tweet: ParsedTweet) -> Key:
-    return topic_pk(tweet.topic), f"TWEET#{tweet.created_at}#{tweet.tweet_id}"
+def key_part(token: str, parts: int) -> int:
+    """A stable part for ``token`` (a tweet id, a shard id), spread evenly over ``parts``."""
+    if parts <= 1:
+        return 0
+    digest = hashlib.blake2b(token.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % parts
 
 
-def stats_key(topic: str, created_at: str) -> Key:
-    return topic_pk(topic), f"MINUTE#{minute_of(created_at)}"
+def tweet_key(tweet: ParsedTweet, key_parts: TopicKeyParts = NO_KEY_PARTS) -> Key:
+    part = key_part(tweet.tweet_id, key_parts.get(tweet.topic, 1))
+    return topic_pk(tweet.topic, part), f"TWEET#{tweet.created_at}#{tweet.tweet_id}"
+
+
+def stats_key(
+    topic: str, created_at: str, shard_id: str, key_parts: TopicKeyParts = NO_KEY_PARTS
+) -> Key:
+    """The partial stats item of ``shard_id`` for the tweet's minute: one writer per item."""
+    part = key_part(shard_id, key_parts.get(topic, 1))
+    return topic_pk(topic, part), f"{STATS_SK_PREFIX}{minute_of(created_at)}#{shard_id}"
+
+
+def minute_of_stats_sk(sort_key: str) -> str:
+    """``YYYY-MM-DDTHH:MM`` of a stats sort key (a partial's, or a whole minute's)."""
+    return sort_key[len(STATS_SK_PREFIX) : len(STATS_SK_PREFIX) + MINUTE_LENGTH]
+
+
+def stats_sk_range(first_minute: str, last_minute: str) -> tuple[str, str]:
+    """Sort keys bounding every stats item of the minutes ``first`` .. ``last`` (both included),
+    for ``sk BETWEEN``."""
+    return (
+        f"{STATS_SK_PREFIX}{first_minute}",
+        f"{STATS_SK_PREFIX}{last_minute}{AFTER_SEPARATOR}",
+    )
 
 
 def tweet_item(
@@ -82,13 +165,15 @@ def tweet_item(
     ttl_days: int,
     expires_at: int | None = None,
     origin: str | None = None,
+    *,
+    key_parts: TopicKeyParts = NO_KEY_PARTS,
 ) -> Item:
     """The tweet-under-topic item; optional X fields absent from the record are omitted.
 
     ``expires_at`` may be passed when the caller already computed it, saving a timestamp parse
     per tweet. ``origin`` (``record_origin``) is set by the consumer, never by other writers.
     """
-    pk, sk = tweet_key(tweet)
+    pk, sk = tweet_key(tweet, key_parts)
     if expires_at is None:
         expires_at = expiry_epoch(tweet.fetched_at, ttl_days)
     item: Item = {
@@ -124,13 +209,9 @@ def record_origin(shard_id: str, sequence_number: str) -> str:
     return f"{shard_id}:{sequence_number}"
 
 
-WATERMARK_PREFIX = "applied#"
+WATERMARK_ATTRIBUTE = "applied"
+"""A partial stats item's watermark: the last sequence number of its shard counted into it."""
 WATERMARK_LENGTH_DIGITS = 3
-
-
-def watermark_attribute(shard_id: str) -> str:
-    """The stats attribute holding the last sequence number of ``shard_id`` counted into it."""
-    return f"{WATERMARK_PREFIX}{shard_id}"
 
 
 def sequence_watermark(sequence_number: int) -> str:

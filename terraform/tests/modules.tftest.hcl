@@ -744,3 +744,93 @@ run "athena_workgroup_is_destroyed_with_its_history_even_in_prod" {
     error_message = "The workgroup (history, saved queries) must be deletable while the bucket keeps its data protected."
   }
 }
+
+run "event_table_on_demand_has_no_auto_scaling" {
+  command = apply
+
+  module {
+    source = "./modules/event_table"
+  }
+
+  variables {
+    name = "ts-test-EventData"
+  }
+
+  assert {
+    condition     = length(aws_appautoscaling_target.this) == 0 && length(aws_appautoscaling_policy.this) == 0
+    error_message = "An on-demand table needs no auto scaling."
+  }
+}
+
+run "event_table_provisioned_scales_reads_and_writes" {
+  command = plan
+
+  module {
+    source = "./modules/event_table"
+  }
+
+  variables {
+    name         = "ts-test-EventData"
+    billing_mode = "PROVISIONED"
+    autoscaling = {
+      write_min_capacity         = 50
+      write_max_capacity         = 2000
+      target_utilization_percent = 75
+    }
+  }
+
+  # The starting capacities (the minimums) are checked on the emulator (tests/terraform): the
+  # capacities' ignore_changes, which leaves them to auto scaling, hides them from a mock.
+  assert {
+    condition     = aws_dynamodb_table.this.billing_mode == "PROVISIONED"
+    error_message = "The table must be provisioned."
+  }
+
+  assert {
+    condition = (
+      aws_appautoscaling_target.this["write"].scalable_dimension == "dynamodb:table:WriteCapacityUnits" &&
+      aws_appautoscaling_target.this["write"].min_capacity == 50 &&
+      aws_appautoscaling_target.this["write"].max_capacity == 2000 &&
+      aws_appautoscaling_target.this["read"].scalable_dimension == "dynamodb:table:ReadCapacityUnits" &&
+      aws_appautoscaling_target.this["read"].resource_id == "table/ts-test-EventData"
+    )
+    error_message = "Reads and writes must each be a scalable target with the given bounds."
+  }
+
+  assert {
+    condition = alltrue([
+      for key, policy in aws_appautoscaling_policy.this :
+      policy.policy_type == "TargetTrackingScaling" &&
+      policy.target_tracking_scaling_policy_configuration[0].target_value == 75
+    ]) && length(aws_appautoscaling_policy.this) == 2
+    error_message = "Reads and writes must each track the target utilisation."
+  }
+
+  assert {
+    condition = (
+      aws_appautoscaling_policy.this["write"].target_tracking_scaling_policy_configuration[0].predefined_metric_specification[0].predefined_metric_type == "DynamoDBWriteCapacityUtilization"
+    )
+    error_message = "Writes must track write capacity utilisation."
+  }
+}
+
+run "event_table_rejects_bad_capacity_settings" {
+  command = plan
+
+  module {
+    source = "./modules/event_table"
+  }
+
+  variables {
+    name         = "ts-test-EventData"
+    billing_mode = "ON_DEMAND"
+    autoscaling = {
+      read_min_capacity          = 0
+      write_min_capacity         = 500
+      write_max_capacity         = 100
+      target_utilization_percent = 95
+    }
+  }
+
+  expect_failures = [var.billing_mode, var.autoscaling]
+}

@@ -95,6 +95,7 @@ run "functions_get_the_contract_environment" {
       LAKE_BUCKET                  = "trendstream-test-lake-123456789012"
       SENTIMENT_ENGINE             = "vader"
       TTL_DAYS                     = "7"
+      HOT_TOPIC_KEY_PARTS          = "{}"
       POWERTOOLS_SERVICE_NAME      = "consumer"
       POWERTOOLS_METRICS_NAMESPACE = "trendstream/test"
       POWERTOOLS_LOG_LEVEL         = "INFO"
@@ -268,6 +269,32 @@ run "rejects_unbounded_retries" {
     var.consumer_maximum_record_age_seconds,
     var.consumer_starting_position,
   ]
+}
+
+run "rejects_bad_hot_topic_key_parts" {
+  command = plan
+
+  variables {
+    hot_topic_key_parts = { "#WorldCup" = 0, "a\u001f1" = 2 }
+  }
+
+  expect_failures = [var.hot_topic_key_parts]
+}
+
+run "hot_topic_key_parts_reach_the_consumer_and_the_api" {
+  command = plan
+
+  variables {
+    hot_topic_key_parts = { "#WorldCup" = 8 }
+  }
+
+  assert {
+    condition = (
+      jsondecode(module.consumer.environment_variables["HOT_TOPIC_KEY_PARTS"]) == { "#WorldCup" = 8 } &&
+      jsondecode(module.api_function.environment_variables["HOT_TOPIC_KEY_PARTS"]) == { "#WorldCup" = 8 }
+    )
+    error_message = "The consumer and the api must be given the same key parts."
+  }
 }
 
 run "rejects_invalid_choices" {

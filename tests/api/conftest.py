@@ -15,6 +15,7 @@ from moto import mock_aws
 from tests.event_table import create_event_table
 
 TABLE = "trendstream-test-EventData"
+OTHER_SHARD = "shardId-000000000001"
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 
 
@@ -45,10 +46,16 @@ def api_event(
     return event
 
 
-def minute_item(topic: str, minute: str, counts: dict[str, int]) -> dict[str, Any]:
+def minute_item(
+    topic: str, minute: str, counts: dict[str, int], shard: str = "shardId-000000000000"
+) -> dict[str, Any]:
+    """One shard's partial stats item of the minute, as the consumer writes it."""
     counters = {"tweet_count": 0, "positive": 0, "negative": 0, "neutral": 0, "mixed": 0}
     counters.update(counts)
-    item: dict[str, Any] = {"pk": {"S": f"TOPIC#{topic}"}, "sk": {"S": f"MINUTE#{minute}"}}
+    item: dict[str, Any] = {
+        "pk": {"S": f"TOPIC#{topic}"},
+        "sk": {"S": f"MINUTE#{minute}#{shard}"},
+    }
     item.update({name: {"N": str(value)} for name, value in counters.items()})
     item["active_hour"] = {"S": minute[:13]}  # as the consumer's stats update sets it
     return item
@@ -73,7 +80,8 @@ def tweet_item(topic: str, created_at: str, tweet_id: str, sentiment: str) -> di
 
 
 SEED = [
-    minute_item("#Europe", "2026-11-22T09:00", {"tweet_count": 3, "positive": 2, "negative": 1}),
+    minute_item("#Europe", "2026-11-22T09:00", {"tweet_count": 2, "positive": 2}),
+    minute_item("#Europe", "2026-11-22T09:00", {"tweet_count": 1, "negative": 1}, OTHER_SHARD),
     minute_item("#Europe", "2026-11-22T09:02", {"tweet_count": 2, "neutral": 1, "mixed": 1}),
     minute_item("#Europe", "2026-11-22T09:10", {"tweet_count": 7, "positive": 7}),
     minute_item("World Cup", "2026-11-22T09:01", {"tweet_count": 9, "negative": 9}),

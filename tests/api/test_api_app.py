@@ -12,8 +12,11 @@ import json
 import re
 from typing import Any
 
+import boto3
 import pytest
-from tests.api.conftest import FakeLambdaContext, Invoke, api_event
+from tests.api.conftest import TABLE, FakeLambdaContext, Invoke, api_event, minute_item, tweet_item
+
+from tweet_record.items import topic_pk
 
 WINDOW = [("from", "2026-11-22T09:00:00Z"), ("to", "2026-11-22T09:59:00Z")]
 INVERTED = [("topic", "#Europe"), ("from", "2026-11-22T10:00:00Z"), ("to", "2026-11-22T09:00:00Z")]
@@ -113,6 +116,39 @@ def test_tweets_newest_first_paginated_with_an_opaque_cursor(invoke: Invoke) -> 
         query = [("topic", "#Europe"), ("limit", "2"), ("cursor", body["next_cursor"])]
     assert seen == ["104", "103", "102", "101", "100"]
     assert pages == 3
+
+
+def test_a_hot_topic_is_read_over_every_key_part(
+    invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Series sum the partial items of every part; tweets merge the parts newest first and the
+    cursor resumes every part where the page ended."""
+    monkeypatch.setenv("HOT_TOPIC_KEY_PARTS", json.dumps({"Hot#1": 3}))
+    dynamodb = boto3.client("dynamodb")
+    for part in range(3):
+        pk = topic_pk("Hot#1", part)
+        partial = minute_item("Hot#1", "2026-11-22T09:00", {"tweet_count": 2, "neutral": 2})
+        dynamodb.put_item(TableName=TABLE, Item={**partial, "pk": {"S": pk}})
+        for second in range(part, 9, 3):
+            item = tweet_item("Hot#1", f"2026-11-22T09:00:0{second}.000Z", f"20{second}", "NEUTRAL")
+            dynamodb.put_item(TableName=TABLE, Item={**item, "pk": {"S": pk}})
+    status, body = invoke("apigw_v2_series.json", [("topic", "Hot#1"), *WINDOW])
+    assert status == 200
+    assert (body["tweet_count"][0], body["neutral"][0], sum(body["tweet_count"])) == (6, 6, 6)
+
+    seen: list[str] = []
+    query = [("topic", "Hot#1"), ("limit", "4")]
+    while True:
+        status, body = invoke("apigw_v2_tweets.json", query)
+        assert status == 200
+        seen += [tweet["tweet_id"] for tweet in body["tweets"]]
+        if body["next_cursor"] is None:
+            break
+        query = [("topic", "Hot#1"), ("limit", "4"), ("cursor", body["next_cursor"])]
+    assert seen == [f"20{second}" for second in range(8, -1, -1)]
+    monkeypatch.delenv("HOT_TOPIC_KEY_PARTS")
+    status, body = invoke("apigw_v2_series.json", [("topic", "Hot#1"), *WINDOW])
+    assert body["tweet_count"][0] == 2  # without the configuration only part 0 is read
 
 
 def test_tweet_fields(invoke: Invoke) -> None:

@@ -34,6 +34,7 @@ from local_aws.runtime import LocalRuntime
 from trendstream_cli import stack
 from tweet_record import build_stream_record, encode_stream_record
 from tweet_record.items import STATS_COUNTERS as COUNTERS
+from tweet_record.items import minute_of_stats_sk, topic_of_pk
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -78,7 +79,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
                     240,
                 )
                 assert runtime.api is not None
-                minutes = sorted(i["sk"]["S"][7:] for i in lake.items_by_kind()["MINUTE"])
+                minutes = sorted(
+                    minute_of_stats_sk(i["sk"]["S"]) for i in lake.items_by_kind()["MINUTE"]
+                )
                 manifest = json.loads((chaos.dataset / "manifest.json").read_text())
                 yield Served(
                     chaos,
@@ -106,14 +109,15 @@ def in_replay(served: Served, minute: str) -> bool:
 
 
 def table_recount(served: Served) -> dict[str, dict[str, Counter[str]]]:
-    """topic -> minute -> counters, from a scan of the table's minute items in the replay."""
+    """topic -> minute -> counters, from a scan of the table's partial stats items in the replay,
+    summed."""
     recount: dict[str, dict[str, Counter[str]]] = {}
     for item in Lake(served.chaos).items_by_kind()["MINUTE"]:
-        if not in_replay(served, item["sk"]["S"].removeprefix("MINUTE#")):
+        topic, minute = topic_of_pk(item["pk"]["S"]), minute_of_stats_sk(item["sk"]["S"])
+        if not in_replay(served, minute):
             continue
-        topic = item["pk"]["S"].removeprefix("TOPIC#")
-        counters = Counter({name: int(item[name]["N"]) for name in COUNTERS})
-        recount.setdefault(topic, {})[item["sk"]["S"].removeprefix("MINUTE#")] = counters
+        counters = recount.setdefault(topic, {}).setdefault(minute, Counter())
+        counters.update({name: int(item[name]["N"]) for name in COUNTERS})
     return recount
 
 

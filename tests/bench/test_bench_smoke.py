@@ -6,6 +6,7 @@ import io
 import json
 import math
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from bench.figures import (
     unavailable,
 )
 from bench.producer_bench import producer_figures
+from bench.scale_bench import HOT_TOPIC, key_parts_for, kinesis_shard, run_stream, steady_stream
 from bench.transformer_bench import firehose_events, transformer_figures
 
 from bench import stack_bench
@@ -33,6 +35,7 @@ from capacity_plan.measured import (
     PRODUCER_CPU_PER_TWEET,
     TRANSFORMER_RECORDS_PER_SECOND,
 )
+from capacity_plan.table import DYNAMODB_PARTITION_WCU_PER_S
 from trendstream_cli.stack import StackPaths, TerraformError
 from tweet_record import parse_stream_record
 
@@ -102,6 +105,32 @@ def test_consumer_figures_report_cpu_write_units_and_calls(
     assert calls.spread.median > 1000.0  # a put per tweet plus the stats updates
     assert "naive PutItem per record (no stats): 1,000 calls" in calls.baseline
     assert "transactional design: 10.6 calls" in calls.baseline
+
+
+def test_a_hot_topic_over_its_key_parts_keeps_every_key_under_one_partition(
+    records: list[StreamRecordBytes],
+) -> None:
+    """One partition serves 1,000 write units a second ("Best practices for designing and using
+    partition keys effectively",
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html).
+    Half a second of an 8,000 tweets/s stream over 16 shards, a fifth of it on one topic: on one
+    key that topic takes about 1,600 a second; over the plan's key parts no key passes 1,000."""
+    stream = steady_stream(records, rate=8000, seconds=0.5, hot_share=0.2)
+    crowded = run_stream(stream, shards=16, seconds=0.5)
+    assert crowded.busiest_key_units_per_s > DYNAMODB_PARTITION_WCU_PER_S
+
+    parts = key_parts_for(stream, 0.5)
+    assert parts[HOT_TOPIC] >= 2
+    spread = run_stream(stream, shards=16, seconds=0.5, key_parts=parts)
+    assert spread.busiest_key_units_per_s <= DYNAMODB_PARTITION_WCU_PER_S
+    assert spread.stats_units_per_update == 1.0  # one watermark per partial item
+    assert spread.write_units_per_tweet == pytest.approx(crowded.write_units_per_tweet)
+
+
+def test_kinesis_shards_split_the_hash_key_range_evenly() -> None:
+    chosen = Counter(kinesis_shard(str(10**18 + n), 16) for n in range(16_000))
+    assert set(chosen) == set(range(16))
+    assert min(chosen.values()) > 800
 
 
 def test_producer_figures_count_put_records_cpu_and_sentiment_calls(

@@ -23,8 +23,15 @@ from local_aws.runtime import LocalRuntime
 from trendstream_cli import stack
 from trendstream_cli.demo import put_poison_records
 from tweet_record import build_stream_record, encode_stream_record, parse_stream_record
-from tweet_record.items import STATS_COUNTERS, stats_key
+from tweet_record.items import (
+    STATS_COUNTERS,
+    STATS_SK_PREFIX,
+    minute_of_stats_sk,
+    topic_of_pk,
+    topic_pk,
+)
 from tweet_record.sentiment import SentimentDocument, VaderEngine
+from tweet_record.timestamps import minute_of
 
 POLL_SECONDS = 1.0
 BUILD_DIR = stack.REPO_ROOT / "build"
@@ -68,7 +75,8 @@ def recount(
     labels = VaderEngine().classify([SentimentDocument(t.text, t.lang) for t in parsed])
     stats: dict[tuple[str, str], Counter[str]] = {}
     for tweet, label in zip(parsed, labels, strict=True):
-        counts = stats.setdefault(stats_key(tweet.topic, tweet.created_at), Counter())
+        minute = (topic_pk(tweet.topic), f"{STATS_SK_PREFIX}{minute_of(tweet.created_at)}")
+        counts = stats.setdefault(minute, Counter())
         counts["tweet_count"] += 1
         counts[SENTIMENT_COUNTER[str(label)]] += 1
     poison = [
@@ -278,10 +286,12 @@ def start_runtime(chaos: ChaosStack, clock_speed: float) -> LocalRuntime:
 
 
 def stored_stats(items: list[dict[str, Any]]) -> dict[tuple[str, str], Counter[str]]:
-    """Per-minute stats items as (pk, sk) -> non-zero counters, comparable with a recount."""
-    return {
-        (item["pk"]["S"], item["sk"]["S"]): Counter(
-            {name: int(item[name]["N"]) for name in STATS_COUNTERS if int(item[name]["N"])}
-        )
-        for item in items
-    }
+    """(``TOPIC#<topic>``, ``MINUTE#<minute>``) -> non-zero counters, the minute's partial items
+    (one per shard, over every key part) summed as a reader sums them: comparable with a
+    recount."""
+    stats: dict[tuple[str, str], Counter[str]] = {}
+    for item in items:
+        topic, minute = topic_of_pk(item["pk"]["S"]), minute_of_stats_sk(item["sk"]["S"])
+        counts = stats.setdefault((topic_pk(topic), f"{STATS_SK_PREFIX}{minute}"), Counter())
+        counts.update({name: int(item[name]["N"]) for name in STATS_COUNTERS})
+    return {key: +counts for key, counts in stats.items()}

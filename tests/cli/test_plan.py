@@ -12,39 +12,47 @@ from pathlib import Path
 
 import pytest
 
-from capacity_plan import model as capacity
-from capacity_plan.measured import MEASURED_DEFAULTS, load_measured
-from capacity_plan.model import (
-    KIB,
-    LAMBDA_MB_PER_VCPU,
-    MIB,
-    PlanInputs,
-    build_plan,
+from capacity_plan.consumer import (
     consumer_batch_ms,
     consumer_busy_fraction,
+    consumer_load,
     dynamodb_calls_per_batch,
     expected_distinct_topics,
-    firehose_billed_bytes,
-    flushes_per_s,
-    hot_topic_saturation_tweets_per_s,
+    records_per_batch,
+    stats_updates_per_batch,
+)
+from capacity_plan.inputs import PlanInputs
+from capacity_plan.lake import athena_query_usd, firehose_billed_bytes, flushes_per_s
+from capacity_plan.lambda_functions import LAMBDA_MB_PER_VCPU, lambda_monthly_usd, lambda_vcpu_share
+from capacity_plan.measured import MEASURED_DEFAULTS, SCALE_KEYS, load_measured
+from capacity_plan.plan import build_plan
+from capacity_plan.prices import PRICES
+from capacity_plan.source import (
+    comprehend_monthly_usd,
+    comprehend_units_per_document,
+    x_api_max_tweets_per_s,
+)
+from capacity_plan.stream import (
     kinesis_on_demand_monthly_usd,
     kinesis_provisioned_monthly_usd,
-    lambda_vcpu_share,
     on_demand_billed_bytes,
     put_payload_units,
-    records_per_batch,
-    shards_feeding_a_minute,
     shards_for_catch_up,
     shards_for_shared_read,
     shards_for_write_bytes,
     shards_for_write_records,
     shared_read_catch_up_factor,
-    stats_item_bytes,
-    stats_updates_per_batch,
+)
+from capacity_plan.table import (
+    hot_topic_saturation_tweets_per_s,
+    on_demand_writes_monthly_usd,
+    partial_stats_item_bytes,
+    provisioned_capacity_monthly_usd,
+    shards_feeding_a_minute,
     write_shards_for_key,
     write_units_for_item,
-    x_api_max_tweets_per_s,
 )
+from capacity_plan.units import KIB, MIB
 from consumer.writes import WRITE_WORKERS
 from trendstream_cli import plan as command
 from trendstream_cli.main import main
@@ -174,8 +182,8 @@ def test_one_batch_in_flight_per_shard_is_busy_for_batches_per_second_times_dura
 
 def test_lambda_cost_is_requests_plus_gb_seconds_per_architecture() -> None:
     # 1 M invocations of 100 ms at 1 GB = 100,000 GB-s.
-    x86 = capacity.lambda_monthly_usd(1e6, 0.1, 1024, "x86_64")
-    arm = capacity.lambda_monthly_usd(1e6, 0.1, 1024, "arm64")
+    x86 = lambda_monthly_usd(1e6, 0.1, 1024, "x86_64")
+    arm = lambda_monthly_usd(1e6, 0.1, 1024, "arm64")
     assert x86 == pytest.approx(0.20 + 100_000 * 0.0000166667)
     assert arm == pytest.approx(0.20 + 100_000 * 0.0000133334)
     assert arm < x86
@@ -212,30 +220,55 @@ def test_a_batch_puts_each_tweet_and_updates_each_topic_minute_once() -> None:
     assert dynamodb_calls_per_batch(100, topics=50) == pytest.approx(143.37, abs=0.01)
 
 
-def test_a_stats_item_carries_one_watermark_per_shard_that_fed_its_minute() -> None:
-    watermark = len("applied#shardId-000000000000") + 59  # name + 3-digit length + sequence
-    assert stats_item_bytes(150, 1) == 150 + watermark
-    assert stats_item_bytes(150, 10) == 150 + 10 * watermark  # 1,020 B: still 1 WRU
-    assert write_units_for_item(stats_item_bytes(150, 10)) == 1
-    assert write_units_for_item(stats_item_bytes(150, 11)) == 2
+def test_a_partial_stats_item_carries_one_watermark_whatever_the_shard_count() -> None:
+    watermark = len("applied") + 59  # name + 3-digit length + sequence
+    assert partial_stats_item_bytes(150) == 150 + watermark
+    assert write_units_for_item(partial_stats_item_bytes(150)) == 1
     # Hundreds of tweets a minute per shard: every shard feeds every one of 50 topics.
     assert shards_feeding_a_minute(4, 500.0, topics=50) == pytest.approx(4.0)
     # One tweet a minute per shard over 50 topics: each shard feeds a given topic 1 time in 50.
     assert shards_feeding_a_minute(50, 1 / 60, topics=50) == pytest.approx(1.0)
 
 
-def test_stats_update_cost_rises_with_the_shard_count() -> None:
+def test_stats_update_cost_is_flat_with_the_shard_count() -> None:
     """An UpdateItem is billed on the larger of the item's sizes before and after the update
-    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html),
-    and a stats item holds one watermark per shard."""
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html);
+    each shard's partial item holds one watermark, so 144 shards cost what 2 do."""
     few = build_plan(PlanInputs(tweets_per_second=1000, consumer_cpu_us_per_record=FAST_CPU_US))
     many = build_plan(PlanInputs(tweets_per_second=100_000, consumer_cpu_us_per_record=FAST_CPU_US))
-    assert few.kinesis.shards == 2 and few.dynamodb.stats_wru_per_update == 1
-    assert many.kinesis.shards == 144
-    assert many.dynamodb.stats_wru_per_update == write_units_for_item(150 + 144 * 87) == 13
-    assert many.dynamodb.stats_wru_per_tweet > 10 * few.dynamodb.stats_wru_per_tweet
-    assert "dynamodb-stats-watermarks" in {note.id for note in many.notes}
-    assert "dynamodb-stats-watermarks" not in {note.id for note in few.notes}
+    assert few.kinesis.shards == 2 and many.kinesis.shards == 144
+    assert few.dynamodb.stats_wru_per_update == many.dynamodb.stats_wru_per_update == 1
+    assert many.dynamodb.stats_wru_per_tweet <= few.dynamodb.stats_wru_per_tweet
+    measured = build_plan(PlanInputs(tweets_per_second=1000, stats_wru_per_update=2.0))
+    assert measured.dynamodb.stats_wru_per_update == 2.0  # the bench's figure when it is more
+
+
+def test_cost_per_million_tweets_is_flat_from_1000_to_100000_tweets_per_second() -> None:
+    """The issue's bar: the largest at most 1.10x the smallest, and $0.65 per million at 1,000
+    tweets/s with the recommended billing mode."""
+    costs = [build_plan(PlanInputs(tweets_per_second=rate)) for rate in (1000, 10_000, 100_000)]
+    per_million = [plan.usd_per_million_tweets for plan in costs]
+    assert per_million[-1] <= 1.10 * per_million[0]
+    assert per_million[0] <= 0.65
+    assert all(plan.dynamodb.billing_mode == "provisioned" for plan in costs)
+
+
+def test_provisioned_capacity_is_priced_at_the_auto_scaling_target() -> None:
+    """Provisioned capacity is billed per capacity unit-hour
+    (https://aws.amazon.com/dynamodb/pricing/provisioned/); auto scaling keeps consumed at 70 %
+    of provisioned."""
+    assert on_demand_writes_monthly_usd(1000) == pytest.approx(1000 * 2_628_000 * 0.625e-6)
+    assert provisioned_capacity_monthly_usd(700) == pytest.approx(
+        730 * (1000 * 0.00065 + 5 * 0.00013)
+    )
+    assert provisioned_capacity_monthly_usd(0) == pytest.approx(730 * 5 * (0.00065 + 0.00013))
+    quiet = build_plan(PlanInputs(tweets_per_second=0.01))
+    assert quiet.dynamodb.billing_mode == "on-demand"  # the minimum capacity costs more
+    assert quiet.dynamodb.request_monthly_usd == quiet.dynamodb.on_demand_monthly_usd
+    busy = build_plan(PlanInputs(tweets_per_second=1000))
+    assert busy.dynamodb.request_monthly_usd == busy.dynamodb.provisioned_monthly_usd
+    assert "dynamodb-provisioned" in {note.id for note in busy.notes}
+    assert ("DynamoDB", "provisioned writes") in {(c.service, c.item) for c in busy.costs}
 
 
 def test_hot_topic_threshold_is_partition_limit_over_units_per_tweet_on_the_key() -> None:
@@ -258,7 +291,7 @@ def test_hot_topic_note_appears_exactly_when_its_key_passes_80_percent_of_1000_w
     assert calm.dynamodb.hot_topic_wru_per_s <= 800 < hot.dynamodb.hot_topic_wru_per_s
     assert "dynamodb-hot-key" not in {note.id for note in calm.notes}
     assert "dynamodb-hot-key" in {note.id for note in hot.notes}
-    assert hot.dynamodb.hot_topic_write_shards == write_shards_for_key(
+    assert hot.dynamodb.hot_topic_key_parts == write_shards_for_key(
         hot.dynamodb.hot_topic_wru_per_s
     )
 
@@ -267,10 +300,10 @@ def test_hot_topic_saturation_in_the_plan_counts_its_items_and_stats() -> None:
     plan = build_plan(PlanInputs(tweets_per_second=1000))
     # The tweet item, a standard conditional PutItem: 1 WRU per tweet on the topic's key.
     assert plan.dynamodb.hot_topic_saturation_tweets_per_s == pytest.approx(
-        1000 - plan.dynamodb.stats_item_wru_per_s
+        1000 - plan.dynamodb.hot_topic_stats_wru_per_s
     )
     assert plan.dynamodb.hot_topic_wru_per_s == pytest.approx(
-        200 * 1 + plan.dynamodb.stats_item_wru_per_s
+        200 * 1 + plan.dynamodb.hot_topic_stats_wru_per_s
     )
 
 
@@ -283,10 +316,10 @@ def test_wru_per_tweet_is_the_item_plus_stats_updates_amortised_over_the_batch()
             consumer_cpu_us_per_record=FAST_CPU_US,
         )
     )
-    # Two shards of 500 tweets/s, batches of 100: one update per batch on a stats item with two
-    # watermarks (150 + 2 x 87 = 324 B: 1 WRU), shared by its 100 tweets.
+    # Two shards of 500 tweets/s, batches of 100: one update per batch on the shard's partial
+    # item (150 + 66 = 216 B: 1 WRU), shared by its 100 tweets.
     assert plan.kinesis.shards == 2
-    assert plan.dynamodb.stats_item_bytes == pytest.approx(324.0)
+    assert plan.dynamodb.stats_item_bytes == pytest.approx(216.0)
     assert plan.dynamodb.wru_per_tweet == pytest.approx(1 + 1 / 100)
     assert plan.dynamodb.stats_updates_per_1000_tweets == pytest.approx(10.0)
     assert plan.dynamodb.put_items_per_1000_tweets == 1000
@@ -325,9 +358,9 @@ def test_buffers_flush_on_size_or_interval_whichever_comes_first() -> None:
 
 
 def test_athena_charges_5_usd_per_tb_with_a_10_mb_minimum() -> None:
-    assert capacity.athena_query_usd(1024**4) == pytest.approx(5.0)
-    assert capacity.athena_query_usd(1) == capacity.athena_query_usd(10_000_000)
-    assert capacity.athena_query_usd(1) > 0
+    assert athena_query_usd(1024**4) == pytest.approx(5.0)
+    assert athena_query_usd(1) == athena_query_usd(10_000_000)
+    assert athena_query_usd(1) > 0
 
 
 def test_x_api_recent_search_ceiling_is_50_tweets_per_second() -> None:
@@ -393,7 +426,7 @@ def test_a_consumer_that_cannot_keep_up_gets_the_fewest_shards_that_let_it() -> 
     assert plan.kinesis.binding_limit.startswith("consumer Lambda")
     assert plan.consumer.max_concurrency == plan.kinesis.shards  # one invocation per shard
     assert plan.consumer.busy_fraction_per_shard <= slow.shard_utilisation
-    one_fewer = capacity._consumer_load(slow, plan.kinesis.shards - 1)
+    one_fewer = consumer_load(slow, plan.kinesis.shards - 1)
     assert one_fewer.busy > slow.shard_utilisation
     assert "consumer-shards" in {note.id for note in plan.notes}
 
@@ -445,7 +478,7 @@ def test_enhanced_fan_out_is_recommended_once_shared_reads_leave_no_catch_up() -
 
 
 def test_every_price_is_positive_and_names_its_page() -> None:
-    for name, price in capacity.PRICES.items():
+    for name, price in PRICES.items():
         assert price.usd > 0, name
         assert price.source.startswith("https://aws.amazon.com/"), name
         assert price.read.startswith("2026-11"), name
@@ -456,7 +489,7 @@ def test_every_price_is_positive_and_names_its_page() -> None:
 def test_json_output_has_the_documented_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert run_plan("--tweets-per-second", "10", "--json") == 0
     document = json.loads(capsys.readouterr().out)
-    assert document["schema"] == "trendstream.plan/3"
+    assert document["schema"] == "trendstream.plan/4"
     assert document["region"] == "us-east-1"
     assert document["prices_read"] == "2026-11-29"
     assert document["inputs"]["tweets_per_second"] == 10
@@ -577,11 +610,15 @@ def test_the_plan_takes_its_per_record_figures_from_the_bench_report(
                     },
                     {"key": "transformer_records_per_second", "spread": {"median": 20_000.0}},
                     {"key": "producer_cpu_us_per_tweet", "spread": {"median": 60.0}},
-                    {
-                        "key": "consumer_write_units_per_new_tweet",
-                        "spread": {"median": 2.1},
-                        "details": {"tweet_item_units": 2.0},
-                    },
+                    *[
+                        {
+                            "name": f"write units at scale {key}",
+                            "key": key,
+                            "spread": {"median": 2.1},
+                            "details": {"tweet_item_units": 2.0, "stats_units_per_update": units},
+                        }
+                        for key, units in zip(SCALE_KEYS, (1.0, 1.0, 3.0, 1.0), strict=True)
+                    ],
                 ],
             }
         )
@@ -594,6 +631,7 @@ def test_the_plan_takes_its_per_record_figures_from_the_bench_report(
     assert inputs.transformer_cpu_us_per_record == pytest.approx(50.0)
     assert inputs.producer_cpu_us_per_tweet == 60.0
     assert inputs.tweet_item_wru == 2.0  # the bench's figure, not the default
+    assert inputs.stats_wru_per_update == 3.0  # the most any shard count measured
     assert inputs.measured_source == f"{report} (measured 2026-11-29T12:00:00+00:00)"
     assert command.run(args) == 0
     assert f"measured figures: {report}" in capsys.readouterr().out.replace("\n", " ")
@@ -688,11 +726,11 @@ def test_at_the_botocore_cpu_figure_the_consumer_adds_shards_at_1000_tweets_per_
 
 
 def test_comprehend_is_priced_per_unit_with_its_three_unit_minimum() -> None:
-    assert capacity.comprehend_units_per_document(1) == 3
-    assert capacity.comprehend_units_per_document(300) == 3
-    assert capacity.comprehend_units_per_document(301) == 4
-    assert capacity.comprehend_monthly_usd(10e6) == pytest.approx(10e6 * 0.0001)
-    assert capacity.comprehend_monthly_usd(60e6) == pytest.approx(
+    assert comprehend_units_per_document(1) == 3
+    assert comprehend_units_per_document(300) == 3
+    assert comprehend_units_per_document(301) == 4
+    assert comprehend_monthly_usd(10e6) == pytest.approx(10e6 * 0.0001)
+    assert comprehend_monthly_usd(60e6) == pytest.approx(
         10e6 * 0.0001 + 40e6 * 0.00005 + 10e6 * 0.000025
     )
     vader = build_plan(PlanInputs(tweets_per_second=1000))

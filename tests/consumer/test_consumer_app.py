@@ -20,6 +20,7 @@ from tests.consumer.consumer_helpers import (
 from tests.tweet_record.tweet_samples import kinesis_event, load_event, record_bytes, record_dict
 
 from tweet_record.activity import ACTIVITY_INDEX
+from tweet_record.items import STATS_COUNTERS, minute_of_stats_sk
 
 
 def failures(response: dict[str, Any]) -> list[str]:
@@ -27,14 +28,17 @@ def failures(response: dict[str, Any]) -> list[str]:
 
 
 def stats(topic: str = "#Europe") -> dict[str, dict[str, int]]:
-    return {
-        item["sk"]["S"]: {
-            name: int(item[name]["N"])
-            for name in ("tweet_count", "positive", "negative", "neutral", "mixed")
-        }
-        for item in items_with_prefix("MINUTE#")
-        if item["pk"]["S"] == f"TOPIC#{topic}"
-    }
+    """``MINUTE#<minute>`` -> the counters of the topic's minute: its partial items summed."""
+    minutes: dict[str, dict[str, int]] = {}
+    for item in items_with_prefix("MINUTE#"):
+        if item["pk"]["S"] != f"TOPIC#{topic}":
+            continue
+        minute = minutes.setdefault(
+            f"MINUTE#{minute_of_stats_sk(item['sk']['S'])}", dict.fromkeys(STATS_COUNTERS, 0)
+        )
+        for name in STATS_COUNTERS:
+            minute[name] += int(item[name]["N"])
+    return minutes
 
 
 def test_happy_path_writes_contract_items(

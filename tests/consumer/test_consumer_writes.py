@@ -1,4 +1,4 @@
-"""Exactly-once counting without transactions: conditional puts, per-shard stats watermarks.
+"""Exactly-once counting without transactions: conditional puts, per-shard partial stats items.
 
 Every scenario ends by comparing the stats items with an independent recount of the tweet items
 in the table, so a tweet counted twice or never fails whatever path led there.
@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import random
 import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from typing import Any
 
@@ -51,15 +51,23 @@ from consumer.writes import (
 from function_support.clients import BOTOCORE_MAX_ATTEMPTS, Timeouts, client_config
 from tweet_record import parse_stream_record
 from tweet_record.items import (
+    KEY_PART_SEPARATOR,
     SENTIMENT_COUNTERS,
     STATS_COUNTERS,
+    WATERMARK_ATTRIBUTE,
+    item_size,
+    minute_of_stats_sk,
     record_origin,
     sequence_watermark,
     stats_increments,
+    topic_key_parts_from_env,
+    topic_of_pk,
+    topic_pk,
+    topic_pks,
     tweet_item,
-    watermark_attribute,
     watermark_sequence,
 )
+from tweet_record.parse import RecordRejectedError
 
 SHARD = "shardId-000000000000"
 OTHER_SHARD = "shardId-000000000001"
@@ -72,10 +80,10 @@ Counts = dict[tuple[str, str], dict[str, int]]
 
 
 def recount() -> Counts:
-    """Per-minute stats recomputed from the tweet items alone."""
+    """(topic, minute) stats recomputed from the tweet items alone."""
     counts: Counts = defaultdict(lambda: dict.fromkeys(STATS_COUNTERS, 0))
     for item in items_with_prefix("TWEET#"):
-        minute = counts[(item["pk"]["S"], "MINUTE#" + item["created_at"]["S"][:16])]
+        minute = counts[(item["topic"]["S"], item["created_at"]["S"][:16])]
         minute["tweet_count"] += 1
         counter = SENTIMENT_COUNTERS.get(item["sentiment"]["S"])
         if counter is not None:
@@ -84,10 +92,13 @@ def recount() -> Counts:
 
 
 def stored_stats() -> Counts:
-    return {
-        (item["pk"]["S"], item["sk"]["S"]): {name: int(item[name]["N"]) for name in STATS_COUNTERS}
-        for item in items_with_prefix("MINUTE#")
-    }
+    """(topic, minute) stats as a reader sees them: the sum of the minute's partial items."""
+    counts: Counts = defaultdict(lambda: dict.fromkeys(STATS_COUNTERS, 0))
+    for item in items_with_prefix("MINUTE#"):
+        minute = counts[(topic_of_pk(item["pk"]["S"]), minute_of_stats_sk(item["sk"]["S"]))]
+        for name in STATS_COUNTERS:
+            minute[name] += int(item[name]["N"])
+    return dict(counts)
 
 
 def assert_counted_exactly_once(tweets: int) -> None:
@@ -359,7 +370,7 @@ def test_a_longer_sequence_number_is_after_a_shorter_one_in_the_table(
 
     (minute,) = items_with_prefix("MINUTE#")
     assert minute["tweet_count"] == {"N": "2"}
-    assert minute[watermark_attribute(SHARD)] == {"S": "003100"}
+    assert minute[WATERMARK_ATTRIBUTE] == {"S": "003100"}
     assert_counted_exactly_once(2)
 
 
@@ -367,16 +378,20 @@ def test_one_minute_counts_the_contributions_of_two_shards(
     consumer_app: Any, lambda_context: FakeLambdaContext
 ) -> None:
     """After a reshard, parent and child shards (or two shards at once) feed the same minute;
-    their sequence numbers are unrelated, so each shard has its own watermark."""
+    their sequence numbers are unrelated, so each shard has its own partial item and watermark."""
     payloads = tweets(12)  # 6 (topic, minute) pairs, each fed by both halves
     ours = kinesis_event(payloads[:6], first=500)
     theirs = kinesis_event(payloads[6:], shard=OTHER_SHARD)  # lower sequence numbers
     for event in (ours, theirs, ours, theirs):
         assert failures(consumer_app.lambda_handler(event, lambda_context)) == []
 
-    for minute in items_with_prefix("MINUTE#"):
-        assert {watermark_attribute(SHARD), watermark_attribute(OTHER_SHARD)} <= set(minute)
-        assert minute["tweet_count"] == {"N": "2"}
+    partials = items_with_prefix("MINUTE#")
+    assert len(partials) == 12
+    for partial in partials:
+        assert partial["sk"]["S"].rsplit("#", 1)[1] in {SHARD, OTHER_SHARD}
+        assert [name for name in partial if name.startswith("applied")] == [WATERMARK_ATTRIBUTE]
+        assert partial["tweet_count"] == {"N": "1"}
+    assert all(minute["tweet_count"] == 2 for minute in stored_stats().values())
     assert_counted_exactly_once(12)
 
 
@@ -391,7 +406,7 @@ def write(n: int, sequence: int, minute: int = 0, sentiment: str = "POSITIVE") -
         "sk": {"S": f"TWEET#{created_at}#{n}"},
         "origin": {"S": origin},
     }
-    key = ("TOPIC#t", f"MINUTE#2026-11-22T10:{minute:02d}")
+    key = ("TOPIC#t", f"MINUTE#2026-11-22T10:{minute:02d}#{SHARD}")
     return TweetWrite("t", str(n), sentiment, 99, item, key, SHARD, sequence, origin)
 
 
@@ -428,14 +443,15 @@ def contributions(*sequences: int) -> list[Contribution]:
 
 
 def test_the_stats_update_moves_the_watermark_over_the_batchs_contributions() -> None:
-    key = ("TOPIC#t", "MINUTE#2026-11-22T10:59")
-    request = stats_update(TABLE, key, SHARD, contributions(7, 12), None)
+    request = stats_update(
+        TABLE, ("TOPIC#t", f"MINUTE#2026-11-22T10:59#{SHARD}"), contributions(7, 12), None
+    )
     assert request["UpdateExpression"] == (
         "ADD #c0 :c0, #c1 :c1, #c2 :c2, #c3 :c3, #c4 :c4 "
         "SET expires_at = :expires, #w = :last, active_hour = :hour"
     )
     assert request["ConditionExpression"] == NEW_WATERMARK
-    assert request["ExpressionAttributeNames"]["#w"] == f"applied#{SHARD}"
+    assert request["ExpressionAttributeNames"]["#w"] == "applied"
     values = request["ExpressionAttributeValues"]
     assert (values[":first"], values[":last"]) == ({"S": "0017"}, {"S": "00212"})
     assert (values[":c0"], values[":c1"]) == ({"N": "2"}, {"N": "2"})
@@ -468,25 +484,21 @@ def test_an_update_refused_by_the_watermark_is_resent_with_what_it_has_not_count
     stubbed: tuple[Any, Stubber],
 ) -> None:
     client, stubber = stubbed
-    key = ("TOPIC#t", "MINUTE#2026-11-22T10:00")
+    key = ("TOPIC#t", f"MINUTE#2026-11-22T10:00#{SHARD}")
     pending = contributions(3, 5, 8)
     watermark = sequence_watermark(5)  # an earlier attempt counted 3 and 5
-    stored = {
-        "pk": {"S": key[0]},
-        "sk": {"S": key[1]},
-        watermark_attribute(SHARD): {"S": watermark},
-    }
+    stored = {"pk": {"S": key[0]}, "sk": {"S": key[1]}, WATERMARK_ATTRIBUTE: {"S": watermark}}
     stubber.add_client_error(
         "update_item",
         **condition_failed(stored),
-        expected_params=stats_update(TABLE, key, SHARD, pending, None),
+        expected_params=stats_update(TABLE, key, pending, None),
     )
-    resend = stats_update(TABLE, key, SHARD, pending[2:], watermark)
+    resend = stats_update(TABLE, key, pending[2:], watermark)
     assert resend["ConditionExpression"] == SAME_WATERMARK
     assert resend["ExpressionAttributeValues"][":c0"] == {"N": "1"}
     stubber.add_response("update_item", {}, resend)
 
-    answer = TweetWriter(client, TABLE)._count((key, SHARD, pending))
+    answer = TweetWriter(client, TABLE)._count((key, pending))
 
     stubber.assert_no_pending_responses()
     assert (answer.sends, answer.error) == (2, None)
@@ -496,11 +508,11 @@ def test_an_update_whose_contributions_are_all_counted_is_not_resent(
     stubbed: tuple[Any, Stubber],
 ) -> None:
     client, stubber = stubbed
-    key = ("TOPIC#t", "MINUTE#2026-11-22T10:00")
-    stored = {watermark_attribute(SHARD): {"S": sequence_watermark(8)}}
+    key = ("TOPIC#t", f"MINUTE#2026-11-22T10:00#{SHARD}")
+    stored = {WATERMARK_ATTRIBUTE: {"S": sequence_watermark(8)}}
     stubber.add_client_error("update_item", **condition_failed(stored), expected_params=None)
 
-    answer = TweetWriter(client, TABLE)._count((key, SHARD, contributions(3, 8)))
+    answer = TweetWriter(client, TABLE)._count((key, contributions(3, 8)))
 
     stubber.assert_no_pending_responses()
     assert (answer.sends, answer.error) == (1, None)
@@ -582,7 +594,7 @@ def test_nothing_at_or_after_a_record_handler_failure_is_counted(
         stubber.add_response("put_item", {}, put_request(w))
     # Only the contribution below the handler's failure at 7 is counted.
     key = writes[0].stats_key
-    only_first = stats_update(TABLE, key, SHARD, [Contribution(5, "POSITIVE", 99, 0)], None)
+    only_first = stats_update(TABLE, key, [Contribution(5, "POSITIVE", 99, 0)], None)
     stubber.add_response("update_item", {}, only_first)
 
     outcome = TweetWriter(client, TABLE).write(writes, {SHARD: 7})
@@ -654,3 +666,77 @@ def test_calls_per_1000_tweets(consumer_app: Any, lambda_context: FakeLambdaCont
     assert response == {"batchItemFailures": []}
     assert dict(counter.calls) == {"PutItem": 1_000, "UpdateItem": 10}  # 5 topics x 2 minutes
     assert_counted_exactly_once(1_000)
+
+
+# --- cost flat with the shard count, hot topics over key parts -------------------------------
+
+
+def test_a_minute_fed_by_128_shards_costs_one_write_unit_an_update(aws: None) -> None:
+    """Each shard updates its own partial item, with one watermark: the item, and what an update
+    of it costs, stay the same size however many shards feed the minute (1 write unit per
+    started KB, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html)."""
+    client = boto3.client("dynamodb")
+    store = TweetStore(lambda: client, TABLE, 30, UnavailableEngine())
+    units = []
+    for shard in range(128):
+        payload = record_bytes(tweet_id=str(50_000 + shard), sentiment="POSITIVE")
+        shard_id = f"shardId-{shard:012d}"
+        for delivery in range(2):  # the second delivery counts nothing again
+            record = StagedRecord(parse_stream_record(payload), shard_id, kinesis_sequence(0))
+            report = store.store([record])
+            assert report.failures == [None]
+            if delivery == 0:
+                units.append(report.write_units)
+    assert len(set(units)) == 1  # the 128th shard's tweet costs what the first's did
+    partials = items_with_prefix("MINUTE#")
+    assert len(partials) == 128
+    assert max(item_size(item) for item in partials) < 1024
+    ((_, minute),) = stored_stats().items()
+    assert minute["tweet_count"] == minute["positive"] == 128
+    assert_counted_exactly_once(128)
+
+
+def test_a_hot_topic_spreads_over_its_key_parts_and_counts_each_tweet_once(aws: None) -> None:
+    client = boto3.client("dynamodb")
+    parts = {"#topic0": 4}
+    store = TweetStore(lambda: client, TABLE, 30, UnavailableEngine(), key_parts=parts)
+    payloads = [
+        record_bytes(tweet_id=str(70_000 + n), topic="#topic0", sentiment="NEUTRAL")
+        for n in range(200)
+    ]
+    for shard in ("shardId-000000000000", "shardId-000000000001", "shardId-000000000002"):
+        records = [
+            StagedRecord(parse_stream_record(payload), shard, kinesis_sequence(position))
+            for position, payload in enumerate(payloads)
+        ]
+        assert store.store(records).failures == [None] * len(records)
+
+    tweets_by_pk = Counter(item["pk"]["S"] for item in items_with_prefix("TWEET#"))
+    assert set(tweets_by_pk) == set(topic_pks("#topic0", parts))
+    assert min(tweets_by_pk.values()) > 200 / 4 / 2  # spread, not piled on one key
+    assert_counted_exactly_once(200)
+
+
+def test_a_topic_named_like_another_topics_key_part_is_refused() -> None:
+    """``#`` is fine in a topic; the key part separator, a control character, is not."""
+    assert topic_pk("a#1") != topic_pk("a", 1)
+    with pytest.raises(RecordRejectedError, match="control character"):
+        parse_stream_record(record_bytes(topic="a" + KEY_PART_SEPARATOR + "1"))
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        ('{"#a": 0}', "1 to 100 parts"),
+        ('{"#a": 101}', "1 to 100 parts"),
+        ('{"#a": "4"}', "1 to 100 parts"),
+        ('["#a"]', "JSON object"),
+        ("{not json", "JSON object"),
+        ('{"a\\u001f1": 2}', "JSON object"),
+    ],
+)
+def test_hot_topic_key_parts_are_checked_at_cold_start(raw: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        topic_key_parts_from_env({"HOT_TOPIC_KEY_PARTS": raw})
+    assert topic_key_parts_from_env({"HOT_TOPIC_KEY_PARTS": '{"#a#b": 3}'}) == {"#a#b": 3}
+    assert topic_key_parts_from_env({}) == {}

@@ -15,12 +15,12 @@ from tweet_record.activity import active_hour
 from tweet_record.items import (
     DEFAULT_TTL_DAYS,
     STATS_COUNTERS,
+    WATERMARK_ATTRIBUTE,
     record_origin,
     sequence_watermark,
     stats_increments,
     stats_key,
     tweet_item,
-    watermark_attribute,
 )
 from tweet_record.lake import lake_row
 from tweet_record.schema import ACCEPTED_SCHEMAS
@@ -66,18 +66,21 @@ def test_table_items_are_what_the_consumer_writes() -> None:
     tweet = tweet_item(parsed, parsed.sentiment, items["ttl_days"], origin=origin)
     assert tweet == items["tweet"]
     stats = items["minute_stats_after_one_tweet"]
-    assert (stats["pk"]["S"], stats["sk"]["S"]) == stats_key(parsed.topic, parsed.created_at)
+    assert (stats["pk"]["S"], stats["sk"]["S"]) == stats_key(
+        parsed.topic, parsed.created_at, record["shard_id"]
+    )
     increments = stats_increments([parsed.sentiment])
     assert {name: int(stats[name]["N"]) for name in STATS_COUNTERS} == increments
     assert stats["expires_at"] == tweet["expires_at"]
     watermark = sequence_watermark(int(record["sequence_number"]))
-    assert stats[watermark_attribute(record["shard_id"])] == {"S": watermark}
+    assert stats[WATERMARK_ATTRIBUTE] == {"S": watermark}
     assert stats["active_hour"] == {"S": active_hour(stats["sk"]["S"])}
     assert set(stats) == {
-        "pk", "sk", "expires_at", *STATS_COUNTERS, "applied#shardId-000000000000", "active_hour"
+        "pk", "sk", "expires_at", *STATS_COUNTERS, WATERMARK_ATTRIBUTE, "active_hour"
     }  # fmt: skip
     assert "`active_hour`" in PAGE
-    assert "`applied#<shardId>`" in PAGE
+    assert "`MINUTE#<YYYY-MM-DDTHH:MM>#<shardId>`" in PAGE
+    assert "`applied`" in PAGE
     assert "`origin`" in PAGE
 
 

@@ -74,6 +74,41 @@ def log_events_of(aws: Aws, function_name: str) -> list[str]:
     return messages
 
 
+# --- Application Auto Scaling ---------------------------------------------------------------
+
+
+def test_a_scalable_targets_tags_are_listed_by_its_arn(aws: Aws) -> None:
+    """Application Auto Scaling API reference, "ListTagsForResource": the tags of a scalable
+    target, by its ARN, including those given to RegisterScalableTarget
+    (https://docs.aws.amazon.com/autoscaling/application/APIReference/API_ListTagsForResource.html).
+    The AWS provider reads them after creating `aws_appautoscaling_target`."""
+    table = unique("table")
+    aws.client("dynamodb").create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PROVISIONED",
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+    )
+    autoscaling = aws.client("application-autoscaling")
+    target = {
+        "ServiceNamespace": "dynamodb",
+        "ResourceId": f"table/{table}",
+        "ScalableDimension": "dynamodb:table:WriteCapacityUnits",
+    }
+    arn = autoscaling.register_scalable_target(
+        **target, MinCapacity=5, MaxCapacity=100, Tags={"Project": "trendstream"}
+    )["ScalableTargetARN"]
+
+    assert autoscaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"Project": "trendstream"}
+    autoscaling.tag_resource(ResourceARN=arn, Tags={"Component": "event-table"})
+    autoscaling.untag_resource(ResourceARN=arn, TagKeys=["Project"])
+    assert autoscaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {
+        "Component": "event-table"
+    }
+    autoscaling.deregister_scalable_target(**target)
+
+
 # --- Athena ---------------------------------------------------------------------------------
 
 

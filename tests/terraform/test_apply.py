@@ -47,7 +47,14 @@ ZIP_NAMES = ("producer.zip", "consumer.zip", "firehose_transformer.zip", "api.zi
 EVENTS = REPO_ROOT / "tests" / "events"
 # Names of their own, so this stack never collides with another one on the shared emulator.
 ENVIRONMENT = "tfapply"
-APPLY_VARS = {"environment": ENVIRONMENT, "alarm_notifications_disabled": "true"}
+HOT_TOPIC_KEY_PARTS = {"#WorldCup": 4}
+APPLY_VARS = {
+    "environment": ENVIRONMENT,
+    "alarm_notifications_disabled": "true",
+    # The stacks of the other emulator tests keep the on-demand default.
+    "table_billing_mode": "PROVISIONED",
+    "hot_topic_key_parts": json.dumps(HOT_TOPIC_KEY_PARTS),
+}
 SSM_PREFIX = f"/trendstream/{ENVIRONMENT}/twitter/"
 CREDENTIALS = (
     "consumer_key",
@@ -135,7 +142,6 @@ def test_table_has_the_contract_keys_ttl_and_encryption(applied: AppliedStack) -
         "pk": "HASH",
         "sk": "RANGE",
     }
-    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     assert table["SSEDescription"]["SSEType"] == "KMS"
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
     recovery = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
@@ -147,6 +153,52 @@ def test_table_has_the_contract_keys_ttl_and_encryption(applied: AppliedStack) -
         ("sk", "RANGE"),
     ]
     assert index["Projection"]["ProjectionType"] == "KEYS_ONLY"
+
+
+def test_a_provisioned_table_scales_reads_and_writes_by_target_tracking(
+    applied: AppliedStack,
+) -> None:
+    """Provisioned capacity with Application Auto Scaling on both dimensions, starting at the
+    minimums ("Managing throughput capacity automatically with DynamoDB auto scaling",
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/AutoScaling.html)."""
+    table_name = applied.outputs["table_name"]
+    table = applied.client("dynamodb").describe_table(TableName=table_name)["Table"]
+    assert table["BillingModeSummary"]["BillingMode"] == "PROVISIONED"
+    throughput = table["ProvisionedThroughput"]
+    assert (throughput["ReadCapacityUnits"], throughput["WriteCapacityUnits"]) == (5, 5)
+    assert applied.outputs["table_billing_mode"] == "PROVISIONED"
+
+    autoscaling = applied.client("application-autoscaling")
+    targets = autoscaling.describe_scalable_targets(
+        ServiceNamespace="dynamodb", ResourceIds=[f"table/{table_name}"]
+    )["ScalableTargets"]
+    assert {(t["ScalableDimension"], t["MinCapacity"], t["MaxCapacity"]) for t in targets} == {
+        ("dynamodb:table:ReadCapacityUnits", 5, 1000),
+        ("dynamodb:table:WriteCapacityUnits", 5, 4000),
+    }
+    policies = autoscaling.describe_scaling_policies(
+        ServiceNamespace="dynamodb", ResourceId=f"table/{table_name}"
+    )["ScalingPolicies"]
+    tracked = {
+        policy["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"][
+            "PredefinedMetricType"
+        ]: policy["TargetTrackingScalingPolicyConfiguration"]["TargetValue"]
+        for policy in policies
+        if policy["PolicyType"] == "TargetTrackingScaling"
+    }
+    assert tracked == {
+        "DynamoDBReadCapacityUtilization": 70.0,
+        "DynamoDBWriteCapacityUtilization": 70.0,
+    }
+
+
+def test_hot_topic_key_parts_reach_the_writer_and_the_readers(applied: AppliedStack) -> None:
+    functions = applied.client("lambda")
+    for name in ("consumer_function_name", "api_function_name"):
+        configuration = functions.get_function_configuration(FunctionName=applied.outputs[name])
+        variables = configuration["Environment"]["Variables"]
+        assert json.loads(variables["HOT_TOPIC_KEY_PARTS"]) == HOT_TOPIC_KEY_PARTS
+    assert applied.outputs["hot_topic_key_parts"] == HOT_TOPIC_KEY_PARTS
 
 
 def test_firehose_reads_the_stream_through_the_transformer(applied: AppliedStack) -> None:

@@ -1,4 +1,5 @@
 import json
+from collections import Counter
 
 import pytest
 from tests.tweet_record.tweet_samples import LAKE_COLUMNS, record_bytes, record_dict
@@ -7,8 +8,13 @@ from tweet_record import parse_stream_record
 from tweet_record.items import (
     STATS_COUNTERS,
     item_size,
+    key_part,
+    minute_of_stats_sk,
     stats_increments,
     stats_key,
+    stats_sk_range,
+    topic_of_pk,
+    topic_pks,
     ttl_days_from_env,
     tweet_item,
 )
@@ -49,10 +55,32 @@ def test_tweet_item_omits_absent_optional_fields() -> None:
 
 
 def test_stats_keys() -> None:
-    assert stats_key("#Europe", "2026-11-22T10:59:58.000Z") == (
+    shard = "shardId-000000000003"
+    assert stats_key("#Europe", "2026-11-22T10:59:58.000Z", shard) == (
         "TOPIC##Europe",
-        "MINUTE#2026-11-22T10:59",
+        "MINUTE#2026-11-22T10:59#shardId-000000000003",
     )
+    pk, sk = stats_key("#Europe", "2026-11-22T10:59:58.000Z", shard, {"#Europe": 8})
+    assert pk in topic_pks("#Europe", {"#Europe": 8})
+    assert topic_of_pk(pk) == "#Europe"
+    assert minute_of_stats_sk(sk) == "2026-11-22T10:59"
+    first, last = stats_sk_range("2026-11-22T10:59", "2026-11-22T10:59")
+    assert first <= sk <= last
+    assert not first <= "MINUTE#2026-11-22T11:00#shardId-000000000000" <= last
+
+
+def test_a_hot_topics_key_parts_are_unambiguous_and_stable() -> None:
+    """Part 0 is the topic's own key (a topic made hot keeps what it had); a part is a function
+    of the tweet id, and no topic name, ``#`` or not, makes another topic's part."""
+    parts = {"#Euro#2026": 5}
+    assert topic_pks("#Euro#2026", parts)[0] == "TOPIC##Euro#2026"
+    assert len(set(topic_pks("#Euro#2026", parts))) == 5
+    assert topic_pks("#Europe", parts) == ["TOPIC##Europe"]
+    chosen = Counter(key_part(str(10**18 + n), 5) for n in range(5_000))
+    assert set(chosen) == set(range(5))
+    assert min(chosen.values()) > 900
+    assert key_part("1578516068309794817", 5) == key_part("1578516068309794817", 5)
+    assert all(topic_of_pk(pk) == "#Euro#2026" for pk in topic_pks("#Euro#2026", parts))
 
 
 def test_item_size_follows_dynamodbs_sizing_rules() -> None:

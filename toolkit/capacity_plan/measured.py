@@ -24,6 +24,8 @@ class Measured:
     """Labelling with VADER, encoding and batching, per tweet."""
     tweet_item_wru: float
     """Write units of one tweet item's conditional PutItem (1 per started KB)."""
+    stats_wru_per_update: float
+    """Write units of one partial stats item's update: the most of the shard counts measured."""
     source: str
 
 
@@ -33,6 +35,7 @@ MEASURED_DEFAULTS: Final = Measured(
     transformer_cpu_us_per_record=24.9,
     producer_cpu_us_per_tweet=45.0,
     tweet_item_wru=1.0,
+    stats_wru_per_update=1.0,
     source="defaults = the last make bench (2026-11-29, docs/performance.md)",
 )
 
@@ -48,7 +51,17 @@ FIGURE_FIELDS: Final = (
     "transformer_cpu_us_per_record",
     "producer_cpu_us_per_tweet",
     "tweet_item_wru",
+    "stats_wru_per_update",
 )
+
+SCALE_KEYS: Final = (
+    "write_units_per_tweet_1_shards",
+    "write_units_per_tweet_16_shards",
+    "write_units_per_tweet_128_shards",
+    "write_units_per_tweet_hot_topic",
+)
+"""``bench.scale_bench``'s figures, read by key: the cost of an item and of a stats update at
+1, 16 and 128 shards and with a hot topic."""
 
 
 def _median(figures: list[dict[str, Any]], key: str) -> tuple[float, dict[str, Any]] | None:
@@ -77,10 +90,13 @@ def load_measured(report: Path = BENCH_REPORT) -> Measured:
     producer = _median(figures, PRODUCER_CPU_PER_TWEET)
     if producer:
         found["producer_cpu_us_per_tweet"] = producer[0]
-    units = _median(figures, CONSUMER_WRITE_UNITS)
-    item_units = units[1].get("tweet_item_units") if units else None
-    if isinstance(item_units, int | float) and item_units > 0:
-        found["tweet_item_wru"] = float(item_units)
+    scale = [entry for entry in figures if entry.get("key") in SCALE_KEYS and entry.get("details")]
+    item_units = [entry["details"].get("tweet_item_units") for entry in scale]
+    stats_units = [entry["details"].get("stats_units_per_update") for entry in scale]
+    if item_units and all(isinstance(units, int | float) and units > 0 for units in item_units):
+        found["tweet_item_wru"] = float(max(item_units))
+    if stats_units and all(isinstance(units, int | float) and units > 0 for units in stats_units):
+        found["stats_wru_per_update"] = float(max(stats_units))
     if not found:
         return MEASURED_DEFAULTS
     when = document.get("measured_at", "an unknown date")

@@ -32,6 +32,7 @@ QUOTED_ONLY = "figure not rendered in the page's text; seen quoted by secondary 
 KINESIS = "https://aws.amazon.com/kinesis/data-streams/pricing/"
 LAMBDA = "https://aws.amazon.com/lambda/pricing/"
 DYNAMODB = "https://aws.amazon.com/dynamodb/pricing/on-demand/"
+DYNAMODB_PROVISIONED = "https://aws.amazon.com/dynamodb/pricing/provisioned/"
 FIREHOSE = "https://aws.amazon.com/firehose/pricing/"
 S3 = "https://aws.amazon.com/s3/pricing/"
 ATHENA = "https://aws.amazon.com/athena/pricing/"
@@ -115,6 +116,22 @@ PRICES: Final[dict[str, Price]] = {
         False,
         "the unit rules (1 KB per standard write, twice for transactional) were read on the"
         " page; " + QUOTED_ONLY,
+    ),
+    "dynamodb_write_capacity_unit_hour": Price(
+        0.00065,
+        "write capacity unit-hour (provisioned)",
+        DYNAMODB_PROVISIONED,
+        EARLIER_READING,
+        False,
+        QUOTED_ONLY,
+    ),
+    "dynamodb_read_capacity_unit_hour": Price(
+        0.00013,
+        "read capacity unit-hour (provisioned)",
+        DYNAMODB_PROVISIONED,
+        EARLIER_READING,
+        False,
+        QUOTED_ONLY,
     ),
     "dynamodb_storage_gb_month": Price(
         0.25,

@@ -10,14 +10,23 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from trendstream_cli import stack
+from tweet_record.items import HOT_TOPIC_KEY_PARTS_VARIABLE, topic_key_parts_from_env
 
 
 class StackOutputsError(Exception):
     """The stack's outputs cannot be read: not deployed, or a bad outputs file."""
+
+
+def key_parts_of(outputs: Mapping[str, Any]) -> dict[str, int]:
+    """The hot topics' key parts the stack's functions were given (output
+    ``hot_topic_key_parts``; none before it existed), checked as the functions check them."""
+    parts = outputs.get("hot_topic_key_parts") or {}
+    return topic_key_parts_from_env({HOT_TOPIC_KEY_PARTS_VARIABLE: json.dumps(parts)})
 
 
 def add_stack_arguments(parser: argparse.ArgumentParser) -> None:

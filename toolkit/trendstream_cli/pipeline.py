@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 
 from consumer.quarantine import QUARANTINE_PREFIX as CONSUMER_QUARANTINE
+from tweet_record.items import STATS_SK_PREFIX, topic_of_pk
 from tweet_record.lake import ERRORS_PREFIX, TWEETS_PREFIX
 
 CONSUMER_QUARANTINE_PREFIX = f"{CONSUMER_QUARANTINE}/"
@@ -57,8 +58,8 @@ class PipelineReader:
     def counts(self) -> PipelineCounts:
         lake_objects = list(self._objects(TWEETS_PREFIX))
         topic_counts: Counter[str] = Counter()
-        for item in self._scan("MINUTE#", ["pk", "tweet_count"]):
-            topic_counts[item["pk"]["S"].removeprefix("TOPIC#")] += int(item["tweet_count"]["N"])
+        for item in self._scan(STATS_SK_PREFIX, ["pk", "tweet_count"]):  # partials add up
+            topic_counts[topic_of_pk(item["pk"]["S"])] += int(item["tweet_count"]["N"])
         return PipelineCounts(
             stream_records=self.stream_records(),
             tweet_items=sum(1 for _ in self._scan("TWEET#", ["pk"])),

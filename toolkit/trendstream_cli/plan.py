@@ -15,24 +15,19 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from capacity_plan.inputs import MAX_TWEETS_PER_SECOND, SENTIMENT_ENGINES, Architecture, PlanInputs
 from capacity_plan.measured import BENCH_REPORT, load_measured
-from capacity_plan.model import (
-    MAX_TWEETS_PER_SECOND,
-    MIB,
+from capacity_plan.plan import (
     PLAN_SCHEMA,
     REGION,
-    SENTIMENT_ENGINES,
-    Architecture,
     Plan,
-    PlanInputs,
     build_plan,
-    format_shards,
-    format_usd,
     plan_to_dict,
     scale_plans,
     scale_to_dict,
 )
 from capacity_plan.prices import PRICES_READ
+from capacity_plan.units import MIB, format_shards, format_usd
 
 WIDTH: Final = 100
 
@@ -127,14 +122,18 @@ def _capacity(plan: Plan) -> Table:
             ),
             (
                 "  stats item",
-                f"~{ddb.stats_item_bytes:,.0f} B with one watermark per shard ->"
-                f" {ddb.stats_wru_per_update} WRU per update",
+                f"~{ddb.stats_item_bytes:,.0f} B per shard's partial item, one watermark ->"
+                f" {ddb.stats_wru_per_update:g} WRU per update at any shard count",
             ),
             (
                 "  hot topic",
                 f"{ddb.hot_topic_tweets_per_s:,.1f} tweets/s -> {ddb.hot_topic_wru_per_s:,.0f}"
-                f" WRU/s on TOPIC#<topic>; {saturation}; write shards needed:"
-                f" {ddb.hot_topic_write_shards}",
+                f" WRU/s; {saturation}; key parts needed: {ddb.hot_topic_key_parts}",
+            ),
+            (
+                "  billing",
+                f"on-demand {format_usd(ddb.on_demand_monthly_usd)}/mo, provisioned with auto"
+                f" scaling {format_usd(ddb.provisioned_monthly_usd)}/mo -> {ddb.billing_mode}",
             ),
             ("Sentiment", scoring),
             (
@@ -405,6 +404,7 @@ def inputs_from_args(args: argparse.Namespace) -> PlanInputs:
         transformer_cpu_us_per_record=measured.transformer_cpu_us_per_record,
         producer_cpu_us_per_tweet=measured.producer_cpu_us_per_tweet,
         tweet_item_wru=measured.tweet_item_wru,
+        stats_wru_per_update=measured.stats_wru_per_update,
         measured_source=measured.source,
         sentiment_engine=args.sentiment_engine,
         ttl_days=args.ttl_days,

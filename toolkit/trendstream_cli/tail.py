@@ -1,9 +1,10 @@
 """`trendstream tail`: the latest tweets per topic, read from the DynamoDB table.
 
-Per topic this is one Query (`pk = TOPIC#<topic>`, `sk` begins with `TWEET#`, newest first,
-`Limit`), so it costs about `limit` items of reads per topic. Without `--topic`, topics are
-discovered by a Scan for the per-minute stats items (`sk` begins with `MINUTE#`): a Scan reads,
-and is billed for, the whole table whatever the filter keeps, so on a large table name the topics.
+Per topic this is one Query per key part (`pk = TOPIC#<topic>`, and a hot topic's further
+parts, `sk` begins with `TWEET#`, newest first, `Limit`), so it costs about `limit` items of reads
+per part. Without `--topic`, topics are discovered by a Scan for the per-minute stats items (`sk`
+begins with `MINUTE#`): a Scan reads, and is billed for, the whole table whatever the filter
+keeps, so on a large table name the topics.
 """
 
 from __future__ import annotations
@@ -25,15 +26,27 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from trendstream_cli.outputs import StackOutputsError, add_stack_arguments, load_stack_outputs
+from trendstream_cli.outputs import (
+    StackOutputsError,
+    add_stack_arguments,
+    key_parts_of,
+    load_stack_outputs,
+)
 from trendstream_cli.terminal_text import json_visible, visible
+from tweet_record.items import (
+    NO_KEY_PARTS,
+    STATS_SK_PREFIX,
+    TOPIC_PK_PREFIX,
+    TopicKeyParts,
+    minute_of_stats_sk,
+    topic_of_pk,
+    topic_pks,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-TOPIC_PREFIX = "TOPIC#"
 TWEET_PREFIX = "TWEET#"
-MINUTE_PREFIX = "MINUTE#"
 DEFAULT_LIMIT = 10
 DEFAULT_MAX_TOPICS = 20
 TEXT_WIDTH = 80
@@ -69,33 +82,39 @@ def discover_topics(dynamodb: DynamoDBClient, table_name: str) -> list[str]:
         TableName=table_name,
         FilterExpression="begins_with(sk, :minute)",
         ProjectionExpression="pk, sk",
-        ExpressionAttributeValues={":minute": {"S": MINUTE_PREFIX}},
+        ExpressionAttributeValues={":minute": {"S": STATS_SK_PREFIX}},
     )
     for page in pages:
         for item in page.get("Items", []):
             partition, sort = item["pk"]["S"], item["sk"]["S"]
-            if not partition.startswith(TOPIC_PREFIX):
+            if not partition.startswith(TOPIC_PK_PREFIX):
                 continue
-            topic = partition[len(TOPIC_PREFIX) :]
-            latest_minute[topic] = max(latest_minute.get(topic, ""), sort)
+            topic = topic_of_pk(partition)
+            latest_minute[topic] = max(latest_minute.get(topic, ""), minute_of_stats_sk(sort))
     return sorted(latest_minute, key=lambda topic: (latest_minute[topic], topic), reverse=True)
 
 
 def latest_tweets(
-    dynamodb: DynamoDBClient, table_name: str, topic: str, limit: int
+    dynamodb: DynamoDBClient,
+    table_name: str,
+    topic: str,
+    limit: int,
+    key_parts: TopicKeyParts = NO_KEY_PARTS,
 ) -> list[TailedTweet]:
-    """The topic's newest `limit` tweets: the sort key orders them by `created_at`."""
-    response = dynamodb.query(
-        TableName=table_name,
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :tweet)",
-        ExpressionAttributeValues={
-            ":pk": {"S": f"{TOPIC_PREFIX}{topic}"},
-            ":tweet": {"S": TWEET_PREFIX},
-        },
-        ScanIndexForward=False,
-        Limit=limit,
-    )
-    return [to_tailed_tweet(topic, _plain(item)) for item in response.get("Items", [])]
+    """The topic's newest `limit` tweets over its key parts: the sort key orders them by
+    `created_at`."""
+    items = []
+    for pk in topic_pks(topic, key_parts):
+        response = dynamodb.query(
+            TableName=table_name,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :tweet)",
+            ExpressionAttributeValues={":pk": {"S": pk}, ":tweet": {"S": TWEET_PREFIX}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        items.extend(response.get("Items", []))
+    newest = sorted(items, key=lambda item: str(item["sk"]["S"]), reverse=True)[:limit]
+    return [to_tailed_tweet(topic, _plain(item)) for item in newest]
 
 
 def to_tailed_tweet(topic: str, item: Mapping[str, Any]) -> TailedTweet:
@@ -154,8 +173,9 @@ def tail(
     chosen = list(dict.fromkeys(topics)) or discover_topics(dynamodb, table_name)[:max_topics]
     tweets: list[TailedTweet] = []
     silent: list[str] = []
+    key_parts = key_parts_of(outputs)
     for topic in chosen:
-        found = latest_tweets(dynamodb, table_name, topic, limit)
+        found = latest_tweets(dynamodb, table_name, topic, limit, key_parts)
         if not found:
             silent.append(topic)
         tweets.extend(found)

@@ -1,6 +1,33 @@
+locals {
+  provisioned = var.billing_mode == "PROVISIONED"
+
+  # Application Auto Scaling moves the provisioned capacity between the bounds, after DynamoDB's
+  # <Read|Write>CapacityUtilization, so the table pays for about what it uses.
+  scaled_dimensions = local.provisioned ? {
+    read = {
+      dimension = "dynamodb:table:ReadCapacityUnits"
+      metric    = "DynamoDBReadCapacityUtilization"
+      min       = var.autoscaling.read_min_capacity
+      max       = var.autoscaling.read_max_capacity
+    }
+    write = {
+      dimension = "dynamodb:table:WriteCapacityUnits"
+      metric    = "DynamoDBWriteCapacityUtilization"
+      min       = var.autoscaling.write_min_capacity
+      max       = var.autoscaling.write_max_capacity
+    }
+  } : {}
+}
+
+# Warm throughput (what a new table takes at once: 4,000 writes/s on demand) has no argument in
+# the pinned provider (5.100; the 6.x line added `warm_throughput`). Before a launch at full load,
+# pre-warm the table once: `aws dynamodb update-table --table-name <name> --warm-throughput
+# ReadUnitsPerSecond=<r>,WriteUnitsPerSecond=<w>` (docs/capacity.md).
 resource "aws_dynamodb_table" "this" {
   name                        = var.name
-  billing_mode                = "PAY_PER_REQUEST"
+  billing_mode                = var.billing_mode
+  read_capacity               = local.provisioned ? var.autoscaling.read_min_capacity : null
+  write_capacity              = local.provisioned ? var.autoscaling.write_min_capacity : null
   hash_key                    = "pk"
   range_key                   = "sk"
   deletion_protection_enabled = var.deletion_protection
@@ -44,5 +71,39 @@ resource "aws_dynamodb_table" "this" {
 
   point_in_time_recovery {
     enabled = true
+  }
+
+  lifecycle {
+    # Auto scaling owns the capacity once the table exists; Terraform sets only the start.
+    ignore_changes = [read_capacity, write_capacity]
+  }
+}
+
+resource "aws_appautoscaling_target" "this" {
+  for_each = local.scaled_dimensions
+
+  service_namespace  = "dynamodb"
+  resource_id        = "table/${aws_dynamodb_table.this.name}"
+  scalable_dimension = each.value.dimension
+  min_capacity       = each.value.min
+  max_capacity       = each.value.max
+  tags               = var.tags
+}
+
+resource "aws_appautoscaling_policy" "this" {
+  for_each = local.scaled_dimensions
+
+  name               = "${var.name}-${each.key}-target-tracking"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.this[each.key].service_namespace
+  resource_id        = aws_appautoscaling_target.this[each.key].resource_id
+  scalable_dimension = aws_appautoscaling_target.this[each.key].scalable_dimension
+
+  target_tracking_scaling_policy_configuration {
+    target_value = var.autoscaling.target_utilization_percent
+
+    predefined_metric_specification {
+      predefined_metric_type = each.value.metric
+    }
   }
 }

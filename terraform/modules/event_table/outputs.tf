@@ -17,3 +17,13 @@ output "table" {
   description = "The table resource (key schema, indexes) for review and tests."
   value       = aws_dynamodb_table.this
 }
+
+output "billing_mode" {
+  description = "The table's billing mode."
+  value       = aws_dynamodb_table.this.billing_mode
+}
+
+output "autoscaling_policy_arns" {
+  description = "Target tracking policies on reads and writes (empty with on-demand billing)."
+  value       = { for key, policy in aws_appautoscaling_policy.this : key => policy.arn }
+}

@@ -30,3 +30,47 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "billing_mode" {
+  description = "PAY_PER_REQUEST (on-demand: no capacity to plan, the dearer unit) or PROVISIONED (capacity that Application Auto Scaling keeps near the target utilisation: cheaper for steady load; `trendstream plan` prices both)."
+  type        = string
+  default     = "PAY_PER_REQUEST"
+
+  validation {
+    condition     = contains(["PAY_PER_REQUEST", "PROVISIONED"], var.billing_mode)
+    error_message = "billing_mode must be PAY_PER_REQUEST or PROVISIONED."
+  }
+}
+
+variable "autoscaling" {
+  description = "With PROVISIONED billing: the bounds of read and write capacity units and the utilisation (percent) auto scaling tracks. The table starts at the minimums."
+  type = object({
+    read_min_capacity          = optional(number, 5)
+    read_max_capacity          = optional(number, 1000)
+    write_min_capacity         = optional(number, 5)
+    write_max_capacity         = optional(number, 4000)
+    target_utilization_percent = optional(number, 70)
+  })
+  default = {}
+
+  validation {
+    condition = alltrue([
+      for bound in [var.autoscaling.read_min_capacity, var.autoscaling.read_max_capacity, var.autoscaling.write_min_capacity, var.autoscaling.write_max_capacity] :
+      bound >= 1 && bound <= 1000000 && floor(bound) == bound
+    ])
+    error_message = "Capacity bounds must be whole numbers from 1 to 1000000 (past the default per-table quota of 40,000, raise the quota first)."
+  }
+
+  validation {
+    condition = (
+      var.autoscaling.read_min_capacity <= var.autoscaling.read_max_capacity &&
+      var.autoscaling.write_min_capacity <= var.autoscaling.write_max_capacity
+    )
+    error_message = "Each minimum capacity must be at most its maximum."
+  }
+
+  validation {
+    condition     = var.autoscaling.target_utilization_percent >= 20 && var.autoscaling.target_utilization_percent <= 90
+    error_message = "target_utilization_percent must be from 20 to 90 (DynamoDB target tracking's range)."
+  }
+}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import moto
 
 from local_aws.moto_patches import (
+    applicationautoscaling,
     athena,
     awslambda,
     cloudwatch,
@@ -30,7 +31,20 @@ PINNED_MOTO_VERSION = "5.2.5"
 
 # `faults` last: it wraps what the others patched, and does nothing without TRENDSTREAM_FAULTS.
 # `kms` after `iam`: it authorises the KMS calls a service makes once the request is allowed.
-_PATCHES = (athena, awslambda, cloudwatch, dynamodb, glue, iam, kms, kinesis, s3, ssm, faults)
+_PATCHES = (
+    applicationautoscaling,
+    athena,
+    awslambda,
+    cloudwatch,
+    dynamodb,
+    glue,
+    iam,
+    kms,
+    kinesis,
+    s3,
+    ssm,
+    faults,
+)
 
 
 class MotoVersionError(RuntimeError):

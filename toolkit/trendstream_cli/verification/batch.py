@@ -9,7 +9,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from tweet_record import build_stream_record, encode_stream_record, format_utc, make_topic
-from tweet_record.items import stats_key
+from tweet_record.items import STATS_SK_PREFIX, topic_pk
+from tweet_record.timestamps import minute_of
 
 TOPIC_PREFIX = "trendstream-verify-"
 TWEET_AGES_SECONDS = ((0, 1, 61), (0, 2))
@@ -55,8 +56,14 @@ class Batch:
         return Counter(tweet.topic for tweet in self.tweets)
 
     def expected_minutes(self) -> dict[tuple[str, str], int]:
-        """(pk, sk) of each per-minute stats item -> the tweet_count it must reach."""
-        return dict(Counter(stats_key(tweet.topic, tweet.created_at) for tweet in self.tweets))
+        """(``TOPIC#<topic>``, ``MINUTE#<minute>``) of each minute -> the tweet_count its shards'
+        partial stats items must add up to."""
+        return dict(
+            Counter(
+                (topic_pk(tweet.topic), f"{STATS_SK_PREFIX}{minute_of(tweet.created_at)}")
+                for tweet in self.tweets
+            )
+        )
 
 
 def make_batch(now: dt.datetime, run_id: str | None = None) -> Batch:

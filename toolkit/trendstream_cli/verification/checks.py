@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from trendstream_cli.pipeline import CONSUMER_QUARANTINE_PREFIX
 from trendstream_cli.verification.batch import Batch
-from tweet_record.items import topic_pk
+from tweet_record.items import (
+    NO_KEY_PARTS,
+    STATS_SK_PREFIX,
+    TopicKeyParts,
+    minute_of_stats_sk,
+    topic_pk,
+    topic_pks,
+)
 from tweet_record.lake import TWEETS_PREFIX
 
 if TYPE_CHECKING:
@@ -48,25 +55,32 @@ class Observation:
     """What is still missing: the reason given when the deadline passes."""
 
 
-def check_table(dynamodb: DynamoDBClient, table_name: str, batch: Batch) -> Observation:
-    """Each tweet item exactly once and every per-minute stats item counting exactly its tweets.
+def check_table(
+    dynamodb: DynamoDBClient,
+    table_name: str,
+    batch: Batch,
+    key_parts: TopicKeyParts = NO_KEY_PARTS,
+) -> Observation:
+    """Each tweet item exactly once and every minute's partial stats items adding up to exactly
+    its tweets, over every key part of each topic.
 
     A count above the expected one can never come down again: it fails at once.
     """
     expected_minutes = batch.expected_minutes()
     wanted_ids = {tweet.tweet_id for tweet in batch.tweets}
     seen: Counter[str] = Counter()
-    minutes: dict[tuple[str, str], int] = {}
+    minutes: Counter[tuple[str, str]] = Counter()
     for topic in batch.topics:
-        for item in _topic_items(dynamodb, table_name, topic):
+        for item in _topic_items(dynamodb, table_name, topic, key_parts):
             sort_key = item["sk"]["S"]
             if sort_key.startswith("TWEET#"):
                 tweet_id = item.get("tweet_id", {}).get("S", "")
                 if tweet_id not in wanted_ids:
                     raise CheckFailedError(f"unexpected tweet {tweet_id!r} under topic {topic!r}")
                 seen[tweet_id] += 1
-            elif sort_key.startswith("MINUTE#"):
-                minutes[(item["pk"]["S"], sort_key)] = int(item.get("tweet_count", {}).get("N", 0))
+            elif sort_key.startswith(STATS_SK_PREFIX):
+                minute = (topic_pk(topic), f"{STATS_SK_PREFIX}{minute_of_stats_sk(sort_key)}")
+                minutes[minute] += int(item.get("tweet_count", {}).get("N", 0))
     for key, count in sorted(minutes.items()):
         wanted = expected_minutes.get(key, 0)
         if count > wanted and wanted == 0:
@@ -99,16 +113,20 @@ def check_table(dynamodb: DynamoDBClient, table_name: str, batch: Batch) -> Obse
     return Observation(not missing and not short, detail, shortfall)
 
 
-def _topic_items(dynamodb: DynamoDBClient, table_name: str, topic: str) -> Iterable[dict[str, Any]]:
-    """Every item of a topic, read consistently: what the consumer wrote just before counts."""
+def _topic_items(
+    dynamodb: DynamoDBClient, table_name: str, topic: str, key_parts: TopicKeyParts
+) -> Iterable[dict[str, Any]]:
+    """Every item of a topic (every key part), read consistently: what the consumer wrote just
+    before counts."""
     paginator = dynamodb.get_paginator("query")
-    for page in paginator.paginate(
-        TableName=table_name,
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": topic_pk(topic)}},
-        ConsistentRead=True,
-    ):
-        yield from page.get("Items", [])
+    for pk in topic_pks(topic, key_parts):
+        for page in paginator.paginate(
+            TableName=table_name,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": pk}},
+            ConsistentRead=True,
+        ):
+            yield from page.get("Items", [])
 
 
 def hour_prefixes(root: str, start: dt.datetime, end: dt.datetime) -> list[str]:
@@ -315,12 +333,14 @@ def delete_topics(
     table_name: str,
     topics: Iterable[str],
     sleep: Callable[[float], None] = time.sleep,
+    key_parts: TopicKeyParts = NO_KEY_PARTS,
 ) -> Counter[str]:
-    """Delete every item under the given topics; the count deleted per sort-key kind."""
+    """Delete every item under the given topics (every key part); the count deleted per sort-key
+    kind."""
     keys = [
         {"pk": item["pk"], "sk": item["sk"]}
         for topic in topics
-        for item in _topic_items(dynamodb, table_name, topic)
+        for item in _topic_items(dynamodb, table_name, topic, key_parts)
     ]
     for start in range(0, len(keys), DELETE_BATCH):
         requests: list[Any] = [

@@ -13,6 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from local_aws.stack_functions import stack_functions
 from trendstream_cli import query
+from trendstream_cli.outputs import key_parts_of
 from trendstream_cli.verification.batch import Batch, make_batch
 from trendstream_cli.verification.checks import (
     CheckFailedError,
@@ -131,6 +132,7 @@ class Verifier:
         run_id: str | None = None,
     ) -> None:
         self._outputs = target.outputs
+        self._key_parts = key_parts_of(target.outputs)
         self._options = options
         self._session = session
         self._clock = clock
@@ -235,7 +237,10 @@ class Verifier:
 
     def _cleanup(self, batch: Batch) -> tuple[None, str]:
         deleted = delete_topics(
-            self._session.client("dynamodb"), str(self._outputs["table_name"]), batch.topics
+            self._session.client("dynamodb"),
+            str(self._outputs["table_name"]),
+            batch.topics,
+            key_parts=self._key_parts,
         )
         kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(deleted.items())) or "none"
         return None, (
@@ -274,7 +279,7 @@ class Verifier:
             return
         self.report.query_sql = query_check.sql
         checks: dict[StageName, Callable[[dt.datetime], Observation]] = {
-            "table": lambda _now: check_table(dynamodb, table_name, batch),
+            "table": lambda _now: check_table(dynamodb, table_name, batch, self._key_parts),
             "quarantine": QuarantineCheck(s3, bucket, batch, poison, put_at),
             "lake": LakeCheck(s3, bucket, batch, put_at, self._buffering.longest),
             "query": query_check,
@@ -341,7 +346,7 @@ class Verifier:
         """The duplicate may arrive after the first count looked right: look once more."""
         stage = self.report.stage("table")
         try:
-            observation = check_table(dynamodb, table_name, batch)
+            observation = check_table(dynamodb, table_name, batch, self._key_parts)
         except CheckFailedError as error:
             stage.status, stage.detail = "failed", f"{error} (when checked again at the end)"
             return
