@@ -205,17 +205,28 @@ def evaluate(
     return PolicyDecision.ALLOW if allowed else PolicyDecision.IMPLICIT_DENY
 
 
-def _role_policies(account_id: str, role_name: str) -> list[dict[str, Any]]:
-    """The role's inline and attached policy documents; none for a role that no longer exists."""
+def _role_policy_texts(account_id: str, role_name: str) -> tuple[str, ...]:
+    """The role's inline and attached policy documents as stored; none for a deleted role."""
     backend = iam_backends[account_id][PARTITION]
     try:
         role = backend.get_role(role_name)
     except Exception:  # noqa: BLE001 - moto's NotFoundException: a deleted role grants nothing
-        return []
+        return ()
     documents: list[Any] = list(role.policies.values())
     for policy in role.managed_policies.values():
         documents += [version.document for version in policy.versions if version.is_default]
-    return [json.loads(doc) if isinstance(doc, str) else dict(doc) for doc in documents]
+    return tuple(doc if isinstance(doc, str) else json.dumps(doc) for doc in documents)
+
+
+@lru_cache(maxsize=1024)
+def parsed_document(text: str) -> dict[str, Any]:
+    """A policy document parsed once per text; read only (every request shares it)."""
+    return dict(json.loads(text))
+
+
+def _role_policies(account_id: str, role_name: str) -> list[dict[str, Any]]:
+    """The role's inline and attached policy documents; none for a role that no longer exists."""
+    return [parsed_document(text) for text in _role_policy_texts(account_id, role_name)]
 
 
 # --- who is asking ------------------------------------------------------------------------
@@ -245,12 +256,18 @@ def _principal(headers: Mapping[str, str], account_id: str) -> tuple[Principal, 
 
 
 def _json_body(response: Any) -> dict[str, Any]:
-    """The request's JSON parameters, as sent (some handlers replace `body` with parsed ones)."""
+    """The request's JSON parameters, as sent (some handlers replace `body` with parsed ones);
+    parsed once per request (the `kms` patch reads them too)."""
+    parsed = getattr(response, "_authorisation_json_body", None)
+    if isinstance(parsed, dict):
+        return parsed
     try:
         body = json.loads(getattr(response, "raw_body", None) or "{}")
     except (TypeError, ValueError):
-        return {}
-    return body if isinstance(body, dict) else {}
+        body = {}
+    parsed = body if isinstance(body, dict) else {}
+    response._authorisation_json_body = parsed
+    return parsed
 
 
 def _dynamodb(ctx: RequestContext, action: str, body: Mapping[str, Any]) -> list[tuple[str, str]]:

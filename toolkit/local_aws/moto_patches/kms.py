@@ -161,8 +161,7 @@ def _names_account(entry: str, account_id: str) -> bool:
 def _statements(
     policy: Mapping[str, Any], applies: Callable[[list[str], list[str]], bool]
 ) -> list[dict[str, Any]]:
-    if "NotPrincipal" in json.dumps(policy):
-        logger.warning("key policy NotPrincipal is not evaluated: those statements never apply")
+    """The statements whose Principal `applies`; NotPrincipal statements never apply here."""
     return [
         dict(statement)
         for statement in iam._as_list(policy.get("Statement"))
@@ -217,12 +216,6 @@ def key_policy_decision(
     return True, ""
 
 
-@lru_cache(maxsize=64)
-def _parsed_policy(text: str) -> dict[str, Any]:
-    """A key policy document, parsed once per text (read only)."""
-    return dict(json.loads(text))
-
-
 def _kms_context(caller: Caller, use: KeyUse) -> dict[str, str]:
     context = {f"kms:EncryptionContext:{k}": v for k, v in use.encryption_context.items()}
     if caller.principal is not None:
@@ -244,20 +237,42 @@ def _kms_context(caller: Caller, use: KeyUse) -> dict[str, str]:
     return context
 
 
+@lru_cache(maxsize=4096)
+def _decision(
+    caller: Caller,
+    *,
+    key_policy: str,
+    identity_policies: tuple[str, ...],
+    action: str,
+    key_arn: str,
+    context: frozenset[tuple[str, str]],
+) -> tuple[bool, str]:
+    """`key_policy_decision` on the documents' texts: a pure function of them, so remembered
+    (a service's every call on one table or stream asks the same question)."""
+    return key_policy_decision(
+        caller,
+        key_policy=iam.parsed_document(key_policy),
+        identity_policies=[iam.parsed_document(text) for text in identity_policies],
+        action=action,
+        key_arn=key_arn,
+        context=dict(context),
+    )
+
+
 def authorise_key_use(caller: Caller, use: KeyUse) -> None:
     """Raise `KeyUseDenied` for the first of `use`'s actions KMS would refuse `caller`."""
     key = _customer_managed_key(caller.account_id, caller.region, use.key_arn)
     if key is None:
         return
-    policy = _parsed_policy(key.policy) if isinstance(key.policy, str) else dict(key.policy)
+    policy = key.policy if isinstance(key.policy, str) else json.dumps(key.policy)
     identity = (
-        iam._role_policies(caller.principal.account_id, caller.principal.role_name)
+        iam._role_policy_texts(caller.principal.account_id, caller.principal.role_name)
         if caller.principal is not None
-        else []
+        else ()
     )
-    context = _kms_context(caller, use)
+    context = frozenset(_kms_context(caller, use).items())
     for action in use.actions:
-        allowed, reason = key_policy_decision(
+        allowed, reason = _decision(
             caller,
             key_policy=policy,
             identity_policies=identity,
@@ -564,29 +579,24 @@ def _uses(response: Any, caller: Caller, service: str, moto_resource: str) -> li
     return build() if build else []
 
 
-def _check(response: Any, moto_resource: str, s3_action: str | None = None) -> None:
-    headers = response.headers
-    account_id = response.current_account
+def _caller(headers: Mapping[str, str], account_id: str, service: str) -> Caller | None:
+    """Whom the service calls KMS for: the role session, or (CloudWatch Logs) itself."""
     found = iam._principal(headers, account_id)
-    service = "s3" if s3_action is not None else iam._signing_service(headers)
+    if service == "logs":
+        signed = iam._CREDENTIAL.search(headers.get("Authorization", ""))
+        region = found[1] if found else (signed.group(2) if signed else "us-east-1")
+        return Caller(None, f"logs.{region}.amazonaws.com", region, account_id)
     if found is None:
-        if service != "logs":
-            return
-        region = iam._CREDENTIAL.search(headers.get("Authorization", ""))
-        caller = Caller(
-            None,
-            f"logs.{region.group(2) if region else 'us-east-1'}.amazonaws.com",
-            region.group(2) if region else "us-east-1",
-            account_id,
-        )
-    else:
-        principal, signing_region = found
-        if service == "logs":
-            caller = Caller(
-                None, f"logs.{signing_region}.amazonaws.com", signing_region, account_id
-            )
-        else:
-            caller = Caller(principal, None, signing_region, principal.account_id)
+        return None
+    principal, region = found
+    return Caller(principal, None, region, principal.account_id)
+
+
+def _check(response: Any, moto_resource: str, s3_action: str | None = None) -> None:
+    service = "s3" if s3_action is not None else iam._signing_service(response.headers)
+    caller = _caller(response.headers, response.current_account, service)
+    if caller is None:
+        return
     if s3_action is not None:
         uses = _s3(caller, s3_action, response, moto_resource)
     else:
