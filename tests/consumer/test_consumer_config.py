@@ -11,9 +11,9 @@ ENVIRONMENT = {"TABLE_NAME": "t", "LAKE_BUCKET": "b"}
 
 
 def test_defaults_and_values() -> None:
-    assert ConsumerConfig.from_environ(ENVIRONMENT) == ConsumerConfig("t", "b", 7, "vader")
+    assert ConsumerConfig.from_environ(ENVIRONMENT) == ConsumerConfig("t", "b", 7, "vader", {})
     configured = {**ENVIRONMENT, "TTL_DAYS": "30", "SENTIMENT_ENGINE": " Comprehend "}
-    assert ConsumerConfig.from_environ(configured) == ConsumerConfig("t", "b", 30, "comprehend")
+    assert ConsumerConfig.from_environ(configured) == ConsumerConfig("t", "b", 30, "comprehend", {})
 
 
 @pytest.mark.parametrize(
@@ -24,6 +24,7 @@ def test_defaults_and_values() -> None:
         ({**ENVIRONMENT, "SENTIMENT_ENGINE": "bert"}, "SENTIMENT_ENGINE must be one of"),
         ({**ENVIRONMENT, "TTL_DAYS": "7d"}, "TTL_DAYS must be a whole number"),
         ({**ENVIRONMENT, "TTL_DAYS": "0"}, "TTL_DAYS must be a positive number"),
+        ({**ENVIRONMENT, "HOT_TOPIC_KEY_PARTS": '{"#a": 0}'}, "HOT_TOPIC_KEY_PARTS must be"),
     ],
 )
 def test_a_bad_setting_is_named(environ: dict[str, str], message: str) -> None:
