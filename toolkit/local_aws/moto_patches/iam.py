@@ -13,7 +13,8 @@ Here, for a request signed with an access key the emulator's STS issued:
 * the action is the IAM action (`lambda:InvokeFunction` for Invoke, `sqs:SendMessage` for
   SendMessageBatch, one `dynamodb:PutItem`/`UpdateItem`/... per item of a transaction);
 * the resource is the ARN of what the request acts on (table or index, stream, object, parameter,
-  key, queue, topic, function, log stream, delivery stream); a service without resource-level
+  key, queue, topic, function, log stream, delivery stream, Glue catalog, database and table);
+  a service without resource-level
   permissions, or an action not listed here, is checked against `*`;
 * the role's inline and attached policies decide: an explicit Deny wins, else an Allow whose
   action, resource and conditions match is needed. Conditions support the String, Arn, Bool and
@@ -326,6 +327,23 @@ def _firehose(ctx: RequestContext, action: str, body: Mapping[str, Any]) -> list
     return [(f"firehose:{action}", arn if name else "*")]
 
 
+def _glue(ctx: RequestContext, action: str, body: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """A Data Catalog read needs the catalog, the database and (for a table) the table: AWS Glue
+    developer guide, "Specifying AWS Glue resource ARNs" (GetTable: catalog, database, table)."""
+    database = body.get("DatabaseName") or (body.get("Name") if "Database" in action else None)
+    if not database:
+        return [(f"glue:{action}", "*")]
+    catalog = f"arn:{PARTITION}:glue:{ctx.region}:{body.get('CatalogId') or ctx.account_id}"
+    checks = [
+        (f"glue:{action}", f"{catalog}:catalog"),
+        (f"glue:{action}", f"{catalog}:database/{database}"),
+    ]
+    table = body.get("TableName") or (body.get("Name") if "Table" in action else None)
+    if table:
+        checks.append((f"glue:{action}", f"{catalog}:table/{database}/{table}"))
+    return checks
+
+
 def _lambda(ctx: RequestContext, action: str, path: str) -> list[tuple[str, str]]:
     match = re.search(r"/functions/([^/?]+)", path)
     if match is None:
@@ -346,8 +364,9 @@ def requested(response: Any, ctx: RequestContext, moto_resource: str) -> list[tu
     action = response._get_action()
     if ctx.service == "lambda":
         checks = _lambda(ctx, action, response.path)
-    elif ctx.service in {"dynamodb", "kinesis", "ssm", "kms", "logs", "firehose"}:
+    elif ctx.service in {"dynamodb", "kinesis", "ssm", "kms", "logs", "firehose", "glue"}:
         builders = {
+            "glue": _glue,
             "dynamodb": _dynamodb,
             "kinesis": _kinesis,
             "ssm": _ssm,
