@@ -22,6 +22,7 @@ from local_aws.moto_server import emulator_environment, stop_emulator
 from local_aws.runtime import LocalRuntime
 from trendstream_cli import stack
 from trendstream_cli.demo import put_poison_records
+from trendstream_cli.lake_objects import lake_rows
 from tweet_record import build_stream_record, encode_stream_record, parse_stream_record
 from tweet_record.items import stats_key
 from tweet_record.sentiment import SentimentDocument, VaderEngine
@@ -209,12 +210,8 @@ class Lake:
         return data
 
     def lines(self, prefix: str) -> list[dict[str, Any]]:
-        return [
-            json.loads(line)
-            for key in self.keys(prefix)
-            for line in self.body(key).decode("utf-8").splitlines()
-            if line.strip()
-        ]
+        """Every row under ``prefix``: Parquet rows, or JSON lines."""
+        return [row for key in self.keys(prefix) for row in lake_rows(self.body(key))]
 
 
 def wait_until(condition: Callable[[], bool], describe: Callable[[], str], timeout: float) -> None:

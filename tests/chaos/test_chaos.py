@@ -42,6 +42,7 @@ from tests.chaos.chaos_support import (
 )
 
 from local_aws import fault_plan
+from trendstream_cli.lake_objects import row_count
 from trendstream_cli.pipeline import PipelineReader
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow, pytest.mark.timeout(420)]
@@ -104,7 +105,7 @@ def run_and_check(chaos_stack: ChaosStack) -> None:
 
         def lake_complete() -> bool:
             runtime.flush()
-            return sum(lake.body(k).count(b"\n") for k in lake.keys("tweets/")) >= PAIRS
+            return sum(row_count(lake.body(k)) for k in lake.keys("tweets/")) >= PAIRS
 
         wait_until(lake_complete, progress, SETTLE_TIMEOUT - (time.monotonic() - started))
         stats = runtime.stats()

@@ -33,6 +33,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from trendstream_cli.lake_objects import GZIP_MAGIC, PARQUET_MAGIC
 from trendstream_cli.lake_sql import (
     DEFAULT_MAX_ROWS,
     LakeTable,
@@ -73,8 +74,6 @@ logger = logging.getLogger(__name__)
 LAKE_PREFIX = "tweets/"
 BATCH_GET_NAMED_QUERY_MAX = 50
 DOWNLOAD_WORKERS = 8
-GZIP_MAGIC = b"\x1f\x8b"
-PARQUET_MAGIC = b"PAR1"
 MAX_HOURS = 24 * 366
 """`--hours` at most a year: beyond that, copy the whole lake (no `--hours`)."""
 MAX_NAMES_LISTED = 20

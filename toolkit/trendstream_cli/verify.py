@@ -38,7 +38,7 @@ _WHAT: dict[StageName, str] = {
     "put": "PutRecords on the stream",
     "table": "each tweet once + minute stats",
     "quarantine": "poison record quarantined",
-    "lake": "a line per tweet under tweets/",
+    "lake": "a row per tweet under tweets/",
     "query": "named query sees the topics",
     "cleanup": "synthetic items deleted",
 }
