@@ -220,9 +220,9 @@ variable "lake_format" {
 }
 
 variable "lake_compression" {
-  description = "Compression of lake objects: SNAPPY, GZIP or UNCOMPRESSED for parquet (the Parquet serializer's codecs); GZIP or UNCOMPRESSED for ndjson."
+  description = "Compression of lake objects: GZIP, SNAPPY or UNCOMPRESSED for parquet (the Parquet serializer's codecs; GZIP because Athena bills the bytes it scans, see docs/performance.md); GZIP or UNCOMPRESSED for ndjson."
   type        = string
-  default     = "SNAPPY"
+  default     = "GZIP"
 
   validation {
     condition     = contains(var.lake_format == "parquet" ? ["SNAPPY", "GZIP", "UNCOMPRESSED"] : ["GZIP", "UNCOMPRESSED"], var.lake_compression)
