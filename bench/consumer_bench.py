@@ -175,24 +175,21 @@ def _answer_in_memory(request: Any, **_: Any) -> Any:
 
 def botocore_cpu_per_record(records: Sequence[StreamRecordBytes], runs: int) -> list[float]:
     """µs of CPU per record with the consumer's own botocore client, HTTP answered in memory."""
-    import boto3
-    from botocore.config import Config
-
     prepare_environment()
     from consumer import app
     from consumer.quarantine import Quarantine
     from consumer.store import TweetStore
-    from consumer.writes import WRITE_WORKERS
     from tweet_record.sentiment import get_engine
 
-    config: Config = app._client_config(WRITE_WORKERS)
-    client = boto3.client(
-        "dynamodb",
-        region_name="us-east-1",
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",  # noqa: S106 - never sent anywhere
-        config=config,
-    )
+    credentials = {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",  # never sent anywhere
+    }
+    app.dynamodb.cache_clear()
+    with mock.patch.dict(os.environ, credentials):
+        client = app.dynamodb()  # the consumer's own client, as its factory builds it
+    app.dynamodb.cache_clear()
     client.meta.events.register("before-send.dynamodb.*", _answer_in_memory)
     runtime = app.Runtime(
         store=TweetStore(lambda: client, TABLE_NAME, 30, get_engine(ENGINE)),

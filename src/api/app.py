@@ -9,7 +9,6 @@ metrics, so the function publishes none.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from functools import cache
 from http import HTTPStatus
@@ -23,7 +22,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 
 from api import page, queries
+from api.config import ApiConfig
 from api.models import Problem, Series, TopicRanking, TweetPage
+from function_support.clients import Timeouts, new_client
 from function_support.tracing import lambda_tracer
 
 if TYPE_CHECKING:
@@ -54,11 +55,19 @@ From = Annotated[
 To = Annotated[datetime | None, Query(alias="to", description="End, included; default: now.")]
 
 
+CLIENT_TIMEOUTS = Timeouts(connect=0.5, read=1.5)
+"""Every DynamoDB call of the API (a test holds it against the function's timeout)."""
+
+
 @cache
 def dynamodb() -> DynamoDBClient:
-    import boto3  # noqa: PLC0415 - created on first use, not at import
+    return new_client("dynamodb", CLIENT_TIMEOUTS)
 
-    return boto3.client("dynamodb")
+
+@cache
+def config() -> ApiConfig:
+    """Read once per execution environment, on the first request."""
+    return ApiConfig.from_environ()
 
 
 @cache
@@ -74,15 +83,6 @@ def enable_swagger() -> None:
         version="1.0.0",
         description="Per-topic, per-minute tweet sentiment and the tweets behind it.",
     )
-
-
-def table_name() -> str:
-    return os.environ["TABLE_NAME"]
-
-
-def configured_topics() -> list[str]:
-    """``TOPICS``: comma-separated topics ranked when the caller names none."""
-    return [topic.strip() for topic in os.environ.get("TOPICS", "").split(",") if topic.strip()]
 
 
 def _window(start: datetime | None, end: datetime | None) -> queries.Window:
@@ -102,7 +102,7 @@ def top_topics(
     end: To = None,
 ) -> TopicRanking:
     span = _window(start, end)
-    ranked = queries.ranking(dynamodb, table_name(), topic or configured_topics(), span)
+    ranked = queries.ranking(dynamodb, config().table_name, topic or list(config().topics), span)
     return TopicRanking.model_validate(
         {
             "first_minute": span.first.strftime(queries.MINUTE_FORMAT),
@@ -121,7 +121,7 @@ def top_topics(
 def topic_series(topic: Topic, start: From = None, end: To = None) -> Series:
     span = _window(start, end)
     return Series.model_validate(
-        queries.series(dynamodb(), table_name(), queries.check_topic(topic), span)
+        queries.series(dynamodb(), config().table_name, queries.check_topic(topic), span)
     )
 
 
@@ -136,7 +136,9 @@ def topic_tweets(
     cursor: Annotated[str | None, Query(max_length=2048, description="'next_cursor'.")] = None,
 ) -> TweetPage:
     return TweetPage.model_validate(
-        queries.recent_tweets(dynamodb(), table_name(), queries.check_topic(topic), limit, cursor)
+        queries.recent_tweets(
+            dynamodb(), config().table_name, queries.check_topic(topic), limit, cursor
+        )
     )
 
 

@@ -5,7 +5,8 @@ never succeed is quarantined to S3 and not reported as failed. Per batch (in bul
 for version 1 records only (version 2 records carry the producer's label), then a conditional
 put of each tweet item and one conditional update per (topic, minute, shard) that counts the new
 tweets exactly once (``consumer.writes``); records whose writes ultimately fail are reported in
-``batchItemFailures``. Cost figures: docs/capacity.md.
+``batchItemFailures``. The handler is Powertools' ``process_partial_response``; the bulk step runs
+inside the processor (``consumer.processor``). Cost figures: docs/capacity.md.
 """
 
 from __future__ import annotations
@@ -18,26 +19,32 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 
-from consumer.processor import BulkStoreProcessor
+from consumer.config import ConsumerConfig
+from consumer.processor import BatchSummary, BulkStoreProcessor
 from consumer.quarantine import KinesisRecordMeta, Quarantine, shard_of
 from consumer.store import StagedTweet, TweetStore
 from consumer.writes import WRITE_WORKERS
-from function_support.clients import BOTOCORE_POOL_CONNECTIONS, client_config
+from function_support.clients import Timeouts, new_client
 from function_support.gc_tuning import collect_less_often
 from function_support.tracing import lambda_tracer
-from tweet_record.items import ttl_days_from_env
 from tweet_record.parse import ParsedTweet, RecordRejectedError, decode_base64, parse_stream_record
-from tweet_record.sentiment import engine_from_env
+from tweet_record.sentiment import get_engine
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
-    from botocore.config import Config
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
 
 RECORD_KEYS = ("sequence_number", "tweet_id")
+# No client-side parameter validation in either client: every request is built by
+# `tweet_record.items`, `consumer.writes` and `consumer.quarantine` in shapes the tests check
+# against the service model, the service validates them again anyway, and re-walking every item
+# per call was a third of the function's CPU.
+CLIENT_TIMEOUTS = Timeouts(connect=2, read=10)
+"""Every AWS call of the consumer (a test holds it against the function's timeout)."""
 
 collect_less_often()
 logger = Logger()
@@ -45,33 +52,18 @@ tracer = lambda_tracer()
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "trendstream"))
 
 
-def _client_config(pool_connections: int = BOTOCORE_POOL_CONNECTIONS) -> Config:
-    # boto3 is imported when the first client is built (first invocation), keeping the handler
-    # import within its 200 ms budget. The cost moves to the first batch; it does not vanish.
-    # No client-side parameter validation: every request is built by `tweet_record.items` and
-    # `consumer.writes` in shapes the tests check against the service model, DynamoDB validates
-    # them again anyway, and re-walking every item per call was a third of the function's CPU.
-    return client_config(
-        connect_timeout=2, read_timeout=10, validate=False, pool_connections=pool_connections
-    )
-
-
 @cache
 def dynamodb() -> DynamoDBClient:
-    import boto3  # noqa: PLC0415
-
     # The writes run on WRITE_WORKERS threads: a connection each.
-    return boto3.client("dynamodb", config=_client_config(WRITE_WORKERS))
+    return new_client("dynamodb", CLIENT_TIMEOUTS, validate=False, pool_connections=WRITE_WORKERS)
 
 
 @cache
 def s3() -> S3Client:
-    import boto3  # noqa: PLC0415
-
-    return boto3.client("s3", config=_client_config())
+    return new_client("s3", CLIENT_TIMEOUTS, validate=False)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Runtime:
     store: TweetStore
     quarantine: Quarantine
@@ -79,24 +71,17 @@ class Runtime:
 
 @cache
 def runtime() -> Runtime:
-    """Built on the first invocation, from the function's environment."""
+    """Built on the first invocation, from the function's configuration, read once."""
+    config = ConsumerConfig.from_environ()
     return Runtime(
         store=TweetStore(
             client_factory=dynamodb,
-            table_name=os.environ["TABLE_NAME"],
-            ttl_days=ttl_days_from_env(),
-            engine=engine_from_env(),
+            table_name=config.table_name,
+            ttl_days=config.ttl_days,
+            engine=get_engine(config.sentiment_engine),
         ),
-        quarantine=Quarantine(client_factory=s3, bucket=os.environ["LAKE_BUCKET"]),
+        quarantine=Quarantine(client_factory=s3, bucket=config.lake_bucket),
     )
-
-
-@dataclass
-class BatchFigures:
-    quarantined: int = 0
-
-
-figures = BatchFigures()
 
 
 def raw_record(record: KinesisStreamRecord) -> KinesisRecordMeta:
@@ -119,7 +104,6 @@ def record_handler(record: KinesisStreamRecord) -> ParsedTweet | None:
     except RecordRejectedError as rejected:
         logger.append_keys(sequence_number=kinesis.sequence_number, tweet_id=None)
         key = runtime().quarantine.put(raw_record(record), rejected)
-        figures.quarantined += 1
         logger.warning(
             "record quarantined",
             extra={"reason": str(rejected.reason), "detail": rejected.detail, "s3_key": key},
@@ -156,26 +140,30 @@ def store_batch(
     return report.failures
 
 
-processor = BulkStoreProcessor(bulk_handler=store_batch)
+def report_batch(summary: BatchSummary) -> None:
+    logger.remove_keys(list(RECORD_KEYS))
+    metrics.add_metric(name="RecordsIn", unit=MetricUnit.Count, value=summary.records)
+    metrics.add_metric(name="RecordsQuarantined", unit=MetricUnit.Count, value=summary.quarantined)
+    metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=summary.failed)
+    logger.info(
+        "batch done",
+        extra={
+            "records": summary.records,
+            "quarantined": summary.quarantined,
+            "failed": summary.failed,
+        },
+    )
+
+
+processor = BulkStoreProcessor(bulk_handler=store_batch, report=report_batch)
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    figures.quarantined = 0
-    records = event.get("Records") or []
-    metrics.add_metric(name="RecordsIn", unit=MetricUnit.Count, value=len(records))
-    # An empty batch is valid (a tumbling window closing with no new records): nothing failed.
-    with processor(records, record_handler, context):
-        processor.process()
-    response = processor.response()
-    logger.remove_keys(list(RECORD_KEYS))
-    metrics.add_metric(name="RecordsQuarantined", unit=MetricUnit.Count, value=figures.quarantined)
-    failed = len(response.get("batchItemFailures", []))
-    metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=failed)
-    logger.info(
-        "batch done",
-        extra={"records": len(records), "quarantined": figures.quarantined, "failed": failed},
+    return dict(
+        process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
     )
-    return dict(response)

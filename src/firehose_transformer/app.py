@@ -20,10 +20,11 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_firehose_event import 
     KinesisFirehoseEvent,
 )
 
-from firehose_transformer.transform import Filters, Transformation, transform
+from firehose_transformer.config import TransformerConfig
+from firehose_transformer.transform import Transformation, transform
 from function_support.gc_tuning import collect_less_often
 from function_support.tracing import lambda_tracer
-from tweet_record.sentiment import engine_from_env
+from tweet_record.sentiment import get_engine
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -35,8 +36,9 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "tren
 
 
 @cache
-def filters() -> Filters:
-    return Filters.from_env()
+def config() -> TransformerConfig:
+    """Read once per execution environment, on the first invocation."""
+    return TransformerConfig.from_environ()
 
 
 def respond(outcome: Transformation) -> dict[str, Any]:
@@ -71,4 +73,5 @@ def respond(outcome: Transformation) -> dict[str, Any]:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     records = ((r.record_id, r.data) for r in KinesisFirehoseEvent(event).records)
-    return respond(transform(records, engine_from_env(), filters()))
+    settings = config()
+    return respond(transform(records, get_engine(settings.sentiment_engine), settings.filters))

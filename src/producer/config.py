@@ -7,6 +7,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from function_support.clients import Timeouts
+from function_support.environment import ConfigurationError, env_flag, int_in_range, required
+
 DEFAULT_SSM_PREFIX = "/twitter/"
 DEFAULT_WOEIDS = (1,)
 DEFAULT_MAX_PAGES_PER_TOPIC = 10
@@ -14,10 +17,8 @@ DEFAULT_MAX_RESULTS_PER_PAGE = 100
 DEFAULT_MAX_TRENDS = 10
 DEFAULT_SAFETY_MARGIN_SECONDS = 20
 SOURCES = frozenset({"x", "replay"})
-
-
-class ConfigurationError(Exception):
-    """A setting is missing or invalid: the run cannot start, and retrying will not help."""
+CLIENT_TIMEOUTS = Timeouts(connect=5, read=15)
+"""Every AWS call of the producer: a stuck call must not eat the invocation."""
 
 
 @dataclass(frozen=True)
@@ -56,26 +57,26 @@ class ProducerConfig:
                 "TWEET_SOURCE=replay needs REPLAY_DATASET_URI (s3://bucket/prefix/ or a directory)"
             )
         return cls(
-            stream_name=_required(env, "STREAM_NAME"),
-            table_name=_required(env, "TABLE_NAME"),
+            stream_name=required(env, "STREAM_NAME"),
+            table_name=required(env, "TABLE_NAME"),
             source=source,
             ssm_prefix=prefix if prefix.endswith("/") else prefix + "/",
             trend_woeids=parse_woeids(env.get("TREND_WOEIDS", "")),
             search_queries=parse_queries(env["SEARCH_QUERIES"])
             if "SEARCH_QUERIES" in env
             else None,
-            max_pages_per_topic=_int_in_range(
+            max_pages_per_topic=int_in_range(
                 env, "MAX_PAGES_PER_TOPIC", DEFAULT_MAX_PAGES_PER_TOPIC, 1, 1000
             ),
-            max_results_per_page=_int_in_range(
+            max_results_per_page=int_in_range(
                 env, "MAX_RESULTS_PER_PAGE", DEFAULT_MAX_RESULTS_PER_PAGE, 10, 100
             ),
-            max_trends=_int_in_range(env, "MAX_TRENDS", DEFAULT_MAX_TRENDS, 0, 50),
+            max_trends=int_in_range(env, "MAX_TRENDS", DEFAULT_MAX_TRENDS, 0, 50),
             replay_dataset_uri=replay_dataset_uri,
-            replay_shift_timestamps=_flag(env, "REPLAY_SHIFT_TIMESTAMPS", default=True),
+            replay_shift_timestamps=env_flag(env, "REPLAY_SHIFT_TIMESTAMPS", default=True),
             secret_placeholder=env.get("TWITTER_SECRET_PLACEHOLDER", "").strip() or None,
             safety_margin_seconds=float(
-                _int_in_range(env, "SAFETY_MARGIN_SECONDS", DEFAULT_SAFETY_MARGIN_SECONDS, 1, 600)
+                int_in_range(env, "SAFETY_MARGIN_SECONDS", DEFAULT_SAFETY_MARGIN_SECONDS, 1, 600)
             ),
         )
 
@@ -113,32 +114,3 @@ def parse_queries(raw: str) -> tuple[str, ...]:
     else:
         items = raw.split(";")
     return tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
-
-
-def _required(env: Mapping[str, str], name: str) -> str:
-    value = env.get(name, "").strip()
-    if not value:
-        raise ConfigurationError(f"environment variable {name} is required")
-    return value
-
-
-def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw not in ("true", "false"):
-        raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
-    return raw == "true"
-
-
-def _int_in_range(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError as error:
-        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from error
-    if not low <= value <= high:
-        raise ConfigurationError(f"{name} must be between {low} and {high}, got {value}")
-    return value

@@ -11,12 +11,15 @@ parameter names are.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from producer.config import ConfigurationError
+from function_support.clients import client_config
+from function_support.environment import ConfigurationError
+from producer.config import CLIENT_TIMEOUTS
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SSMProvider
@@ -88,8 +91,8 @@ def load_credentials(
 
 def forget_cached_credentials() -> None:
     """After the API refused the credentials (401), re-read them on the next run, not in 5 min."""
-    if _provider is not None:
-        _provider.clear_cache()  # type: ignore[no-untyped-call]
+    if _default_provider.cache_info().currsize:
+        _default_provider().clear_cache()  # type: ignore[no-untyped-call]
 
 
 @contextlib.contextmanager
@@ -105,15 +108,10 @@ def _response_bodies_unlogged() -> Iterator[None]:
         body_logger.setLevel(previous)
 
 
-_provider: SSMProvider | None = None
-
-
+@functools.cache
 def _default_provider() -> SSMProvider:
     """Created on first use: importing Powertools parameters imports boto3, which the cold start
     should not pay for before it is needed (and replay mode never needs it)."""
-    global _provider  # noqa: PLW0603 - one lazily created provider per execution environment
-    if _provider is None:
-        from aws_lambda_powertools.utilities.parameters import SSMProvider  # noqa: PLC0415
+    from aws_lambda_powertools.utilities.parameters import SSMProvider  # noqa: PLC0415
 
-        _provider = SSMProvider()
-    return _provider
+    return SSMProvider(boto_config=client_config(CLIENT_TIMEOUTS))

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from producer.config import ConfigurationError
+from function_support.environment import ConfigurationError
 from producer.deadline import Deadline
 from producer.kinesis_writer import KinesisWriter, OutgoingRecord
 from tweet_record import StreamRecord, encode_stream_record, with_sentiment

@@ -12,9 +12,10 @@ import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from function_support.clients import client_config
+from function_support.clients import new_client
+from function_support.environment import ConfigurationError
 from producer.checkpoints import CheckpointStore
-from producer.config import ConfigurationError, ProducerConfig
+from producer.config import CLIENT_TIMEOUTS, ProducerConfig
 from producer.credentials import CredentialsError, forget_cached_credentials, load_credentials
 from producer.deadline import Deadline
 from producer.kinesis_writer import KinesisWriter
@@ -23,7 +24,6 @@ from producer.scoring import engine_from_config
 from producer.sources import ReplaySource, TweetSource, XApiSource, XAuthError, open_dataset
 
 if TYPE_CHECKING:
-    from botocore.config import Config
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_kinesis import KinesisClient
     from mypy_boto3_s3 import S3Client
@@ -31,30 +31,19 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def _client_config() -> Config:
-    """Short timeouts and botocore's standard retries: a stuck call must not eat the invocation."""
-    return client_config(connect_timeout=5, read_timeout=15)
-
-
 @functools.cache
 def kinesis_client() -> KinesisClient:
-    import boto3  # noqa: PLC0415 - lazy: boto3's import kept off the cold start (docs/performance.md)
-
-    return boto3.client("kinesis", config=_client_config())
+    return new_client("kinesis", CLIENT_TIMEOUTS)
 
 
 @functools.cache
 def dynamodb_client() -> DynamoDBClient:
-    import boto3  # noqa: PLC0415 - lazy: boto3's import kept off the cold start (docs/performance.md)
-
-    return boto3.client("dynamodb", config=_client_config())
+    return new_client("dynamodb", CLIENT_TIMEOUTS)
 
 
 @functools.cache
 def s3_client() -> S3Client:
-    import boto3  # noqa: PLC0415 - lazy: only the replay source reads S3
-
-    return boto3.client("s3", config=_client_config())
+    return new_client("s3", CLIENT_TIMEOUTS)
 
 
 def make_source(config: ProducerConfig, deadline: Deadline) -> TweetSource:

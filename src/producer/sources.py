@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
-from producer.config import ConfigurationError
+from function_support.environment import ConfigurationError
 from producer.credentials import APP_ONLY_KEY, USER_CONTEXT_KEYS
 from producer.deadline import Deadline
 from producer.pages import EXPANSIONS, TWEET_FIELDS, USER_FIELDS, XPage

@@ -28,7 +28,7 @@ from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-from function_support.clients import BOTOCORE_MAX_ATTEMPTS, client_config
+from function_support.clients import Timeouts, new_client
 
 if TYPE_CHECKING:
     from mypy_boto3_comprehend import ComprehendClient
@@ -56,11 +56,8 @@ VADER_MIXED_MAX_COMPOUND = 0.5
 COMPREHEND_LABELS = frozenset({"POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED"})
 COMPREHEND_BATCH_SIZE = 25
 COMPREHEND_MAX_BYTES = 5_000
-COMPREHEND_CONNECT_TIMEOUT_SECONDS = 2.0
-COMPREHEND_READ_TIMEOUT_SECONDS = 5.0
-COMPREHEND_CALL_SECONDS = BOTOCORE_MAX_ATTEMPTS * (
-    COMPREHEND_CONNECT_TIMEOUT_SECONDS + COMPREHEND_READ_TIMEOUT_SECONDS + 1.0
-)
+COMPREHEND_TIMEOUTS = Timeouts(connect=2.0, read=5.0)
+COMPREHEND_CALL_SECONDS = COMPREHEND_TIMEOUTS.worst_case_call_seconds()
 """Worst case of one call: every botocore attempt times out, plus its backoff between them."""
 COMPREHEND_LANGUAGES: Mapping[str, str] = {
     "en": "en",
@@ -237,13 +234,7 @@ def _language_literal(language: str) -> LanguageCodeType:
 
 
 def _default_comprehend_client() -> ComprehendClient:
-    import boto3  # noqa: PLC0415
-
-    config = client_config(
-        connect_timeout=COMPREHEND_CONNECT_TIMEOUT_SECONDS,
-        read_timeout=COMPREHEND_READ_TIMEOUT_SECONDS,
-    )
-    return boto3.client("comprehend", config=config)
+    return new_client("comprehend", COMPREHEND_TIMEOUTS)
 
 
 ENGINES: Mapping[str, Callable[[], SentimentEngine]] = {

@@ -105,8 +105,10 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         from api import app
 
         app.dynamodb.cache_clear()
+        app.config.cache_clear()
         yield app
         app.dynamodb.cache_clear()
+        app.config.cache_clear()
 
 
 Invoke = Callable[..., tuple[int, Any]]

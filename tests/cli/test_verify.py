@@ -122,11 +122,11 @@ def handlers(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
     cached = (consumer_app.dynamodb, consumer_app.s3, consumer_app.runtime)
     for function in cached:
         function.cache_clear()
-    transformer_app.filters.cache_clear()
+    transformer_app.config.cache_clear()
     yield consumer_app, transformer_app
     for function in cached:
         function.cache_clear()
-    transformer_app.filters.cache_clear()
+    transformer_app.config.cache_clear()
 
 
 class PipelineDouble:

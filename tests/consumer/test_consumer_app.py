@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import UnexpectedBatchTypeError
 from tests.consumer.consumer_helpers import BUCKET, FakeLambdaContext, items_with_prefix, scan_table
 from tests.tweet_record.tweet_samples import kinesis_event, load_event, record_bytes, record_dict
 
@@ -197,13 +198,16 @@ def test_version_2_records_keep_the_producers_label_and_load_no_engine(
     assert (counts["mixed"], counts["negative"], counts["positive"]) == (1, 1, 0)
 
 
-def test_an_empty_batch_answers_with_no_failures(
+def test_an_event_without_records_is_refused_as_powertools_refuses_it(
     consumer_app: Any, lambda_context: FakeLambdaContext
 ) -> None:
-    """Lambda invokes with an empty batch when a tumbling window closes with no new records
-    (Lambda developer guide, "Using Kinesis with Lambda", tumbling windows)."""
-    response = consumer_app.lambda_handler(load_event("kinesis_empty.json"), lambda_context)
-    assert response == {"batchItemFailures": []}
+    """Lambda sends a Kinesis event without records only when a tumbling window closes with
+    nothing new (Lambda developer guide, "Using Kinesis with Lambda", tumbling windows,
+    https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-windows.html); the stack's
+    mapping configures none, so such an event is not the consumer's input. Powertools'
+    ``process_partial_response`` refuses it by name, and nothing is written."""
+    with pytest.raises(UnexpectedBatchTypeError, match="Unexpected batch event type"):
+        consumer_app.lambda_handler(load_event("kinesis_empty.json"), lambda_context)
     assert scan_table() == []
 
 

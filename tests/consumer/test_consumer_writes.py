@@ -48,7 +48,7 @@ from consumer.writes import (
     TweetWriter,
     stats_update,
 )
-from function_support.clients import BOTOCORE_MAX_ATTEMPTS, client_config
+from function_support.clients import BOTOCORE_MAX_ATTEMPTS, Timeouts, client_config
 from tweet_record import parse_stream_record
 from tweet_record.items import (
     SENTIMENT_COUNTERS,
@@ -534,7 +534,7 @@ def scripted_client(script: ScriptedDynamoDB) -> Any:
         region_name="us-east-1",
         aws_access_key_id="t",
         aws_secret_access_key="t",
-        config=client_config(connect_timeout=1, read_timeout=1, validate=False),
+        config=client_config(Timeouts(connect=1, read=1), validate=False),
     )
     client.meta.events.register("before-send.dynamodb.*", script)
     return client

@@ -6,19 +6,24 @@ import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BasePartialProcessor
+from aws_lambda_powertools.utilities.batch import (
+    BasePartialBatchProcessor,
+    BasePartialProcessor,
+    process_partial_response,
+)
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 from tests.tweet_record.tweet_samples import kinesis_event
 
-from consumer.processor import BulkStoreProcessor, StagedRecord
+from consumer.processor import BatchSummary, BulkStoreProcessor, StagedRecord
 
 
 def test_the_public_members_the_processor_uses_exist_with_their_documented_shapes() -> None:
-    """Powertools documents custom processors as subclasses of ``BasePartialProcessor``
-    (batch utility, "Create your own partial processor"); an upgrade that changes these
-    members fails here rather than in production."""
-    abstract = BasePartialProcessor.__abstractmethods__
-    assert abstract == {"_prepare", "_clean", "_process_record", "_async_process_record"}
+    """Powertools documents custom processors as subclasses of its base processors (batch
+    utility, "Create your own partial processor"); an upgrade that changes these members fails
+    here rather than in production."""
+    abstract = BasePartialBatchProcessor.__abstractmethods__
+    assert abstract == {"_process_record", "_async_process_record"}
+    assert issubclass(BasePartialBatchProcessor, BasePartialProcessor)
     assert list(inspect.signature(BasePartialProcessor.__call__).parameters) == [
         "self",
         "records",
@@ -88,3 +93,41 @@ def test_a_second_batch_starts_clean() -> None:
     with processor([], lambda record: "stored"):
         processor.process()
     assert processor.response() == {"batchItemFailures": []}
+
+
+def test_each_batch_reports_its_own_figures() -> None:
+    summaries: list[BatchSummary] = []
+
+    def handler(record: KinesisStreamRecord) -> str | None:
+        data = record.kinesis.data_as_bytes()
+        if data == b"boom":
+            raise ValueError("cannot parse")
+        return None if data == b"quarantined" else data.decode()
+
+    processor = BulkStoreProcessor(
+        lambda staged, _: [RuntimeError("x") if r.result == "fails" else None for r in staged],
+        report=summaries.append,
+    )
+    for payloads in ([b"ok", b"boom", b"quarantined", b"fails"], [b"ok"]):
+        with processor(kinesis_event(payloads)["Records"], handler):
+            processor.process()
+    assert summaries == [
+        BatchSummary(records=4, quarantined=1, failed=2),
+        BatchSummary(records=1, quarantined=0, failed=0),
+    ]
+
+
+def test_a_batch_whose_every_record_failed_is_reported_not_raised() -> None:
+    """Powertools raises ``BatchProcessingError`` by default when every record failed, which
+    Lambda treats as a function error (retried whole, bisected); reporting every record instead
+    lets Lambda redeliver from the first one ("Using batch item failures with Kinesis")."""
+    event = kinesis_event([b"a", b"b"])
+    processor = BulkStoreProcessor(lambda staged, _: [RuntimeError("x")] * len(staged))
+    response = process_partial_response(
+        event=event, record_handler=lambda record: "stored", processor=processor
+    )
+    assert response == {
+        "batchItemFailures": [
+            {"itemIdentifier": record["kinesis"]["sequenceNumber"]} for record in event["Records"]
+        ]
+    }

@@ -59,9 +59,9 @@ def transformer(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.delenv("ALLOWED_LANGUAGES", raising=False)
     from firehose_transformer import app
 
-    app.filters.cache_clear()
+    app.config.cache_clear()
     yield app
-    app.filters.cache_clear()
+    app.config.cache_clear()
 
 
 def lines(response: dict[str, Any]) -> list[dict[str, Any] | None]:

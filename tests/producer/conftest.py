@@ -42,10 +42,11 @@ def _isolated_aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "producer")
     service.kinesis_client.cache_clear()
     service.dynamodb_client.cache_clear()
-    monkeypatch.setattr(credentials, "_provider", None)
+    credentials._default_provider.cache_clear()
     yield
     service.kinesis_client.cache_clear()
     service.dynamodb_client.cache_clear()
+    credentials._default_provider.cache_clear()
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from producer.config import ConfigurationError, ProducerConfig
+from function_support.environment import ConfigurationError
+from producer.config import ProducerConfig
 
 BASE = {"STREAM_NAME": "s", "TABLE_NAME": "t"}
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -48,7 +49,7 @@ def test_search_queries_json_or_semicolons(raw: str, expected: tuple[str, ...]) 
         ({**BASE, "TREND_WOEIDS": "1,x"}, "comma-separated integers"),
         ({**BASE, "SEARCH_QUERIES": '["a", 1]'}, "list of strings"),
         ({**BASE, "TWEET_SOURCE": "replay"}, "needs REPLAY_DATASET_URI"),
-        ({**BASE, "REPLAY_SHIFT_TIMESTAMPS": "maybe"}, "true or false"),
+        ({**BASE, "REPLAY_SHIFT_TIMESTAMPS": "maybe"}, "REPLAY_SHIFT_TIMESTAMPS must be one of"),
     ],
 )
 def test_invalid_settings_are_named(env: dict[str, str], message: str) -> None:

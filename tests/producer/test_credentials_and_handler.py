@@ -12,7 +12,7 @@ import responses
 from producer_helpers import REGION, FakeContext, load_event, read_stream, search_page, tweet
 from test_x_api_source import SEARCH_URL, TRENDS_URL, UNAUTHORIZED
 
-from producer.config import ConfigurationError
+from function_support.environment import ConfigurationError
 from producer.credentials import USER_CONTEXT_KEYS, CredentialsError, load_credentials
 
 pytestmark = pytest.mark.usefixtures("aws")

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from function_support.environment import ConfigurationError
 from producer import sources
-from producer.config import ConfigurationError
 from producer.sources import ReplaySource
 
 

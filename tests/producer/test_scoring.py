@@ -10,8 +10,13 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from function_support.clients import APP_MAX_ATTEMPTS, BOTOCORE_MAX_ATTEMPTS, client_config
-from producer.config import ConfigurationError
+from function_support.clients import (
+    APP_MAX_ATTEMPTS,
+    BOTOCORE_MAX_ATTEMPTS,
+    Timeouts,
+    client_config,
+)
+from function_support.environment import ConfigurationError
 from producer.deadline import Deadline, unlimited
 from producer.kinesis_writer import KinesisWriter, OutgoingRecord
 from producer.scoring import ScoringWriter, engine_from_config
@@ -193,7 +198,7 @@ def test_worst_case_sends_per_record_is_pinned(monkeypatch: pytest.MonkeyPatch) 
         region_name="us-east-1",
         aws_access_key_id="t",
         aws_secret_access_key="t",
-        config=client_config(connect_timeout=1, read_timeout=1),
+        config=client_config(Timeouts(connect=1, read=1)),
     )
     client.meta.events.register("before-send.kinesis.*", answer)
     writer = KinesisWriter("s", lambda: client, sleep=lambda _s: None)
