@@ -117,6 +117,8 @@ class TweetWrite(NamedTuple):
     """The minute's stats item."""
     shard_id: str
     sequence: int
+    """The record's position in its shard: its sequence number and, for a user record of a KPL
+    aggregate, its sub-sequence number (``consumer.processor.record_position``)."""
     origin: str
 
 
