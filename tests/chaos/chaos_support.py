@@ -108,9 +108,16 @@ class ChaosStack:
         records one each, the aggregated tweets and poison records one per aggregate."""
         if not self.aggregated:
             return pairs + poison
-        aggregates = -(-len(self.aggregated) // AGGREGATE_USER_RECORDS)
-        inside = min(poison // 2, aggregates)
-        return pairs - len(self.aggregated) + poison - inside + aggregates
+        aggregates = self.aggregates()
+        return pairs - len(self.aggregated) + poison - self.poison_inside(poison) + aggregates
+
+    def aggregates(self) -> int:
+        """Kinesis records the aggregated tweets take."""
+        return -(-len(self.aggregated) // AGGREGATE_USER_RECORDS)
+
+    def poison_inside(self, poison: int) -> int:
+        """Poison records put inside aggregates: half of them, one per aggregate at most."""
+        return min(poison // 2, self.aggregates())
 
 
 def move_to_kpl(dataset: Path, out: Path, share: float) -> list[tuple[str, bytes]]:
@@ -339,16 +346,17 @@ class ChaosRuntime(LocalRuntime):
         if not self._chaos.aggregated:
             put_poison_records(kinesis, stream, poison_file)
             return
-        # Half the poison records travel inside aggregates, among tweets; the rest plain.
+        # Up to half the poison records travel inside aggregates (one each), among tweets; the
+        # rest plain.
         poison = [
             json.loads(line)
             for line in poison_file.read_text(encoding="utf-8").splitlines()
             if line.strip()
         ]
-        inside = poison[: len(poison) // 2]
+        inside = poison[: self._chaos.poison_inside(len(poison))]
         plain = self._chaos.state_dir / "plain-poison.jsonl"
         plain.write_text(
-            "".join(json.dumps(entry) + "\n" for entry in poison[len(poison) // 2 :]),
+            "".join(json.dumps(entry) + "\n" for entry in poison[len(inside) :]),
             encoding="utf-8",
         )
         put_poison_records(kinesis, stream, plain)
