@@ -24,6 +24,7 @@ from bench.cold_import import cold_import_figures
 from bench.consumer_bench import consumer_figures, prepare_environment
 from bench.dataset import replay_records
 from bench.figures import Figure, load_average, machine, markdown, print_table, with_previous
+from bench.lake_bench import lake_figures
 from bench.producer_bench import producer_figures
 from bench.scale_bench import scale_figures
 from bench.transformer_bench import transformer_figures
@@ -68,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("transformer", lambda: transformer_figures(records, args.runs)),
         ("cold imports", lambda: cold_import_figures(args.build_dir, args.runs)),
         ("read API", lambda: api_figures(args.build_dir, args.runs)),
+        ("lake formats", lambda: lake_figures(records)),
     ]
     if not args.skip_stack:
         from bench.stack_bench import stack_figures

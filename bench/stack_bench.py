@@ -16,7 +16,6 @@ the figure.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -32,6 +31,7 @@ from bench.dataset import StreamRecordBytes
 from bench.figures import Figure, Spread, unavailable
 from local_aws.runtime import LocalRuntime, client_factory
 from producer.kinesis_writer import KinesisWriter, OutgoingRecord
+from trendstream_cli.lake_objects import lake_rows
 from trendstream_cli.stack import StackPaths, down, running_endpoint, up
 from tweet_record.lake import TWEETS_PREFIX
 
@@ -194,15 +194,12 @@ def table_tweet_items(dynamodb: Any, table_name: str) -> int:
 
 
 def lake_pairs(s3: Any, bucket: str) -> set[tuple[str, str]]:
-    """Distinct (topic, tweet_id) of every line under ``tweets/`` (Firehose may repeat lines)."""
+    """Distinct (topic, tweet_id) of every row under ``tweets/`` (Firehose may repeat rows)."""
     pairs: set[tuple[str, str]] = set()
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=TWEETS_PREFIX):
         for listed in page.get("Contents", []):
             body = s3.get_object(Bucket=bucket, Key=listed["Key"])["Body"].read()
-            for line in body.splitlines():
-                if line.strip():
-                    row = json.loads(line)
-                    pairs.add((row["topic"], row["tweet_id"]))
+            pairs.update((row["topic"], row["tweet_id"]) for row in lake_rows(body))
     return pairs
 
 

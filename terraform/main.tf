@@ -174,6 +174,7 @@ module "lake" {
   noncurrent_version_retention_days = var.noncurrent_version_retention_days
   glue_database_name                = replace("${local.name}_lake", "-", "_")
   glue_table_name                   = "tweets"
+  storage_format                    = var.lake_format
   athena_workgroup_name             = local.name
   tags                              = { Component = "lake" }
 }
@@ -397,11 +398,16 @@ module "delivery" {
   kms_key_arn                = module.kms.key_arn
   buffering_size_mb          = var.firehose_buffering_size_mb
   buffering_interval_seconds = var.firehose_buffering_interval_seconds
-  compression_format         = var.lake_compression
-  log_retention_days         = var.log_retention_days
-  account_id                 = local.account_id
-  region                     = local.region
-  tags                       = { Component = "delivery" }
+  compression_format         = var.lake_format == "ndjson" ? var.lake_compression : "UNCOMPRESSED"
+  parquet_conversion = var.lake_format == "parquet" ? {
+    database_name = module.lake.glue_database_name
+    table_name    = module.lake.glue_table_name
+    compression   = var.lake_compression
+  } : null
+  log_retention_days = var.log_retention_days
+  account_id         = local.account_id
+  region             = local.region
+  tags               = { Component = "delivery" }
 }
 
 module "schedule" {

@@ -214,13 +214,18 @@ variable "hot_topic_key_parts" {
 # ---------------------------------------------------------------------------------------------
 
 variable "firehose_buffering_size_mb" {
-  description = "Megabytes Firehose buffers before writing an object to the lake."
+  description = "Megabytes Firehose buffers before writing an object to the lake (at least 64 for Parquet)."
   type        = number
-  default     = 5
+  default     = 128
 
   validation {
     condition     = var.firehose_buffering_size_mb >= 1 && var.firehose_buffering_size_mb <= 128
     error_message = "firehose_buffering_size_mb must be 1 to 128."
+  }
+
+  validation {
+    condition     = var.lake_format != "parquet" || var.firehose_buffering_size_mb >= 64
+    error_message = "Firehose needs firehose_buffering_size_mb of at least 64 to convert records to Parquet."
   }
 }
 
@@ -235,14 +240,25 @@ variable "firehose_buffering_interval_seconds" {
   }
 }
 
+variable "lake_format" {
+  description = "Format of the lake's tweets/: parquet (Firehose converts the transformer's JSON against the Glue table; what Athena reads cheapest) or ndjson (the JSON lines as they are, for readers that want text)."
+  type        = string
+  default     = "parquet"
+
+  validation {
+    condition     = contains(["parquet", "ndjson"], var.lake_format)
+    error_message = "lake_format must be parquet or ndjson."
+  }
+}
+
 variable "lake_compression" {
-  description = "Compression of lake objects: GZIP or UNCOMPRESSED."
+  description = "Compression of lake objects: GZIP, SNAPPY or UNCOMPRESSED for parquet (the Parquet serializer's codecs; GZIP because Athena bills the bytes it scans, see docs/performance.md); GZIP or UNCOMPRESSED for ndjson."
   type        = string
   default     = "GZIP"
 
   validation {
-    condition     = contains(["GZIP", "UNCOMPRESSED"], var.lake_compression)
-    error_message = "lake_compression must be GZIP or UNCOMPRESSED."
+    condition     = contains(var.lake_format == "parquet" ? ["SNAPPY", "GZIP", "UNCOMPRESSED"] : ["GZIP", "UNCOMPRESSED"], var.lake_compression)
+    error_message = "lake_compression must be SNAPPY, GZIP or UNCOMPRESSED with lake_format parquet, and GZIP or UNCOMPRESSED with ndjson."
   }
 }
 

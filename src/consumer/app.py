@@ -1,18 +1,21 @@
 """Consumer Lambda: Kinesis event source → DynamoDB EventData (tweets + per-minute stats).
 
-Per record (cheap, in the Powertools record handler): base64 → parse/validate; a record that can
-never succeed is quarantined to S3 and not reported as failed. Per batch (in bulk): sentiment
-for version 1 records only (version 2 records carry the producer's label), then a conditional
-put of each tweet item and one conditional update per (topic, minute, shard) that counts the new
-tweets exactly once (``consumer.writes``); records whose writes ultimately fail are reported in
-``batchItemFailures``. The handler is Powertools' ``process_partial_response``; the bulk step runs
-inside the processor (``consumer.processor``). Cost figures: docs/capacity.md.
+Per record (cheap, in the Powertools record handler): base64 → deaggregate (a KPL aggregate
+becomes its user records, ``consumer.deaggregation``) → parse/validate; a record (or user
+record) that can never succeed is quarantined to S3 and not reported as failed. Per batch (in
+bulk): sentiment for version 1 records only (version 2 records carry the producer's label),
+then a conditional put of each tweet item and one conditional update per (topic, minute, shard)
+that counts the new tweets exactly once (``consumer.writes``); records whose writes ultimately
+fail are reported in ``batchItemFailures``. The handler is Powertools'
+``process_partial_response``; the bulk step runs inside the processor (``consumer.processor``).
+Cost figures: docs/capacity.md.
 """
 
 from __future__ import annotations
 
+from base64 import b64encode
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +25,8 @@ from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 
 from consumer.config import ConsumerConfig
-from consumer.processor import BatchSummary, BulkStoreProcessor
+from consumer.deaggregation import UserRecord, is_aggregated, user_records
+from consumer.processor import BatchSummary, BulkStoreProcessor, Deaggregated
 from consumer.quarantine import KinesisRecordMeta, Quarantine, shard_of
 from consumer.store import StagedTweet, TweetStore
 from consumer.writes import WRITE_WORKERS
@@ -96,21 +100,57 @@ def raw_record(record: KinesisStreamRecord) -> KinesisRecordMeta:
     )
 
 
-def record_handler(record: KinesisStreamRecord) -> ParsedTweet | None:
-    """Parse one record; quarantine it if it can never be stored (S3 failure → raise)."""
+def quarantine(record: KinesisRecordMeta, rejected: RecordRejectedError) -> None:
+    """Keep a record that can never be stored, with its reason (S3 failure → raise)."""
+    logger.append_keys(sequence_number=record.sequence_number, tweet_id=None)
+    key = runtime().quarantine.put(record, rejected)
+    logger.warning(
+        "record quarantined",
+        extra={
+            "reason": str(rejected.reason),
+            "detail": rejected.detail,
+            "sub_sequence_number": record.subsequence,
+            "s3_key": key,
+        },
+    )
+
+
+def record_handler(record: KinesisStreamRecord) -> ParsedTweet | Deaggregated[ParsedTweet] | None:
+    """Parse one record, or each user record of a KPL aggregate; quarantine what can never be
+    stored (a corrupt aggregate whole, a poison user record alone)."""
     kinesis = record.kinesis
     try:
-        tweet = parse_stream_record(decode_base64(kinesis.data))
+        data = decode_base64(kinesis.data)
+        if is_aggregated(data):
+            return parse_user_records(
+                record, user_records(kinesis.data, data, kinesis.sequence_number)
+            )
+        tweet = parse_stream_record(data)
     except RecordRejectedError as rejected:
-        logger.append_keys(sequence_number=kinesis.sequence_number, tweet_id=None)
-        key = runtime().quarantine.put(raw_record(record), rejected)
-        logger.warning(
-            "record quarantined",
-            extra={"reason": str(rejected.reason), "detail": rejected.detail, "s3_key": key},
-        )
+        quarantine(raw_record(record), rejected)
         return None
     logger.append_keys(sequence_number=kinesis.sequence_number, tweet_id=tweet.tweet_id)
     return tweet
+
+
+def parse_user_records(
+    record: KinesisStreamRecord, users: Sequence[UserRecord]
+) -> Deaggregated[ParsedTweet]:
+    """Each user record parsed, or quarantined alone under its sub-sequence number."""
+    parsed: list[tuple[int, ParsedTweet]] = []
+    for user in users:
+        try:
+            parsed.append((user.subsequence, parse_stream_record(user.data)))
+        except RecordRejectedError as rejected:
+            user_meta = replace(
+                raw_record(record),
+                data_base64=b64encode(user.data).decode("ascii"),
+                partition_key=user.partition_key,
+                subsequence=user.subsequence,
+            )
+            quarantine(user_meta, rejected)
+    logger.append_keys(sequence_number=record.kinesis.sequence_number, tweet_id=None)
+    return Deaggregated(tuple(parsed), quarantined=len(users) - len(parsed))
 
 
 @tracer.capture_method(capture_response=False)

@@ -2,10 +2,12 @@
 
 A poison record retried forever would block its shard (Kinesis delivers a shard in order), so
 it is written to ``quarantine/consumer/year=…/month=…/day=…/hour=…/<stream>/<shard>-<seq>.json``
-and reported as processed. The key is a function of the record alone, so a redelivered poison
-record overwrites its own object instead of duplicating it; it names the stream because shard
-ids and sequence numbers are only unique within one stream. If the write fails, the caller
-reports the record as failed: a record is never dropped without a trace.
+and reported as processed. A poison user record of a KPL aggregate is quarantined alone, as
+``<shard>-<seq>-<subsequence>.json`` with its own bytes and partition key; a corrupt aggregate
+is quarantined whole under the Kinesis record's name. The key is a function of the record alone,
+so a redelivered poison record overwrites its own object instead of duplicating it; it names the
+stream because shard ids and sequence numbers are only unique within one stream. If the write
+fails, the caller reports the record as failed: a record is never dropped without a trace.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class KinesisRecordMeta:
     partition_key: str
     arrival_epoch: float
     event_source_arn: str
+    subsequence: int | None = None
+    """The user record's index in its KPL aggregate; None for a whole Kinesis record."""
 
 
 def shard_of(event_id: str) -> str:
@@ -54,8 +58,12 @@ def quarantine_key(record: KinesisRecordMeta) -> str:
     return (
         f"{QUARANTINE_PREFIX}/year={arrived:%Y}/month={arrived:%m}/day={arrived:%d}"
         f"/hour={arrived:%H}/{stream_of(record.event_source_arn)}"
-        f"/{record.shard_id}-{record.sequence_number}.json"
+        f"/{record.shard_id}-{record.sequence_number}{_subsequence_suffix(record)}.json"
     )
+
+
+def _subsequence_suffix(record: KinesisRecordMeta) -> str:
+    return "" if record.subsequence is None else f"-{record.subsequence}"
 
 
 def quarantine_document(record: KinesisRecordMeta, rejection: RecordRejectedError) -> bytes:
@@ -65,6 +73,7 @@ def quarantine_document(record: KinesisRecordMeta, rejection: RecordRejectedErro
         "detail": rejection.detail,
         "shard_id": record.shard_id,
         "sequence_number": record.sequence_number,
+        **({} if record.subsequence is None else {"sub_sequence_number": record.subsequence}),
         "partition_key": record.partition_key,
         "approximate_arrival_timestamp": format_utc(arrived),
         "event_source_arn": record.event_source_arn,

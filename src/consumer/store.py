@@ -37,14 +37,14 @@ class StoreReport:
 
 
 def first_of_each_tweet(records: Sequence[StagedTweet]) -> list[int]:
-    """Indexes of the first record (lowest sequence number) of each (shard, topic, tweet).
+    """Indexes of the first record (lowest position) of each (shard, topic, tweet).
 
     A redelivery that holds a later record of the tweet holds the first one too, or the first
     one's put landed before it: either way the choice is the same on every delivery.
     """
     order = sorted(
         range(len(records)),
-        key=lambda i: (records[i].shard_id, int(records[i].sequence_number)),
+        key=lambda i: (records[i].shard_id, records[i].position),
     )
     seen: set[tuple[str, str, str]] = set()
     kept = []
@@ -77,8 +77,8 @@ class TweetStore:
     ) -> StoreReport:
         """Write and count ``records``; never raises for a per-record failure, reports it.
 
-        ``first_failures``: per shard, the lowest sequence number of the batch that already
-        failed before this call (stats are only counted below it).
+        ``first_failures``: per shard, the lowest position (``consumer.processor``) of the batch
+        that already failed before this call (stats are only counted below it).
         """
         kept = first_of_each_tweet(records)
         unique = [records[i].result for i in kept]
@@ -92,7 +92,7 @@ class TweetStore:
         writes = []
         for index, tweet, label in zip(kept, unique, labels, strict=True):
             record = records[index]
-            origin = record_origin(record.shard_id, record.sequence_number)
+            origin = record_origin(record.shard_id, record.sequence_number, record.subsequence)
             expires_at = expiry_epoch(tweet.fetched_at, self._ttl_days)
             writes.append(
                 TweetWrite(
@@ -107,7 +107,7 @@ class TweetStore:
                         tweet.topic, tweet.created_at, record.shard_id, self._key_parts
                     ),
                     shard_id=record.shard_id,
-                    sequence=int(record.sequence_number),
+                    sequence=record.position,
                     origin=origin,
                 )
             )

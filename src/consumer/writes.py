@@ -129,6 +129,8 @@ class TweetWrite(NamedTuple):
     """The partial stats item of the tweet's minute for this record's shard."""
     shard_id: str
     sequence: int
+    """The record's position in its shard: its sequence number and, for a user record of a KPL
+    aggregate, its sub-sequence number (``consumer.processor.record_position``)."""
     origin: str
 
 

@@ -204,9 +204,12 @@ def tweet_item(
     return item
 
 
-def record_origin(shard_id: str, sequence_number: str) -> str:
-    """``<shardId>:<sequenceNumber>``: the Kinesis record that created a tweet item."""
-    return f"{shard_id}:{sequence_number}"
+def record_origin(shard_id: str, sequence_number: str, subsequence: int | None = None) -> str:
+    """``<shardId>:<sequenceNumber>``, the Kinesis record that created a tweet item, or
+    ``<shardId>:<sequenceNumber>:<subSequenceNumber>`` for a user record of a KPL aggregate."""
+    if subsequence is None:
+        return f"{shard_id}:{sequence_number}"
+    return f"{shard_id}:{sequence_number}:{subsequence}"
 
 
 WATERMARK_ATTRIBUTE = "applied"

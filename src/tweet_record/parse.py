@@ -56,6 +56,8 @@ class RejectReason(StrEnum):
     BAD_COUNT = "BAD_COUNT"
     AUTHOR_MISMATCH = "AUTHOR_MISMATCH"
     BAD_SENTIMENT = "BAD_SENTIMENT"
+    CORRUPT_AGGREGATE = "CORRUPT_AGGREGATE"
+    """A KPL-aggregated record whose MD5 check fails or whose body does not parse."""
 
 
 class RecordRejectedError(ValueError):

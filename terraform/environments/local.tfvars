@@ -4,8 +4,7 @@ tweet_source                        = "replay"
 sentiment_engine                    = "vader"
 consumer_starting_position          = "TRIM_HORIZON"
 firehose_buffering_interval_seconds = 60
-firehose_buffering_size_mb          = 1
-lake_compression                    = "UNCOMPRESSED"
+firehose_buffering_size_mb          = 64
 log_retention_days                  = 1
 force_destroy                       = true
 # The replay dataset's own topics: its one search query and its trends (WOEID 1).

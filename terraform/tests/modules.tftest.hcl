@@ -157,8 +157,13 @@ run "lake_table_uses_partition_projection" {
   }
 
   assert {
-    condition     = aws_glue_catalog_table.tweets.storage_descriptor[0].ser_de_info[0].serialization_library == "org.openx.data.jsonserde.JsonSerDe"
-    error_message = "The table must read JSON lines with the OpenX SerDe."
+    condition = (
+      aws_glue_catalog_table.tweets.storage_descriptor[0].ser_de_info[0].serialization_library == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe" &&
+      aws_glue_catalog_table.tweets.storage_descriptor[0].input_format == "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat" &&
+      aws_glue_catalog_table.tweets.storage_descriptor[0].output_format == "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat" &&
+      aws_glue_catalog_table.tweets.parameters["classification"] == "parquet"
+    )
+    error_message = "By default the table must read Parquet, as Firehose's record format conversion writes it."
   }
 
   assert {
@@ -375,6 +380,134 @@ run "function_refuses_wildcard_actions" {
   }
 
   expect_failures = [var.policy_statements]
+}
+
+run "lake_table_reads_json_lines_when_the_format_is_ndjson" {
+  command = plan
+
+  module {
+    source = "./modules/lake"
+  }
+
+  variables {
+    bucket_name           = "ts-test-lake-123456789012"
+    glue_database_name    = "ts_test_lake"
+    athena_workgroup_name = "ts-test"
+    storage_format        = "ndjson"
+  }
+
+  assert {
+    condition = (
+      aws_glue_catalog_table.tweets.storage_descriptor[0].ser_de_info[0].serialization_library == "org.openx.data.jsonserde.JsonSerDe" &&
+      aws_glue_catalog_table.tweets.storage_descriptor[0].input_format == "org.apache.hadoop.mapred.TextInputFormat" &&
+      aws_glue_catalog_table.tweets.parameters["classification"] == "json"
+    )
+    error_message = "With storage_format ndjson the table must read JSON lines with the OpenX SerDe."
+  }
+}
+
+run "lake_table_refuses_an_unknown_format" {
+  command = plan
+
+  module {
+    source = "./modules/lake"
+  }
+
+  variables {
+    bucket_name           = "ts-test-lake-123456789012"
+    glue_database_name    = "ts_test_lake"
+    athena_workgroup_name = "ts-test"
+    storage_format        = "orc"
+  }
+
+  expect_failures = [var.storage_format]
+}
+
+run "delivery_converts_to_parquet_against_the_glue_table" {
+  command = apply
+
+  module {
+    source = "./modules/delivery"
+  }
+
+  variables {
+    name                     = "ts-test-lake-delivery"
+    source_stream_arn        = "arn:aws:kinesis:us-east-1:123456789012:stream/ts-test-tweets"
+    bucket_arn               = "arn:aws:s3:::ts-test-lake-123456789012"
+    transformer_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ts-test-firehose-transformer"
+    account_id               = "123456789012"
+    buffering_size_mb        = 64
+    parquet_conversion = {
+      database_name = "ts_test_lake"
+      table_name    = "tweets"
+      compression   = "SNAPPY"
+    }
+  }
+
+  assert {
+    condition = (
+      aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].data_format_conversion_configuration[0].enabled &&
+      length(aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].data_format_conversion_configuration[0].input_format_configuration[0].deserializer[0].open_x_json_ser_de) == 1 &&
+      aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].data_format_conversion_configuration[0].output_format_configuration[0].serializer[0].parquet_ser_de[0].compression == "SNAPPY"
+    )
+    error_message = "Firehose must read the transformer's JSON with the OpenX SerDe and write SNAPPY Parquet."
+  }
+
+  assert {
+    condition = (
+      aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].data_format_conversion_configuration[0].schema_configuration[0].database_name == "ts_test_lake" &&
+      aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].data_format_conversion_configuration[0].schema_configuration[0].table_name == "tweets" &&
+      aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].data_format_conversion_configuration[0].schema_configuration[0].role_arn == aws_iam_role.this.arn &&
+      aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].data_format_conversion_configuration[0].schema_configuration[0].version_id == "LATEST"
+    )
+    error_message = "The schema must be the Glue table's latest version, read with the delivery role."
+  }
+
+  assert {
+    condition     = aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].compression_format == "UNCOMPRESSED"
+    error_message = "S3 compression must be off when the Parquet serializer compresses."
+  }
+
+  assert {
+    condition = one([
+      for statement in jsondecode(aws_iam_role_policy.this.policy).Statement : statement
+      if statement.Sid == "ReadConversionSchema"
+      ]) == {
+      Sid    = "ReadConversionSchema"
+      Effect = "Allow"
+      Action = ["glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"]
+      Resource = [
+        "arn:aws:glue:us-east-1:123456789012:catalog",
+        "arn:aws:glue:us-east-1:123456789012:database/ts_test_lake",
+        "arn:aws:glue:us-east-1:123456789012:table/ts_test_lake/tweets",
+      ]
+    }
+    error_message = "The delivery role must read exactly the conversion's table, database and catalog."
+  }
+}
+
+run "delivery_refuses_a_parquet_buffer_below_64_mb" {
+  command = plan
+
+  module {
+    source = "./modules/delivery"
+  }
+
+  variables {
+    name                     = "ts-test-lake-delivery"
+    source_stream_arn        = "arn:aws:kinesis:us-east-1:123456789012:stream/ts-test-tweets"
+    bucket_arn               = "arn:aws:s3:::ts-test-lake-123456789012"
+    transformer_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ts-test-firehose-transformer"
+    account_id               = "123456789012"
+    buffering_size_mb        = 5
+    parquet_conversion = {
+      database_name = "ts_test_lake"
+      table_name    = "tweets"
+      compression   = "SNAPPY"
+    }
+  }
+
+  expect_failures = [var.buffering_size_mb]
 }
 
 run "delivery_writes_partitioned_objects_through_the_transformer" {

@@ -9,6 +9,8 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from bench.__main__ import main
 from bench.cold_import import cold_import_figures
@@ -24,6 +26,13 @@ from bench.figures import (
     spread_text,
     unavailable,
 )
+from bench.lake_bench import (
+    lake_figures,
+    parquet_bytes_read,
+    stack_named_queries,
+    stack_table_columns,
+    touched_columns,
+)
 from bench.producer_bench import producer_figures
 from bench.scale_bench import HOT_TOPIC, key_parts_for, kinesis_shard, run_stream, steady_stream
 from bench.transformer_bench import firehose_events, transformer_figures
@@ -38,6 +47,7 @@ from capacity_plan.measured import (
 from capacity_plan.table import DYNAMODB_PARTITION_WCU_PER_S
 from trendstream_cli.stack import StackPaths, TerraformError
 from tweet_record import parse_stream_record
+from tweet_record.schema import LAKE_COLUMNS
 
 
 def assert_measured(figure: Figure, runs: int) -> None:
@@ -164,6 +174,40 @@ def _zip_with_app(path: Path, source: str) -> None:
         archive.writestr("app.py", source)
         archive.writestr("helper.py", "VALUE = 1\n")
     path.write_bytes(buffer.getvalue())
+
+
+def test_lake_bench_reads_the_stacks_queries_and_counts_only_touched_columns() -> None:
+    columns = [name for name, _ in stack_table_columns()]
+    queries = stack_named_queries()
+
+    assert tuple(columns) == LAKE_COLUMNS
+    assert set(queries) == {
+        "top-topics-last-hour",
+        "sentiment-by-topic",
+        "top-hashtags",
+        "most-engaged-tweets",
+    }
+    assert touched_columns(queries["top-hashtags"], columns) == {"hashtags", "tweet_id"}
+    figures = {figure.name: figure for figure in lake_figures(replay_records(200))}
+    hashtags = figures["bytes read by top-hashtags, GZIP Parquet vs JSON lines"]
+    engaged = figures["bytes read by most-engaged-tweets, GZIP Parquet vs JSON lines"]
+    assert hashtags.goal is not None
+    assert hashtags.spread is not None
+    assert engaged.spread is not None
+    assert 0 < hashtags.spread.median < engaged.spread.median
+
+
+def test_parquet_bytes_read_is_footer_plus_the_touched_chunks() -> None:
+    table = pa.table({"a": ["x" * 1000] * 50, "b": list(range(50))})
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="none", use_dictionary=False)
+    body = sink.getvalue()
+
+    only_b = parquet_bytes_read(body, {"b"})
+    both = parquet_bytes_read(body, {"a", "b"})
+
+    assert only_b < 10_000
+    assert 50_000 < both <= len(body)
 
 
 def test_cold_import_measures_each_zip_and_reports_missing_or_broken_ones(

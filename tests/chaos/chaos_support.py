@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from base64 import b64decode
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,14 @@ from typing import Any
 import pytest
 from scripts.generate_replay_dataset import DEFAULT_SEED, generate
 from tests.emulator.support import Aws
+from tests.kpl_records import aggregate
 
 from local_aws import fault_plan
 from local_aws.moto_server import emulator_environment, stop_emulator
 from local_aws.runtime import LocalRuntime
 from trendstream_cli import stack
 from trendstream_cli.demo import put_poison_records
+from trendstream_cli.lake_objects import lake_rows
 from tweet_record import build_stream_record, encode_stream_record, parse_stream_record
 from tweet_record.items import (
     STATS_COUNTERS,
@@ -34,6 +37,7 @@ from tweet_record.sentiment import SentimentDocument, VaderEngine
 from tweet_record.timestamps import minute_of
 
 POLL_SECONDS = 1.0
+AGGREGATE_USER_RECORDS = 20
 BUILD_DIR = stack.REPO_ROOT / "build"
 ZIP_NAMES = ("producer.zip", "consumer.zip", "firehose_transformer.zip", "api.zip")
 SENTIMENT_COUNTER = {
@@ -100,9 +104,80 @@ class ChaosStack:
     plan: Path
     dataset: Path
     build_dir: Path
+    aggregated: list[tuple[str, bytes]] = field(default_factory=list)
+    """(partition key, data) of the tweets the test puts itself, in KPL aggregates."""
 
     def client(self, service: str) -> Any:
         return Aws(self.endpoint).client(service)
+
+    def stream_records(self, pairs: int, poison: int) -> int:
+        """Kinesis records the stream ends up holding: the producer's and the plain poison
+        records one each, the aggregated tweets and poison records one per aggregate."""
+        if not self.aggregated:
+            return pairs + poison
+        aggregates = self.aggregates()
+        return pairs - len(self.aggregated) + poison - self.poison_inside(poison) + aggregates
+
+    def aggregates(self) -> int:
+        """Kinesis records the aggregated tweets take."""
+        return -(-len(self.aggregated) // AGGREGATE_USER_RECORDS)
+
+    def poison_inside(self, poison: int) -> int:
+        """Poison records put inside aggregates: half of them, one per aggregate at most."""
+        return min(poison // 2, self.aggregates())
+
+
+def move_to_kpl(dataset: Path, out: Path, share: float) -> list[tuple[str, bytes]]:
+    """Copy ``dataset`` to ``out`` without its smallest topics (about ``share`` of the pairs):
+    the producer replays the copy, the test puts those topics' tweets itself, aggregated as the
+    KPL would. Returns their (partition key, version 1 record) pairs, as the recount builds them."""
+    shutil.copytree(dataset, out)
+    manifest = json.loads((dataset / "manifest.json").read_text(encoding="utf-8"))
+    total = sum(topic["pairs"] for topic in manifest["topics"])
+    moved: list[dict[str, Any]] = []
+    for topic in sorted(manifest["topics"], key=lambda entry: entry["pairs"]):
+        if sum(entry["pairs"] for entry in moved) + topic["pairs"] > share * total and moved:
+            break
+        moved.append(topic)
+    fetched_at = datetime(2026, 11, 22, 10, 0, 5, tzinfo=UTC)
+    records = []
+    for entry in moved:
+        topic = {key: entry[key] for key in ("name", "kind", "woeid") if key in entry}
+        document = json.loads((dataset / entry["file"]).read_text(encoding="utf-8"))
+        for page in document["pages"]:
+            for api_tweet in page.get("data", []):
+                record = build_stream_record(topic, api_tweet, None, fetched_at)  # type: ignore[arg-type]
+                records.append((api_tweet["id"], encode_stream_record(record)))
+    manifest["topics"] = [topic for topic in manifest["topics"] if topic not in moved]
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return records
+
+
+def put_aggregated(
+    kinesis: Any, stream_name: str, tweets: list[tuple[str, bytes]], poison: list[dict[str, Any]]
+) -> int:
+    """Put ``tweets`` in KPL aggregates of AGGREGATE_USER_RECORDS made by AWS's aggregator, the
+    first ones each carrying one of ``poison`` among them; returns the Kinesis records put."""
+    aggregates = []
+    for number, start in enumerate(range(0, len(tweets), AGGREGATE_USER_RECORDS)):
+        users = list(tweets[start : start + AGGREGATE_USER_RECORDS])
+        if number < len(poison):
+            entry = poison[number]
+            users.insert(
+                number % len(users), (entry["partition_key"], b64decode(entry["data_base64"]))
+            )
+        key, data = aggregate(users)
+        aggregates.append({"PartitionKey": key, "Data": data})
+    for start in range(0, len(aggregates), 500):
+        pending = aggregates[start : start + 500]
+        while pending:
+            response = kinesis.put_records(StreamName=stream_name, Records=pending)
+            pending = [
+                record
+                for record, result in zip(pending, response["Records"], strict=True)
+                if "ErrorCode" in result
+            ]
+    return len(aggregates)
 
 
 @contextmanager
@@ -112,9 +187,12 @@ def stack_with_faults(
     plan: dict[str, Any] | Callable[[Path], dict[str, Any]],
     pairs: int,
     poison: int | None = None,
+    *,
+    kpl_share: float = 0.0,
 ) -> Iterator[ChaosStack]:
     """A generated dataset, the fault plan in ``TRENDSTREAM_FAULTS``, the stack applied to a
-    fresh emulator on a free port, the producer pointed at the dataset; always torn down."""
+    fresh emulator on a free port, the producer pointed at the dataset (less ``kpl_share`` of
+    its pairs, which the test puts in KPL aggregates); always torn down."""
     # A private copy of the zips: another `make build` mid-run would otherwise change the code
     # under the stack (the runtime refuses a zip whose hash is not the deployed CodeSha256).
     build_dir = tmp_path / "build"
@@ -137,7 +215,11 @@ def stack_with_faults(
         for name, value in emulator_environment(endpoint).items():
             monkeypatch.setenv(name, value)
         chaos = ChaosStack(outputs, endpoint, paths.state_dir, plan_path, dataset, build_dir)
-        point_producer_at(chaos, dataset)
+        producer_dataset = dataset
+        if kpl_share:
+            producer_dataset = tmp_path / "producer-dataset"
+            chaos.aggregated = move_to_kpl(dataset, producer_dataset, kpl_share)
+        point_producer_at(chaos, producer_dataset)
         # One producer run, when the runtime starts: a scheduled run while the first is still
         # replaying (it may take any time under load) would put the same topics twice.
         chaos.client("events").disable_rule(Name=outputs["schedule_rule_name"])
@@ -219,12 +301,8 @@ class Lake:
         return data
 
     def lines(self, prefix: str) -> list[dict[str, Any]]:
-        return [
-            json.loads(line)
-            for key in self.keys(prefix)
-            for line in self.body(key).decode("utf-8").splitlines()
-            if line.strip()
-        ]
+        """Every row under ``prefix``: Parquet rows, or JSON lines."""
+        return [row for key in self.keys(prefix) for row in lake_rows(self.body(key))]
 
 
 def wait_until(condition: Callable[[], bool], describe: Callable[[], str], timeout: float) -> None:
@@ -274,11 +352,27 @@ class ChaosRuntime(LocalRuntime):
         if self._poisoned:
             return
         self._poisoned = True
-        put_poison_records(
-            self._chaos.client("kinesis"),
-            self._chaos.outputs["stream_name"],
-            self._chaos.dataset / "poison.jsonl",
+        kinesis = self._chaos.client("kinesis")
+        stream = self._chaos.outputs["stream_name"]
+        poison_file = self._chaos.dataset / "poison.jsonl"
+        if not self._chaos.aggregated:
+            put_poison_records(kinesis, stream, poison_file)
+            return
+        # Up to half the poison records travel inside aggregates (one each), among tweets; the
+        # rest plain.
+        poison = [
+            json.loads(line)
+            for line in poison_file.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
+        inside = poison[: self._chaos.poison_inside(len(poison))]
+        plain = self._chaos.state_dir / "plain-poison.jsonl"
+        plain.write_text(
+            "".join(json.dumps(entry) + "\n" for entry in poison[len(inside) :]),
+            encoding="utf-8",
         )
+        put_poison_records(kinesis, stream, plain)
+        put_aggregated(kinesis, stream, self._chaos.aggregated, inside)
 
 
 def start_runtime(chaos: ChaosStack, clock_speed: float) -> LocalRuntime:

@@ -2,7 +2,9 @@
 
 The stack is the Terraform root applied to a fresh emulator, run by ``LocalRuntime`` with a fast
 clock. The producer replays a generated dataset (9,900 (topic, tweet) pairs) in one run as the
-runtime starts, and the test puts the dataset's 100 poison records (1 %) on the stream itself.
+runtime starts, but for its smallest topics (about 15 % of the pairs), which the test puts itself
+as KPL aggregates made by AWS's aggregator, 20 user records each, half of the dataset's 100 poison
+records (1 %) among them; the other poison records it puts plain, once the runtime has started.
 ``TRENDSTREAM_FAULTS`` names a plan (see ``local_aws.fault_plan``) that makes the emulator throttle
 DynamoDB writes (the consumer's ``PutItem`` and ``UpdateItem``) and fail ``PutRecords`` entries, and
 makes the runtime kill a consumer worker after its writes but before its answer, deliver one
@@ -41,6 +43,7 @@ from tests.chaos.chaos_support import (
 )
 
 from local_aws import fault_plan
+from trendstream_cli.lake_objects import row_count
 from trendstream_cli.pipeline import PipelineReader
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow, pytest.mark.timeout(420)]
@@ -51,6 +54,9 @@ CLOCK_SPEED = 20.0
 """Firehose's 60 s buffers -> 3 s. The producer runs once, when the runtime starts (the stack's
 schedule is disabled): the stream's count does not depend on how long that run takes."""
 SETTLE_TIMEOUT = 240.0
+KPL_SHARE = 0.15
+"""About this share of the pairs (whole topics) travels in KPL aggregates the test puts, with
+half the poison records among them; the producer replays the rest."""
 FAULT_PLAN: dict[str, Any] = {
     "dynamodb": {"throttle_every": 11, "max": 40},
     "kinesis": {"put_records_fail_every": 9, "max": 200},
@@ -70,7 +76,9 @@ EXPECTED_KINDS = (
 
 
 def test_exactly_once_through_every_fault(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with stack_with_faults(tmp_path, monkeypatch, FAULT_PLAN, PAIRS, POISON) as chaos_stack:
+    with stack_with_faults(
+        tmp_path, monkeypatch, FAULT_PLAN, PAIRS, POISON, kpl_share=KPL_SHARE
+    ) as chaos_stack:
         run_and_check(chaos_stack)
 
 
@@ -93,7 +101,7 @@ def run_and_check(chaos_stack: ChaosStack) -> None:
             # The in-process counter first: each record succeeds at least once, so until it
             # reaches the input size there is no point scanning the emulator's table.
             return (
-                runtime.stats()["consumed"] >= PAIRS + POISON
+                runtime.stats()["consumed"] >= chaos_stack.stream_records(PAIRS, POISON)
                 and lake.count("TWEET#") >= PAIRS
                 and len(lake.keys("quarantine/consumer/")) >= POISON
                 and lake.counted_tweets() >= PAIRS
@@ -103,7 +111,7 @@ def run_and_check(chaos_stack: ChaosStack) -> None:
 
         def lake_complete() -> bool:
             runtime.flush()
-            return sum(lake.body(k).count(b"\n") for k in lake.keys("tweets/")) >= PAIRS
+            return sum(row_count(lake.body(k)) for k in lake.keys("tweets/")) >= PAIRS
 
         wait_until(lake_complete, progress, SETTLE_TIMEOUT - (time.monotonic() - started))
         stats = runtime.stats()
@@ -121,7 +129,8 @@ def run_and_check(chaos_stack: ChaosStack) -> None:
     # The stream holds each input record once: the PutRecords faults lost and doubled nothing
     # (the producer ran once; see CLOCK_SPEED).
     stream_records = PipelineReader(chaos_stack.outputs, chaos_stack.endpoint).stream_records()
-    assert stream_records == PAIRS + POISON
+    assert stream_records == chaos_stack.stream_records(PAIRS, POISON)
+    assert len(chaos_stack.aggregated) >= KPL_SHARE * PAIRS * 0.5
 
     # The lake: every valid (topic, tweet) exactly once (no line twice, none missing).
     lines = lake.lines("tweets/")
@@ -154,6 +163,7 @@ def run_and_check(chaos_stack: ChaosStack) -> None:
     functions = stats["functions"]
     figures = {
         "records in (tweets + poison)": PAIRS + POISON,
+        "tweets in KPL aggregates": len(chaos_stack.aggregated),
         "records on the stream": stream_records,
         "tweet items written": len(tweet_items),
         "lake lines": len(lines),

@@ -28,6 +28,7 @@ from tests.chaos.chaos_support import (
 )
 
 from local_aws import fault_plan
+from trendstream_cli.lake_objects import row_count
 from tweet_record import parse_stream_record
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -126,7 +127,7 @@ def test_exhausted_retries_name_exactly_the_records_given_up(
                 return (
                     lake.count("TWEET#") >= len(expected.pairs)
                     and len(lake.keys("quarantine/consumer/")) >= len(expected.poison_reasons)
-                    and sum(lake.body(k).count(b"\n") for k in lake.keys("tweets/")) >= PAIRS
+                    and sum(row_count(lake.body(k)) for k in lake.keys("tweets/")) >= PAIRS
                 )
 
             wait_until(settled, lambda: str(runtime.stats()), SETTLE_TIMEOUT)

@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import pyarrow as pa
 from moto.athena.responses import AthenaResponse
 from tests.event_table import create_event_table
 
+from local_aws.record_format import arrow_type, parquet_object, record_rows
 from tweet_record.lake import encode_lake_line
 from tweet_record.schema import LakeRow
 
@@ -50,6 +52,21 @@ GLUE_COLUMNS: list[dict[str, str]] = [
     {"Name": "fetched_at", "Type": "string"},
 ]
 PARTITION_KEYS = ["year", "month", "day", "hour"]
+JSON_STORAGE: dict[str, Any] = {
+    "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
+    "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+    "SerdeInfo": {
+        "SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe",
+        "Parameters": {"ignore.malformed.json": "false"},
+    },
+}
+PARQUET_STORAGE: dict[str, Any] = {
+    "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+    "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+    "SerdeInfo": {
+        "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    },
+}
 
 _TABLE_REF = f'"{DATABASE}"."{TABLE}"'
 _LAST_HOUR = (
@@ -238,6 +255,8 @@ class LakeStack:
     session: boto3.session.Session
     outputs: dict[str, Any]
     named_query_ids: dict[str, str] = field(default_factory=dict)
+    parquet: bool = False
+    """The lake holds Parquet (Firehose's record format conversion) instead of JSON lines."""
     _sequence: int = 0
 
     def put_tweets(
@@ -248,7 +267,12 @@ class LakeStack:
         self._sequence += 1
         name = key_name or f"trendstream-local-tweets-1-{hour:%Y-%m-%d-%H}-{self._sequence:04d}"
         key = f"tweets/year={hour:%Y}/month={hour:%m}/day={hour:%d}/hour={hour:%H}/{name}"
-        body = b"".join(encode_lake_line(row) for row in rows)
+        lines = [encode_lake_line(row) for row in rows]
+        body = b"".join(lines)
+        if self.parquet:
+            schema = pa.schema([(c["Name"], arrow_type(c["Type"])) for c in GLUE_COLUMNS])
+            converted = [row for line in lines for row in record_rows(line, schema)]
+            body = parquet_object(converted, schema, "SNAPPY")
         self.session.client("s3").put_object(
             Bucket=self.outputs["lake_bucket"],
             Key=key,
@@ -263,8 +287,10 @@ def build_lake_stack(
     bucket: str = BUCKET,
     database: str = DATABASE,
     workgroup: str = WORKGROUP,
+    parquet: bool = False,
 ) -> LakeStack:
-    """Lake bucket, Glue table with partition projection, workgroup with the named queries."""
+    """Lake bucket, Glue table with partition projection, workgroup with the named queries; the
+    table reads JSON lines with the OpenX SerDe, or Parquet as the stack's Terraform declares."""
     aws.client("s3").create_bucket(Bucket=bucket)
     glue = aws.client("glue")
     glue.create_database(DatabaseInput={"Name": database})
@@ -295,12 +321,7 @@ def build_lake_stack(
             "StorageDescriptor": {
                 "Columns": GLUE_COLUMNS,
                 "Location": location,
-                "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
-                "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-                "SerdeInfo": {
-                    "SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe",
-                    "Parameters": {"ignore.malformed.json": "false"},
-                },
+                **(PARQUET_STORAGE if parquet else JSON_STORAGE),
             },
         },
     )
@@ -311,6 +332,7 @@ def build_lake_stack(
     )
     stack = LakeStack(
         session=aws,
+        parquet=parquet,
         outputs={
             "lake_bucket": bucket,
             "athena_workgroup": workgroup,

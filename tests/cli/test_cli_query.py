@@ -8,6 +8,9 @@ import io
 import json
 from pathlib import Path
 
+import boto3
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from cli_stack import (
     DATABASE,
@@ -15,6 +18,7 @@ from cli_stack import (
     STACK_QUERIES,
     STYLE_QUERIES,
     LakeStack,
+    build_lake_stack,
     lake_row,
 )
 from moto.athena.responses import AthenaResponse
@@ -25,7 +29,9 @@ from trendstream_cli.query import (
     NamedQuery,
     QueryError,
     StackError,
+    describe_lake_table,
     duckdb_type,
+    lake_view_sql,
     render,
     resolve_query,
     run_query,
@@ -114,6 +120,52 @@ def test_the_stacks_named_queries_return_exact_rows(filled: LakeStack, name: str
     assert result.named_query.name == name
     assert result.rows == EXPECTED_STACK[name]
     assert result.lake.objects == len(ROWS)
+
+
+@pytest.mark.parametrize("name", sorted(STACK_QUERIES))
+def test_the_stacks_named_queries_read_a_parquet_lake(
+    aws: boto3.session.Session, name: str
+) -> None:
+    """The stack's table reads Parquet (Firehose's record format conversion): the same rows,
+    the same answers, the objects read with DuckDB's Parquet reader."""
+    stack = build_lake_stack(aws, parquet=True)
+    for row in ROWS:
+        stack.put_tweets([row])
+
+    result = run_query(stack.outputs, name, session=stack.session)
+
+    assert result.rows == EXPECTED_STACK[name]
+    assert "read_parquet" in lake_view_sql_of(stack)
+
+
+def test_a_parquet_object_without_a_glue_column_reads_it_as_nulls(
+    aws: boto3.session.Session,
+) -> None:
+    """Athena reads Parquet by column name: a column the objects lack is null, a column the
+    table lacks is not shown."""
+    stack = build_lake_stack(aws, parquet=True)
+    hour = ago(minutes=1)
+    table = pa.table({"tweet_id": ["p1"], "topic": ["#Partial"], "surprise": [42]})
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    key = f"tweets/year={hour:%Y}/month={hour:%m}/day={hour:%d}/hour={hour:%H}/partial"
+    stack.session.client("s3").put_object(
+        Bucket=stack.outputs["lake_bucket"], Key=key, Body=sink.getvalue()
+    )
+
+    result = run_query(
+        stack.outputs, "SELECT tweet_id, topic, hashtags, like_count FROM tweets", session=aws
+    )
+
+    assert result.rows == [("p1", "#Partial", None, None)]
+
+
+def lake_view_sql_of(stack: LakeStack) -> str:
+    table = describe_lake_table(
+        stack.session.client("glue"), stack.outputs["glue_database"], stack.outputs["glue_table"]
+    )
+    assert table.storage_format == "parquet"
+    return lake_view_sql(table, Path("/lake"), has_files=True)
 
 
 @pytest.mark.parametrize("name", sorted(STYLE_QUERIES))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import gzip
+import io
 import json
 import os
 import re
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from botocore.stub import Stubber
 from cli_stack import BUCKET, DATABASE, REGION, TABLE, WORKGROUP, LakeStack
@@ -356,7 +359,7 @@ def test_a_working_stack_passes_every_stage_and_leaves_nothing_in_the_table(
     minutes = len(make_batch(instants[0], RUN_ID).expected_minutes())
     assert statuses(report) == dict.fromkeys(verification.STAGES, "ok"), failure(report)
     assert report.stage("lake").detail.startswith("5 of 5 tweets")
-    assert "6 lines" in report.stage("lake").detail  # the duplicate reached the lake twice
+    assert "6 rows" in report.stage("lake").detail  # the duplicate reached the lake twice
     assert "quarantine/consumer/" in report.stage("quarantine").detail
     assert "WRONG_SCHEMA" in report.stage("quarantine").detail
     assert "topic IN ('trendstream-verify-test-run-a', 'trendstream-verify-test-run-b')" in (
@@ -424,7 +427,7 @@ def test_a_lake_without_the_lines_fails_the_lake_stage(
     report = verify(deployed, double, lake_seconds=5, poll_seconds=1)
 
     assert failure(report).startswith(
-        'verify: FAILED at stage "lake": 5 of 5 tweets have no line under tweets/'
+        'verify: FAILED at stage "lake": 5 of 5 tweets have no row under tweets/'
     )
     assert failure(report).endswith("after 5 s")
     assert statuses(report)["table"] == "ok"
@@ -804,8 +807,30 @@ def test_the_lake_check_reads_gzip_objects_and_skips_other_tweets(
     s3.put_object(Bucket=BUCKET, Key=partition + "c", Body=lines[4] + "\n" + lines[0])
     second = check(now)
 
-    assert (first.done, first.detail) == (False, "4 of 5 tweets in 2 object(s), 4 lines")
-    assert (second.done, second.detail) == (True, "5 of 5 tweets in 3 object(s), 6 lines")
+    assert (first.done, first.detail) == (False, "4 of 5 tweets in 2 object(s), 4 rows")
+    assert (second.done, second.detail) == (True, "5 of 5 tweets in 3 object(s), 6 rows")
+
+
+def test_the_lake_check_reads_parquet_objects(deployed: boto3.session.Session) -> None:
+    """With record format conversion on (the stack's default), Firehose writes Parquet: the
+    check reads its rows by column name."""
+    now = dt.datetime.now(dt.UTC)
+    batch = make_batch(now, "r6")
+    s3 = deployed.client("s3")
+    partition = f"tweets/year={now:%Y}/month={now:%m}/day={now:%d}/hour={now:%H}/"
+    table = pa.table(
+        {
+            "tweet_id": [tweet.tweet_id for tweet in batch.tweets],
+            "topic": [tweet.topic for tweet in batch.tweets],
+        }
+    )
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="snappy")
+    s3.put_object(Bucket=BUCKET, Key=partition + "converted", Body=sink.getvalue())
+
+    observation = verification.LakeCheck(s3, BUCKET, batch, now)(now)
+
+    assert (observation.done, observation.detail) == (True, "5 of 5 tweets in 1 object(s), 5 rows")
 
 
 def test_the_lake_check_looks_back_as_far_as_firehose_may_buffer(

@@ -37,7 +37,7 @@ from tests.consumer.consumer_helpers import (
 )
 from tests.tweet_record.tweet_samples import kinesis_event, kinesis_sequence, record_bytes
 
-from consumer.processor import StagedRecord
+from consumer.processor import StagedRecord, record_position
 from consumer.store import TweetStore
 from consumer.writes import (
     NEW_WATERMARK,
@@ -370,7 +370,8 @@ def test_a_longer_sequence_number_is_after_a_shorter_one_in_the_table(
 
     (minute,) = items_with_prefix("MINUTE#")
     assert minute["tweet_count"] == {"N": "2"}
-    assert minute[WATERMARK_ATTRIBUTE] == {"S": "003100"}
+    # The watermark holds the record's position: its sequence number times SUBSEQUENCE_SPAN.
+    assert minute[WATERMARK_ATTRIBUTE] == {"S": sequence_watermark(record_position("100"))}
     assert_counted_exactly_once(2)
 
 

@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
 from tests.tweet_record.tweet_samples import kinesis_event
 
-from consumer.processor import BatchSummary, BulkStoreProcessor, StagedRecord
+from consumer.processor import BatchSummary, BulkStoreProcessor, StagedRecord, record_position
 
 
 def test_the_public_members_the_processor_uses_exist_with_their_documented_shapes() -> None:
@@ -77,7 +77,8 @@ def test_bulk_failures_and_handler_errors_become_batch_item_failures() -> None:
         StagedRecord("fails", shard, sequences[3]),
         StagedRecord("ok too", shard, sequences[4]),
     ]
-    assert first_failures == {shard: int(sequences[1])}  # the record handler's failure
+    # The record handler's failure, at the position of the record (its first user record).
+    assert first_failures == {shard: record_position(sequences[1])}
     assert response == {
         "batchItemFailures": [{"itemIdentifier": sequences[1]}, {"itemIdentifier": sequences[3]}]
     }

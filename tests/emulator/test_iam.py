@@ -104,6 +104,32 @@ def test_grant_on_one_table_does_not_reach_another(aws: Aws) -> None:
         dynamodb.put_item(TableName=other, Item=item("a"))
 
 
+def test_glue_table_reads_need_the_catalog_database_and_table(aws: Aws) -> None:
+    """AWS Glue Developer Guide, "Specifying AWS Glue resource ARNs"
+    (https://docs.aws.amazon.com/glue/latest/dg/glue-specifying-resource-arns.html): GetTable
+    needs the permission on the catalog, the database and the table; Firehose's record format
+    conversion reads its schema so ("Grant Firehose access to AWS Glue for data format
+    conversion", Amazon Data Firehose developer guide). A grant on another table is refused."""
+    database = unique("db").replace("-", "_")
+    glue = aws.client("glue")
+    glue.create_database(DatabaseInput={"Name": database})
+    for table in ("tweets", "other"):
+        glue.create_table(DatabaseName=database, TableInput={"Name": table})
+    catalog = f"arn:aws:glue:{REGION}:{ACCOUNT_ID}"
+    granted = [f"{catalog}:catalog", f"{catalog}:database/{database}"]
+    client, _ = role_session(
+        aws, allow(["glue:GetTable"], [*granted, f"{catalog}:table/{database}/tweets"])
+    )
+
+    assert client("glue").get_table(DatabaseName=database, Name="tweets")["Table"]["Name"] == (
+        "tweets"
+    )
+    with pytest.raises(ClientError) as denied:
+        client("glue").get_table(DatabaseName=database, Name="other")
+    assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert f"glue:GetTable on resource: {catalog}:table/{database}/other " in str(denied.value)
+
+
 def test_explicit_deny_wins_over_an_allow(aws: Aws) -> None:
     name = create_table(aws)
     client, _ = role_session(

@@ -96,6 +96,38 @@ def test_every_record_gets_a_verdict_in_order(transformer: Any) -> None:
     assert rows[2]["lang"] == "de"
 
 
+def test_user_records_firehose_deaggregated_are_transformed_one_by_one(transformer: Any) -> None:
+    """Firehose deaggregates KPL records from a Kinesis source before it invokes the function
+    ("Understand data delivery in Amazon Data Firehose",
+    https://docs.aws.amazon.com/firehose/latest/dev/basic-deliver.html): the event (shaped as
+    AWS's sample Firehose event with a Kinesis stream source) holds each user record as a
+    record, user records of one aggregate sharing its sequenceNumber with their own
+    subsequenceNumber. Each is answered by its recordId; the one that does not parse fails alone,
+    raw, so Firehose writes only it to errors/."""
+    event = load_event("firehose_kinesis_kpl.json")
+    metadata = [r["kinesisRecordMetadata"] for r in event["records"]]
+    assert [m["subsequenceNumber"] for m in metadata] == [0, 1, 2, 3, 0, 0, 1]
+    assert len({m["sequenceNumber"] for m in metadata}) == 3
+
+    response = transformer.lambda_handler(event, FakeLambdaContext())
+
+    assert [r["recordId"] for r in response["records"]] == [r["recordId"] for r in event["records"]]
+    assert [r["result"] for r in response["records"]] == [
+        "Ok",
+        "Ok",
+        "ProcessingFailed",
+        "Ok",
+        "Ok",
+        "Ok",
+        "Ok",
+    ]
+    assert response["records"][2]["data"] == event["records"][2]["data"]
+    rows = lines(response)
+    assert [row["tweet_id"] if row else None for row in rows] == [
+        m["partitionKey"] if index != 2 else None for index, m in enumerate(metadata)
+    ]
+
+
 def test_drop_retweets(transformer: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DROP_RETWEETS", "true")
     response = transformer.lambda_handler(load_event("firehose_tweets.json"), FakeLambdaContext())

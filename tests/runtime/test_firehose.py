@@ -15,7 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
+from tests.kpl_records import aggregate, corrupt
 from tests.runtime.conftest import ROLE_ARN, DeployedFunction, put_records, unique
 
 from local_aws.clock import ManualClock
@@ -32,6 +35,12 @@ from local_aws.lambda_service import LambdaService
 pytestmark = pytest.mark.emulator
 
 MOMENT = datetime(2018, 8, 27, 10, 30, 15, 123000, tzinfo=UTC)
+
+CONVERSION_COLUMNS = [
+    {"Name": "tweet_id", "Type": "string"},
+    {"Name": "like_count", "Type": "bigint"},
+    {"Name": "hashtags", "Type": "array<string>"},
+]
 
 # Ok unless the data says otherwise; "missing" makes it leave a record out of its response.
 TRANSFORMER = """
@@ -153,6 +162,7 @@ class Delivery:
         interval: int = 60,
         retries: int = 3,
         compression: str = "UNCOMPRESSED",
+        parquet: str | None = None,
     ) -> None:
         self.clients = clients
         self.stream_arn = stream_arn
@@ -186,6 +196,31 @@ class Delivery:
                     }
                 ],
             }
+        if parquet is not None:
+            self.database = unique("lake").replace("-", "_")
+            glue = clients("glue")
+            glue.create_database(DatabaseInput={"Name": self.database})
+            glue.create_table(
+                DatabaseName=self.database,
+                TableInput={
+                    "Name": "tweets",
+                    "StorageDescriptor": {"Columns": CONVERSION_COLUMNS},
+                },
+            )
+            destination["DataFormatConversionConfiguration"] = {
+                "Enabled": True,
+                "SchemaConfiguration": {
+                    "RoleARN": ROLE_ARN,
+                    "DatabaseName": self.database,
+                    "TableName": "tweets",
+                    "Region": "us-east-1",
+                    "VersionId": "LATEST",
+                },
+                "InputFormatConfiguration": {"Deserializer": {"OpenXJsonSerDe": {}}},
+                "OutputFormatConfiguration": {
+                    "Serializer": {"ParquetSerDe": {"Compression": parquet}}
+                },
+            }
         self.name = unique("delivery")
         clients("firehose").create_delivery_stream(
             DeliveryStreamName=self.name,
@@ -205,6 +240,14 @@ class Delivery:
     def put(self, *datas: str | bytes) -> None:
         put_records(
             self.clients, self.stream_arn, [d.encode() if isinstance(d, str) else d for d in datas]
+        )
+
+    def put_keyed(self, *records: tuple[str, bytes]) -> None:
+        """Put (partition key, data) records in order, as a KPL producer does."""
+        kinesis = self.clients("kinesis")
+        kinesis.put_records(
+            StreamARN=self.stream_arn,
+            Records=[{"PartitionKey": key, "Data": data} for key, data in records],
         )
 
     def objects(self, prefix: str = "") -> dict[str, bytes]:
@@ -440,3 +483,136 @@ def test_checkpoint_resumes_after_restart_without_duplicates(
     restarted.flush()
 
     assert sorted(d.objects("tweets/").values()) == [b"a", b"b"]
+
+
+def test_kpl_aggregates_reach_the_processor_as_their_user_records(
+    delivery: Callable[..., Delivery],
+) -> None:
+    """Firehose guide, "Understand data delivery in Amazon Data Firehose": with a Kinesis data
+    stream source, "If you configure your Firehose stream to transform the data, Amazon Data
+    Firehose de-aggregates the records before it delivers them to AWS Lambda"
+    (https://docs.aws.amazon.com/firehose/latest/dev/basic-deliver.html). Each user record is a
+    record of the event, with its own partition key and its index in the aggregate as
+    kinesisRecordMetadata.subsequenceNumber; a plain record passes as it is."""
+    d = delivery()
+    d.put_keyed(
+        aggregate([("k1", b"one"), ("k2", b"two"), ("k3", b"three")]),
+        ("plain", b"four"),
+    )
+    d.stream.flush()
+
+    assert d.transformer is not None
+    records = [record for call in d.transformer.calls() for record in call["records"]]
+    seen = [
+        (
+            base64.b64decode(record["data"]),
+            record["kinesisRecordMetadata"]["partitionKey"],
+            record["kinesisRecordMetadata"]["subsequenceNumber"],
+        )
+        for record in records
+    ]
+    assert seen == [
+        (b"one", "k1", 0),
+        (b"two", "k2", 1),
+        (b"three", "k3", 2),
+        (b"four", "plain", 0),
+    ]
+    sequences = [record["kinesisRecordMetadata"]["sequenceNumber"] for record in records]
+    assert sequences[0] == sequences[1] == sequences[2] != sequences[3]
+    assert len({record["recordId"] for record in records}) == 4
+    assert list(d.objects("tweets/").values()) == [b"ONE\nTWO\nTHREE\nFOUR\n"]
+    assert d.stream.stats.aggregates_read == 1
+
+
+def test_an_aggregate_failing_its_md5_check_is_one_record(
+    delivery: Callable[..., Delivery],
+) -> None:
+    """The KPL aggregated format ends in the MD5 digest of its body; AWS's deaggregation module
+    reads a record whose digest does not match as a plain record, so the processor gets the
+    whole record (and the processor decides: this test's one fails on bytes that are not text,
+    so the record ends under errors/ with its raw data)."""
+    d = delivery()
+    _, aggregated = aggregate([("k1", b"one"), ("k2", b"two")])
+    d.put_keyed(("k1", corrupt(aggregated)))
+    d.stream.flush()
+
+    assert d.transformer is not None
+    [record] = d.transformer.calls()[0]["records"]
+    assert base64.b64decode(record["data"]) == corrupt(aggregated)
+    assert record["kinesisRecordMetadata"]["subsequenceNumber"] == 0
+    [(_, body)] = d.objects("errors/processing-failed/").items()
+    [error] = [json.loads(line) for line in body.decode().splitlines()]
+    assert base64.b64decode(error["rawData"]) == corrupt(aggregated)
+    assert d.stream.stats.aggregates_read == 0
+
+
+def test_parquet_conversion_writes_the_glue_tables_columns(
+    delivery: Callable[..., Delivery],
+) -> None:
+    """Firehose guide, "Convert input data format in Amazon Data Firehose"
+    (https://docs.aws.amazon.com/firehose/latest/dev/record-format-conversion.html): the OpenX
+    JSON SerDe reads the JSON records (several objects may share one record), the schema is the
+    Glue table's, the Parquet SerDe writes them with its compression; keys match columns
+    case-insensitively, missing keys are nulls, keys without a column are ignored."""
+    d = delivery(processor=False, parquet="SNAPPY")
+    d.put(
+        '{"tweet_id": "1", "like_count": 3, "hashtags": ["a", "b"], "extra": true}',
+        '{"TWEET_ID": "2", "like_count": "4"}{"tweet_id": "3", "hashtags": []}',
+    )
+    d.stream.flush()
+
+    [(key, body)] = d.objects("tweets/").items()
+    assert body[:4] == body[-4:] == b"PAR1"
+    assert not key.endswith(".gz")
+    parquet = pq.ParquetFile(pa_buffer(body))
+    assert parquet.schema_arrow.names == ["tweet_id", "like_count", "hashtags"]
+    assert parquet.metadata.row_group(0).column(0).compression == "SNAPPY"
+    assert parquet.read().to_pylist() == [
+        {"tweet_id": "1", "like_count": 3, "hashtags": ["a", "b"]},
+        {"tweet_id": "2", "like_count": 4, "hashtags": None},
+        {"tweet_id": "3", "like_count": None, "hashtags": []},
+    ]
+    assert d.objects("errors/") == {}
+
+
+def test_records_that_do_not_convert_go_to_format_conversion_failed(
+    delivery: Callable[..., Delivery],
+) -> None:
+    """Firehose guide, "Handling errors for data format conversion"
+    (https://docs.aws.amazon.com/firehose/latest/dev/record-format-conversion-error-handling.html):
+    a record Firehose cannot deserialize is written under the error prefix, as a JSON document
+    with attemptsMade, arrivalTimestamp, lastErrorCode, lastErrorMessage,
+    attemptEndingTimestamp, rawData, sequenceNumber, subSequenceNumber and dataCatalogTable;
+    the records that convert are delivered."""
+    d = delivery(processor=False, parquet="GZIP")
+    d.put('{"tweet_id": "1", "like_count": 3}', "not json", '{"tweet_id": "2", "like_count": "x"}')
+    d.stream.flush()
+
+    [(_, body)] = d.objects("tweets/").items()
+    assert pq.ParquetFile(pa_buffer(body)).read().column("tweet_id").to_pylist() == ["1"]
+    [(error_key, error_body)] = d.objects("errors/").items()
+    assert error_key.startswith("errors/format-conversion-failed/")
+    errors = [json.loads(line) for line in error_body.decode().splitlines()]
+    assert [base64.b64decode(error["rawData"]) for error in errors] == [
+        b"not json",
+        b'{"tweet_id": "2", "like_count": "x"}',
+    ]
+    for error in errors:
+        assert set(error) == {
+            "attemptsMade",
+            "arrivalTimestamp",
+            "lastErrorCode",
+            "lastErrorMessage",
+            "attemptEndingTimestamp",
+            "rawData",
+            "sequenceNumber",
+            "subSequenceNumber",
+            "dataCatalogTable",
+        }
+        assert error["dataCatalogTable"]["databaseName"] == d.database
+        assert error["dataCatalogTable"]["tableName"] == "tweets"
+    assert "like_count" in errors[1]["lastErrorMessage"]
+
+
+def pa_buffer(body: bytes) -> pa.BufferReader:
+    return pa.BufferReader(body)

@@ -6,6 +6,12 @@ and never evaluates prefix expressions. ``FirehoseDeliveryStream`` reads the con
 
 * reads the source stream with its own iterators (it starts at LATEST when this runtime first
   opens it, then resumes from its persisted checkpoint);
+* deaggregates records the Kinesis Producer Library aggregated, before anything else sees them
+  ("Understand data delivery in Amazon Data Firehose": "Firehose de-aggregates the records before
+  it delivers them to AWS Lambda"), with AWS's own deaggregation module: each user record is a
+  record of the processor event, ``kinesisRecordMetadata.subsequenceNumber`` its index in the
+  aggregate; an aggregate whose MD5 digest does not match stays one record, as the module leaves
+  it;
 * buffers records for the processor by ``BufferSizeInMBs`` / ``BufferIntervalInSeconds``
   processor parameters (defaults 1 MB / 60 s; the size hint is capped at 3 MB, the documented
   maximum, which keeps an invocation under Lambda's 6 MB synchronous payload limit);
@@ -18,6 +24,10 @@ and never evaluates prefix expressions. ``FirehoseDeliveryStream`` reads the con
   one object per flush, named ``<prefix><stream>-<version>-yyyy-MM-dd-HH-mm-ss-<uuid>``, gzipped
   with a ``.gz`` suffix when ``CompressionFormat`` is GZIP (error objects too; other formats are
   refused);
+* with ``DataFormatConversionConfiguration`` enabled, converts the flushed JSON records to one
+  Parquet object against the Glue table (read with the delivery role's credentials); records
+  that do not convert, or all of them when the table cannot be read, go to the error prefix
+  as ``format-conversion-failed`` (``local_aws.record_format``);
 * evaluates ``!{timestamp:<Java DateTimeFormatter pattern>}``, ``!{firehose:error-output-type}``
   and ``!{firehose:random-string}`` with the approximate arrival time of the oldest record in the
   object (UTC), as the documentation says; a prefix without a timestamp expression gets the
@@ -52,6 +62,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from aws_kinesis_agg.deaggregator import iter_deaggregate_records
 from botocore.exceptions import ClientError
 
 from local_aws.clock import Clock
@@ -65,6 +76,15 @@ from local_aws.kinesis_reader import (
     stream_identity,
 )
 from local_aws.lambda_service import InvocationResult, LambdaService
+from local_aws.record_format import (
+    FORMAT_CONVERSION_FAILED,
+    MALFORMED_DATA,
+    MalformedRecordError,
+    ParquetConversion,
+    parquet_object,
+    record_rows,
+    table_schema,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -215,6 +235,11 @@ class DeliveryStreamConfig:
     processor_buffer_bytes: int = DEFAULT_PROCESSOR_BUFFER_MB * MB
     processor_interval_seconds: float = DEFAULT_PROCESSOR_INTERVAL_SECONDS
     processor_retries: int = DEFAULT_PROCESSOR_RETRIES
+    conversion: ParquetConversion | None = None
+
+    @property
+    def account_id(self) -> str:
+        return self.arn.split(":")[4]
 
     @classmethod
     def from_api(cls, description: Mapping[str, Any]) -> DeliveryStreamConfig:
@@ -240,7 +265,13 @@ class DeliveryStreamConfig:
                 hints.get("IntervalInSeconds", DEFAULT_DESTINATION_INTERVAL_SECONDS)
             ),
             compression=s3.get("CompressionFormat", "UNCOMPRESSED") or "UNCOMPRESSED",
+            conversion=ParquetConversion.from_api(s3.get("DataFormatConversionConfiguration")),
         )
+        if config.conversion is not None and config.compression != "UNCOMPRESSED":
+            raise ValueError(
+                f"{config.name}: CompressionFormat must be UNCOMPRESSED with record format "
+                "conversion (the serializer compresses)"
+            )
         if config.compression not in _COMPRESSIONS:
             raise ValueError(
                 f"{config.name}: CompressionFormat {config.compression} is not supported locally "
@@ -282,15 +313,84 @@ class FirehoseDeliveryStats:
     records_dropped: int = 0
     records_failed: int = 0
     objects_written: int = 0
+    aggregates_read: int = 0
+    """Kinesis records that held KPL-aggregated user records."""
     processor_invocations: int = 0
     millis_behind_latest: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """One record as Firehose processes it: a Kinesis record, or one user record of a KPL
+    aggregate (``subsequence`` is its index there; 0 for a plain record)."""
+
+    source: ShardRecord
+    subsequence: int
+    partition_key: str
+    data_base64: str
+    aggregated: bool = False
+
+    @property
+    def shard_id(self) -> str:
+        return self.source.shard_id
+
+    @property
+    def sequence_number(self) -> str:
+        return self.source.sequence_number
+
+    @property
+    def arrival(self) -> datetime:
+        return self.source.arrival
+
+    @property
+    def arrival_epoch(self) -> float:
+        return self.source.arrival_epoch
+
+    @property
+    def data(self) -> bytes:
+        return base64.b64decode(self.data_base64)
+
+    @property
+    def size(self) -> int:
+        encoded = self.data_base64
+        return len(encoded) * 3 // 4 - encoded.count("=", len(encoded) - 2)
+
+
+def user_records(record: ShardRecord) -> list[UserRecord]:
+    """The records Firehose makes of one Kinesis record: its user records if the KPL aggregated
+    it (AWS's ``aws_kinesis_agg`` checks the magic prefix and the MD5 digest), else itself."""
+    as_lambda_sees_it = {
+        "kinesis": {
+            "kinesisSchemaVersion": "1.0",
+            "sequenceNumber": record.sequence_number,
+            "partitionKey": record.partition_key,
+            "approximateArrivalTimestamp": record.arrival_epoch,
+            "data": record.data_base64,
+        }
+    }
+    found = []
+    for user in iter_deaggregate_records(as_lambda_sees_it):
+        kinesis = user["kinesis"]
+        if not kinesis.get("aggregated"):
+            return [UserRecord(record, 0, record.partition_key, record.data_base64)]
+        data = kinesis["data"]
+        found.append(
+            UserRecord(
+                record,
+                int(kinesis["subSequenceNumber"]),
+                str(kinesis["partitionKey"]),
+                data.decode("ascii") if isinstance(data, bytes) else str(data),
+                aggregated=True,
+            )
+        )
+    return found
 
 
 @dataclass
 class _Delivered:
     """Data waiting in the destination buffer, with the source record it came from."""
 
-    source: ShardRecord
+    source: UserRecord
     data: bytes
 
 
@@ -348,6 +448,7 @@ class FirehoseDeliveryStream:
         self._region = region
         self._s3 = session_factory("s3")
         self._lambda_api = session_factory("lambda")
+        self._glue = session_factory("glue") if config.conversion else None
         kinesis = session_factory("kinesis")
         # One file per incarnation of the delivery stream (ARN and creation time, as AWS tells
         # them apart), owned by it and by the incarnation of the stream it reads.
@@ -388,7 +489,7 @@ class FirehoseDeliveryStream:
         worked = self._read()
         now = self._clock.now()
         if self.config.processor_arn:
-            batches: list[list[ShardRecord]] = []
+            batches: list[list[UserRecord]] = []
             while self._processor_buffer.due(
                 self.config.processor_buffer_bytes, self.config.processor_interval_seconds, now
             ) or (force_flush and self._processor_buffer.items):
@@ -421,16 +522,19 @@ class FirehoseDeliveryStream:
             worked = True
             self._last_read[reader.shard_id] = records[-1].sequence_number
             for record in records:
-                if self.config.processor_arn:
-                    self._processor_buffer.add(record, record.size, now)
-                else:
-                    self._destination_buffer.add(_Delivered(record, record.data), record.size, now)
+                users = user_records(record)
+                self.stats.aggregates_read += users[0].aggregated
+                for user in users:
+                    if self.config.processor_arn:
+                        self._processor_buffer.add(user, user.size, now)
+                    else:
+                        self._destination_buffer.add(_Delivered(user, user.data), user.size, now)
         return worked
 
-    def _take_processor_batch(self) -> list[ShardRecord]:
+    def _take_processor_batch(self) -> list[UserRecord]:
         """At most the processor's buffer size; the rest stays buffered for the next invocation."""
         buffer = self._processor_buffer
-        batch: list[ShardRecord] = []
+        batch: list[UserRecord] = []
         size = 0
         for record in buffer.items:
             if batch and size + record.size > self.config.processor_buffer_bytes:
@@ -444,7 +548,7 @@ class FirehoseDeliveryStream:
             buffer.add(record, record.size, opened_at or self._clock.now())
         return batch
 
-    def _event(self, batch: list[tuple[str, ShardRecord]], invocation_id: str) -> dict[str, Any]:
+    def _event(self, batch: list[tuple[str, UserRecord]], invocation_id: str) -> dict[str, Any]:
         return {
             "invocationId": invocation_id,
             "deliveryStreamArn": self.config.arn,
@@ -460,7 +564,7 @@ class FirehoseDeliveryStream:
                         "partitionKey": record.partition_key,
                         "approximateArrivalTimestamp": int(record.arrival_epoch * 1000),
                         "sequenceNumber": record.sequence_number,
-                        "subsequenceNumber": 0,
+                        "subsequenceNumber": record.subsequence,
                     },
                 }
                 for record_id, record in batch
@@ -493,11 +597,12 @@ class FirehoseDeliveryStream:
             return InvocationResult(event["invocationId"], 403, payload, "Unhandled")
         return None
 
-    def _process(self, batches: list[list[ShardRecord]]) -> None:
+    def _process(self, batches: list[list[UserRecord]]) -> None:
         """Invoke the processor for several batches at once (as Firehose scales its invocations
         with the backlog), then apply the results in order."""
         identified = [
-            [(f"{r.sequence_number}-{r.shard_id}", r) for r in batch] for batch in batches
+            [(f"{r.sequence_number}-{r.subsequence}-{r.shard_id}", r) for r in batch]
+            for batch in batches
         ]
         events = [self._event(batch, str(uuid.uuid4())) for batch in identified]
         if len(events) == 1:
@@ -512,7 +617,7 @@ class FirehoseDeliveryStream:
             self._apply(batch, result, attempts)
 
     def _apply(
-        self, batch: list[tuple[str, ShardRecord]], result: InvocationResult, attempts: int
+        self, batch: list[tuple[str, UserRecord]], result: InvocationResult, attempts: int
     ) -> None:
         records = [record for _, record in batch]
         by_id = dict(batch)
@@ -542,7 +647,7 @@ class FirehoseDeliveryStream:
             )
             return
         now = self._clock.now()
-        failed: list[ShardRecord] = []
+        failed: list[UserRecord] = []
         for response in responses:
             source = by_id.get(response.get("recordId"))
             if source is None:
@@ -563,7 +668,7 @@ class FirehoseDeliveryStream:
                 "ProcessingFailed status set for record",
             )
 
-    def _fail(self, records: list[ShardRecord], attempts: int, code: str, message: str) -> None:
+    def _fail(self, records: list[UserRecord], attempts: int, code: str, message: str) -> None:
         """Write records that failed processing to the error prefix, raw data kept."""
         ending = int(time.time() * 1000)  # when the attempt really ended, whatever the clock
         lines = [
@@ -589,6 +694,9 @@ class FirehoseDeliveryStream:
         self.stats.records_failed += len(records)
 
     def _deliver(self, items: list[_Delivered]) -> None:
+        if self.config.conversion is not None:
+            self._deliver_converted(items, self.config.conversion)
+            return
         oldest = min(item.source.arrival for item in items)
         key = evaluate_prefix(self.config.prefix, oldest)
         self._put(
@@ -596,6 +704,68 @@ class FirehoseDeliveryStream:
             b"".join(item.data for item in items),
         )
         self.stats.records_delivered += len(items)
+
+    def _deliver_converted(self, items: list[_Delivered], conversion: ParquetConversion) -> None:
+        """One Parquet object of the records that convert; the others to the error prefix."""
+        try:
+            schema = table_schema(self._glue, conversion)
+        except ClientError as error:
+            code = error.response["Error"]["Code"].removesuffix("Exception")
+            self._conversion_failed(
+                [(item, str(error)) for item in items], f"DataFormatConversion.{code}"
+            )
+            return
+        rows: list[dict[str, Any]] = []
+        converted: list[_Delivered] = []
+        failed: list[tuple[_Delivered, str]] = []
+        for item in items:
+            try:
+                rows.extend(record_rows(item.data, schema))
+            except MalformedRecordError as error:
+                failed.append((item, str(error)))
+            else:
+                converted.append(item)
+        if converted:
+            oldest = min(item.source.arrival for item in converted)
+            key = evaluate_prefix(self.config.prefix, oldest)
+            self._put(
+                key + object_name(self.config.name, self.config.version, oldest),
+                parquet_object(rows, schema, conversion.compression),
+            )
+            self.stats.records_delivered += len(converted)
+        if failed:
+            self._conversion_failed(failed, MALFORMED_DATA)
+
+    def _conversion_failed(self, failed: list[tuple[_Delivered, str]], code: str) -> None:
+        """Records that did not convert, in the documented error document, raw data kept."""
+        conversion = self.config.conversion
+        if conversion is None:
+            raise RuntimeError(f"{self.config.name} converts no records")
+        ending = int(time.time() * 1000)
+        table = conversion.catalog_table(self.config.account_id, self._region)
+        lines = [
+            json.dumps(
+                {
+                    "attemptsMade": 1,
+                    "arrivalTimestamp": _millis(item.source.arrival),
+                    "lastErrorCode": code,
+                    "lastErrorMessage": message,
+                    "attemptEndingTimestamp": ending,
+                    "rawData": base64.b64encode(item.data).decode("ascii"),
+                    "sequenceNumber": item.source.sequence_number,
+                    "subSequenceNumber": item.source.subsequence,
+                    "dataCatalogTable": table,
+                }
+            )
+            for item, message in failed
+        ]
+        oldest = min(item.source.arrival for item, _ in failed)
+        key = evaluate_prefix(self.config.error_output_prefix, oldest, FORMAT_CONVERSION_FAILED)
+        self._put(
+            key + object_name(self.config.name, self.config.version, oldest),
+            ("\n".join(lines) + "\n").encode(),
+        )
+        self.stats.records_failed += len(failed)
 
     def _put(self, key: str, body: bytes) -> None:
         """Write one object, compressed (and suffixed) as the destination's CompressionFormat."""

@@ -158,7 +158,7 @@ def summary_table(counts: pipeline.PipelineCounts, dropped: int, expected: Expec
     )
     row("tweets in DynamoDB (one per topic)", counts.tweet_items, expected.pairs)
     row("tweets counted in the per-minute stats", counts.tweets_counted, expected.pairs)
-    row("lines in the lake + dropped by filters", counts.lake_lines + dropped, expected.pairs)
+    row("rows in the lake + dropped by filters", counts.lake_lines + dropped, expected.pairs)
     row("poison records quarantined", counts.quarantined, expected.poison)
     table.add_row(
         f"Firehose processing failures ({ERRORS_PREFIX})", str(counts.error_records), "", ""

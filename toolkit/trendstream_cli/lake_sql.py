@@ -129,6 +129,8 @@ class LakeTable:
     """(name, Hive type) of the data columns, in Glue order."""
     partition_keys: tuple[tuple[str, str], ...]
     ignore_malformed_json: bool = False
+    storage_format: str = "json"
+    """`parquet` (Firehose's record format conversion) or `json` (JSON lines), from the SerDe."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -370,8 +372,23 @@ def duckdb_type(hive_type: str) -> str:
 # The sandboxed session
 
 
-def lake_view_sql(table: LakeTable, root: Path, *, has_files: bool) -> str:
-    """The SELECT behind the table's view: Glue columns in Glue order, partition keys last."""
+def parquet_source(root: Path) -> str:
+    """DuckDB's reader of every Parquet object of the lake copy, files matched by column name."""
+    return f"read_parquet({quote_literal(str(root / '**' / '*.parquet'))}, union_by_name = true"
+
+
+def lake_view_sql(
+    table: LakeTable,
+    root: Path,
+    *,
+    has_files: bool,
+    parquet_columns: frozenset[str] = frozenset(),
+) -> str:
+    """The SELECT behind the table's view: Glue columns in Glue order, partition keys last.
+
+    Parquet is read by column name, as Athena reads it: a Glue column that no object holds
+    (`parquet_columns`, lowercase, says which they hold) reads as nulls of its type.
+    """
     data_columns = [(name, duckdb_type(hive)) for name, hive in table.columns]
     partition_columns = [(name, duckdb_type(hive)) for name, hive in table.partition_keys]
     names = ", ".join(quote_identifier(name) for name, _ in data_columns + partition_columns)
@@ -381,11 +398,23 @@ def lake_view_sql(table: LakeTable, root: Path, *, has_files: bool) -> str:
             for name, kind in data_columns + partition_columns
         )
         return f"SELECT {typed_nulls} WHERE false"
-    columns = ", ".join(
-        f"{quote_literal(name)}: {quote_literal(kind)}" for name, kind in data_columns
-    )
     hive_types = ", ".join(
         f"{quote_literal(name)}: {quote_literal(kind)}" for name, kind in partition_columns
+    )
+    partitioning = (
+        f", hive_partitioning = true, hive_types = {{{hive_types}}}" if partition_columns else ""
+    )
+    if table.storage_format == "parquet":
+        typed = ", ".join(
+            f"CAST({quote_identifier(name) if name.lower() in parquet_columns else 'NULL'} "
+            f"AS {kind}) AS {quote_identifier(name)}"
+            for name, kind in data_columns
+        )
+        partitions = "".join(f", {quote_identifier(name)}" for name, _ in partition_columns)
+        # Every identifier and literal is quoted; nothing here comes from the user's query.
+        return f"SELECT {typed}{partitions} FROM {parquet_source(root)}{partitioning})"  # noqa: S608
+    columns = ", ".join(
+        f"{quote_literal(name)}: {quote_literal(kind)}" for name, kind in data_columns
     )
     options = [
         "format = 'newline_delimited'",
@@ -427,13 +456,18 @@ def open_lake(
             "SET allow_community_extensions = false",
         ):
             connection.execute(setting)
+        parquet_columns: frozenset[str] = frozenset()
+        if has_files and table.storage_format == "parquet":
+            # The path is quoted by parquet_source; nothing here comes from the user's query.
+            described = connection.execute(f"DESCRIBE SELECT * FROM {parquet_source(root)})")  # noqa: S608
+            parquet_columns = frozenset(str(row[0]).lower() for row in described.fetchall())
         connection.execute(f"ATTACH ':memory:' AS {ATHENA_CATALOG}")
         connection.execute(f"USE {ATHENA_CATALOG}")
         schema = quote_identifier(table.database)
         connection.execute(f"CREATE SCHEMA {schema}")
         connection.execute(
             f"CREATE VIEW {schema}.{quote_identifier(table.name)} AS "
-            + lake_view_sql(table, root, has_files=has_files)
+            + lake_view_sql(table, root, has_files=has_files, parquet_columns=parquet_columns)
         )
         connection.execute(f"USE {ATHENA_CATALOG}.{schema}")
         connection.execute("SET enable_external_access = false")

@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 
 from consumer.quarantine import QUARANTINE_PREFIX as CONSUMER_QUARANTINE
+from trendstream_cli.lake_objects import row_count
 from tweet_record.items import STATS_SK_PREFIX, topic_of_pk
 from tweet_record.lake import ERRORS_PREFIX, TWEETS_PREFIX
 
@@ -28,6 +29,7 @@ class PipelineCounts:
     stream_records: int
     tweet_items: int
     lake_lines: int
+    """Tweets under tweets/: Parquet rows, or JSON lines."""
     lake_objects: int
     error_records: int
     quarantined: int
@@ -63,9 +65,9 @@ class PipelineReader:
         return PipelineCounts(
             stream_records=self.stream_records(),
             tweet_items=sum(1 for _ in self._scan("TWEET#", ["pk"])),
-            lake_lines=sum(self._line_count(key) for key in lake_objects),
+            lake_lines=sum(self._row_count(key) for key in lake_objects),
             lake_objects=len(lake_objects),
-            error_records=sum(self._line_count(key) for key in self._objects(ERRORS_PREFIX)),
+            error_records=sum(self._row_count(key) for key in self._objects(ERRORS_PREFIX)),
             quarantined=sum(1 for _ in self._objects(CONSUMER_QUARANTINE_PREFIX)),
             topic_counts=dict(topic_counts),
         )
@@ -104,6 +106,5 @@ class PipelineReader:
             for entry in page.get("Contents", []):
                 yield entry["Key"]
 
-    def _line_count(self, key: str) -> int:
-        body: bytes = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
-        return body.count(b"\n")
+    def _row_count(self, key: str) -> int:
+        return row_count(self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read())

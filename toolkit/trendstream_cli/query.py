@@ -35,6 +35,7 @@ from rich.table import Table
 from rich.text import Text
 
 from trendstream_cli import arguments
+from trendstream_cli.lake_objects import GZIP_MAGIC, PARQUET_MAGIC
 from trendstream_cli.lake_sql import (
     DEFAULT_MAX_RESULT_BYTES,
     DEFAULT_MAX_ROWS,
@@ -80,7 +81,6 @@ logger = logging.getLogger(__name__)
 
 BATCH_GET_NAMED_QUERY_MAX = 50
 DOWNLOAD_WORKERS = 8
-GZIP_MAGIC = b"\x1f\x8b"
 MAX_HOURS = 24 * 366
 """`--hours` at most a year: beyond that, copy the whole lake (no `--hours`)."""
 MAX_NAMES_LISTED = 20
@@ -173,6 +173,15 @@ def describe_lake_table(glue: GlueClient, database: str, table: str) -> LakeTabl
             (key["Name"], key.get("Type", "string")) for key in description.get("PartitionKeys", [])
         ),
         ignore_malformed_json=serde_parameters.get("ignore.malformed.json", "").lower() == "true",
+        storage_format=_storage_format(storage),
+    )
+
+
+def _storage_format(storage: Mapping[str, Any]) -> str:
+    """`parquet` when the table's SerDe or input format is Parquet's, else `json`."""
+    serde = str(storage.get("SerdeInfo", {}).get("SerializationLibrary", ""))
+    return (
+        "parquet" if "parquet" in (serde + str(storage.get("InputFormat", ""))).lower() else "json"
     )
 
 
@@ -307,9 +316,10 @@ def copy_lake(
 
     Objects outside the partition layout are skipped (DuckDB's hive partitioning needs every
     file at the same depth), and so is any key whose path would not stay inside `destination`
-    (a `..` or empty path segment). Gzip objects (Firehose compression) keep a `.gz` suffix so
-    DuckDB decompresses them; the rest get `.json`. More than `max_bytes` to copy is a
-    `QueryError`, raised before anything is downloaded.
+    (a `..` or empty path segment). Parquet objects (Firehose's record format conversion) get
+    `.parquet`; gzip objects (Firehose compression) keep a `.gz` suffix so DuckDB decompresses
+    them; the rest get `.json`. More than `max_bytes` to copy is a `QueryError`, raised before
+    anything is downloaded.
     """
     pattern = _partition_pattern(table)
     wanted: list[tuple[str, Path, int]] = []
@@ -341,8 +351,12 @@ def copy_lake(
         staging = partition_dir / f"part-{index:06d}"
         s3.download_file(table.bucket, key, str(staging))
         with staging.open("rb") as handle:
-            compressed = handle.read(2) == GZIP_MAGIC
-        local = staging.rename(staging.with_suffix(".json.gz" if compressed else ".json"))
+            magic = handle.read(len(PARQUET_MAGIC))
+        if magic == PARQUET_MAGIC:
+            suffix = ".parquet"
+        else:
+            suffix = ".json.gz" if magic.startswith(GZIP_MAGIC) else ".json"
+        local = staging.rename(staging.with_suffix(suffix))
         return str(local), f"s3://{table.bucket}/{key}"
 
     with ThreadPoolExecutor(max_workers=DOWNLOAD_WORKERS) as pool:

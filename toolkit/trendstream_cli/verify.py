@@ -39,7 +39,7 @@ _WHAT: dict[StageName, str] = {
     "put": "PutRecords on the stream",
     "table": "each tweet once + minute stats",
     "quarantine": "poison record quarantined",
-    "lake": f"a line per tweet under {TWEETS_PREFIX}",
+    "lake": f"a row per tweet under {TWEETS_PREFIX}",
     "query": "named query sees the topics",
     "cleanup": "synthetic items deleted",
 }

@@ -5,6 +5,15 @@ locals {
   # Where Firehose writes: delivered records (prefix) and processing failures (error_output_prefix).
   object_prefixes = [var.prefixes.tweets, var.prefixes.errors]
   partitions      = "year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
+
+  # With record format conversion the Parquet serializer compresses and S3 compression must be
+  # off ("Enable record format conversion", Amazon Data Firehose developer guide).
+  converts = var.parquet_conversion != null
+  glue_arns = local.converts ? [
+    "arn:aws:glue:${var.region}:${var.account_id}:catalog",
+    "arn:aws:glue:${var.region}:${var.account_id}:database/${var.parquet_conversion.database_name}",
+    "arn:aws:glue:${var.region}:${var.account_id}:table/${var.parquet_conversion.database_name}/${var.parquet_conversion.table_name}",
+  ] : []
 }
 
 resource "aws_cloudwatch_log_group" "this" {
@@ -43,7 +52,7 @@ resource "aws_iam_role_policy" "this" {
   role = aws_iam_role.this.id
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [
+    Statement = concat([
       {
         Sid      = "ReadSourceStream"
         Effect   = "Allow"
@@ -88,7 +97,16 @@ resource "aws_iam_role_policy" "this" {
           }
         }
       },
-    ]
+      ], local.converts ? [
+      {
+        # Record format conversion reads the table's schema ("Grant Firehose access to AWS Glue
+        # for data format conversion", Amazon Data Firehose developer guide).
+        Sid      = "ReadConversionSchema"
+        Effect   = "Allow"
+        Action   = ["glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"]
+        Resource = local.glue_arns
+      },
+    ] : [])
   })
 }
 
@@ -111,7 +129,7 @@ resource "aws_kinesis_firehose_delivery_stream" "this" {
     error_output_prefix = "${var.prefixes.errors}!{firehose:error-output-type}/${local.partitions}"
     buffering_size      = var.buffering_size_mb
     buffering_interval  = var.buffering_interval_seconds
-    compression_format  = var.compression_format
+    compression_format  = local.converts ? "UNCOMPRESSED" : var.compression_format
     kms_key_arn         = var.kms_key_arn
 
     # Only the function ARN: BufferSizeInMBs=1 and BufferIntervalInSeconds=60 are the service
@@ -125,6 +143,39 @@ resource "aws_kinesis_firehose_delivery_stream" "this" {
         parameters {
           parameter_name  = "LambdaArn"
           parameter_value = var.transformer_function_arn
+        }
+      }
+    }
+
+    # The transformer's JSON lines become Parquet, typed by the Glue table's columns. Records that
+    # do not convert go to errors/format-conversion-failed/, their raw data kept.
+    dynamic "data_format_conversion_configuration" {
+      for_each = local.converts ? [var.parquet_conversion] : []
+
+      content {
+        enabled = true
+
+        input_format_configuration {
+          deserializer {
+            open_x_json_ser_de {}
+          }
+        }
+
+        output_format_configuration {
+          serializer {
+            parquet_ser_de {
+              compression = data_format_conversion_configuration.value.compression
+            }
+          }
+        }
+
+        schema_configuration {
+          database_name = data_format_conversion_configuration.value.database_name
+          table_name    = data_format_conversion_configuration.value.table_name
+          role_arn      = aws_iam_role.this.arn
+          region        = var.region
+          catalog_id    = var.account_id
+          version_id    = "LATEST"
         }
       }
     }

@@ -32,9 +32,9 @@ variable "kms_key_arn" {
 }
 
 variable "buffering_size_mb" {
-  description = "Megabytes Firehose buffers before writing an object."
+  description = "Megabytes Firehose buffers before writing an object (at least 64 with Parquet conversion)."
   type        = number
-  default     = 5
+  default     = 128
 }
 
 variable "buffering_interval_seconds" {
@@ -43,8 +43,23 @@ variable "buffering_interval_seconds" {
   default     = 300
 }
 
+variable "parquet_conversion" {
+  description = "Convert the transformer's JSON lines to Parquet with this Glue table's schema and this Parquet compression; null delivers the JSON lines as they are."
+  type = object({
+    database_name = string
+    table_name    = string
+    compression   = string
+  })
+  default = null
+
+  validation {
+    condition     = var.parquet_conversion == null || contains(["SNAPPY", "GZIP", "UNCOMPRESSED"], try(var.parquet_conversion.compression, ""))
+    error_message = "Firehose's Parquet serializer compresses with SNAPPY, GZIP or UNCOMPRESSED."
+  }
+}
+
 variable "compression_format" {
-  description = "Compression of the objects written (Athena reads each of these)."
+  description = "Compression of the JSON objects written when there is no Parquet conversion (Athena reads each of these)."
   type        = string
   default     = "GZIP"
 }

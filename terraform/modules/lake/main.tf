@@ -9,6 +9,27 @@ locals {
   tweets_location = "s3://${aws_s3_bucket.this.bucket}/${local.prefixes.tweets}"
   table_ref       = "\"${aws_glue_catalog_database.this.name}\".\"${aws_glue_catalog_table.tweets.name}\""
 
+  # How Athena reads each storage format: Parquet as Firehose's record format conversion writes it
+  # (the table is also the schema of that conversion), or the transformer's JSON lines as they are.
+  storage = {
+    parquet = {
+      classification = "parquet"
+      input_format   = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+      output_format  = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+      serde_name     = "parquet"
+      serde_library  = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+      description    = "Flattened tweets in Parquet (Firehose record format conversion), partitioned by delivery hour."
+    }
+    ndjson = {
+      classification = "json"
+      input_format   = "org.apache.hadoop.mapred.TextInputFormat"
+      output_format  = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
+      serde_name     = "openx-json"
+      serde_library  = "org.openx.data.jsonserde.JsonSerDe"
+      description    = "Flattened tweets, newline-delimited JSON, partitioned by delivery hour."
+    }
+  }[var.storage_format]
+
   # The flattened tweet the transformer writes, one JSON object per line (docs/data-model.md, "The lake").
   tweet_columns = [
     { name = "tweet_id", type = "string", comment = "X tweet id (decimal string)" },
@@ -249,11 +270,11 @@ resource "aws_glue_catalog_database" "this" {
 resource "aws_glue_catalog_table" "tweets" {
   name          = var.glue_table_name
   database_name = aws_glue_catalog_database.this.name
-  description   = "Flattened tweets, newline-delimited JSON, partitioned by delivery hour."
+  description   = local.storage.description
   table_type    = "EXTERNAL_TABLE"
 
   parameters = merge(local.partition_projection, {
-    "classification" = "json"
+    "classification" = local.storage.classification
     "EXTERNAL"       = "TRUE"
   })
 
@@ -268,12 +289,12 @@ resource "aws_glue_catalog_table" "tweets" {
 
   storage_descriptor {
     location      = local.tweets_location
-    input_format  = "org.apache.hadoop.mapred.TextInputFormat"
-    output_format = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
+    input_format  = local.storage.input_format
+    output_format = local.storage.output_format
 
     ser_de_info {
-      name                  = "openx-json"
-      serialization_library = "org.openx.data.jsonserde.JsonSerDe"
+      name                  = local.storage.serde_name
+      serialization_library = local.storage.serde_library
       parameters = {
         "serialization.format" = "1"
       }

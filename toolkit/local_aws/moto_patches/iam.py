@@ -13,7 +13,8 @@ Here, for a request signed with an access key the emulator's STS issued:
 * the action is the IAM action (`lambda:InvokeFunction` for Invoke, `sqs:SendMessage` for
   SendMessageBatch);
 * the resource is the ARN of what the request acts on (table or index, stream, object, parameter,
-  key, queue, topic, function, log stream, delivery stream); a service without resource-level
+  key, queue, topic, function, log stream, delivery stream, Glue catalog, database and table);
+  a service without resource-level
   permissions, or an action not listed here, is checked against `*`;
 * the role's inline and attached policies decide: an explicit Deny wins, else an Allow whose
   action, resource and conditions match is needed. Conditions support the String, Arn, Bool and
@@ -347,6 +348,23 @@ def _firehose(ctx: RequestContext, action: str, body: Mapping[str, Any]) -> list
     return [(f"firehose:{action}", arn if name else "*")]
 
 
+def _glue(ctx: RequestContext, action: str, body: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """A Data Catalog read needs the catalog, the database and (for a table) the table: AWS Glue
+    developer guide, "Specifying AWS Glue resource ARNs" (GetTable: catalog, database, table)."""
+    database = body.get("DatabaseName") or (body.get("Name") if "Database" in action else None)
+    if not database:
+        return [(f"glue:{action}", "*")]
+    catalog = f"arn:{PARTITION}:glue:{ctx.region}:{body.get('CatalogId') or ctx.account_id}"
+    checks = [
+        (f"glue:{action}", f"{catalog}:catalog"),
+        (f"glue:{action}", f"{catalog}:database/{database}"),
+    ]
+    table = body.get("TableName") or (body.get("Name") if "Table" in action else None)
+    if table:
+        checks.append((f"glue:{action}", f"{catalog}:table/{database}/{table}"))
+    return checks
+
+
 def _lambda(ctx: RequestContext, action: str, path: str) -> list[tuple[str, str]]:
     mapping = re.search(r"/event-source-mappings/([^/?]+)", path)
     if mapping is not None:
@@ -485,7 +503,7 @@ def _parameters(response: Any) -> dict[str, Any]:
     return {**query, **_json_body(response)}
 
 
-def _glue(ctx: RequestContext, params: Mapping[str, Any]) -> list[str]:
+def _glue_named_arns(ctx: RequestContext, params: Mapping[str, Any]) -> list[str]:
     """Glue authorises the catalog, the database and the table a request names."""
 
     def arn(rest: str) -> str:
@@ -579,7 +597,7 @@ def _named_resources(ctx: RequestContext, action: str, params: Mapping[str, Any]
     if explicit:
         return [str(explicit)]
     if ctx.service == "glue":
-        return _glue(ctx, params)
+        return _glue_named_arns(ctx, params)
     if ctx.service == "athena" and not params.get("WorkGroup"):
         params = {**params, "WorkGroup": _athena_workgroups(ctx, params)}
     templates = dict(_NAME_PARAMETERS.get(ctx.service, {}))
@@ -609,8 +627,9 @@ def requested(response: Any, ctx: RequestContext, moto_resource: str) -> list[tu
     action = response._get_action()
     if ctx.service == "lambda":
         checks = _lambda(ctx, action, response.path)
-    elif ctx.service in {"dynamodb", "kinesis", "ssm", "kms", "logs", "firehose"}:
+    elif ctx.service in {"dynamodb", "kinesis", "ssm", "kms", "logs", "firehose", "glue"}:
         builders = {
+            "glue": _glue,
             "dynamodb": _dynamodb,
             "kinesis": _kinesis,
             "ssm": _ssm,

@@ -3,7 +3,7 @@
 `trendstream verify` is a client of the stack and nothing more: it puts a few uniquely marked
 `trendstream.tweet/1` records on the stream (one of them twice, plus one poison record) and reads
 back, through the same APIs a user has, what the deployed services made of them: the table's
-tweet items and per-minute stats, the poison record in the quarantine, the lines in the lake, and
+tweet items and per-minute stats, the poison record in the quarantine, the rows in the lake, and
 what a named Athena query of the workgroup returns over them (Athena on AWS; the same named query
 through DuckDB on the emulator, which does not run SQL). It then deletes what the consumer wrote
 for its synthetic topics. The lake and the quarantine are append-only and keep their copies.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import gzip
 import json
 import time
 from collections import Counter
@@ -12,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from trendstream_cli.lake_objects import is_parquet, json_lines, lake_rows
 from trendstream_cli.pipeline import CONSUMER_QUARANTINE_PREFIX
 from trendstream_cli.verification.batch import Batch
 from tweet_record.items import (
@@ -34,7 +34,6 @@ PUT_ATTEMPTS = 4
 DELETE_BATCH = 25
 CLOCK_SKEW = dt.timedelta(minutes=2)
 """Objects S3 dates this much before the put still count as new (the local clock may be ahead)."""
-GZIP_MAGIC = b"\x1f\x8b"
 LAKE_MARGIN_SECONDS = 60.0
 LAKE_BUFFERING_FACTOR = 1.5
 """Buffering hints are hints: Firehose may hold data longer when it sees fit."""
@@ -176,7 +175,7 @@ class _NewObjects:
                         continue
                     body = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
                     self._read.add(key)
-                    yield key, gzip.decompress(body) if body[:2] == GZIP_MAGIC else body
+                    yield key, json_lines(body)
 
 
 class QuarantineCheck:
@@ -228,7 +227,7 @@ class QuarantineCheck:
 
 
 class LakeCheck:
-    """A line under tweets/ for every synthetic tweet, under its topic."""
+    """A row under tweets/ (Parquet, or a JSON line) for every synthetic tweet, under its topic."""
 
     def __init__(
         self,
@@ -245,8 +244,7 @@ class LakeCheck:
 
     def __call__(self, now: dt.datetime) -> Observation:
         for key, body in self._objects.fresh(now):
-            for line in body.splitlines():
-                tweet_id, topic = _lake_line_identity(line)
+            for tweet_id, topic in _lake_identities(body):
                 if tweet_id not in self._topics:
                     continue
                 if topic != self._topics[tweet_id]:
@@ -260,14 +258,23 @@ class LakeCheck:
         found = len(self._lines)
         detail = (
             f"{found} of {total} tweets in {len(self._keys)} object(s), "
-            f"{sum(self._lines.values())} lines"
+            f"{sum(self._lines.values())} rows"
         )
         shortfall = (
-            f"{total - found} of {total} tweets have no line under {TWEETS_PREFIX} "
+            f"{total - found} of {total} tweets have no row under {TWEETS_PREFIX} "
             f"({self._objects.read_count} new objects read; does the transformer drop them? "
             "see ALLOWED_LANGUAGES)"
         )
         return Observation(found == total, detail, shortfall)
+
+
+def _lake_identities(body: bytes) -> list[tuple[str, str]]:
+    """(tweet_id, topic) of each row of a lake object (Parquet, or JSON lines)."""
+    if is_parquet(body):
+        return [
+            (str(row.get("tweet_id", "")), str(row.get("topic", ""))) for row in lake_rows(body)
+        ]
+    return [_lake_line_identity(line) for line in body.splitlines()]
 
 
 def _lake_line_identity(line: bytes) -> tuple[str, str]:
