@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from tweet_record.lake import QUARANTINE_PREFIX as LAKE_QUARANTINE_PREFIX
 from tweet_record.parse import RecordRejectedError
 from tweet_record.timestamps import format_utc
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-QUARANTINE_PREFIX = "quarantine/consumer"
+QUARANTINE_PREFIX = f"{LAKE_QUARANTINE_PREFIX}consumer"
 
 
 @dataclass(frozen=True)

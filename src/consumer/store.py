@@ -29,7 +29,6 @@ class StoreReport:
 
     failures: list[Exception | None] = field(default_factory=list)
     tweets_written: int = 0
-    tweets_redelivered: int = 0
     duplicates_skipped: int = 0
     stats_updates: int = 0
     write_retries: int = 0
@@ -117,7 +116,6 @@ class TweetStore:
         for position, failure in outcome.failed.items():
             report.failures[kept[position]] = failure
         report.tweets_written = outcome.created
-        report.tweets_redelivered = outcome.redelivered
         report.duplicates_skipped += outcome.duplicates
         report.stats_updates = outcome.stats_updates
         report.write_retries = outcome.retries

@@ -162,7 +162,6 @@ class WriteOutcome:
 
     failed: dict[int, Exception] = field(default_factory=dict)
     created: int = 0
-    redelivered: int = 0
     duplicates: int = 0
     stats_updates: int = 0
     retries: int = 0
@@ -214,8 +213,6 @@ def concurrently(call: Callable[[Task], Answer], tasks: Sequence[Task]) -> list[
 def consumed_units(response: Mapping[str, Any]) -> float:
     """Write units a response reports under ``ReturnConsumedCapacity=TOTAL``."""
     capacity = response.get("ConsumedCapacity") or {}
-    if isinstance(capacity, list):  # the transactional and batch calls answer a list
-        return float(sum(entry.get("CapacityUnits", 0) for entry in capacity))
     return float(capacity.get("CapacityUnits", 0))
 
 
@@ -299,9 +296,7 @@ class TweetWriter:
                 first_failure[write.shard_id] = min(known, write.sequence)
             elif answer.result is PutResult.CREATED:
                 outcome.created += 1
-            elif answer.result is PutResult.REDELIVERED:
-                outcome.redelivered += 1
-            else:
+            elif answer.result is PutResult.DUPLICATE:
                 outcome.duplicates += 1
 
         groups: dict[Key, list[Contribution]] = defaultdict(list)
