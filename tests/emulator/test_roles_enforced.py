@@ -519,6 +519,17 @@ def test_firehose_without_its_key_grant_cannot_read_the_stream(
     access to a Kinesis data stream source): the delivery role needs kms:Decrypt on the stream's
     key, through Kinesis."""
     endpoint = emulator.endpoint
+
+
+def test_firehose_without_glue_get_table_cannot_convert_and_keeps_the_records(
+    deployed: dict[str, Any], emulator: EmulatorHandle, tmp_path: Path, denials: Denials
+) -> None:
+    """Firehose Developer Guide, "Convert input data format in Amazon Data Firehose": the
+    delivery role reads the schema from the Glue table; "Handling errors for data format
+    conversion": records that cannot be converted are written under the error prefix
+    (format-conversion-failed) with their raw data, never dropped."""
+    endpoint = emulator.endpoint
+    bucket = deployed["lake_bucket"]
     runtime, _ = runtime_for(
         deployed, endpoint, tmp_path, "transformer_function_name", "delivery_stream_name"
     )
@@ -531,3 +542,23 @@ def test_firehose_without_its_key_grant_cannot_read_the_stream(
             runtime.flush()
 
     assert denials.since_mark() == {("kms:Decrypt", deployed["kms_key_arn"])}
+
+    s3 = admin(endpoint, "s3")
+    before = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
+    with without_action(endpoint, role, "glue:GetTable"), runtime:
+        admin(endpoint, "kinesis").put_record(
+            StreamName=deployed["stream_name"], Data=tweet_record(), PartitionKey="1"
+        )
+        runtime.flush()
+
+    written = [
+        o["Key"]
+        for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])
+        if o["Key"] not in before
+    ]
+    assert [key.split("/")[0:2] for key in written] == [["errors", "format-conversion-failed"]]
+    failure = json.loads(s3.get_object(Bucket=bucket, Key=written[0])["Body"].read())
+    assert failure["lastErrorCode"] == "DataFormatConversion.AccessDenied"
+    assert json.loads(base64.b64decode(failure["rawData"]))["tweet_id"]
+    catalog = f"arn:aws:glue:{REGION}:{ACCOUNT_ID}:catalog"
+    assert denials.since_mark() == {("glue:GetTable", catalog)}

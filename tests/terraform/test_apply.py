@@ -223,6 +223,18 @@ def test_firehose_reads_the_stream_through_the_transformer(applied: AppliedStack
     assert processor["Type"] == "Lambda"
     parameters = {item["ParameterName"]: item["ParameterValue"] for item in processor["Parameters"]}
     assert parameters["LambdaArn"] == transformer_arn
+    conversion = destination["DataFormatConversionConfiguration"]
+    assert conversion["Enabled"] is True
+    assert "OpenXJsonSerDe" in conversion["InputFormatConfiguration"]["Deserializer"]
+    parquet = conversion["OutputFormatConfiguration"]["Serializer"]["ParquetSerDe"]
+    assert parquet["Compression"] == "GZIP"
+    schema = conversion["SchemaConfiguration"]
+    assert (schema["DatabaseName"], schema["TableName"]) == (
+        applied.outputs["glue_database"],
+        applied.outputs["glue_table"],
+    )
+    assert destination["CompressionFormat"] == "UNCOMPRESSED"
+    assert destination["BufferingHints"]["SizeInMBs"] >= 64
 
 
 def test_glue_table_projects_the_firehose_partitions(applied: AppliedStack) -> None:
@@ -238,7 +250,10 @@ def test_glue_table_projects_the_firehose_partitions(applied: AppliedStack) -> N
     )
     assert table["StorageDescriptor"]["Location"] == f"s3://{bucket}/tweets/"
     serde = table["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"]
-    assert serde == "org.openx.data.jsonserde.JsonSerDe"
+    assert serde == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    assert table["StorageDescriptor"]["InputFormat"] == (
+        "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+    )
 
 
 def test_athena_workgroup_enforces_encrypted_results(applied: AppliedStack) -> None:
