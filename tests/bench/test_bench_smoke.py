@@ -36,6 +36,7 @@ from bench.lake_bench import (
 from bench.producer_bench import producer_figures
 from bench.scale_bench import HOT_TOPIC, key_parts_for, kinesis_shard, run_stream, steady_stream
 from bench.transformer_bench import firehose_events, transformer_figures
+from tests.tweet_record.tweet_samples import LAKE_COLUMNS
 
 from bench import stack_bench
 from capacity_plan.measured import (
@@ -47,7 +48,6 @@ from capacity_plan.measured import (
 from capacity_plan.table import DYNAMODB_PARTITION_WCU_PER_S
 from trendstream_cli.stack import StackPaths, TerraformError
 from tweet_record import parse_stream_record
-from tweet_record.schema import LAKE_COLUMNS
 
 
 def assert_measured(figure: Figure, runs: int) -> None:

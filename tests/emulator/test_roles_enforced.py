@@ -519,6 +519,18 @@ def test_firehose_without_its_key_grant_cannot_read_the_stream(
     access to a Kinesis data stream source): the delivery role needs kms:Decrypt on the stream's
     key, through Kinesis."""
     endpoint = emulator.endpoint
+    runtime, _ = runtime_for(
+        deployed, endpoint, tmp_path, "transformer_function_name", "delivery_stream_name"
+    )
+    role = delivery_role(endpoint, deployed["delivery_stream_name"])
+    with without_statement(endpoint, role, "UseStackKey"), runtime:
+        admin(endpoint, "kinesis").put_record(
+            StreamName=deployed["stream_name"], Data=tweet_record(), PartitionKey="1"
+        )
+        with pytest.raises(Exception, match="KMSAccessDeniedException"):
+            runtime.flush()
+
+    assert denials.since_mark() == {("kms:Decrypt", deployed["kms_key_arn"])}
 
 
 def test_firehose_without_glue_get_table_cannot_convert_and_keeps_the_records(
@@ -534,15 +546,6 @@ def test_firehose_without_glue_get_table_cannot_convert_and_keeps_the_records(
         deployed, endpoint, tmp_path, "transformer_function_name", "delivery_stream_name"
     )
     role = delivery_role(endpoint, deployed["delivery_stream_name"])
-    with without_statement(endpoint, role, "UseStackKey"), runtime:
-        admin(endpoint, "kinesis").put_record(
-            StreamName=deployed["stream_name"], Data=tweet_record(), PartitionKey="1"
-        )
-        with pytest.raises(Exception, match="KMSAccessDeniedException"):
-            runtime.flush()
-
-    assert denials.since_mark() == {("kms:Decrypt", deployed["kms_key_arn"])}
-
     s3 = admin(endpoint, "s3")
     before = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
     with without_action(endpoint, role, "glue:GetTable"), runtime:
