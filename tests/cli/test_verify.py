@@ -365,8 +365,15 @@ def test_a_working_stack_passes_every_stage_and_leaves_nothing_in_the_table(
     assert "topic IN ('trendstream-verify-test-run-a', 'trendstream-verify-test-run-b')" in (
         report.query_sql
     )
-    assert f"deleted {5 + minutes} items" in report.stage("cleanup").detail
-    assert f"({minutes} MINUTE, 5 TWEET)" in report.stage("cleanup").detail
+    # A minute's stats are one partial item per shard that carried its tweets (the duplicate may
+    # travel on another shard than its first copy): at least one per (topic, minute).
+    cleanup = re.search(
+        r"deleted (\d+) items .*\((\d+) MINUTE, 5 TWEET\)", report.stage("cleanup").detail
+    )
+    assert cleanup is not None, report.stage("cleanup").detail
+    deleted, partials = int(cleanup[1]), int(cleanup[2])
+    assert deleted == partials + 5
+    assert minutes <= partials <= minutes + 1
     assert topic_items(deployed, report.topics) == []
     assert dynamodb.get_item(TableName=EVENT_TABLE, Key=other).get("Item") == other
     assert failure(report).startswith("verify: OK in ")
@@ -440,7 +447,7 @@ def test_a_query_that_returns_nothing_fails_the_query_stage(
 ) -> None:
     glue = deployed.client("glue")
     table = glue.get_table(DatabaseName=DATABASE, Name=TABLE)["Table"]
-    storage = {**table["StorageDescriptor"], "Location": f"s3://{BUCKET}/elsewhere/"}
+    storage = {**table["StorageDescriptor"], "Location": f"s3://{BUCKET}/tweets/elsewhere/"}
     glue.update_table(
         DatabaseName=DATABASE,
         TableInput={

@@ -81,7 +81,7 @@ def test_demo_counts_are_the_replay_datasets() -> None:
         "records produced to Kinesis (tweets + poison)": counts["pairs"] + counts["poison"],
         "tweets in DynamoDB (one per topic)": counts["pairs"],
         "tweets counted in the per-minute stats": counts["pairs"],
-        "lines in the lake + dropped by filters": counts["pairs"],
+        "rows in the lake + dropped by filters": counts["pairs"],
         "poison records quarantined": counts["poison"],
     }
     for label, count in expected.items():
