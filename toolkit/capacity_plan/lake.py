@@ -76,13 +76,15 @@ def firehose_plan(inputs: PlanInputs) -> FirehosePlan:
         )
     )
     lake_bytes_per_s = bytes_per_s * inputs.lake_bytes_ratio
-    # Firehose applies the buffering hint before compression; objects land GZIP-compressed.
+    # Firehose applies the buffering hint before conversion; objects land as GZIP Parquet, which
+    # Athena reads column by column (only the columns a query names, plus each file's footer).
     objects_per_s = flushes_per_s(lake_bytes_per_s, inputs.s3_buffer_mb * MIB, inputs.s3_interval_s)
     objects = objects_per_s * SECONDS_PER_MONTH
-    stored_bytes_per_s = lake_bytes_per_s * inputs.lake_gzip_ratio
+    stored_bytes_per_s = lake_bytes_per_s * inputs.lake_gzip_ratio * inputs.lake_parquet_ratio
     lake_gb_per_day = stored_bytes_per_s * 86_400 / GIB
     stored_gb = lake_gb_per_day * inputs.lake_retention_days
-    athena_each = athena_query_usd(lake_gb_per_day * GIB)
+    scanned_bytes = lake_gb_per_day * GIB * inputs.athena_scan_share
+    athena_each = athena_query_usd(scanned_bytes)
     return FirehosePlan(
         ingest_billed_gb_per_month=ingest_gb,
         billed_to_actual_ratio=billed / size,
@@ -94,7 +96,7 @@ def firehose_plan(inputs: PlanInputs) -> FirehosePlan:
         lake_gb_per_day=lake_gb_per_day,
         lake_stored_gb=stored_gb,
         s3_storage_monthly_usd=stored_gb * PRICES["s3_standard_gb_month"].usd,
-        athena_scan_gb_per_query=max(lake_gb_per_day * GIB, ATHENA_MIN_SCAN_BYTES) / GIB,
+        athena_scan_gb_per_query=max(scanned_bytes, ATHENA_MIN_SCAN_BYTES) / GIB,
         athena_usd_per_query=athena_each,
         athena_monthly_usd=athena_each * inputs.athena_queries_per_day * DAYS_PER_MONTH,
     )

@@ -249,10 +249,10 @@ def _lake_notes(plan: Plan) -> list[Note]:
         notes.append(
             Note(
                 "lake-format",
-                f"Lake: {plan.firehose.lake_gb_per_day:,.0f} GB/day even GZIP-compressed, so each"
-                " one-day Athena query costs"
-                f" {format_usd(plan.firehose.athena_usd_per_query)}; Parquet (Firehose record"
-                " format conversion) lets queries read only their columns.",
+                f"Lake: {plan.firehose.lake_gb_per_day:,.0f} GB/day of GZIP Parquet; a one-day"
+                f" Athena query reads {plan.firehose.athena_scan_gb_per_query:,.1f} GB of it (only"
+                f" its columns) and costs {format_usd(plan.firehose.athena_usd_per_query)}:"
+                " partition the queries by hour to read less.",
             )
         )
     return notes
