@@ -30,8 +30,10 @@ from local_aws.moto_patches.iam import Principal
 from local_aws.moto_patches.kms import Caller, key_policy_decision
 from local_aws.moto_server import EmulatorHandle
 
-pytestmark = pytest.mark.emulator
-
+pytestmark = [
+    pytest.mark.emulator,
+    pytest.mark.plain_moto_raises(raises=AssertionError),  # plain moto makes no KMS call
+]
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 ROOT = f"arn:aws:iam::{ACCOUNT_ID}:root"
@@ -42,24 +44,6 @@ ENABLE_IAM = {
     "Action": "kms:*",
     "Resource": "*",
 }
-
-
-@pytest.fixture(
-    params=[
-        "patched",
-        pytest.param(
-            "vanilla",
-            marks=pytest.mark.xfail(
-                strict=True, raises=AssertionError, reason="plain moto makes no KMS call"
-            ),
-        ),
-    ]
-)
-def aws(request: pytest.FixtureRequest, emulator: EmulatorHandle) -> Aws:
-    """Clients for the patched emulator, and (expected to fail) for plain moto."""
-    if request.param == "patched":
-        return Aws(emulator.endpoint)
-    return Aws(request.getfixturevalue("vanilla_moto"))
 
 
 @pytest.fixture
@@ -506,7 +490,11 @@ def test_lambda_creator_needs_create_grant_and_encrypt_for_a_customer_managed_ke
     execution_role = iam.create_role(RoleName=unique("fn"), AssumeRolePolicyDocument="{}")["Role"][
         "Arn"
     ]
-    creator, _ = role_session(aws, allow(["lambda:CreateFunction"], ["*"]))
+    creator, _ = role_session(
+        aws,
+        allow(["lambda:CreateFunction"], ["*"]),
+        allow(["iam:PassRole"], [execution_role]),  # Lambda's own requirement, not KMS's
+    )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("app.py", "def lambda_handler(event, context):\n    return event\n")

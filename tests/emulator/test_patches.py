@@ -77,6 +77,7 @@ def log_events_of(aws: Aws, function_name: str) -> list[str]:
 # --- Application Auto Scaling ---------------------------------------------------------------
 
 
+@pytest.mark.plain_moto_raises(raises=ClientError)
 def test_a_scalable_targets_tags_are_listed_by_its_arn(aws: Aws) -> None:
     """Application Auto Scaling API reference, "ListTagsForResource": the tags of a scalable
     target, by its ARN, including those given to RegisterScalableTarget
