@@ -178,13 +178,18 @@ variable "ttl_days" {
 }
 
 variable "table_billing_mode" {
-  description = "The EventData table's billing mode: PAY_PER_REQUEST (on-demand) or PROVISIONED with auto scaling (table_autoscaling). `trendstream plan` prices both and recommends one for the load. Checked by modules/event_table."
+  description = "The EventData table's billing mode: PAY_PER_REQUEST (on-demand) or PROVISIONED with auto scaling (table_autoscaling). `trendstream plan` prices both and recommends one for the load."
   type        = string
   default     = "PAY_PER_REQUEST"
+
+  validation {
+    condition     = contains(["PAY_PER_REQUEST", "PROVISIONED"], var.table_billing_mode)
+    error_message = "table_billing_mode must be PAY_PER_REQUEST or PROVISIONED."
+  }
 }
 
 variable "table_autoscaling" {
-  description = "With PROVISIONED billing: read and write capacity bounds and the target utilisation percent (see modules/event_table, which checks them)."
+  description = "With PROVISIONED billing: read and write capacity bounds and the target utilisation percent; the table starts at the minimums."
   type = object({
     read_min_capacity          = optional(number, 5)
     read_max_capacity          = optional(number, 1000)
@@ -193,6 +198,27 @@ variable "table_autoscaling" {
     target_utilization_percent = optional(number, 70)
   })
   default = {}
+
+  validation {
+    condition = alltrue([
+      for bound in [var.table_autoscaling.read_min_capacity, var.table_autoscaling.read_max_capacity, var.table_autoscaling.write_min_capacity, var.table_autoscaling.write_max_capacity] :
+      bound >= 1 && bound <= 1000000 && floor(bound) == bound
+    ])
+    error_message = "Capacity bounds must be whole numbers from 1 to 1000000 (past the default per-table quota of 40,000, raise the quota first)."
+  }
+
+  validation {
+    condition = (
+      var.table_autoscaling.read_min_capacity <= var.table_autoscaling.read_max_capacity &&
+      var.table_autoscaling.write_min_capacity <= var.table_autoscaling.write_max_capacity
+    )
+    error_message = "Each minimum capacity must be at most its maximum."
+  }
+
+  validation {
+    condition     = var.table_autoscaling.target_utilization_percent >= 20 && var.table_autoscaling.target_utilization_percent <= 90
+    error_message = "target_utilization_percent must be from 20 to 90 (DynamoDB target tracking's range)."
+  }
 }
 
 variable "hot_topic_key_parts" {

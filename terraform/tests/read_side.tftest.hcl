@@ -116,21 +116,6 @@ run "api_jwt_authorization_uses_one_authorizer" {
   }
 }
 
-run "api_jwt_authorization_needs_an_issuer_and_an_audience" {
-  command = plan
-
-  module {
-    source = "./modules/api"
-  }
-
-  variables {
-    name          = "ts-test-api"
-    authorization = { type = "JWT", jwt_issuer = "http://not-https.example" }
-  }
-
-  expect_failures = [var.authorization]
-}
-
 run "api_cors_is_configurable" {
   command = apply
 

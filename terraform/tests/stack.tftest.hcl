@@ -875,6 +875,16 @@ run "api_authorization_is_validated" {
   expect_failures = [var.api_authorization]
 }
 
+run "api_jwt_authorization_needs_an_https_issuer_and_an_audience" {
+  command = plan
+
+  variables {
+    api_authorization = { type = "JWT", jwt_issuer = "http://not-https.example" }
+  }
+
+  expect_failures = [var.api_authorization]
+}
+
 run "api_jwt_fields_only_with_jwt" {
   command = plan
 
@@ -918,4 +928,43 @@ run "api_defaults_are_public_throttled_and_unreserved" {
     condition     = module.api_function.reserved_concurrent_executions == -1 && var.api_authorization.type == "NONE" && var.api_throttling_rate_limit + var.api_throttling_burst_limit <= 5
     error_message = "By default the API is public, unreserved, and held to 5 concurrent executions by its throttle."
   }
+}
+
+# The root validates what the operator sets; its modules trust it.
+run "table_billing_and_capacity_settings_are_validated" {
+  command = plan
+
+  variables {
+    table_billing_mode = "ON_DEMAND"
+    table_autoscaling = {
+      read_min_capacity          = 0
+      write_min_capacity         = 500
+      write_max_capacity         = 100
+      target_utilization_percent = 95
+    }
+  }
+
+  expect_failures = [var.table_billing_mode, var.table_autoscaling]
+}
+
+run "lake_format_is_validated" {
+  command = plan
+
+  variables {
+    lake_format = "orc"
+  }
+
+  expect_failures = [var.lake_format]
+}
+
+# "Amazon Data Firehose: converting the input data format": conversion needs a 64 MB buffer at least.
+run "parquet_lake_refuses_a_buffer_below_64_mb" {
+  command = plan
+
+  variables {
+    lake_format                = "parquet"
+    firehose_buffering_size_mb = 5
+  }
+
+  expect_failures = [var.firehose_buffering_size_mb]
 }

@@ -3,15 +3,34 @@ locals {
 
   # Application Auto Scaling moves the provisioned capacity between the bounds, after DynamoDB's
   # <Read|Write>CapacityUtilization, so the table pays for about what it uses.
+  table_resource = "table/${aws_dynamodb_table.this.name}"
+  index_resource = "${local.table_resource}/index/${var.activity_index_name}"
   scaled_dimensions = local.provisioned ? {
     read = {
+      resource  = local.table_resource
       dimension = "dynamodb:table:ReadCapacityUnits"
       metric    = "DynamoDBReadCapacityUtilization"
       min       = var.autoscaling.read_min_capacity
       max       = var.autoscaling.read_max_capacity
     }
     write = {
+      resource  = local.table_resource
       dimension = "dynamodb:table:WriteCapacityUnits"
+      metric    = "DynamoDBWriteCapacityUtilization"
+      min       = var.autoscaling.write_min_capacity
+      max       = var.autoscaling.write_max_capacity
+    }
+    # A provisioned table's global secondary index has capacity of its own, scaled the same way.
+    index_read = {
+      resource  = local.index_resource
+      dimension = "dynamodb:index:ReadCapacityUnits"
+      metric    = "DynamoDBReadCapacityUtilization"
+      min       = var.autoscaling.read_min_capacity
+      max       = var.autoscaling.read_max_capacity
+    }
+    index_write = {
+      resource  = local.index_resource
+      dimension = "dynamodb:index:WriteCapacityUnits"
       metric    = "DynamoDBWriteCapacityUtilization"
       min       = var.autoscaling.write_min_capacity
       max       = var.autoscaling.write_max_capacity
@@ -57,6 +76,8 @@ resource "aws_dynamodb_table" "this" {
     hash_key        = "active_hour"
     range_key       = "sk"
     projection_type = "KEYS_ONLY"
+    read_capacity   = local.provisioned ? var.autoscaling.read_min_capacity : null
+    write_capacity  = local.provisioned ? var.autoscaling.write_min_capacity : null
   }
 
   ttl {
@@ -74,8 +95,9 @@ resource "aws_dynamodb_table" "this" {
   }
 
   lifecycle {
-    # Auto scaling owns the capacity once the table exists; Terraform sets only the start.
-    ignore_changes = [read_capacity, write_capacity]
+    # Auto scaling owns the capacity once the table exists (the index's too, which the provider
+    # holds inside global_secondary_index); Terraform sets only the start.
+    ignore_changes = [read_capacity, write_capacity, global_secondary_index]
   }
 }
 
@@ -83,7 +105,7 @@ resource "aws_appautoscaling_target" "this" {
   for_each = local.scaled_dimensions
 
   service_namespace  = "dynamodb"
-  resource_id        = "table/${aws_dynamodb_table.this.name}"
+  resource_id        = each.value.resource
   scalable_dimension = each.value.dimension
   min_capacity       = each.value.min
   max_capacity       = each.value.max

@@ -35,11 +35,6 @@ variable "billing_mode" {
   description = "PAY_PER_REQUEST (on-demand: no capacity to plan, the dearer unit) or PROVISIONED (capacity that Application Auto Scaling keeps near the target utilisation: cheaper for steady load; `trendstream plan` prices both)."
   type        = string
   default     = "PAY_PER_REQUEST"
-
-  validation {
-    condition     = contains(["PAY_PER_REQUEST", "PROVISIONED"], var.billing_mode)
-    error_message = "billing_mode must be PAY_PER_REQUEST or PROVISIONED."
-  }
 }
 
 variable "autoscaling" {
@@ -52,25 +47,4 @@ variable "autoscaling" {
     target_utilization_percent = optional(number, 70)
   })
   default = {}
-
-  validation {
-    condition = alltrue([
-      for bound in [var.autoscaling.read_min_capacity, var.autoscaling.read_max_capacity, var.autoscaling.write_min_capacity, var.autoscaling.write_max_capacity] :
-      bound >= 1 && bound <= 1000000 && floor(bound) == bound
-    ])
-    error_message = "Capacity bounds must be whole numbers from 1 to 1000000 (past the default per-table quota of 40,000, raise the quota first)."
-  }
-
-  validation {
-    condition = (
-      var.autoscaling.read_min_capacity <= var.autoscaling.read_max_capacity &&
-      var.autoscaling.write_min_capacity <= var.autoscaling.write_max_capacity
-    )
-    error_message = "Each minimum capacity must be at most its maximum."
-  }
-
-  validation {
-    condition     = var.autoscaling.target_utilization_percent >= 20 && var.autoscaling.target_utilization_percent <= 90
-    error_message = "target_utilization_percent must be from 20 to 90 (DynamoDB target tracking's range)."
-  }
 }

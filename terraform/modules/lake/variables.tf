@@ -73,11 +73,6 @@ variable "storage_format" {
   description = "Format of the objects under tweets/: parquet (Firehose record format conversion) or ndjson (the transformer's JSON lines)."
   type        = string
   default     = "parquet"
-
-  validation {
-    condition     = contains(["parquet", "ndjson"], var.storage_format)
-    error_message = "storage_format must be parquet or ndjson."
-  }
 }
 
 variable "projection_year_range" {
