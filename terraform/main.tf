@@ -468,7 +468,7 @@ module "api_function" {
   description                    = "Answers the read API and serves the live page from the EventData table."
   reserved_concurrent_executions = coalesce(var.api_reserved_concurrency, -1)
   artifact_path                  = "${local.artifacts_dir}/api.zip"
-  timeout_seconds                = 10
+  timeout_seconds                = 20 # a DynamoDB call's worst case, 3 x (1 + 3) s + backoff, fits
   memory_mb                      = 512
   kms_key_arn                    = module.kms.key_arn
   log_retention_days             = var.log_retention_days

@@ -56,7 +56,7 @@ From = Annotated[
 To = Annotated[datetime | None, Query(alias="to", description="End, included; default: now.")]
 
 
-CLIENT_TIMEOUTS = Timeouts(connect=0.5, read=1.5)
+CLIENT_TIMEOUTS = Timeouts(connect=1, read=3)
 """Every DynamoDB call of the API (a test holds it against the function's timeout)."""
 
 
