@@ -5,37 +5,27 @@ locals {
   # <Read|Write>CapacityUtilization, so the table pays for about what it uses.
   table_resource = "table/${aws_dynamodb_table.this.name}"
   index_resource = "${local.table_resource}/index/${var.activity_index_name}"
-  scaled_dimensions = local.provisioned ? {
-    read = {
-      resource  = local.table_resource
-      dimension = "dynamodb:table:ReadCapacityUnits"
-      metric    = "DynamoDBReadCapacityUtilization"
-      min       = var.autoscaling.read_min_capacity
-      max       = var.autoscaling.read_max_capacity
+  # The table's reads and writes, and its index's (a provisioned index has capacity of its own),
+  # each scaled the same way: keys read, write, index_read, index_write.
+  capacity_kinds = {
+    read  = { unit = "ReadCapacityUnits", metric = "DynamoDBReadCapacityUtilization", min = var.autoscaling.read_min_capacity, max = var.autoscaling.read_max_capacity }
+    write = { unit = "WriteCapacityUnits", metric = "DynamoDBWriteCapacityUtilization", min = var.autoscaling.write_min_capacity, max = var.autoscaling.write_max_capacity }
+  }
+  scaled_resources = {
+    ""       = { kind = "table", resource = local.table_resource }
+    "index_" = { kind = "index", resource = local.index_resource }
+  }
+  scaled_dimensions = local.provisioned ? merge([
+    for prefix, target in local.scaled_resources : {
+      for key, capacity in local.capacity_kinds : "${prefix}${key}" => {
+        resource  = target.resource
+        dimension = "dynamodb:${target.kind}:${capacity.unit}"
+        metric    = capacity.metric
+        min       = capacity.min
+        max       = capacity.max
+      }
     }
-    write = {
-      resource  = local.table_resource
-      dimension = "dynamodb:table:WriteCapacityUnits"
-      metric    = "DynamoDBWriteCapacityUtilization"
-      min       = var.autoscaling.write_min_capacity
-      max       = var.autoscaling.write_max_capacity
-    }
-    # A provisioned table's global secondary index has capacity of its own, scaled the same way.
-    index_read = {
-      resource  = local.index_resource
-      dimension = "dynamodb:index:ReadCapacityUnits"
-      metric    = "DynamoDBReadCapacityUtilization"
-      min       = var.autoscaling.read_min_capacity
-      max       = var.autoscaling.read_max_capacity
-    }
-    index_write = {
-      resource  = local.index_resource
-      dimension = "dynamodb:index:WriteCapacityUnits"
-      metric    = "DynamoDBWriteCapacityUtilization"
-      min       = var.autoscaling.write_min_capacity
-      max       = var.autoscaling.write_max_capacity
-    }
-  } : {}
+  ]...) : {}
 }
 
 # Warm throughput (what a new table takes at once: 4,000 writes/s on demand) has no argument in
