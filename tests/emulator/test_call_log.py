@@ -134,3 +134,27 @@ def test_each_request_is_logged_with_the_key_that_signed_it(
     assert request.principal == call_log.ADMIN
     assert request.key == "AKIACALLLOGTEST"
     assert request.calls == (("sqs:CreateQueue", f"arn:aws:sqs:us-east-1:{ACCOUNT}:ts-log-queue"),)
+
+
+def test_a_request_is_in_the_log_before_its_answer_reaches_the_client(tmp_path: Path) -> None:
+    """A client reads the log as soon as it has its answer (the deployer-policy proof does), so
+    the line must be written before the first byte of the body is handed to the server."""
+    path = tmp_path / "calls.jsonl"
+
+    def answer(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        call_log.record("admin", [("s3:PutObject", "arn:aws:s3:::bucket/key")], key="AKIA1")
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        yield b"first "
+        yield b"second"
+
+    middleware = call_log.CallLogMiddleware(answer, path)
+    environ = {"PATH_INFO": "/key", "REQUEST_METHOD": "PUT", "HTTP_HOST": "bucket"}
+    body = iter(middleware(environ, lambda status, headers: None))
+
+    assert next(body) == b"first "
+    assert call_log.read(path) == [
+        call_log.LoggedRequest(
+            "admin", "PUT bucket/key", (("s3:PutObject", "arn:aws:s3:::bucket/key"),), "AKIA1"
+        )
+    ]
+    assert list(body) == [b"second"]

@@ -77,13 +77,16 @@ class CallLogMiddleware:
         request = f"{environ.get('REQUEST_METHOD', '')} {host}{path}{'?' + query if query else ''}"
         _current.entry = {"principal": ADMIN, "request": request, "calls": []}
         try:
-            yield from self._app(environ, start_response)
+            # The whole body is built before the line is written and the line before the body is
+            # sent: a client that has its answer finds its request in the log.
+            body = list(self._app(environ, start_response))
         finally:
             entry = _current.entry
             _current.entry = None
             line = json.dumps(entry, sort_keys=True)
             with self._lock, self._path.open("a", encoding="utf-8") as log:
                 log.write(line + "\n")
+        yield from body
 
 
 def read(path: Path, start: int = 0, end: int | None = None) -> list[LoggedRequest]:
