@@ -37,7 +37,7 @@ pytestmark = [
     pytest.mark.emulator,
     pytest.mark.terraform,
     pytest.mark.slow,
-    pytest.mark.xdist_group("terraform-apply"),
+    pytest.mark.xdist_group("roles-stack"),  # its own stack, beside the others
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
