@@ -22,6 +22,13 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "trendstream/test")
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first, each keeping its order: the workers hand out tests in collection
+    order, so a minute-long test collected last would run alone at the end of the suite."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorHandle]:
     """A running emulator on a free loopback port, stopped when the session ends.

@@ -55,12 +55,23 @@ def test_configuration_is_valid(initialised: Path) -> None:
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
 
+TEST_FILES = sorted(path.name for path in (TERRAFORM_DIR / "tests").glob("*.tftest.hcl"))
+
+
+def test_every_test_file_is_run() -> None:
+    assert {"stack.tftest.hcl", "modules.tftest.hcl"} <= set(TEST_FILES)
+
+
 @pytest.mark.slow
-def test_terraform_test_suites_pass(initialised: Path) -> None:
-    completed = run_terraform(["test", "-no-color"], initialised, timeout=600)
+@pytest.mark.parametrize("test_file", TEST_FILES)
+def test_terraform_test_suites_pass(initialised: Path, test_file: str) -> None:
+    """One file a run, so the files run side by side on the suite's workers."""
+    completed = run_terraform(
+        ["test", "-no-color", f"-filter=tests/{test_file}"], initialised, timeout=600
+    )
 
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    assert "0 failed" in completed.stdout
+    assert " passed, 0 failed" in completed.stdout, completed.stdout
 
 
 def test_every_module_follows_the_module_layout() -> None:

@@ -35,7 +35,9 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> object:
         cases = scratch / "names.json"
         cases.write_text(json.dumps(names or []), encoding="utf-8")
         completed = run_terraform(
-            ["console", "-no-color"],
+            # A state of its own: the default one in terraform/ is locked by any console that
+            # another worker runs at the same moment.
+            ["console", "-no-color", f"-state={scratch / 'console.tfstate'}"],
             data_dir,
             stdin=expression.replace("NAMES", f'jsondecode(file("{cases}"))') + "\n",
         )
