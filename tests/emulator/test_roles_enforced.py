@@ -260,35 +260,44 @@ def delivery_role(endpoint: str, delivery_stream: str) -> str:
     return str(destination["RoleARN"].rsplit("/", 1)[-1])
 
 
-def test_firehose_without_invoke_fails_processing_as_firehose_does(
-    deployed: dict[str, Any], emulator: EmulatorHandle, tmp_path: Path, denials: Denials
-) -> None:
-    """Firehose Developer Guide, "Data transformation failure handling": a record the function
-    could not be invoked for is written under the error prefix with its error code."""
-    endpoint = emulator.endpoint
+def lake_keys_written_without(
+    deployed: dict[str, Any], endpoint: str, tmp_path: Path, action: str
+) -> list[str]:
+    """Put one tweet while the delivery role lacks `action`; the lake keys Firehose wrote."""
     bucket = deployed["lake_bucket"]
-    transformer_arn = admin(endpoint, "lambda").get_function_configuration(
-        FunctionName=deployed["transformer_function_name"]
-    )["FunctionArn"]
     runtime, _ = runtime_for(
         deployed, endpoint, tmp_path, "transformer_function_name", "delivery_stream_name"
     )
     role = delivery_role(endpoint, deployed["delivery_stream_name"])
     s3 = admin(endpoint, "s3")
     before = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
-    with without_action(endpoint, role, "lambda:InvokeFunction"), runtime:
+    with without_action(endpoint, role, action), runtime:
         admin(endpoint, "kinesis").put_record(
             StreamName=deployed["stream_name"], Data=tweet_record(), PartitionKey="1"
         )
         runtime.flush()
-
-    written = [
+    return [
         o["Key"]
         for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])
         if o["Key"] not in before
     ]
+
+
+def test_firehose_without_invoke_fails_processing_as_firehose_does(
+    deployed: dict[str, Any], emulator: EmulatorHandle, tmp_path: Path, denials: Denials
+) -> None:
+    """Firehose Developer Guide, "Data transformation failure handling": a record the function
+    could not be invoked for is written under the error prefix with its error code."""
+    endpoint = emulator.endpoint
+    transformer_arn = admin(endpoint, "lambda").get_function_configuration(
+        FunctionName=deployed["transformer_function_name"]
+    )["FunctionArn"]
+
+    written = lake_keys_written_without(deployed, endpoint, tmp_path, "lambda:InvokeFunction")
+
     assert [key.split("/")[0:2] for key in written] == [["errors", "processing-failed"]]
-    body = s3.get_object(Bucket=bucket, Key=written[0])["Body"].read()
+    s3 = admin(endpoint, "s3")
+    body = s3.get_object(Bucket=deployed["lake_bucket"], Key=written[0])["Body"].read()
     failure = json.loads(body.splitlines()[0])
     assert failure["errorCode"] == "Lambda.InvokeAccessDenied"
     assert denial("lambda:InvokeFunction", transformer_arn) in failure["errorMessage"]
@@ -541,26 +550,13 @@ def test_firehose_without_glue_get_table_cannot_convert_and_keeps_the_records(
     conversion": records that cannot be converted are written under the error prefix
     (format-conversion-failed) with their raw data, never dropped."""
     endpoint = emulator.endpoint
-    bucket = deployed["lake_bucket"]
-    runtime, _ = runtime_for(
-        deployed, endpoint, tmp_path, "transformer_function_name", "delivery_stream_name"
-    )
-    role = delivery_role(endpoint, deployed["delivery_stream_name"])
-    s3 = admin(endpoint, "s3")
-    before = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
-    with without_action(endpoint, role, "glue:GetTable"), runtime:
-        admin(endpoint, "kinesis").put_record(
-            StreamName=deployed["stream_name"], Data=tweet_record(), PartitionKey="1"
-        )
-        runtime.flush()
 
-    written = [
-        o["Key"]
-        for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])
-        if o["Key"] not in before
-    ]
+    written = lake_keys_written_without(deployed, endpoint, tmp_path, "glue:GetTable")
+
     assert [key.split("/")[0:2] for key in written] == [["errors", "format-conversion-failed"]]
-    failure = json.loads(s3.get_object(Bucket=bucket, Key=written[0])["Body"].read())
+    s3 = admin(endpoint, "s3")
+    body = s3.get_object(Bucket=deployed["lake_bucket"], Key=written[0])["Body"].read()
+    failure = json.loads(body)
     assert failure["lastErrorCode"] == "DataFormatConversion.AccessDenied"
     assert json.loads(base64.b64decode(failure["rawData"]))["tweet_id"]
     catalog = f"arn:aws:glue:{REGION}:{ACCOUNT_ID}:catalog"
