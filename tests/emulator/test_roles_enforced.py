@@ -260,10 +260,10 @@ def delivery_role(endpoint: str, delivery_stream: str) -> str:
     return str(destination["RoleARN"].rsplit("/", 1)[-1])
 
 
-def lake_keys_written_without(
+def lake_objects_written_without(
     deployed: dict[str, Any], endpoint: str, tmp_path: Path, action: str
-) -> list[str]:
-    """Put one tweet while the delivery role lacks `action`; the lake keys Firehose wrote."""
+) -> dict[str, bytes]:
+    """Put one tweet while the delivery role lacks `action`; the lake objects Firehose wrote."""
     bucket = deployed["lake_bucket"]
     runtime, _ = runtime_for(
         deployed, endpoint, tmp_path, "transformer_function_name", "delivery_stream_name"
@@ -276,11 +276,11 @@ def lake_keys_written_without(
             StreamName=deployed["stream_name"], Data=tweet_record(), PartitionKey="1"
         )
         runtime.flush()
-    return [
-        o["Key"]
+    return {
+        o["Key"]: s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()
         for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])
         if o["Key"] not in before
-    ]
+    }
 
 
 def test_firehose_without_invoke_fails_processing_as_firehose_does(
@@ -293,12 +293,10 @@ def test_firehose_without_invoke_fails_processing_as_firehose_does(
         FunctionName=deployed["transformer_function_name"]
     )["FunctionArn"]
 
-    written = lake_keys_written_without(deployed, endpoint, tmp_path, "lambda:InvokeFunction")
+    written = lake_objects_written_without(deployed, endpoint, tmp_path, "lambda:InvokeFunction")
 
     assert [key.split("/")[0:2] for key in written] == [["errors", "processing-failed"]]
-    s3 = admin(endpoint, "s3")
-    body = s3.get_object(Bucket=deployed["lake_bucket"], Key=written[0])["Body"].read()
-    failure = json.loads(body.splitlines()[0])
+    failure = json.loads(next(iter(written.values())).splitlines()[0])
     assert failure["errorCode"] == "Lambda.InvokeAccessDenied"
     assert denial("lambda:InvokeFunction", transformer_arn) in failure["errorMessage"]
     assert denials.since_mark() == {("lambda:InvokeFunction", transformer_arn)}
@@ -551,12 +549,10 @@ def test_firehose_without_glue_get_table_cannot_convert_and_keeps_the_records(
     (format-conversion-failed) with their raw data, never dropped."""
     endpoint = emulator.endpoint
 
-    written = lake_keys_written_without(deployed, endpoint, tmp_path, "glue:GetTable")
+    written = lake_objects_written_without(deployed, endpoint, tmp_path, "glue:GetTable")
 
     assert [key.split("/")[0:2] for key in written] == [["errors", "format-conversion-failed"]]
-    s3 = admin(endpoint, "s3")
-    body = s3.get_object(Bucket=deployed["lake_bucket"], Key=written[0])["Body"].read()
-    failure = json.loads(body)
+    failure = json.loads(next(iter(written.values())))
     assert failure["lastErrorCode"] == "DataFormatConversion.AccessDenied"
     assert json.loads(base64.b64decode(failure["rawData"]))["tweet_id"]
     catalog = f"arn:aws:glue:{REGION}:{ACCOUNT_ID}:catalog"
