@@ -96,6 +96,32 @@ def test_creating_a_function_needs_pass_role_on_its_role(
     assert [(action, resource) for action, resource, _ in refused] == [("iam:PassRole", ROLE_ARN)]
 
 
+def test_registering_a_table_for_auto_scaling_needs_its_service_linked_role(
+    logged: tuple[EmulatorHandle, Path],
+) -> None:
+    """Application Auto Scaling User Guide, "Permissions required to create a service-linked
+    role": the first RegisterScalableTarget for a service creates its service-linked role, so the
+    caller needs iam:CreateServiceLinkedRole on it (for DynamoDB,
+    AWSServiceRoleForApplicationAutoScaling_DynamoDBTable).
+    https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_id-based-policy-examples.html
+    """
+    handle, path = logged
+    start = call_log.size(path)
+    client(handle, "application-autoscaling").register_scalable_target(
+        ServiceNamespace="dynamodb",
+        ResourceId="table/ts-log-table",
+        ScalableDimension="dynamodb:table:WriteCapacityUnits",
+        MinCapacity=5,
+        MaxCapacity=10,
+    )
+
+    role = (
+        f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/dynamodb.application-autoscaling"
+        ".amazonaws.com/AWSServiceRoleForApplicationAutoScaling_DynamoDBTable"
+    )
+    assert ("iam:CreateServiceLinkedRole", role) in calls_of(path, start)
+
+
 def test_bucket_configuration_reads_are_named_as_iam_names_them(
     logged: tuple[EmulatorHandle, Path],
 ) -> None:

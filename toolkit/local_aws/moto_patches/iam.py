@@ -400,6 +400,10 @@ def _apigateway(ctx: RequestContext, method: str, path: str) -> list[tuple[str, 
 # checks the log-delivery actions on the caller when a stage gets access logs ("Configure
 # logging for HTTP APIs in API Gateway",
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging.html).
+# Application Auto Scaling creates a target service's service-linked role on the first
+# RegisterScalableTarget, with the caller's iam:CreateServiceLinkedRole ("Permissions required to
+# create a service-linked role",
+# https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_id-based-policy-examples.html).
 _ACCESS_LOG_DELIVERY_ACTIONS = (
     "logs:CreateLogDelivery",
     "logs:PutResourcePolicy",
@@ -410,6 +414,14 @@ _ACCESS_LOG_DELIVERY_ACTIONS = (
     "logs:GetLogDelivery",
     "logs:ListLogDeliveries",
 )
+
+
+_SCALING_ROLES = {
+    "dynamodb": "aws-service-role/dynamodb.application-autoscaling.amazonaws.com/"
+    "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable",
+}
+"""The service-linked role (path and name) of each namespace the stack scales ("Service-linked
+roles for Application Auto Scaling")."""
 
 
 def _passed_roles(value: Any) -> Iterable[str]:
@@ -441,6 +453,10 @@ def implied(response: Any, ctx: RequestContext, action: str) -> list[tuple[str, 
         and "accessLogSettings" in str(getattr(response, "body", ""))
     ):
         return [(log_action, "*") for log_action in _ACCESS_LOG_DELIVERY_ACTIONS]
+    if (ctx.service, action) == ("application-autoscaling", "RegisterScalableTarget"):
+        role = _SCALING_ROLES.get(_json_body(response).get("ServiceNamespace", ""))
+        if role is not None:
+            return [("iam:CreateServiceLinkedRole", f"arn:aws:iam::{ctx.account_id}:role/{role}")]
     return []
 
 
