@@ -69,7 +69,16 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     try:
         with pytest.MonkeyPatch.context() as environment:
             environment.setenv(call_log.CALL_LOG_VARIABLE, str(calls))
-            outputs = stack.up(paths, 0, extra_vars={"lambda_artifacts_dir": str(build_dir)})
+            # Provisioned, so the deployer policy is proven for the auto scaling the plan
+            # recommends at a steady load as well as for everything an on-demand stack calls.
+            outputs = stack.up(
+                paths,
+                0,
+                extra_vars={
+                    "lambda_artifacts_dir": str(build_dir),
+                    "table_billing_mode": "PROVISIONED",
+                },
+            )
         applied_at = call_log.size(calls)
         endpoint = stack.running_endpoint(paths)
         assert endpoint is not None, f"the emulator stopped: see {paths.emulator_log}"
